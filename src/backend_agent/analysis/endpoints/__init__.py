@@ -1,0 +1,1 @@
+"""Endpoint inventory and contract diff for REST, GraphQL, gRPC and WebSocket APIs."""

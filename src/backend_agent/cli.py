@@ -1,0 +1,59 @@
+"""The ``backend-agent`` command: dispatches to a subcommand module, imported only when used.
+
+Each subcommand lives in ``backend_agent.commands.<name>`` and exposes
+``main(argv: list[str]) -> int``; everything else (no subcommand) runs the agent.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+
+from backend_agent import __version__
+
+# name -> one-line help, shown by `backend-agent --help`
+SUBCOMMANDS: dict[str, str] = {
+    "agents": "list the agents that can run (built-in, user, project)",
+    "mcp": "list, add and remove MCP servers (.mcp.json)",
+    "stack": "detect languages, frameworks, test runners, databases and queues",
+    "endpoints": "inventory of REST/GraphQL/gRPC/WebSocket endpoints; contract diff with --base",
+    "report": "the Backend Agent Report for a change, with no model (md/json/sarif/html)",
+    "db": "read-only live database schema (PostgreSQL, MySQL, SQLite, Redis)",
+    "tests": "find and run the project's tests",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in ("--version", "-V"):
+        print(f"backend-agent {__version__}")
+        return 0
+    debug = "--debug" in args
+    if args and args[0] in SUBCOMMANDS:
+        module, rest = f"backend_agent.commands.{args[0]}", args[1:]
+    else:
+        module, rest = "backend_agent.commands.run", args
+    try:
+        code: int = import_module(module).main(rest)
+        return code
+    except KeyboardInterrupt:
+        print("backend-agent: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the one place where any failure becomes one clear line
+        return _report_failure(exc, debug)
+
+
+def _report_failure(exc: Exception, debug: bool) -> int:
+    from backend_agent.errors import UserError
+
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc)
+    if isinstance(exc, UserError):
+        print(f"backend-agent: error: {exc}", file=sys.stderr)
+        return 2
+    hint = "" if debug else " (run with --debug for details)"
+    print(f"backend-agent: error: {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
+    return 1
