@@ -1,0 +1,138 @@
+"""Stack detection on small fixture repositories, one per language family and a monorepo."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from backend_agent.analysis.stack import detect_stack
+from backend_agent.cli import main
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "stack"
+
+
+def component(stack, path):
+    return next(c for c in stack.components if c.path == path)
+
+
+def runners(comp):
+    return [(r.name, r.command) for r in comp.test_runners]
+
+
+def test_node_monorepo_lists_each_workspace_with_the_root_lockfile_manager():
+    stack = detect_stack(FIXTURES / "node-monorepo")
+    assert [c.path for c in stack.components] == [".", "services/api", "services/worker"]
+    root = component(stack, ".")
+    assert root.workspaces == ["services/*"]
+    assert root.names("databases") == ["PostgreSQL"]  # from the docker-compose image
+    assert root.names("queues") == ["RabbitMQ"]
+    api = component(stack, "services/api")
+    assert api.names("package_managers") == ["pnpm"]
+    assert api.names("frameworks") == ["Express"]
+    assert api.names("migration_tools") == ["Knex"]
+    assert api.names("queues") == ["Kafka"]
+    assert runners(api) == [("jest", "pnpm test")]
+    worker = component(stack, "services/worker")
+    assert worker.names("languages") == ["JavaScript", "TypeScript"]
+    assert worker.names("queues") == ["RabbitMQ", "Redis", "SQS"]
+    assert worker.facts["queues"]["Redis"] == "services/worker/package.json: bullmq"
+    assert worker.names("orms") == ["TypeORM"]
+    assert runners(worker) == [("vitest", "pnpm test")]
+    assert stack.queues == ["Kafka", "RabbitMQ", "Redis", "SQS"]
+
+
+def test_poetry_project_runs_pytest_through_poetry():
+    stack = detect_stack(FIXTURES / "python-poetry")
+    assert stack.languages == ["Python"]
+    assert stack.package_managers == ["poetry"]
+    assert stack.frameworks == ["FastAPI"]
+    assert stack.databases == ["PostgreSQL"]
+    assert stack.orms == ["SQLAlchemy"]
+    assert stack.migration_tools == ["Alembic"]
+    assert stack.queues == ["RabbitMQ"]
+    assert [(r.name, r.command) for r in stack.test_runners] == [
+        ("pytest", "poetry run python -m pytest")
+    ]
+
+
+def test_requirements_files_are_read_with_extras_comments_and_dev_files():
+    stack = detect_stack(FIXTURES / "python-requirements")
+    assert stack.package_managers == ["pip"]
+    assert stack.frameworks == ["Django", "Django REST framework"]
+    assert stack.databases == ["MySQL"]  # mysqlclient, from requirements-dev.txt
+    assert stack.queues == ["Celery", "Kafka", "Redis", "SQS"]
+    assert stack.migration_tools == ["Django migrations"]
+    assert [(r.name, r.command) for r in stack.test_runners] == [
+        ("django", "python manage.py test")
+    ]
+
+
+def test_go_module_requirements_match_across_major_versions():
+    stack = detect_stack(FIXTURES / "go-service")
+    assert stack.frameworks == ["Gin"]
+    assert stack.databases == ["PostgreSQL"]
+    assert stack.orms == ["GORM"]
+    assert stack.migration_tools == ["goose"]
+    assert stack.queues == ["Kafka", "RabbitMQ", "Redis"]
+    assert [(r.name, r.command) for r in stack.test_runners] == [("go test", "go test ./...")]
+
+
+def test_rails_app_from_gemfile_and_layout():
+    stack = detect_stack(FIXTURES / "ruby-rails")
+    assert stack.package_managers == ["bundler"]
+    assert stack.frameworks == ["Rails"]
+    assert stack.orms == ["ActiveRecord"]  # only in Gemfile.lock
+    assert stack.migration_tools == ["ActiveRecord migrations"]
+    assert stack.queues == ["Kafka", "RabbitMQ", "Redis", "SQS"]
+    assert [(r.name, r.command) for r in stack.test_runners] == [("rspec", "bundle exec rspec")]
+
+
+@pytest.mark.parametrize(
+    ("lockfile", "manager", "command"),
+    [
+        ("package-lock.json", "npm", "npm test"),
+        ("yarn.lock", "yarn", "yarn test"),
+        ("pnpm-lock.yaml", "pnpm", "pnpm test"),
+        ("bun.lockb", "bun", "bun run test"),
+    ],
+)
+def test_lockfile_decides_the_node_package_manager(tmp_path, lockfile, manager, command):
+    (tmp_path / "package.json").write_text(
+        json.dumps({"scripts": {"test": "mocha"}, "devDependencies": {"mocha": "10"}})
+    )
+    (tmp_path / lockfile).write_text("")
+    stack = detect_stack(tmp_path)
+    assert stack.package_managers == [manager]
+    assert [(r.name, r.command) for r in stack.test_runners] == [("mocha", command)]
+
+
+def test_default_npm_test_script_is_not_a_test_runner(tmp_path):
+    (tmp_path / "package.json").write_text(
+        json.dumps({"scripts": {"test": 'echo "Error: no test specified" && exit 1'}})
+    )
+    assert detect_stack(tmp_path).test_runners == []
+
+
+def test_empty_directory_has_one_empty_component(tmp_path):
+    stack = detect_stack(tmp_path)
+    assert [c.path for c in stack.components] == ["."]
+    assert stack.as_dict()["languages"] == []
+
+
+def test_cli_json_output(tmp_path, capsys):
+    shutil.copytree(FIXTURES / "go-service", tmp_path / "svc")
+    assert main(["stack", str(tmp_path / "svc"), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["languages"] == ["Go"]
+    assert data["test_runners"][0]["command"] == "go test ./..."
+    assert data["components"][0]["frameworks"] == [
+        {"name": "Gin", "evidence": "go.mod: github.com/gin-gonic/gin"}
+    ]
+
+
+def test_cli_table_output_names_each_component(capsys):
+    assert main(["stack", str(FIXTURES / "node-monorepo")]) == 0
+    out = capsys.readouterr().out
+    assert "services/worker" in out
+    assert "vitest: pnpm test" in out
