@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from backend_agent.messages import Usage
 
 ALIASES: dict[str, str] = {
-    "opus": "claude-opus-4-5",
-    "sonnet": "claude-sonnet-4-5",
-    "haiku": "claude-haiku-4-5",
+    "opus": "claude-opus-5-5",
+    "sonnet": "claude-sonnet-5-5",
+    "haiku": "claude-haiku-5-5",
 }
 
 
@@ -29,14 +29,37 @@ class Price:
     cache_read: float
 
 
-# Longest matching prefix wins, so dated snapshots ("claude-sonnet-4-5-20250929") are covered.
+# A key prices the id equal to it and ids that extend it with "-" and a digit: dated snapshots
+# ("claude-sonnet-4-5-20250929") and versions of a family key ("claude-sonnet-4" prices
+# "claude-sonnet-4-5"), but not variants ("gpt-5.4-mini" is unknown). The longest key wins.
+# Cache writes are the 5-minute rate. Sources: the providers' published price pages.
 PRICES: dict[str, Price] = {
+    "claude-fable-5-1": Price(10.0, 50.0, 12.50, 0.25),
+    "claude-fable-5": Price(10.0, 50.0, 12.50, 1.0),
+    "claude-mythos-5-1": Price(10.0, 50.0, 12.50, 0.25),
+    "claude-mythos-5": Price(10.0, 50.0, 12.50, 1.0),
+    "claude-opus-5-5": Price(4.0, 20.0, 5.0, 0.20),
+    "claude-opus-5": Price(5.0, 25.0, 6.25, 0.50),
+    "claude-opus-4-8": Price(5.0, 25.0, 6.25, 0.50),
+    "claude-opus-4-7": Price(5.0, 25.0, 6.25, 0.50),
+    "claude-opus-4-6": Price(5.0, 25.0, 6.25, 0.50),
     "claude-opus-4-5": Price(5.0, 25.0, 6.25, 0.50),
     "claude-opus-4": Price(15.0, 75.0, 18.75, 1.50),
+    "claude-sonnet-5-5": Price(2.0, 10.0, 2.50, 0.10),
+    "claude-sonnet-5": Price(2.0, 10.0, 2.50, 0.20),
     "claude-sonnet-4": Price(3.0, 15.0, 3.75, 0.30),
     "claude-3-7-sonnet": Price(3.0, 15.0, 3.75, 0.30),
+    # Haiku 5.5 costs more above 100k prompt tokens; this is the rate below that.
+    "claude-haiku-5-5": Price(0.10, 0.50, 0.125, 0.01),
     "claude-haiku-4-5": Price(1.0, 5.0, 1.25, 0.10),
     "claude-3-5-haiku": Price(0.80, 4.0, 1.0, 0.08),
+    "gpt-5.6-sol": Price(5.0, 30.0, 6.25, 0.50),
+    "gpt-5.6-terra": Price(2.50, 15.0, 3.125, 0.25),
+    "gpt-5.6-luna": Price(1.0, 6.0, 1.25, 0.10),
+    "gpt-5.5": Price(5.0, 30.0, 0.0, 0.50),
+    "gpt-5.4": Price(2.50, 15.0, 0.0, 0.25),
+    "gpt-5.2": Price(1.75, 14.0, 0.0, 0.175),
+    "gpt-5.1": Price(1.25, 10.0, 0.0, 0.125),
     "gpt-5-mini": Price(0.25, 2.0, 0.0, 0.025),
     "gpt-5-nano": Price(0.05, 0.40, 0.0, 0.005),
     "gpt-5": Price(1.25, 10.0, 0.0, 0.125),
@@ -59,9 +82,14 @@ def resolve_alias(name: str) -> str:
 
 
 def price_of(model_id: str) -> Price | None:
-    """The price entry whose id is the longest prefix of ``model_id``; None when unknown."""
-    matches = [key for key in PRICES if model_id.startswith(key)]
+    """The price of ``model_id`` (see PRICES for how keys match); None when unknown."""
+    matches = [key for key in PRICES if model_id == key or _extends(model_id, key)]
     return PRICES[max(matches, key=len)] if matches else None
+
+
+def _extends(model_id: str, key: str) -> bool:
+    rest = model_id.removeprefix(key + "-")
+    return rest != model_id and rest[:1].isdigit()
 
 
 def cost_usd(model_id: str, usage: Usage) -> float:
