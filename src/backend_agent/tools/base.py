@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from backend_agent.messages import ImageBlock, ToolSpec
@@ -23,6 +24,20 @@ class ToolResult:
     def error(cls, message: str) -> ToolResult:
         """An error result, wrapped the way models were trained to recognise it."""
         return cls(f"<tool_use_error>{message}</tool_use_error>", is_error=True)
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    """What a Write/Edit/MultiEdit call would do to a file, computed without writing it.
+
+    ``before`` and ``after`` are the file's text (line endings normalised to ``\\n``);
+    ``before`` is empty when the call creates the file.
+    """
+
+    path: Path
+    before: str
+    after: str
+    is_new: bool = False
 
 
 class Tool(Protocol):

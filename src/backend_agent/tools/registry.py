@@ -1,0 +1,12 @@
+"""The built-in tools, in the stable order their specs are sent to models."""
+
+from __future__ import annotations
+
+from backend_agent.tools.base import Tool
+from backend_agent.tools.files import Edit, MultiEdit, Read, Write
+from backend_agent.tools.shell import Bash, BashOutput, KillShell
+
+
+def builtin_tools() -> list[Tool]:
+    """A fresh instance of every built-in tool."""
+    return [Bash(), BashOutput(), KillShell(), Read(), Write(), Edit(), MultiEdit()]

@@ -1,0 +1,95 @@
+"""ToolSession: the tools plus the state they share (read tracking, Bash's directory, shells)."""
+
+from __future__ import annotations
+
+import os
+import weakref
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from backend_agent.messages import ToolSpec
+from backend_agent.tools.base import CommandLauncher, PlainLauncher, PlannedChange, Tool, ToolResult
+from backend_agent.tools.files import FileChangeTool, ReadTracker
+from backend_agent.tools.registry import builtin_tools
+from backend_agent.tools.shell import Shell
+
+
+class ToolSession:
+    """Runs tool calls for one agent session; ``close()`` kills whatever Bash left running.
+
+    Relative paths in tool inputs resolve against ``cwd`` (the root), not Bash's directory.
+    """
+
+    def __init__(self, cwd: str | Path, *, launcher: CommandLauncher | None = None) -> None:
+        self.cwd = Path(os.path.abspath(Path(cwd).expanduser()))
+        if not self.cwd.is_dir():
+            raise NotADirectoryError(f"Not a directory: {self.cwd}")
+        self.read_tracker = ReadTracker()
+        self.shell = Shell(self.cwd, launcher or PlainLauncher())
+        self._tools: dict[str, Tool] = {tool.name: tool for tool in builtin_tools()}
+        # Safety net: background shells die even if close() is never called.
+        self._finalizer = weakref.finalize(self, self.shell.groups.kill_all)
+
+    @property
+    def shell_cwd(self) -> Path:
+        """Bash's current directory (``cd`` persists between Bash calls)."""
+        return self.shell.cwd
+
+    @property
+    def tool_names(self) -> list[str]:
+        return list(self._tools)
+
+    def add_tool(self, tool: Tool) -> None:
+        """Register a tool (e.g. from an MCP server); replaces one with the same name."""
+        self._tools[tool.name] = tool
+
+    def remove_tool(self, name: str) -> None:
+        self._tools.pop(name, None)
+
+    def specs(self, names: Iterable[str] | None = None) -> list[ToolSpec]:
+        """The specs of the named tools (all when None), in registration order."""
+        wanted = set(self._tools if names is None else names)
+        return [tool.spec() for name, tool in self._tools.items() if name in wanted]
+
+    def resolve_path(self, path: str) -> Path:
+        """An input path made absolute: relative paths start at the session's root."""
+        return Path(os.path.normpath(self.cwd / Path(path).expanduser()))
+
+    def call(self, name: str, input: dict[str, Any]) -> ToolResult:
+        """Run one tool call; every failure comes back as an error result, never raised."""
+        tool = self._tools.get(name)
+        if tool is None:
+            available = ", ".join(self._tools)
+            return ToolResult.error(f"No such tool: {name}. Available tools: {available}")
+        try:
+            return tool.run(input, self)
+        except Exception as exc:  # a bug in a tool must not end the agent's run
+            return ToolResult.error(f"{name} failed unexpectedly: {type(exc).__name__}: {exc}")
+
+    def planned_change(self, name: str, input: dict[str, Any]) -> PlannedChange | None:
+        """What a Write/Edit/MultiEdit call would change, without writing; else None."""
+        tool = self._tools.get(name)
+        if not isinstance(tool, FileChangeTool):
+            return None
+        return tool.planned_change(input, self)
+
+    def interrupt(self) -> None:
+        """Kill every running foreground Bash command (with its children)."""
+        self.shell.interrupt()
+
+    def close(self) -> None:
+        """Kill background shells and anything else Bash started."""
+        self.shell.close()
+
+    def __enter__(self) -> ToolSession:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,294 @@
+"""Bash, BashOutput and KillShell: commands in their own process groups, cwd kept between calls."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from pydantic import Field
+
+from backend_agent.tools.base import CommandLauncher, SandboxUnavailable, ToolResult
+from backend_agent.tools.builtin import BuiltinTool, Number, ToolError, ToolInput
+from backend_agent.tools.processes import (
+    OutputCollector,
+    ProcessGroups,
+    kill_group,
+    spawn,
+)
+
+if TYPE_CHECKING:
+    from backend_agent.tools.session import ToolSession
+
+MAX_OUTPUT_CHARS = 30_000
+DEFAULT_TIMEOUT_MS = 120_000
+MAX_TIMEOUT_MS = 600_000
+EOF_GRACE_SECONDS = 0.5  # after the shell exits, how long to wait for its pipe to close
+
+
+def truncate(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
+    """Keep the beginning of ``text``; say how many lines were cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[limit:]
+    return f"{text[:limit]}\n\n... [{cut.count(chr(10)) + 1} lines truncated] ..."
+
+
+def _exit_code(returncode: int) -> int:
+    """A shell-style exit code: killed by signal N reads as 128 + N."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+@dataclass
+class BackgroundShell:
+    """A command started with run_in_background, and its unread output."""
+
+    id: str
+    command: str
+    process: subprocess.Popen[bytes]
+    output: OutputCollector
+    killed: bool = False
+
+    def status(self) -> str:
+        if self.killed:
+            return "killed"
+        returncode = self.process.poll()
+        if returncode is None:
+            return "running"
+        return f"completed (exit code {_exit_code(returncode)})"
+
+
+@dataclass
+class Shell:
+    """A session's shell state: the persistent directory, running commands, background shells."""
+
+    cwd: Path
+    launcher: CommandLauncher
+    groups: ProcessGroups = field(default_factory=ProcessGroups)
+    background: dict[str, BackgroundShell] = field(default_factory=dict)
+    _foreground: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _interrupted: set[int] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def _launch(
+        self, command: str, cwd: Path, pass_fds: tuple[int, ...] = ()
+    ) -> subprocess.Popen[bytes]:
+        try:
+            argv = self.launcher.argv(command, str(cwd))
+        except SandboxUnavailable as exc:
+            raise ToolError(str(exc)) from None
+        try:
+            process = spawn(argv, cwd, pass_fds)
+        except OSError as exc:
+            raise ToolError(f"Could not start the command: {exc}") from None
+        self.groups.add(process.pid)
+        return process
+
+    def _working_directory(self, root: Path) -> tuple[Path, str]:
+        """The directory to run in; back to the root (with a note) if it has disappeared."""
+        if self.cwd.is_dir():
+            return self.cwd, ""
+        note = f"(The previous directory {self.cwd} no longer exists; ran in {root}.)\n"
+        self.cwd = root
+        return root, note
+
+    def run(self, command: str, timeout_ms: int, root: Path) -> ToolResult:
+        """Run ``command`` to completion (or timeout) and report its output."""
+        cwd, note = self._working_directory(root)
+        cwd_reader, cwd_writer = os.pipe()
+        try:
+            # On exit, the shell reports its final directory on a private pipe.
+            script = f"trap 'pwd -P >&{cwd_writer} 2>/dev/null' EXIT\n{command}"
+            process = self._launch(script, cwd, (cwd_writer,))
+        except BaseException:
+            os.close(cwd_reader)
+            raise
+        finally:
+            os.close(cwd_writer)
+        output = OutputCollector(_stdout(process))
+        with self._lock:
+            self._foreground[process.pid] = process
+        timed_out = False
+        try:
+            process.wait(timeout_ms / 1000)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            kill_group(process.pid)
+            process.wait()
+        except KeyboardInterrupt:
+            kill_group(process.pid)
+            process.wait()
+            raise
+        finally:
+            with self._lock:
+                self._foreground.pop(process.pid, None)
+                interrupted = process.pid in self._interrupted
+                self._interrupted.discard(process.pid)
+            self._follow_cwd(cwd_reader)
+        output.wait_closed(EOF_GRACE_SECONDS)
+        self.groups.release(process.pid)
+        text = note + output.text().rstrip("\n")
+        if timed_out:
+            message = f"Command timed out after {timeout_ms / 1000:g} s and was killed."
+            return ToolResult.error(truncate(f"{message}\n{text}".rstrip("\n")))
+        if interrupted:
+            return ToolResult.error(truncate(f"Command was interrupted.\n{text}".rstrip("\n")))
+        code = _exit_code(process.returncode)
+        if code != 0:
+            return ToolResult(truncate(f"Exit code {code}\n{text}".rstrip("\n")), is_error=True)
+        return ToolResult(truncate(text) if text else "(The command succeeded with no output.)")
+
+    def _follow_cwd(self, reader: int) -> None:
+        """Adopt the directory the shell ended in, if it reported one."""
+        try:
+            os.set_blocking(reader, False)
+            reported = os.read(reader, 65536).decode("utf-8", "surrogateescape").strip()
+        except BlockingIOError:
+            reported = ""
+        finally:
+            os.close(reader)
+        if reported and os.path.isdir(reported):
+            self.cwd = Path(reported)
+
+    def start_background(self, command: str, root: Path) -> BackgroundShell:
+        cwd, _ = self._working_directory(root)
+        process = self._launch(command, cwd)
+        shell = BackgroundShell(
+            f"bash_{next(self._ids)}", command, process, OutputCollector(_stdout(process))
+        )
+        with self._lock:
+            self.background[shell.id] = shell
+        return shell
+
+    def get_background(self, shell_id: str) -> BackgroundShell:
+        with self._lock:
+            shell = self.background.get(shell_id)
+        if shell is None:
+            known = ", ".join(self.background) or "none"
+            raise ToolError(f"No background shell with id {shell_id!r} (known ids: {known}).")
+        return shell
+
+    def kill_background(self, shell: BackgroundShell) -> None:
+        if shell.process.poll() is None:
+            shell.killed = True
+        kill_group(shell.process.pid)
+        shell.process.wait()
+
+    def interrupt(self) -> None:
+        """Kill every running foreground command's process group."""
+        with self._lock:
+            running = list(self._foreground.values())
+            self._interrupted.update(process.pid for process in running)
+        for process in running:
+            kill_group(process.pid)
+
+    def close(self) -> None:
+        """Kill every process group this shell started, background shells included."""
+        self.interrupt()
+        with self._lock:
+            shells = list(self.background.values())
+        for shell in shells:
+            self.kill_background(shell)
+        self.groups.kill_all()
+
+
+def _stdout(process: subprocess.Popen[bytes]) -> IO[bytes]:
+    assert process.stdout is not None  # spawn() always pipes stdout
+    return process.stdout
+
+
+class BashInput(ToolInput):
+    command: str = Field(description="The command to run.")
+    timeout: Number | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_TIMEOUT_MS,
+        description="Timeout in milliseconds (default 120000, max 600000).",
+    )
+    description: str | None = Field(
+        default=None, description="What the command does, in 5-10 words."
+    )
+    run_in_background: bool = Field(
+        default=False, description="Start it and return at once; read output with BashOutput."
+    )
+
+
+class Bash(BuiltinTool[BashInput]):
+    name = "Bash"
+    input_model = BashInput
+    description = (
+        "Run a command with `bash -c` (no TTY; stdin is closed, so nothing interactive). The "
+        "working directory carries over between calls (`cd` sticks); environment variables "
+        "and shell state do not. Quote paths that contain spaces. stdout and stderr come "
+        "back together, cut after 30000 characters; a non-zero exit starts with "
+        "`Exit code N`. Default timeout 2 minutes (max 10), after which the command and its "
+        "children are killed. Set run_in_background for servers and long jobs, then use "
+        "BashOutput and KillShell. To find or read files prefer Glob, Grep and Read over "
+        "find, grep, cat, head or tail."
+    )
+
+    def execute(self, args: BashInput, session: ToolSession) -> ToolResult:
+        shell = session.shell
+        if args.run_in_background:
+            started = shell.start_background(args.command, session.cwd)
+            return ToolResult(
+                f"Started in the background with id {started.id}. Read its output with "
+                "BashOutput and stop it with KillShell."
+            )
+        return shell.run(args.command, args.timeout or DEFAULT_TIMEOUT_MS, session.cwd)
+
+
+class BashOutputInput(ToolInput):
+    bash_id: str = Field(description="The id Bash returned for the background shell.")
+    filter: str | None = Field(
+        default=None, description="Regex: only lines matching it are returned (others dropped)."
+    )
+
+
+class BashOutput(BuiltinTool[BashOutputInput]):
+    name = "BashOutput"
+    input_model = BashOutputInput
+    description = (
+        "The status of a background shell (running, completed with its exit code, or "
+        "killed) and the output it produced since the previous BashOutput call. With "
+        "filter, only matching lines are returned; the other new lines are discarded."
+    )
+
+    def execute(self, args: BashOutputInput, session: ToolSession) -> ToolResult:
+        try:
+            pattern = re.compile(args.filter) if args.filter is not None else None
+        except re.error as exc:
+            raise ToolError(f"Invalid filter regex {args.filter!r}: {exc}") from None
+        shell = session.shell.get_background(args.bash_id)
+        status = shell.status()  # before reading, so "completed" means the output is all there
+        if status != "running":
+            shell.output.wait_closed(EOF_GRACE_SECONDS)
+        new = shell.output.take_new()
+        if pattern is not None:
+            new = "\n".join(line for line in new.splitlines() if pattern.search(line))
+        body = truncate(new.rstrip("\n")) if new.strip() else "(no new output)"
+        return ToolResult(f"Status: {status}\n{body}")
+
+
+class KillShellInput(ToolInput):
+    shell_id: str = Field(description="The id of the background shell to kill.")
+
+
+class KillShell(BuiltinTool[KillShellInput]):
+    name = "KillShell"
+    input_model = KillShellInput
+    description = "Kill a background shell started by Bash, with every process it started."
+
+    def execute(self, args: KillShellInput, session: ToolSession) -> ToolResult:
+        shell = session.shell.get_background(args.shell_id)
+        was = shell.status()
+        session.shell.kill_background(shell)
+        if was != "running":
+            return ToolResult(f"Shell {shell.id} had already finished: {was}.")
+        return ToolResult(f"Killed shell {shell.id}.")
