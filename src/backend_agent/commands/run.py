@@ -1,0 +1,206 @@
+"""``backend-agent [options] [prompt]``: run an agent, headless with ``-p`` or interactively.
+
+Only argparse is imported here, so ``--help`` stays fast; the runtime loads after parsing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from backend_agent.cli import SUBCOMMANDS
+from backend_agent.definitions import PERMISSION_MODES
+from backend_agent.errors import UserError
+from backend_agent.runtime.options import OutputFormat, RunOptions
+
+# A tool list entry: a name, optionally with a rule in parentheses that may contain spaces.
+_TOOL_ENTRY = re.compile(r"[^\s,()]+(?:\([^)]*\))?")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    commands = "\n".join(f"  {name:<11} {text}" for name, text in SUBCOMMANDS.items())
+    parser = argparse.ArgumentParser(
+        prog="backend-agent",
+        description=(
+            "Run a backend development agent (the built-in backend-agent, or any "
+            "Claude-Code-format agent file) with Anthropic, OpenAI or an OpenAI-compatible model. "
+            "Without -p it opens an interactive prompt."
+        ),
+        epilog=(
+            f"subcommands (backend-agent <subcommand> --help):\n{commands}\n\n"
+            "examples:\n"
+            '  backend-agent -p "add input validation to POST /users"\n'
+            "  git diff | backend-agent -p --output-format json\n"
+            "  backend-agent --agent-file ./my-agent.md --model openai:gpt-5"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "prompt", nargs="?", help="the prompt (with -p: read from stdin if omitted)"
+    )
+    parser.add_argument("-V", "--version", action="store_true", help="print the version and exit")
+    parser.add_argument(
+        "-p",
+        "--print",
+        action="store_true",
+        help="headless: run the prompt, print the result, exit",
+    )
+    parser.add_argument(
+        "--output-format",
+        choices=("text", "json", "stream-json"),
+        default="text",
+        help="with -p: the final text, one JSON result, or one JSON object per line as it runs",
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="accepted for compatibility with claude (stream-json output is always complete)",
+    )
+    group = parser.add_argument_group("agent")
+    group.add_argument("--agent", help="the agent to run by name (default: backend-agent)")
+    group.add_argument("--agent-file", type=Path, help="run the agent defined in this .md file")
+    group.add_argument(
+        "--agents", metavar="JSON", help='extra agents: {"name": {"description", "prompt", ...}}'
+    )
+    group.add_argument("--cwd", type=Path, help="working directory of the run (default: .)")
+    group.add_argument("--system-prompt", help="replace the agent's prompt with this text")
+    group.add_argument("--append-system-prompt", help="append this text to the system prompt")
+    group = parser.add_argument_group("model")
+    group.add_argument(
+        "--model",
+        help="opus|sonnet|haiku, a claude-... id, openai:<id>, anthropic:<id>, scripted:<file> "
+        "(default: the agent's model, then $BACKEND_AGENT_MODEL, then sonnet)",
+    )
+    group.add_argument(
+        "--base-url", help="API base URL (e.g. an OpenAI-compatible server such as Ollama)"
+    )
+    group = parser.add_argument_group("limits")
+    group.add_argument("--max-turns", type=_positive_int, help="stop after this many model turns")
+    group.add_argument(
+        "--max-budget-usd", type=_positive_float, help="stop once the run has cost this much"
+    )
+    group = parser.add_argument_group("tools and permissions")
+    group.add_argument("--permission-mode", choices=PERMISSION_MODES)
+    tools_help = "comma- or space-separated; repeatable"
+    group.add_argument(
+        "--tools",
+        action="append",
+        help=f'the only tools available ("" for none, "default" for all); {tools_help}',
+    )
+    group.add_argument(
+        "--allowedTools",
+        "--allowed-tools",
+        dest="allowed_tools",
+        action="append",
+        default=[],
+        help=f'tools or rules allowed without asking, e.g. "Bash(git diff:*) Edit"; {tools_help}',
+    )
+    group.add_argument(
+        "--disallowedTools",
+        "--disallowed-tools",
+        dest="disallowed_tools",
+        action="append",
+        default=[],
+        help=f'tools removed, or rules denied, e.g. Write or "Bash(rm:*)"; {tools_help}',
+    )
+    group.add_argument(
+        "--settings", action="append", default=[], help="settings file or JSON; repeatable"
+    )
+    group.add_argument(
+        "--add-dir",
+        action="append",
+        default=[],
+        type=Path,
+        help="another directory the agent may access; repeatable",
+    )
+    group = parser.add_argument_group("MCP")
+    group.add_argument(
+        "--mcp-config", action="append", default=[], help="MCP servers file or JSON; repeatable"
+    )
+    group.add_argument(
+        "--strict-mcp-config", action="store_true", help="use only the servers of --mcp-config"
+    )
+    parser.add_argument("--debug", action="store_true", help="full error details on failure")
+    return parser
+
+
+def split_tool_list(values: list[str]) -> list[str]:
+    """Entries of comma- or space-separated lists; a rule's parentheses may contain spaces:
+    ``["Read,Edit", "Bash(git log:*) Grep"]`` -> ``Read, Edit, Bash(git log:*), Grep``."""
+    return [entry for value in values for entry in _TOOL_ENTRY.findall(value)]
+
+
+def options_from_args(args: argparse.Namespace, stdin_prompt: str | None = None) -> RunOptions:
+    """RunOptions from parsed arguments; ``prompt`` is set only in headless (-p) mode."""
+    prompt: str | None = None
+    if args.print:
+        prompt = args.prompt if args.prompt is not None else stdin_prompt
+        if not prompt or not prompt.strip():
+            raise UserError('-p needs a prompt: backend-agent -p "PROMPT", or pipe it on stdin')
+    tools: list[str] | None = None
+    if args.tools is not None:
+        tools = split_tool_list(args.tools)
+        if "default" in tools:
+            tools = None
+    output_format: OutputFormat = args.output_format
+    return RunOptions(
+        cwd=(args.cwd or Path.cwd()).resolve(),
+        prompt=prompt,
+        output_format=output_format,
+        agent=args.agent,
+        agent_file=args.agent_file,
+        agents_json=args.agents,
+        model=args.model,
+        base_url=args.base_url,
+        max_turns=args.max_turns,
+        max_budget_usd=args.max_budget_usd,
+        system_prompt=args.system_prompt,
+        append_system_prompt=args.append_system_prompt,
+        tools=tools,
+        allowed_tools=split_tool_list(args.allowed_tools),
+        disallowed_tools=split_tool_list(args.disallowed_tools),
+        permission_mode=args.permission_mode,
+        settings=args.settings,
+        add_dirs=[d.resolve() for d in args.add_dir],
+        mcp_configs=args.mcp_config,
+        strict_mcp_config=args.strict_mcp_config,
+        debug=args.debug,
+    )
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if args.version:
+        from backend_agent import __version__
+
+        print(f"backend-agent {__version__}")
+        return 0
+    stdin_prompt = None
+    if args.print and args.prompt is None and not sys.stdin.isatty():
+        stdin_prompt = sys.stdin.read()
+    options = options_from_args(args, stdin_prompt)
+    if options.prompt is not None:
+        from backend_agent.ui.headless import run_headless
+
+        return run_headless(options)
+    if not sys.stdin.isatty():
+        raise UserError('interactive mode needs a terminal; for scripts use -p "PROMPT"')
+    from backend_agent.ui.interactive import run_interactive
+
+    return run_interactive(options, first_prompt=args.prompt)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a positive integer")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value

@@ -1,0 +1,54 @@
+"""Turns a model spec (``sonnet``, ``claude-...``, ``openai:gpt-5``, ``scripted:run.yaml``) into a
+Model, importing a provider's SDK only when that provider is chosen.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from backend_agent.errors import UserError
+from backend_agent.models.base import Model
+from backend_agent.models.catalog import ALIASES, resolve_alias
+
+DEFAULT_MODEL = "sonnet"
+MODEL_ENV = "BACKEND_AGENT_MODEL"
+_OPENAI_PREFIXES = ("gpt-", "o1", "o3", "o4-", "chatgpt-")
+
+
+def choose_model_spec(cli_model: str | None, agent_model: str | None) -> str:
+    """``--model`` over the agent's ``model`` over ``BACKEND_AGENT_MODEL`` over the default."""
+    return cli_model or agent_model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+
+
+def create_model(spec: str, *, base_url: str | None = None) -> Model:
+    """The Model for ``spec``; UserError when the spec names no known provider."""
+    provider, model_id = _split(spec.strip())
+    if provider == "scripted":
+        from backend_agent.models.scripted import ScriptedModel
+
+        return ScriptedModel.from_file(Path(model_id).expanduser())
+    if provider == "anthropic":
+        from backend_agent.models.anthropic import AnthropicModel
+
+        return AnthropicModel(resolve_alias(model_id), base_url=base_url)
+    from backend_agent.models.openai import OpenAIModel
+
+    return OpenAIModel(model_id, base_url=base_url)
+
+
+def _split(spec: str) -> tuple[str, str]:
+    """(provider, model id) for a spec, with the provider inferred when it is not written."""
+    provider, sep, rest = spec.partition(":")
+    if sep and provider in ("anthropic", "openai", "scripted"):
+        if not rest:
+            raise UserError(f"--model {spec!r}: missing the model id after '{provider}:'")
+        return provider, rest
+    if spec.lower() in ALIASES or spec.startswith("claude-"):
+        return "anthropic", spec
+    if spec.startswith(_OPENAI_PREFIXES):
+        return "openai", spec
+    raise UserError(
+        f"unknown model {spec!r}: use opus, sonnet, haiku, a claude-... id, "
+        "anthropic:<id>, openai:<id> (also for OpenAI-compatible servers), or scripted:<file>"
+    )

@@ -1,0 +1,105 @@
+"""Terminal rendering of a run with rich: the agent's text as it streams, and one line per tool
+call with its key argument and outcome.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from backend_agent.messages import TextDelta, ThinkingDelta, ToolUseBlock
+from backend_agent.runtime.agent import RunResult
+from backend_agent.runtime.events import AgentEvent, ToolEnd, ToolStart
+
+# The input field that best says what a call does, per tool (others: the first string field).
+KEY_ARGUMENT = {
+    "Bash": "command",
+    "Read": "file_path",
+    "Write": "file_path",
+    "Edit": "file_path",
+    "MultiEdit": "file_path",
+    "Glob": "pattern",
+    "Grep": "pattern",
+    "BashOutput": "bash_id",
+    "KillShell": "shell_id",
+}
+MAX_ARGUMENT_CHARS = 80
+DEFAULT_AGENT_COLOR = "#A0A0A0"
+
+
+def key_argument(call: ToolUseBlock) -> str:
+    """The call's most telling argument on one line, shortened to fit."""
+    field = KEY_ARGUMENT.get(call.name)
+    value: Any = call.input.get(field) if field else None
+    if value is None:
+        value = next((v for v in call.input.values() if isinstance(v, str)), "")
+    text = " ".join(str(value).split())
+    return text if len(text) <= MAX_ARGUMENT_CHARS else text[: MAX_ARGUMENT_CHARS - 1] + "…"
+
+
+def outcome(content: str, is_error: bool) -> str:
+    """A short summary of a tool result: its first line, and how many lines followed."""
+    lines = content.replace("<tool_use_error>", "").replace("</tool_use_error>", "").splitlines()
+    first = lines[0].strip() if lines else "(no output)"
+    if len(first) > MAX_ARGUMENT_CHARS:
+        first = first[: MAX_ARGUMENT_CHARS - 1] + "…"
+    more = f" (+{len(lines) - 1} lines)" if len(lines) > 1 else ""
+    return f"{'error: ' if is_error else ''}{first}{more}"
+
+
+def agent_label(name: str, color: str | None) -> Text:
+    """The agent's name, bold, in its color (truecolor)."""
+    return Text(name, style=f"bold {color or DEFAULT_AGENT_COLOR}")
+
+
+class RunRenderer:
+    """Prints a run's events as they come: text streams in place, tool calls one line each."""
+
+    def __init__(self, console: Console, name: str, color: str | None) -> None:
+        self.console = console
+        self.name = name
+        self.color = color or DEFAULT_AGENT_COLOR
+        self._mid_line = False  # the last thing printed was streamed text without a newline
+        self._speaking = False  # the agent's label was printed for the current answer
+
+    def on_event(self, event: AgentEvent) -> None:
+        if isinstance(event, TextDelta):
+            if not self._speaking:
+                self.console.print(agent_label(self.name, self.color), end=" ")
+                self._speaking = True
+            self.console.print(event.text, end="", markup=False, highlight=False)
+            self._mid_line = not event.text.endswith("\n")
+        elif isinstance(event, ThinkingDelta):
+            return
+        elif isinstance(event, ToolStart):
+            self._end_line()
+            line = Text.assemble(("● ", self.color), (event.call.name, "bold"))
+            line.append(f"({key_argument(event.call)})")
+            self.console.print(line)
+        elif isinstance(event, ToolEnd):
+            style = "red" if event.result.is_error else "dim"
+            summary = "denied: " if event.denied else ""
+            summary += outcome(event.result.content, event.result.is_error and not event.denied)
+            self.console.print(Text(f"  └ {summary}", style=style))
+            self._speaking = False
+
+    def finish(self, result: RunResult) -> None:
+        """End the answer and say how the run ended when it was not a plain success."""
+        self._end_line()
+        self._speaking = False
+        if result.cancelled:
+            self.console.print(Text("(cancelled)", style="yellow"))
+        elif result.is_error:
+            self.console.print(Text(f"{result.subtype}: {result.result}", style="red"))
+        cost = f"${result.total_cost_usd:.4f}" if result.total_cost_usd else "$0"
+        tokens = result.usage.input_tokens + result.usage.output_tokens
+        self.console.print(
+            Text(f"{result.num_turns} turns · {tokens} tokens · {cost}", style="dim")
+        )
+
+    def _end_line(self) -> None:
+        if self._mid_line:
+            self.console.print()
+            self._mid_line = False
