@@ -1,0 +1,179 @@
+"""JavaScript/TypeScript endpoints: Express, NestJS, Koa, Fastify, Next.js, Nitro, socket.io,
+ws and Apollo typeDefs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from backend_agent.analysis.endpoints.javascript.facts import FileFacts
+from backend_agent.analysis.endpoints.model import Endpoint, Inventory, Unresolved, normalise_path
+from backend_agent.analysis.parsing import language_for
+from backend_agent.analysis.project import Project
+
+_TEST_FILE = re.compile(
+    r"(^|/)(__tests__|__mocks__|test|tests|spec|e2e|cypress|fixtures)/|\.(test|spec|e2e-spec|d)\.[cm]?[jt]sx?$"
+)
+_NEXT_APP = re.compile(r"(?:^|/)app/((?:.*/)?)route\.[cm]?[jt]sx?$")
+_NEXT_PAGES = re.compile(r"(?:^|/)pages/(api/.*?)(?:/index)?\.[cm]?[jt]sx?$")
+_NITRO = re.compile(r"(?:^|/)server/(api|routes)/(.*?)\.[cm]?[jt]s$")
+_VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+_SOCKET_LIFECYCLE = {
+    "disconnect",
+    "disconnecting",
+    "error",
+    "connect_error",
+    "connection",
+    "connect",
+}
+
+
+class JavaScriptExtractor:
+    """Routes of the Node.js frameworks, resolved across files (docs/endpoints-frameworks.md)."""
+
+    name = "javascript"
+    version = 1
+
+    def wants(self, path: str) -> bool:
+        return language_for(path) in ("javascript", "typescript", "tsx") and not _TEST_FILE.search(
+            path
+        )
+
+    def scan(self, path: str, source: bytes) -> FileFacts:
+        from backend_agent.analysis.endpoints.javascript.scan import scan_source
+
+        language = language_for(path)
+        assert language is not None
+        return scan_source(source, language)
+
+    def resolve(self, facts: Mapping[str, Any], project: Project) -> Inventory:
+        from backend_agent.analysis.endpoints.javascript.nest import nest_endpoints
+        from backend_agent.analysis.endpoints.javascript.routers import RouterGraph
+        from backend_agent.analysis.endpoints.javascript.values import Evaluator
+
+        typed: dict[str, FileFacts] = {p: f for p, f in facts.items() if isinstance(f, FileFacts)}
+        values = Evaluator(typed)
+        graph = RouterGraph(typed, values)
+        graph.build()
+        endpoints, unresolved = graph.endpoints()
+        nest, nest_unresolved = nest_endpoints(typed, values)
+        endpoints += nest
+        unresolved += nest_unresolved
+        endpoints += _file_routes(typed)
+        endpoints += _websockets(typed, values)
+        endpoints += _apollo(typed)
+        return Inventory(endpoints, unresolved).sorted()
+
+
+def _file_routes(facts: Mapping[str, FileFacts]) -> list[Endpoint]:
+    """Next.js route handlers and API routes, Nitro/h3 server routes: the path is the file's."""
+    found: list[Endpoint] = []
+    for file, file_facts in facts.items():
+        if match := _NEXT_APP.search(file):
+            path = _segments(match.group(1).rstrip("/"), "next")
+            for verb in _VERBS:
+                if verb in file_facts.exports:
+                    found.append(Endpoint("rest", verb, path, "unknown", "nextjs", verb, file, 1))
+        elif (match := _NEXT_PAGES.search(file)) and "default" in file_facts.exports:
+            path = _segments(match.group(1), "next")
+            for verb in file_facts.request_methods or ("ANY",):
+                found.append(Endpoint("rest", verb, path, "unknown", "nextjs", "default", file, 1))
+        elif (match := _NITRO.search(file)) and "default" in file_facts.exports:
+            name = match.group(2)
+            method = "ANY"
+            stem, dot, suffix = name.rpartition(".")
+            if dot and suffix.upper() in _VERBS:
+                name, method = stem, suffix.upper()
+            if name == "index" or name.endswith("/index"):
+                name = name[: -len("index")]
+            base = "api/" if match.group(1) == "api" else ""
+            path = _segments(base + name, "nitro")
+            found.append(Endpoint("rest", method, path, "unknown", "nitro", "default", file, 1))
+    return found
+
+
+def _segments(route: str, style: str) -> str:
+    """File-system route segments as a normalised path: ``[id]`` -> ``{id}``, groups dropped."""
+    parts = []
+    for part in route.split("/"):
+        if not part or (part.startswith("(") and part.endswith(")")) or part.startswith("@"):
+            continue
+        name = part.strip("[]").removeprefix("...")
+        parts.append("{" + name + "}" if part.startswith("[") else part)
+    del style
+    return normalise_path("/".join(parts))
+
+
+def _websockets(facts: Mapping[str, FileFacts], values: Any) -> list[Endpoint]:
+    found: list[Endpoint] = []
+    for file, file_facts in facts.items():
+        for event in file_facts.sockets:
+            server = values.eval(file, event.server)
+            namespace = "/"
+            if server.kind == "nodeprop" and server.detail == "namespace" and server.name:
+                namespace = normalise_path(server.name)
+            elif not (server.kind == "node" and server.node.kind == "socket.io"):
+                continue
+            if event.event in _SOCKET_LIFECYCLE:
+                path, handler = namespace, "connection"
+            elif event.event:
+                path, handler = f"{namespace.rstrip('/')}/#{event.event}", event.event
+            else:
+                path, handler = namespace, "connection"
+            found.append(
+                Endpoint("websocket", "WS", path, "unknown", "socket.io", handler, file, event.line)
+            )
+        for value, line in file_facts.constructions:
+            server = values.eval(file, value, "ws")
+            if server.kind != "node" or server.node.kind != "ws":
+                continue
+            options = values.eval(file, value[2][0]) if value[2] else None
+            path = "/"
+            if options is not None and options.kind == "obj":
+                fields = dict(options.value)
+                if "path" in fields:
+                    strings = values.strings(options.file, fields["path"])
+                    if not strings:
+                        continue
+                    path = strings[0]
+            found.append(
+                Endpoint(
+                    "websocket",
+                    "WS",
+                    normalise_path(path),
+                    "unknown",
+                    "ws",
+                    "WebSocketServer",
+                    file,
+                    line,
+                )
+            )
+    return found
+
+
+def _apollo(facts: Mapping[str, FileFacts]) -> list[Endpoint]:
+    from backend_agent.analysis.endpoints.graphql import sdl_operations
+
+    found: list[Endpoint] = []
+    for file, file_facts in facts.items():
+        for sdl, line in file_facts.graphql_sdl:
+            for operation in sdl_operations(sdl):
+                found.append(
+                    Endpoint(
+                        "graphql",
+                        operation.method,
+                        operation.name,
+                        operation.auth,
+                        "apollo",
+                        operation.type_name,
+                        file,
+                        line + operation.line - 1,
+                    )
+                )
+    return found
+
+
+extractor = JavaScriptExtractor()
+
+__all__ = ["JavaScriptExtractor", "Unresolved", "extractor"]

@@ -1,0 +1,116 @@
+"""What one JavaScript/TypeScript file declares, as symbolic values that resolve across files.
+
+A value is a small tuple tree (picklable, so scans can be cached):
+
+- ``("str", text)``: a literal string; ``("tpl", parts)``: a concatenation of values;
+- ``("ref", key)``: a binding of this file (``name``, ``function/name``, ``Class.field``);
+- ``("import", specifier, name)``: an imported name (``default`` or ``*`` for whole modules);
+- ``("member", value, prop)``, ``("call", value, args)``, ``("new", value, args)``;
+- ``("fn", key)`` and ``("class", name)``: a function or class defined in this file;
+- ``("param", fn_key, index)``: a function parameter;
+- ``("obj", ((key, value), ...))``, ``("arr", (value, ...))``;
+- ``("unknown", source_text)``: anything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Value = tuple[Any, ...]
+UNKNOWN: Value = ("unknown", "")
+
+
+@dataclass(frozen=True)
+class RouteCall:
+    """``receiver.verb(path, ...middleware, handler)`` or an equivalent route declaration."""
+
+    receiver: Value
+    methods: tuple[str, ...]
+    path: Value
+    middleware: tuple[Value, ...]
+    handler: str
+    line: int
+    order: int
+
+
+@dataclass(frozen=True)
+class UseCall:
+    """``receiver.use([prefix,] ...args)``, ``receiver.register(plugin, options)`` or a hook.
+
+    Whether an argument is a prefix, a mounted router or a middleware is only known after
+    resolution, so all arguments are kept.
+    """
+
+    receiver: Value
+    verb: str  # "use", "register" or "hook"
+    args: tuple[Value, ...]
+    line: int
+    order: int
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A call passing values to a function, so that its parameters can be resolved."""
+
+    callee: Value
+    args: tuple[Value, ...]
+    line: int
+    order: int
+
+
+@dataclass(frozen=True)
+class NestRoute:
+    methods: tuple[str, ...]
+    path: Value
+    decorators: tuple[str, ...]  # source text of the method's decorators
+    handler: str
+    line: int
+
+
+@dataclass(frozen=True)
+class NestController:
+    name: str
+    prefix: Value
+    decorators: tuple[str, ...]
+    routes: tuple[NestRoute, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class NestMiddleware:
+    """``consumer.apply(...middleware).exclude(...).forRoutes(...)`` in a Nest module."""
+
+    middleware: tuple[str, ...]
+    routes: tuple[Value, ...]  # strings, {path, method} objects or controller class refs
+    excluded: tuple[Value, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class SocketEvent:
+    """``socket.on(event, ...)`` inside ``server.on("connection", ...)``; ``server`` is kept."""
+
+    server: Value
+    event: str
+    line: int
+
+
+@dataclass
+class FileFacts:
+    """Everything a file contributes to the JavaScript/TypeScript inventory."""
+
+    bindings: dict[str, Value] = field(default_factory=dict)
+    exports: dict[str, Value] = field(default_factory=dict)
+    returns: dict[str, Value] = field(default_factory=dict)  # function key -> returned value
+    routes: list[RouteCall] = field(default_factory=list)
+    uses: list[UseCall] = field(default_factory=list)
+    calls: list[CallSite] = field(default_factory=list)
+    controllers: list[NestController] = field(default_factory=list)
+    nest_middleware: list[NestMiddleware] = field(default_factory=list)
+    global_prefixes: list[tuple[Value, int]] = field(default_factory=list)
+    global_guards: list[str] = field(default_factory=list)
+    sockets: list[SocketEvent] = field(default_factory=list)
+    constructions: list[tuple[Value, int]] = field(default_factory=list)  # `new X(...)`
+    graphql_sdl: list[tuple[str, int]] = field(default_factory=list)
+    request_methods: tuple[str, ...] = ()  # methods compared with req.method (pages/api)

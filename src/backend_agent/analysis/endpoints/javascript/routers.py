@@ -1,0 +1,387 @@
+"""Phase two for Express, Koa and Fastify: a graph of routers, mounts and plugins across files.
+
+Every app, router or router-receiving function parameter is a node. ``use``/``register``
+calls and calls passing a router to a function are edges carrying a prefix and the
+middleware that was in place. A node's full prefixes are those of all paths from an app.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from backend_agent.analysis.endpoints.javascript.facts import FileFacts, RouteCall, Value
+from backend_agent.analysis.endpoints.javascript.scan import describe
+from backend_agent.analysis.endpoints.javascript.values import (
+    APP_KINDS,
+    FRAMEWORK_OF,
+    Evaluator,
+    RouterNode,
+    Thing,
+)
+from backend_agent.analysis.endpoints.model import Auth, Endpoint, Unresolved, normalise_path
+
+_AUTOLOAD = ("@fastify/autoload", "fastify-autoload")
+_KOA_MOUNT = ("koa-mount",)
+_AUTH = re.compile(
+    r"auth|jwt|passport\.authenticate|bearer|token|protect|logged|signed.?in|"
+    r"require.?(?:user|login|admin|session)|ensure.?(?:user|login|logged)|role|permission|"
+    r"admin|acl\b|optional.?(?:user|login)"
+)
+_OPTIONAL = re.compile(r"optional|maybe|soft|try.?auth|if.?auth|lenient|loose")
+_NOT_AUTH = re.compile(r"csrf|throttl|ratelimit|rate.?limit")
+
+
+def middleware_auth(text: str) -> Auth | None:
+    """What one middleware or guard name says about auth, or None when it says nothing."""
+    lowered = text.lower()
+    if _NOT_AUTH.search(lowered) or not _AUTH.search(lowered):
+        return None
+    return "optional" if _OPTIONAL.search(lowered) else "required"
+
+
+def combine_auth(names: list[str]) -> Auth:
+    levels = {middleware_auth(name) for name in names}
+    if "required" in levels:
+        return "required"
+    return "optional" if "optional" in levels else "none"
+
+
+@dataclass(frozen=True)
+class _Edge:
+    parent: RouterNode
+    prefix: str | None  # None: the prefix could not be resolved
+    middleware: tuple[str, ...]
+    file: str
+    order: int
+
+
+@dataclass(frozen=True)
+class _Use:
+    """Middleware installed on a node, for routes declared after it in the same file."""
+
+    file: str
+    order: int
+    prefix: str
+    middleware: str
+
+
+@dataclass(frozen=True)
+class _Mounted:
+    prefix: str | None
+    middleware: tuple[str, ...]
+    framework: str
+
+
+class RouterGraph:
+    """Routers and their mounts over all files; yields endpoints with full paths and auth."""
+
+    def __init__(self, facts: Mapping[str, FileFacts], evaluator: Evaluator) -> None:
+        self.facts = facts
+        self.values = evaluator
+        self.edges: dict[RouterNode, list[_Edge]] = defaultdict(list)
+        self.uses: dict[RouterNode, list[_Use]] = defaultdict(list)
+        self.own_prefix: dict[RouterNode, Value] = {}
+        self.param_strings: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._cache: dict[RouterNode, list[_Mounted]] = {}
+        self.autoload_dirs: list[tuple[RouterNode, str, str, bool, int]] = []
+
+    def build(self) -> None:
+        for file, facts in self.facts.items():
+            for call in facts.calls:
+                self._call_site(file, call.callee, call.args, call.order)
+        for file, facts in self.facts.items():
+            for use in facts.uses:
+                receiver = self.values.eval(file, use.receiver)
+                if receiver.kind != "node" or receiver.node is None:
+                    continue
+                if use.verb == "register":
+                    self._register(file, receiver.node, use.args, use.order)
+                elif use.verb == "prefix":
+                    self.own_prefix[receiver.node] = use.args[0]
+                else:
+                    self._use(file, receiver.node, use.args, use.order, use.verb == "hook")
+        self._autoload()
+
+    # ---- edges ---------------------------------------------------------------------------
+
+    def _call_site(
+        self, file: str, callee_value: Value, args: tuple[Value, ...], order: int
+    ) -> None:
+        callee = self.values.eval(file, callee_value)
+        if callee.kind != "fn":
+            return
+        for index, arg in enumerate(args):
+            thing = self.values.eval(file, arg)
+            param = RouterNode(callee.file, f"{callee.name}#{index}", "param")
+            if thing.kind == "node" and thing.node is not None:
+                self.edges[param].append(_Edge(thing.node, "", (), file, order))
+            elif thing.kind == "str":
+                self.param_strings[(callee.file, f"{callee.name}#{index}")].add(thing.name)
+
+    def _use(
+        self, file: str, node: RouterNode, args: tuple[Value, ...], order: int, hook: bool
+    ) -> None:
+        prefix: str | None = ""
+        if args and not hook:
+            first = self.values.eval(file, args[0])
+            if first.kind in ("str", "arr") or _is_param(first):
+                prefixes = self.prefix_strings(file, args[0])
+                prefix = prefixes[0] if prefixes and len(prefixes) == 1 else None
+                args = args[1:]
+        middleware: list[str] = []
+        for arg in args:
+            thing = self.values.eval(file, arg)
+            mounted = self._mountable(file, thing)
+            if mounted is not None:
+                child, extra = mounted
+                self.edges[child].append(
+                    _Edge(node, _join(prefix, extra), tuple(middleware), file, order)
+                )
+            else:
+                middleware.append(describe(arg))
+                self.uses[node].append(_Use(file, order, prefix or "", describe(arg)))
+
+    def _mountable(self, file: str, thing: Thing) -> tuple[RouterNode, str | None] | None:
+        """The router a ``use`` argument mounts (with koa-mount's prefix), or None."""
+        if thing.kind == "node" and thing.node is not None and thing.node.kind != "param":
+            return thing.node, ""
+        if thing.kind == "node" and thing.node is not None:
+            return thing.node, ""
+        if thing.kind == "external" and thing.name in _KOA_MOUNT and len(thing.value) == 2:
+            inner = self.values.eval(file, thing.value[1])
+            prefixes = self.prefix_strings(file, thing.value[0])
+            if inner.kind == "node" and inner.node is not None:
+                return inner.node, prefixes[0] if prefixes and len(prefixes) == 1 else None
+        return None
+
+    def _register(self, file: str, node: RouterNode, args: tuple[Value, ...], order: int) -> None:
+        if not args:
+            return
+        plugin = self.values.eval(file, args[0])
+        options = self.values.eval(file, args[1]) if len(args) > 1 else Thing("obj")
+        fields = dict(options.value) if options.kind == "obj" else {}
+        prefix: str | None = ""
+        if "prefix" in fields:
+            prefixes = self.prefix_strings(options.file, fields["prefix"])
+            prefix = prefixes[0] if prefixes and len(prefixes) == 1 else None
+        if plugin.kind == "fn":
+            child = RouterNode(plugin.file, f"{plugin.name}#0", "param")
+            self.edges[child].append(_Edge(node, prefix, (), file, order))
+        elif plugin.kind == "external" and plugin.name in _AUTOLOAD:
+            self._autoload_options(file, node, fields, order)
+
+    def _autoload_options(
+        self, file: str, node: RouterNode, fields: dict[str, Value], order: int
+    ) -> None:
+        directory = _directory(fields.get("dir"), file)
+        if directory is None:
+            return
+        prefix = ""
+        options = self.values.eval(file, fields["options"]) if "options" in fields else None
+        if options is not None and options.kind == "obj":
+            inner = dict(options.value)
+            if "prefix" in inner:
+                prefixes = self.prefix_strings(options.file, inner["prefix"])
+                if not prefixes or len(prefixes) != 1:
+                    return
+                prefix = prefixes[0]
+        params = fields.get("routeParams") == ("unknown", "true")
+        self.autoload_dirs.append((node, directory, prefix, params, order))
+
+    def _autoload(self) -> None:
+        """@fastify/autoload: each plugin file under the directory, prefixed by its folders."""
+        for node, directory, prefix, params, order in self.autoload_dirs:
+            for file in self.facts:
+                if not file.startswith(directory + "/"):
+                    continue
+                plugin = self.values.export(file, "default", 0)
+                if plugin.kind != "fn":
+                    continue
+                folders = posixpath.dirname(file[len(directory) + 1 :])
+                if params:  # routeParams: `_id` folders are `:id` parameters
+                    folders = re.sub(r"(^|/)_(\w+)", r"\1:\2", folders)
+                auto_prefix = self.facts[file].exports.get("autoPrefix")
+                extra = self.values.strings(file, auto_prefix) if auto_prefix else None
+                path = _join(_join(prefix, folders), extra[0] if extra else "")
+                child = RouterNode(plugin.file, f"{plugin.name}#0", "param")
+                self.edges[child].append(_Edge(node, path, (), node.file, order))
+
+    def prefix_strings(self, file: str, value: Value) -> list[str] | None:
+        """Literal prefixes a value stands for, including function parameters' call sites."""
+        thing = self.values.eval(file, value)
+        if _is_param(thing) and thing.node is not None:
+            found = self.param_strings.get((thing.node.file, thing.node.key))
+            return sorted(found) if found else None
+        return self.values.strings(file, value)
+
+    # ---- resolution ----------------------------------------------------------------------
+
+    def mounted(
+        self, node: RouterNode, seen: frozenset[RouterNode] = frozenset()
+    ) -> list[_Mounted]:
+        """Every full prefix of a node, with the middleware inherited along the way."""
+        if node in self._cache:
+            return self._cache[node]
+        own = self._own_prefix(node)
+        results: list[_Mounted] = []
+        if node.kind in APP_KINDS:
+            results.append(_Mounted(own, (), FRAMEWORK_OF[node.kind]))
+        for edge in self.edges.get(node, []):
+            if edge.parent in seen:
+                continue
+            for parent in self.mounted(edge.parent, seen | {node}):
+                inherited = parent.middleware + tuple(
+                    use.middleware
+                    for use in self.uses.get(edge.parent, [])
+                    if use.file == edge.file and use.order < edge.order and not use.prefix
+                )
+                framework = FRAMEWORK_OF.get(node.kind, parent.framework)
+                prefix = _join(_join(parent.prefix, edge.prefix), own)
+                results.append(_Mounted(prefix, inherited + edge.middleware, framework))
+        if not seen:
+            self._cache[node] = results
+        return results
+
+    def _own_prefix(self, node: RouterNode) -> str | None:
+        value = self.own_prefix.get(node)
+        if value is None and node.kind == "koa-router":
+            args = self.values.factory_args.get(node, ())
+            options = self.values.eval(node.file, args[0]) if args else None
+            if options is not None and options.kind == "obj":
+                value = dict(options.value).get("prefix")
+        if value is None:
+            return ""
+        prefixes = self.values.strings(node.file, value)
+        return prefixes[0] if prefixes and len(prefixes) == 1 else None
+
+    def endpoints(self) -> tuple[list[Endpoint], list[Unresolved]]:
+        endpoints: list[Endpoint] = []
+        unresolved: list[Unresolved] = []
+        for file, facts in self.facts.items():
+            for route in facts.routes:
+                receiver = self.values.eval(file, route.receiver)
+                if receiver.kind != "node" or receiver.node is None:
+                    continue
+                self._route(file, route, receiver.node, endpoints, unresolved)
+        return endpoints, unresolved
+
+    def _route(
+        self,
+        file: str,
+        route: RouteCall,
+        node: RouterNode,
+        endpoints: list[Endpoint],
+        unresolved: list[Unresolved],
+    ) -> None:
+        paths = self.prefix_strings(file, route.path)
+        if node.kind in ("socket.io", "ws"):
+            return
+        fragment = describe(route.path)
+        if paths is None:
+            unresolved.append(
+                Unresolved(file, route.line, fragment, "route path is not a literal string")
+            )
+            return
+        mounts = self.mounted(node)
+        if not mounts:
+            if (
+                node.kind == "param"
+                and len(route.middleware) == 0
+                and not _looks_like_handler(route)
+            ):
+                return
+            for path in paths:
+                unresolved.append(
+                    Unresolved(
+                        file,
+                        route.line,
+                        "{?}" + normalise_path(path),
+                        f"{describe(route.receiver)} is never mounted on an app we can see",
+                    )
+                )
+            return
+        local = [
+            use.middleware
+            for use in self.uses.get(node, [])
+            if use.file == file and use.order < route.order and not use.prefix
+        ]
+        for mount in mounts:
+            for path in paths:
+                if mount.prefix is None:
+                    unresolved.append(
+                        Unresolved(
+                            file,
+                            route.line,
+                            "{?}" + normalise_path(path),
+                            "mount prefix is not a literal",
+                        )
+                    )
+                    continue
+                scoped = [
+                    use.middleware
+                    for use in self.uses.get(node, [])
+                    if use.file == file
+                    and use.order < route.order
+                    and use.prefix
+                    and path.startswith(use.prefix)
+                ]
+                names = (
+                    list(mount.middleware)
+                    + local
+                    + scoped
+                    + [describe(m) for m in route.middleware]
+                )
+                for method in route.methods:
+                    endpoints.append(
+                        Endpoint(
+                            "rest",
+                            method,
+                            normalise_path(_join(mount.prefix, path) or "/"),
+                            combine_auth(names),
+                            mount.framework,
+                            route.handler,
+                            file,
+                            route.line,
+                        )
+                    )
+
+
+def _is_param(thing: Thing) -> bool:
+    return thing.kind == "node" and thing.node is not None and thing.node.kind == "param"
+
+
+def _looks_like_handler(route: RouteCall) -> bool:
+    return bool(route.handler)
+
+
+def _join(prefix: str | None, path: str | None) -> str | None:
+    if prefix is None or path is None:
+        return None
+    if not path or path == "/":
+        return prefix or path
+    return prefix.rstrip("/") + "/" + path.lstrip("/")
+
+
+def _directory(value: Value | None, file: str) -> str | None:
+    """``path.join(__dirname, 'routes')`` (or a plain string) as a repository path."""
+    if value is None:
+        return None
+    parts: list[str] = []
+    if value[0] == "call":
+        for arg in value[2]:
+            if arg == ("ref", "__dirname"):
+                parts.append(posixpath.dirname(file))
+            elif arg[0] == "str":
+                parts.append(arg[1])
+            else:
+                return None
+    elif value[0] == "str":
+        parts = [posixpath.dirname(file), value[1]]
+    else:
+        return None
+    joined = posixpath.normpath(posixpath.join(*parts)) if parts else None
+    return None if joined is None or joined.startswith("..") else joined.lstrip("./") or None

@@ -1,0 +1,209 @@
+"""Evaluating symbolic values across files: imports, exports, factories and function returns."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from backend_agent.analysis.endpoints.javascript.facts import FileFacts, Value
+
+_EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+_MAX_DEPTH = 40
+
+# (module, export name, construction) -> router kind; "call" covers `f()`, "new" `new F()`.
+_FACTORIES: dict[tuple[str, str], str] = {
+    ("express", "default"): "express-app",
+    ("express", "Router"): "express-router",
+    ("koa", "default"): "koa-app",
+    ("koa-router", "default"): "koa-router",
+    ("koa-router", "Router"): "koa-router",
+    ("@koa/router", "default"): "koa-router",
+    ("@koa/router", "Router"): "koa-router",
+    ("fastify", "default"): "fastify",
+    ("fastify", "fastify"): "fastify",
+    ("fastify", "Fastify"): "fastify",
+    ("socket.io", "default"): "socket.io",
+    ("socket.io", "Server"): "socket.io",
+    ("ws", "WebSocketServer"): "ws",
+    ("ws", "Server"): "ws",
+    ("ws", "WebSocket.Server"): "ws",
+    ("ws", "default.Server"): "ws",
+}
+APP_KINDS = frozenset({"express-app", "koa-app", "fastify"})
+FRAMEWORK_OF = {
+    "express-app": "express", "express-router": "express", "koa-app": "koa",
+    "koa-router": "koa", "fastify": "fastify",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RouterNode:
+    """Something routes are declared on: an app, a router, or a function parameter."""
+
+    file: str
+    key: str
+    kind: str  # a factory kind, "param" or "unknown"
+
+
+@dataclass(frozen=True)
+class Thing:
+    """The result of evaluating a value: ``kind`` says which fields mean something."""
+
+    kind: str  # str | node | fn | class | instance | external | module | obj | arr | nodeprop
+    file: str = ""
+    name: str = ""  # string value, function key, class name, external module, ...
+    detail: str = ""  # external export name, node property
+    value: Value = ()  # obj/arr payload, factory arguments
+    node: RouterNode | None = None
+
+
+UNKNOWN_THING = Thing("unknown")
+
+
+class Evaluator:
+    """Evaluates values of any file against the facts of all files."""
+
+    def __init__(self, facts: Mapping[str, FileFacts]) -> None:
+        self.facts = facts
+        self.factory_args: dict[RouterNode, tuple[Value, ...]] = {}
+        self._modules: dict[tuple[str, str], str | None] = {}
+
+    def module(self, importer: str, spec: str) -> str | None:
+        """The scanned file an import specifier names, or None for packages and misses."""
+        cache_key = (posixpath.dirname(importer), spec)
+        if cache_key not in self._modules:
+            self._modules[cache_key] = self._find_module(importer, spec)
+        return self._modules[cache_key]
+
+    def _find_module(self, importer: str, spec: str) -> str | None:
+        if spec.startswith("."):
+            bases = [posixpath.normpath(posixpath.join(posixpath.dirname(importer), spec))]
+        elif spec.startswith(("@/", "~/")):
+            bases = [f"src/{spec[2:]}", spec[2:]]
+        else:
+            bases = [spec, f"src/{spec}"]
+        for base in bases:
+            stem = base[: -len(ext)] if (ext := posixpath.splitext(base)[1]) == ".js" else base
+            for candidate in (
+                base,
+                *(stem + e for e in _EXTENSIONS),
+                *(f"{base}/index{e}" for e in _EXTENSIONS),
+            ):
+                if candidate in self.facts:
+                    return candidate
+        return None
+
+    def eval(self, file: str, value: Value, binding: str = "", depth: int = 0) -> Thing:
+        if depth > _MAX_DEPTH or not value:
+            return UNKNOWN_THING
+        kind = value[0]
+        facts = self.facts.get(file)
+        if facts is None:
+            return UNKNOWN_THING
+        if kind == "str":
+            return Thing("str", name=value[1])
+        if kind == "tpl":
+            parts = [self.eval(file, part, "", depth + 1) for part in value[1]]
+            if all(p.kind == "str" for p in parts):
+                return Thing("str", name="".join(p.name for p in parts))
+            return UNKNOWN_THING
+        if kind == "ref":
+            bound = facts.bindings.get(value[1])
+            if bound is None:
+                return UNKNOWN_THING
+            return self.eval(file, bound, value[1], depth + 1)
+        if kind == "param":
+            return Thing("node", node=RouterNode(file, f"{value[1]}#{value[2]}", "param"))
+        if kind == "import":
+            return self._import(file, value[1], value[2], depth)
+        if kind == "member":
+            return self._member(self.eval(file, value[1], "", depth + 1), value[2], depth)
+        if kind in ("call", "new"):
+            return self._construct(file, value, binding, depth)
+        if kind == "fn":
+            return Thing("fn", file, value[1])
+        if kind == "class":
+            return Thing("class", file, value[1])
+        if kind in ("obj", "arr"):
+            return Thing(kind, file, value=value[1])
+        return UNKNOWN_THING
+
+    def _import(self, file: str, spec: str, name: str, depth: int) -> Thing:
+        target = self.module(file, spec)
+        if target is None:
+            return Thing("external", name=spec, detail=name)
+        if name == "*":
+            return Thing("module", target)
+        return self.export(target, name, depth + 1)
+
+    def export(self, target: str, name: str, depth: int) -> Thing:
+        exports = self.facts[target].exports
+        if name in exports:
+            return self.eval(target, exports[name], "", depth + 1)
+        if "*" in exports:
+            star = exports["*"]
+            module = self.module(target, star[1])
+            if module is not None and depth < _MAX_DEPTH:
+                return self.export(module, name, depth + 1)
+        return UNKNOWN_THING
+
+    def _member(self, obj: Thing, prop: str, depth: int) -> Thing:
+        if obj.kind == "external":
+            detail = prop if obj.detail in ("default", "*") else f"{obj.detail}.{prop}"
+            return Thing("external", name=obj.name, detail=detail)
+        if obj.kind == "module":
+            return self.export(obj.file, prop, depth + 1)
+        if obj.kind == "obj":
+            fields = dict(obj.value)
+            return (
+                self.eval(obj.file, fields[prop], "", depth + 1)
+                if prop in fields
+                else UNKNOWN_THING
+            )
+        if obj.kind == "instance":
+            return self.eval(obj.file, ("ref", f"{obj.name}.{prop}"), "", depth + 1)
+        if obj.kind == "node":
+            return Thing("nodeprop", detail=prop, node=obj.node)
+        return UNKNOWN_THING
+
+    def _construct(self, file: str, value: Value, binding: str, depth: int) -> Thing:
+        callee = self.eval(file, value[1], "", depth + 1)
+        args: tuple[Value, ...] = value[2]
+        if callee.kind == "external":
+            factory = _FACTORIES.get((callee.name, callee.detail))
+            if factory is not None:
+                node = RouterNode(file, binding or repr(value), factory)
+                self.factory_args[node] = args
+                return Thing("node", node=node)
+            if callee.name in ("fastify-plugin",) and args:
+                return self.eval(file, args[0], "", depth + 1)
+            return Thing("external", name=callee.name, detail=f"{callee.detail}()", value=args)
+        if callee.kind == "class" and value[0] == "new":
+            return Thing("instance", callee.file, callee.name)
+        if callee.kind == "fn" and value[0] == "call":
+            returned = self.facts[callee.file].returns.get(callee.name)
+            if returned is not None:
+                return self.eval(callee.file, returned, "", depth + 1)
+            return UNKNOWN_THING
+        if callee.kind == "nodeprop" and callee.detail in ("routes", "middleware", "callback"):
+            return Thing("node", node=callee.node)
+        if callee.kind == "nodeprop" and callee.detail == "of" and args:
+            namespace = self.eval(file, args[0], "", depth + 1)
+            return Thing("nodeprop", name=namespace.name, detail="namespace", node=callee.node)
+        return UNKNOWN_THING
+
+    def strings(self, file: str, value: Value) -> list[str] | None:
+        """The literal strings a value stands for, or None when any part is not literal."""
+        thing = self.eval(file, value)
+        if thing.kind == "str":
+            return [thing.name]
+        if thing.kind == "arr":
+            found: list[str] = []
+            for item in thing.value:
+                inner = self.strings(thing.file, item)
+                if inner is None:
+                    return None
+                found += inner
+            return found
+        return None

@@ -1,0 +1,92 @@
+"""The JavaScript/TypeScript extractor over one small app per framework, each with its hard case."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from backend_agent.analysis.endpoints.javascript import extractor
+from backend_agent.analysis.endpoints.model import Inventory
+from backend_agent.analysis.project import Project
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "endpoints"
+
+
+def inventory(root: Path) -> Inventory:
+    project = Project(root)
+    facts = {
+        f: extractor.scan(f, project.read_bytes(f)) for f in project.files() if extractor.wants(f)
+    }
+    return extractor.resolve(facts, project)
+
+
+def rows(found: Inventory) -> list[list[str]]:
+    return sorted([e.kind, e.method, e.path, e.auth, e.framework, e.file] for e in found.endpoints)
+
+
+@pytest.mark.parametrize("app", ["express", "nestjs", "koa", "fastify"])
+def test_fixture_app_matches_expected_inventory(app: str) -> None:
+    expected = json.loads((FIXTURES / app / "expected.json").read_text())
+    found = inventory(FIXTURES / app)
+    assert rows(found) == expected["endpoints"]
+    assert sorted([u.file, u.fragment] for u in found.unresolved) == expected["unresolved"]
+
+
+def test_express_router_mounted_from_other_files_gets_full_prefix() -> None:
+    paths = {(e.method, e.path): e.auth for e in inventory(FIXTURES / "express").endpoints}
+    assert paths[("PUT", "/api/v1/books/{bookId}")] == "required"
+    assert paths[("GET", "/api/v1/books/{bookId}")] == "optional"
+    # router.use(requireUser) protects the routes registered after it
+    assert paths[("GET", "/api/v1/shelves")] == "required"
+    assert paths[("GET", "/health")] == "none"
+
+
+def test_nest_global_prefix_and_guards() -> None:
+    paths = {(e.method, e.path): e.auth for e in inventory(FIXTURES / "nestjs").endpoints}
+    assert paths[("GET", "/api/articles")] == "none"  # @Public() under a class guard
+    assert paths[("POST", "/api/articles")] == "required"
+    assert paths[("GET", "/api/user")] == "required"  # consumer.apply(AuthMiddleware).forRoutes
+    assert paths[("POST", "/api/users/login")] == "none"
+
+
+def test_unmounted_router_is_unresolved_not_guessed(tmp_path: Path) -> None:
+    (tmp_path / "orphan.js").write_text(
+        "const router = require('express').Router();\n"
+        "router.get('/items/:id', (req, res) => res.end());\n"
+        "module.exports = router;\n"
+    )
+    found = inventory(tmp_path)
+    assert found.endpoints == []
+    assert [u.fragment for u in found.unresolved] == ["{?}/items/{id}"]
+
+
+def test_prefix_from_function_argument_resolves_through_call_site(tmp_path: Path) -> None:
+    (tmp_path / "server.js").write_text(
+        "const express = require('express');\n"
+        "const mount = require('./mount');\n"
+        "const app = express();\n"
+        "mount(app, '/v2');\n"
+    )
+    (tmp_path / "mount.js").write_text(
+        "const { Router } = require('express');\n"
+        "module.exports = function mount(app, base) {\n"
+        "  const r = Router();\n"
+        "  r.get('/things', (req, res) => res.end());\n"
+        "  app.use(base, r);\n"
+        "};\n"
+    )
+    assert [(e.method, e.path) for e in inventory(tmp_path).endpoints] == [("GET", "/v2/things")]
+
+
+def test_client_calls_and_tests_are_not_endpoints(tmp_path: Path) -> None:
+    (tmp_path / "client.js").write_text(
+        "import axios from 'axios';\nconst api = axios.create();\n"
+        "api.get('/articles', { params: {} });\nconst cache = new Map();\ncache.get('k', 1);\n"
+    )
+    (tmp_path / "app.test.js").write_text(
+        "const app = require('express')();\napp.get('/only-in-tests', (q, s) => s.end());\n"
+    )
+    found = inventory(tmp_path)
+    assert found.endpoints == [] and found.unresolved == []
