@@ -1,0 +1,560 @@
+"""Go routers by abstract interpretation: routers as values flowing through functions and
+packages (Gin, Echo, Chi, Fiber, gorilla/mux, net/http), with middleware in order."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend_agent.analysis.endpoints.go.scan import Expr
+from backend_agent.analysis.endpoints.model import Auth, Endpoint, Unresolved, normalise_path
+
+CONSTRUCTORS = {
+    ("gin", "Default"): "gin", ("gin", "New"): "gin", ("echo", "New"): "echo",
+    ("chi", "NewRouter"): "chi", ("chi", "NewMux"): "chi", ("mux", "NewRouter"): "gorilla",
+    ("http", "NewServeMux"): "net/http", ("fiber", "New"): "fiber",
+}  # fmt: skip
+ROUTER_TYPES = {
+    "gin.": "gin", "echo.": "echo", "chi.": "chi", "fiber.": "fiber", "mux.Router": "gorilla",
+    "http.ServeMux": "net/http",
+}  # fmt: skip
+VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE")
+AUTH_NAME = re.compile(
+    r"auth|jwt|token|login|session|bearer|apikey|api_key|protect|guard|"
+    r"require_?user|current_?user|verify",
+    re.IGNORECASE,
+)
+_MAX_DEPTH = 10
+
+
+@dataclass(eq=False)
+class Router:
+    """A router or group; its full prefix is its parent's plus ``segment`` (None: unknown)."""
+
+    framework: str
+    segment: str | None = ""
+    fragment: str = ""
+    middleware: list[str] = field(default_factory=list)
+    parent: Router | None = None
+
+    def child(self, segment: str | None, fragment: str, middleware: list[str]) -> Router:
+        return Router(self.framework, segment, fragment, [*self.middleware, *middleware], self)
+
+    def prefix(self, seen: int = 0) -> tuple[str | None, str, list[str]]:
+        """(full prefix, what is known of it, middleware inherited through mounts)."""
+        if self.parent is None or seen > _MAX_DEPTH:
+            return self.segment, self.fragment, []
+        prefix, fragment, inherited = self.parent.prefix(seen + 1)
+        joined = None if prefix is None or self.segment is None else prefix + self.segment
+        return joined, fragment + self.fragment, inherited
+
+
+@dataclass(eq=False)
+class RouteDecl:
+    """A route registered on a router (gorilla's builders fill methods and handler later)."""
+
+    router: Router
+    methods: list[str]
+    path: str | None
+    fragment: str
+    middleware: list[str]
+    handler: Expr | None
+    file: str
+    line: int
+    mounted: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Unknown:
+    text: str
+
+
+@dataclass(frozen=True)
+class Fn:
+    params: list[tuple[str, str]]
+    body: list[Expr]
+    file: str
+    upgrades: bool
+
+
+Value = Router | RouteDecl | Unknown | Fn | str
+
+
+class GoResolver:
+    """Interprets every entry function, following routers into callees across packages."""
+
+    def __init__(self, facts: Mapping[str, dict[str, Any]]) -> None:
+        self.facts = {p: f for p, f in facts.items() if not p.endswith("_test.go")}
+        self.routes: list[RouteDecl] = []
+        self.fields: dict[str, Value] = {}
+        self.default_mux: Router | None = None
+        self.by_dir: dict[str, dict[str, list[tuple[str, dict[str, Any]]]]] = {}
+        self.methods: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        called: set[str] = set()
+        for path, facts_of in self.facts.items():
+            directory = path.rsplit("/", 1)[0] if "/" in path else ""
+            for fn in facts_of["functions"]:
+                if fn["receiver"]:
+                    self.methods.setdefault(fn["name"], []).append((path, fn))
+                else:
+                    self.by_dir.setdefault(directory, {}).setdefault(fn["name"], []).append(
+                        (path, fn)
+                    )
+                _called_names(fn["body"], called)
+        self.called = called
+        self._active: set[int] = set()
+
+    def run(self) -> None:
+        for path, facts_of in self.facts.items():
+            for fn in facts_of["functions"]:
+                if fn["name"] not in self.called or (fn["name"] == "main" and not fn["receiver"]):
+                    self._interpret(path, fn["params"], fn["body"], {}, 0, id(fn))
+
+    def endpoints(self) -> tuple[list[Endpoint], list[Unresolved]]:
+        endpoints: list[Endpoint] = []
+        unresolved: list[Unresolved] = []
+        for route in self.routes:
+            prefix, fragment, _ = route.router.prefix()
+            full = None if prefix is None or route.path is None else prefix + route.path
+            if full is None:
+                unresolved.append(
+                    Unresolved(
+                        route.file,
+                        route.line,
+                        (fragment + route.fragment) or "/",
+                        "router prefix comes from a value the analysis cannot follow",
+                    )
+                )
+                continue
+            websocket = self._upgrades(route)
+            auth = auth_of(route.middleware)
+            handler = _render(route.handler) if route.handler is not None else ""
+            package = self.facts[route.file]["package"]
+            for method in route.methods or ["ANY"]:
+                endpoints.append(
+                    Endpoint(
+                        "websocket" if websocket else "rest",
+                        "WS" if websocket else method,
+                        normalise_path(full.replace("...}", "}")),
+                        auth,
+                        route.router.framework,
+                        f"{package}.{handler}",
+                        route.file,
+                        route.line,
+                    )
+                )
+        return _dedupe(endpoints), unresolved
+
+    # -- interpretation ------------------------------------------------------------------
+
+    def _interpret(
+        self,
+        path: str,
+        params: list[tuple[str, str]],
+        body: list[Expr],
+        bound: dict[str, Value],
+        depth: int,
+        key: int,
+    ) -> Value | None:
+        if depth > _MAX_DEPTH or key in self._active:
+            return None
+        self._active.add(key)
+        env: dict[str, Value] = {}
+        for index, (name, type_text) in enumerate(params):
+            if name in bound:
+                env[name] = bound[name]
+            elif str(index) in bound:
+                env[name] = bound[str(index)]
+            else:
+                framework = _router_type(type_text)
+                if framework is not None:
+                    env[name] = Router(framework, None, "{?}")
+        result: Value | None = None
+        try:
+            for statement in body:
+                if statement[0] == "set":
+                    values = [self._eval(path, env, e, depth) for e in statement[2]]
+                    for name, value in zip(statement[1], values, strict=False):
+                        if "." in name:
+                            self.fields[name.rsplit(".", 1)[1]] = value
+                        else:
+                            env[name] = value
+                elif statement[0] == "do":
+                    self._eval(path, env, statement[1], depth)
+                elif statement[0] == "ret" and statement[1] and result is None:
+                    value = self._eval(path, env, statement[1][0], depth)
+                    if isinstance(value, Router):
+                        result = value
+        finally:
+            self._active.discard(key)
+        return result
+
+    def _eval(self, path: str, env: dict[str, Value], value: Expr, depth: int) -> Value:
+        tag = value[0]
+        if tag == "s":
+            return str(value[1])
+        if tag == "+":
+            left, right = (
+                self._eval(path, env, value[1], depth),
+                self._eval(path, env, value[2], depth),
+            )
+            return (
+                left + right
+                if isinstance(left, str) and isinstance(right, str)
+                else Unknown(_render(value))
+            )
+        if tag == "id":
+            return env.get(value[1], Unknown(value[1]))
+        if tag == "sel":
+            base = value[1]
+            if base[0] == "id" and base[1] not in env and base[1] in self.facts[path]["imports"]:
+                return Unknown(_render(value))
+            if value[2] in self.fields:
+                return self.fields[value[2]]
+            return Unknown(_render(value))
+        if tag == "fn":
+            return Fn(value[1], value[2], path, bool(value[4]))
+        if tag == "call":
+            return self._call(path, env, value, depth)
+        return Unknown(_render(value))
+
+    def _call(self, path: str, env: dict[str, Value], call: Expr, depth: int) -> Value:
+        func, arg_exprs, line = call[1], call[2], int(call[3])
+        args = [self._eval(path, env, a, depth) for a in arg_exprs]
+        if func[0] == "sel":
+            receiver, method = func[1], func[2]
+            imports = self.facts[path]["imports"]
+            if receiver[0] == "id" and receiver[1] not in env and receiver[1] in imports:
+                return self._package_call(
+                    path, imports[receiver[1]], method, args, arg_exprs, call, depth, line
+                )
+            target = self._eval(path, env, receiver, depth)
+            if isinstance(target, Router):
+                return self._router_call(path, target, method, args, arg_exprs, line, depth)
+            if isinstance(target, RouteDecl):
+                return _builder_call(target, method, args, arg_exprs, path, line, self.routes)
+            if any(isinstance(a, Router) for a in args):
+                return self._call_methods(method, args, depth)
+            return Unknown(_render(call))
+        if func[0] == "id" and func[1] not in env:
+            directory = path.rsplit("/", 1)[0] if "/" in path else ""
+            return self._call_functions(
+                self.by_dir.get(directory, {}).get(func[1], []), args, depth
+            ) or Unknown(_render(call))
+        return Unknown(_render(call))
+
+    def _package_call(
+        self,
+        path: str,
+        import_path: str,
+        name: str,
+        args: list[Value],
+        arg_exprs: list[Expr],
+        call: Expr,
+        depth: int,
+        line: int,
+    ) -> Value:
+        package = import_path.rsplit("/", 1)[-1]
+        if package.startswith("v") and package[1:].isdigit() and "/" in import_path:
+            package = import_path.rsplit("/", 2)[-2]
+        framework = CONSTRUCTORS.get((_short_package(package), name))
+        if framework is not None:
+            return Router(framework)
+        if package == "http" and name in ("Handle", "HandleFunc"):
+            if self.default_mux is None:
+                self.default_mux = Router("net/http")
+            return self._router_call(path, self.default_mux, name, args, arg_exprs, line, depth)
+        if package == "http" and name in ("StripPrefix", "HandlerFunc", "TimeoutHandler") and args:
+            return args[-1] if name != "StripPrefix" else args[1] if len(args) > 1 else Unknown("")
+        directory = self._package_dir(import_path)
+        if directory is not None:
+            found = self._call_functions(self.by_dir.get(directory, {}).get(name, []), args, depth)
+            if found is not None:
+                return found
+        return Unknown(_render(call))
+
+    def _call_functions(
+        self, candidates: list[tuple[str, dict[str, Any]]], args: list[Value], depth: int
+    ) -> Value | None:
+        result: Value | None = None
+        for path, fn in candidates:
+            bound = {str(i): a for i, a in enumerate(args)}
+            value = self._interpret(path, fn["params"], fn["body"], bound, depth + 1, id(fn))
+            result = result or value
+        return result
+
+    def _call_methods(self, name: str, args: list[Value], depth: int) -> Value:
+        candidates = [
+            (p, fn) for p, fn in self.methods.get(name, []) if len(fn["params"]) == len(args)
+        ]
+        return self._call_functions(candidates, args, depth) or Unknown(name)
+
+    def _package_dir(self, import_path: str) -> str | None:
+        matching = [
+            d for d in self.by_dir if d and (import_path == d or import_path.endswith("/" + d))
+        ]
+        return max(matching, key=len, default=None)
+
+    def _router_call(
+        self,
+        path: str,
+        router: Router,
+        method: str,
+        args: list[Value],
+        arg_exprs: list[Expr],
+        line: int,
+        depth: int,
+    ) -> Value:
+        framework = router.framework
+        names = [_middleware_name(a, e) for a, e in zip(args, arg_exprs, strict=True)]
+        upper = method.upper()
+        if method in ("Group", "Route") and args and isinstance(args[0], str | Unknown):
+            segment = args[0] if isinstance(args[0], str) else None
+            fn = next((a for a in args if isinstance(a, Fn)), None)
+            middleware = [] if fn is not None else names[1:]
+            child = router.child(segment, _fragment(args[0]), middleware)
+            if fn is not None:
+                self._interpret(fn.file, fn.params, fn.body, {"0": child}, depth + 1, id(fn))
+            return child
+        if method == "Group" and args and isinstance(args[0], Fn):
+            child = router.child("", "", [])
+            self._interpret(
+                args[0].file, args[0].params, args[0].body, {"0": child}, depth + 1, id(args[0])
+            )
+            return child
+        if method == "With":
+            return router.child("", "", names)
+        if method == "Use":
+            router.middleware.extend(
+                n for a, n in zip(args, names, strict=True) if not isinstance(a, str)
+            )
+            return router
+        if method == "Mount" and len(args) >= 2 and isinstance(args[-1], Router):
+            mounted = args[-1]
+            if mounted is not router:
+                mounted.parent, mounted.segment = (
+                    router,
+                    args[0] if isinstance(args[0], str) else None,
+                )
+                mounted.fragment = _fragment(args[0])
+                mounted.middleware[:0] = router.middleware
+            return router
+        if method == "PathPrefix" and args:
+            decl = RouteDecl(router, [], _str(args[0]), _fragment(args[0]), [], None, path, line)
+            decl.mounted.append("prefix")
+            return decl
+        if (
+            method in ("Handle", "HandleFunc")
+            and framework in ("net/http", "chi", "gorilla")
+            and len(args) >= 2
+        ):
+            if isinstance(args[1], Router) and framework != "gorilla":
+                pattern = _str(args[0])
+                args[1].parent, args[1].segment = (
+                    router,
+                    pattern.rstrip("/") if pattern is not None else None,
+                )
+                args[1].fragment = _fragment(args[0])
+                return router
+            methods, route_path = (
+                _pattern(args[0]) if framework == "net/http" else ([], _str(args[0]))
+            )
+            return self._add(
+                router, methods, route_path, _fragment(args[0]), [], arg_exprs[1], path, line
+            )
+        verb = {"Any": "ANY", "All": "ANY"}.get(method, upper if upper in VERBS else None)
+        if method in ("Handle", "Add", "Method", "MethodFunc") and len(args) >= 3:
+            verb, args, arg_exprs, names = (
+                (_str(args[0]) or "ANY").upper(),
+                args[1:],
+                arg_exprs[1:],
+                names[1:],
+            )
+        if method == "Match" and len(args) >= 3:
+            verbs = [v.upper() for v in _strings(arg_exprs[0])]
+            return self._add(
+                router,
+                verbs,
+                _str(args[1]),
+                _fragment(args[1]),
+                names[3:],
+                arg_exprs[2],
+                path,
+                line,
+            )
+        if verb is None or not args:
+            return Unknown(method)
+        if len(args) == 1:
+            return Unknown(method)
+        if framework == "echo":
+            handler, middleware = arg_exprs[1], names[2:]
+        else:
+            handler, middleware = arg_exprs[-1], names[1:-1]
+        return self._add(
+            router, [verb], _str(args[0]), _fragment(args[0]), middleware, handler, path, line
+        )
+
+    def _add(
+        self,
+        router: Router,
+        methods: list[str],
+        route_path: str | None,
+        fragment: str,
+        middleware: list[str],
+        handler: Expr,
+        path: str,
+        line: int,
+    ) -> RouteDecl:
+        decl = RouteDecl(
+            router,
+            methods,
+            route_path,
+            fragment,
+            [*router.middleware, *middleware],
+            handler,
+            path,
+            line,
+        )
+        self.routes.append(decl)
+        return decl
+
+    def _upgrades(self, route: RouteDecl) -> bool:
+        handler = route.handler
+        if handler is None:
+            return False
+        if handler[0] == "fn":
+            return bool(handler[4])
+        name = handler[2] if handler[0] == "sel" else handler[1] if handler[0] == "id" else ""
+        if handler[0] == "call":
+            return False
+        candidates = [fn for _, fn in self.methods.get(name, [])]
+        for functions in self.by_dir.values():
+            candidates += [fn for _, fn in functions.get(name, [])]
+        return bool(candidates) and all(fn["upgrades"] for fn in candidates)
+
+
+def _builder_call(
+    decl: RouteDecl,
+    method: str,
+    args: list[Value],
+    arg_exprs: list[Expr],
+    path: str,
+    line: int,
+    routes: list[RouteDecl],
+) -> Value:
+    """gorilla/mux builders: ``.Methods(...)``, ``.Subrouter()``, ``.HandlerFunc(h)``, ``.Path``."""
+    if method == "Methods":
+        decl.methods = [a.upper() for a in args if isinstance(a, str)]
+    elif method == "Subrouter":
+        return decl.router.child(decl.path, decl.fragment, [])
+    elif method in ("HandlerFunc", "Handler") and arg_exprs:
+        decl.handler = arg_exprs[0]
+        if decl not in routes:
+            routes.append(decl)
+    elif method == "Path" and args:
+        decl.path, decl.fragment = _str(args[0]), _fragment(args[0])
+    return decl
+
+
+def auth_of(middleware: list[str]) -> Auth:
+    """Auth from middleware names: auth-like names are ``required``; a ``false`` argument or
+    an "optional" name makes them ``optional``; a conditional skipper makes them ``unknown``."""
+    states: list[Auth] = []
+    for name in middleware:
+        head = name.split("(", 1)[0]
+        if not AUTH_NAME.search(head) and not AUTH_NAME.search(name.split("{", 1)[0]):
+            continue
+        if "Skipper" in name:
+            states.append("unknown")
+        elif "optional" in name.lower() or name.endswith("(false)"):
+            states.append("optional")
+        else:
+            states.append("required")
+    order: tuple[Auth, ...] = ("required", "unknown", "optional")
+    return next((state for state in order if state in states), "none")
+
+
+def _called_names(body: list[Expr], called: set[str]) -> None:
+    stack: list[Any] = list(body)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            if item and item[0] == "call":
+                func = item[1]
+                if func[0] == "id":
+                    called.add(func[1])
+                elif func[0] == "sel":
+                    called.add(func[2])
+            stack.extend(item)
+        elif isinstance(item, list | dict):
+            stack.extend(item.values() if isinstance(item, dict) else item)
+
+
+def _router_type(type_text: str) -> str | None:
+    if "Context" in type_text or "Ctx" in type_text:
+        return None
+    return next((fw for marker, fw in ROUTER_TYPES.items() if marker in type_text), None)
+
+
+def _short_package(package: str) -> str:
+    return {"gorilla/mux": "mux"}.get(package, package)
+
+
+def _pattern(value: Value) -> tuple[list[str], str | None]:
+    """Go 1.22 ServeMux patterns: ``"GET /items/{id}"`` -> (["GET"], "/items/{id}")."""
+    if not isinstance(value, str):
+        return [], None
+    method, _, rest = value.partition(" ")
+    if rest and method.upper() in VERBS:
+        return [method.upper()], rest.strip()
+    return [], value
+
+
+def _middleware_name(value: Value, source: Expr) -> str:
+    if isinstance(value, Unknown):
+        return value.text
+    return _render(source)
+
+
+def _str(value: Value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _fragment(value: Value) -> str:
+    return value if isinstance(value, str) else "{?}"
+
+
+def _strings(value: Expr) -> list[str]:
+    if value[0] == "lit":
+        return [str(item[1]) for item in value[3] if item[0] == "s"]
+    return []
+
+
+def _render(value: Expr) -> str:
+    tag = value[0]
+    if tag == "s":
+        return f'"{value[1]}"'
+    if tag == "id":
+        return str(value[1])
+    if tag == "sel":
+        return f"{_render(value[1])}.{value[2]}"
+    if tag == "call":
+        return f"{_render(value[1])}({', '.join(_render(a) for a in value[2])})"
+    if tag == "b":
+        return "true" if value[1] else "false"
+    if tag == "lit":
+        return f"{value[1]}{{{', '.join(value[2])}}}"
+    if tag == "fn":
+        return "func"
+    return str(value[1]) if len(value) > 1 else "?"
+
+
+def _dedupe(endpoints: list[Endpoint]) -> list[Endpoint]:
+    seen: dict[tuple[str, str, str, str, int], Endpoint] = {}
+    for endpoint in endpoints:
+        seen.setdefault(
+            (endpoint.method, endpoint.path, endpoint.kind, endpoint.file, endpoint.line), endpoint
+        )
+    return list(seen.values())

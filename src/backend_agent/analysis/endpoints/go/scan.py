@@ -1,0 +1,220 @@
+"""Per-file facts for Go: package, imports, and each function's statements in a small form.
+
+Statements: ``("set", [names], [exprs], line)``, ``("do", expr)``, ``("ret", [exprs])``.
+Expressions: ``("s", text)``, ``("id", name)``, ``("sel", expr, field)``,
+``("call", func, args, line)``, ``("fn", params, statements, line, upgrades)``,
+``("+", left, right)``, ``("b", bool)``, ``("lit", type, {key: expr})``, ``("?", text)``.
+``params`` are ``(name, type text)`` pairs; ``upgrades`` says the function upgrades the
+connection to a WebSocket.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tree_sitter import Node
+
+from backend_agent.analysis.parsing import parse
+
+Expr = tuple[Any, ...]
+_BLOCKS = (
+    "block",
+    "statement_list",
+    "if_statement",
+    "for_statement",
+    "expression_switch_statement",
+    "type_switch_statement",
+    "select_statement",
+    "expression_case",
+    "default_case",
+    "type_case",
+    "communication_case",
+    "labeled_statement",
+)
+
+
+def scan_go(source: bytes) -> dict[str, Any]:
+    """Facts about one Go file (see the module docstring for the encoding)."""
+    root = parse(source, "go").root_node
+    facts: dict[str, Any] = {"package": "", "imports": {}, "functions": [], "vars": []}
+    for node in root.named_children:
+        if node.type == "package_clause" and node.named_children:
+            facts["package"] = _text(node.named_children[0])
+        elif node.type == "import_declaration":
+            for spec in _descendants(node, "import_spec"):
+                path_node = spec.child_by_field_name("path")
+                name_node = spec.child_by_field_name("name")
+                if path_node is not None:
+                    path = _string(path_node)
+                    alias = _text(name_node) if name_node is not None else path.rsplit("/", 1)[-1]
+                    facts["imports"][alias] = path
+        elif node.type in ("function_declaration", "method_declaration"):
+            facts["functions"].append(_function(node))
+        elif node.type == "var_declaration":
+            facts["vars"].extend(_statements(node))
+    return facts
+
+
+def _function(node: Node) -> dict[str, Any]:
+    receiver = node.child_by_field_name("receiver")
+    receiver_type = ""
+    if receiver is not None:
+        for param in receiver.named_children:
+            kind = param.child_by_field_name("type")
+            receiver_type = _text(kind).lstrip("*") if kind is not None else ""
+    name = node.child_by_field_name("name")
+    body = node.child_by_field_name("body")
+    statements = _statements(body) if body is not None else []
+    return {
+        "name": _text(name) if name is not None else "",
+        "receiver": receiver_type,
+        "params": _params(node.child_by_field_name("parameters")),
+        "body": statements,
+        "line": node.start_point.row + 1,
+        "upgrades": body is not None and _upgrades(body),
+    }
+
+
+def _params(node: Node | None) -> list[tuple[str, str]]:
+    params: list[tuple[str, str]] = []
+    for param in node.named_children if node is not None else []:
+        kind = param.child_by_field_name("type")
+        type_text = _text(kind) if kind is not None else ""
+        names = [c for c in param.children_by_field_name("name")]
+        params.extend((_text(n), type_text) for n in names) if names else params.append(
+            ("_", type_text)
+        )
+    return params
+
+
+def _statements(node: Node) -> list[Expr]:
+    out: list[Expr] = []
+    for child in node.named_children:
+        kind = child.type
+        line = child.start_point.row + 1
+        if kind in ("short_var_declaration", "assignment_statement"):
+            left, right = child.child_by_field_name("left"), child.child_by_field_name("right")
+            if left is not None and right is not None:
+                out.append(
+                    (
+                        "set",
+                        [_text(n) for n in left.named_children],
+                        [expr(n) for n in right.named_children],
+                        line,
+                    )
+                )
+        elif kind in ("var_declaration", "var_spec_list"):
+            out.extend(_statements(child))
+        elif kind == "var_spec":
+            value = child.child_by_field_name("value")
+            names = [_text(n) for n in child.children_by_field_name("name")]
+            if value is not None:
+                out.append(("set", names, [expr(n) for n in value.named_children], line))
+        elif kind in ("expression_statement", "go_statement", "defer_statement"):
+            for inner in child.named_children:
+                out.append(("do", expr(inner)))
+        elif kind == "return_statement":
+            values = child.named_children[0].named_children if child.named_children else []
+            out.append(("ret", [expr(n) for n in values]))
+        elif kind in _BLOCKS:
+            out.extend(_statements(child))
+    return out
+
+
+def expr(node: Node) -> Expr:
+    """The tagged-tuple form of a Go expression."""
+    kind = node.type
+    if kind in ("interpreted_string_literal", "raw_string_literal"):
+        return ("s", _string(node))
+    if kind in ("identifier", "field_identifier", "package_identifier", "type_identifier"):
+        return ("id", _text(node))
+    if kind == "selector_expression":
+        operand, field = node.child_by_field_name("operand"), node.child_by_field_name("field")
+        if operand is not None and field is not None:
+            return ("sel", expr(operand), _text(field))
+    if kind == "call_expression":
+        func, arguments = (
+            node.child_by_field_name("function"),
+            node.child_by_field_name("arguments"),
+        )
+        args = [expr(a) for a in arguments.named_children] if arguments is not None else []
+        return (
+            "call",
+            expr(func) if func is not None else ("?", ""),
+            args,
+            node.start_point.row + 1,
+        )
+    if kind == "func_literal":
+        body = node.child_by_field_name("body")
+        return (
+            "fn",
+            _params(node.child_by_field_name("parameters")),
+            _statements(body) if body is not None else [],
+            node.start_point.row + 1,
+            body is not None and _upgrades(body),
+        )
+    if kind == "binary_expression":
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        operator = node.child_by_field_name("operator")
+        if (
+            left is not None
+            and right is not None
+            and operator is not None
+            and _text(operator) == "+"
+        ):
+            return ("+", expr(left), expr(right))
+    if kind in ("true", "false"):
+        return ("b", kind == "true")
+    if kind in ("parenthesized_expression", "unary_expression") and node.named_children:
+        return expr(node.named_children[-1])
+    if kind == "composite_literal":
+        return _composite(node)
+    return ("?", _text(node)[:80])
+
+
+def _composite(node: Node) -> Expr:
+    kind = node.child_by_field_name("type")
+    body = node.child_by_field_name("body")
+    fields: dict[str, Expr] = {}
+    items: list[Expr] = []
+    for element in body.named_children if body is not None else []:
+        if element.type == "keyed_element" and len(element.named_children) == 2:
+            key, value = element.named_children
+            fields[_text(key)] = expr(value.named_children[0] if value.named_children else value)
+        elif element.type in ("literal_element", "element") and element.named_children:
+            items.append(expr(element.named_children[0]))
+    return ("lit", _text(kind) if kind is not None else "", fields, items)
+
+
+def _upgrades(body: Node) -> bool:
+    """Whether a function body upgrades an HTTP connection to a WebSocket."""
+    for call in _descendants(body, "call_expression"):
+        func = call.child_by_field_name("function")
+        if func is not None and func.type == "selector_expression":
+            field = func.child_by_field_name("field")
+            name = _text(field) if field is not None else ""
+            if name == "Upgrade" or (name == "Accept" and _text(func).startswith("websocket.")):
+                return True
+    return False
+
+
+def _descendants(node: Node, kind: str) -> list[Node]:
+    found: list[Node] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == kind:
+            found.append(current)
+        stack.extend(current.named_children)
+    return found
+
+
+def _string(node: Node) -> str:
+    text = _text(node)
+    if text[:1] in ('"', "`"):
+        text = text[1:-1]
+    return text
+
+
+def _text(node: Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace")

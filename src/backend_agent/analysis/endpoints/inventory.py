@@ -1,0 +1,96 @@
+"""The inventory engine: runs every extractor over a project, scanning only uncached files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from importlib import import_module
+from typing import Any
+
+from backend_agent.analysis.endpoints.base import EndpointExtractor
+from backend_agent.analysis.endpoints.cache import ScanCache, cache_dir
+from backend_agent.analysis.endpoints.model import Inventory
+from backend_agent.analysis.project import Project
+
+# Modules under backend_agent.analysis.endpoints, each exposing ``extractor``.
+EXTRACTOR_MODULES: tuple[str, ...] = ("python", "go")
+
+# Below this many files to scan, a process pool costs more than it saves.
+PARALLEL_THRESHOLD = 400
+
+Progress = Callable[[str, int, int], None]
+
+
+def extractors() -> list[EndpointExtractor]:
+    """The extractor of every module in EXTRACTOR_MODULES, in order."""
+    found: list[EndpointExtractor] = []
+    for name in EXTRACTOR_MODULES:
+        module = import_module(f"backend_agent.analysis.endpoints.{name}")
+        found.append(module.extractor)
+    return found
+
+
+def build_inventory(project: Project, progress: Progress | None = None) -> Inventory:
+    """Every endpoint of the project (at its revision), sorted and de-duplicated."""
+    merged = Inventory()
+    directory = cache_dir(project)
+    for extractor in extractors():
+        paths = [p for p in project.files() if extractor.wants(p)]
+        cache = ScanCache(directory, extractor.name, extractor.version)
+        facts = scan_files(extractor, project, paths, cache, progress)
+        cache.save()
+        found = extractor.resolve(facts, project)
+        merged.endpoints.extend(found.endpoints)
+        merged.unresolved.extend(found.unresolved)
+    return merged.sorted()
+
+
+def scan_files(
+    extractor: EndpointExtractor,
+    project: Project,
+    paths: list[str],
+    cache: ScanCache,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """path -> facts, from the cache where the blob is known, else by scanning."""
+    facts: dict[str, Any] = {}
+    missing: list[tuple[str, str]] = []
+    for path in paths:
+        blob = project.blob(path)
+        hit, value = cache.get(blob)
+        if hit:
+            facts[path] = value
+        else:
+            missing.append((path, blob))
+    if progress is not None and missing:
+        progress(extractor.name, 0, len(missing))
+    sources = ((path, project.read_bytes(path)) for path, _ in missing)
+    for done, ((path, blob), value) in enumerate(
+        zip(missing, _scan(extractor, sources, len(missing)), strict=True), 1
+    ):
+        cache.put(blob, value)
+        facts[path] = value
+        if progress is not None and (done % 200 == 0 or done == len(missing)):
+            progress(extractor.name, done, len(missing))
+    return facts
+
+
+def _scan(extractor: EndpointExtractor, sources: Any, count: int) -> Any:
+    """Scan results in input order; a process pool for big batches on several cores."""
+    workers = min(os.cpu_count() or 1, 8)
+    if count < PARALLEL_THRESHOLD or workers < 2:
+        return (extractor.scan(path, data) for path, data in sources)
+    module = type(extractor).__module__
+    pool = ProcessPoolExecutor(max_workers=workers)
+    items = [(module, path, data) for path, data in sources]
+    try:
+        return list(pool.map(_scan_one, items, chunksize=max(1, count // (workers * 8))))
+    finally:
+        pool.shutdown()
+
+
+def _scan_one(item: tuple[str, str, bytes]) -> Any:
+    module, path, data = item
+    extractor: EndpointExtractor = import_module(module).extractor
+    return extractor.scan(path, data)

@@ -1,0 +1,629 @@
+"""FastAPI, Flask, Starlette and aiohttp: routes on router objects, mounts between them, and
+full paths from the mount chains (prefixes resolved across files, never guessed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from backend_agent.analysis.endpoints.model import Auth, Endpoint, Unresolved, normalise_path
+from backend_agent.analysis.endpoints.python.auth import by_name, combine
+from backend_agent.analysis.endpoints.python.names import Names
+from backend_agent.analysis.endpoints.python.scan import Expr
+
+HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
+ObjId = tuple[str, str, str]
+
+CONSTRUCTORS = {
+    "FastAPI": "fastapi", "APIRouter": "fastapi", "Flask": "flask", "Blueprint": "flask",
+    "Quart": "flask", "Starlette": "starlette", "Router": "starlette",
+    "Application": "aiohttp", "RouteTableDef": "aiohttp", "Api": "flask", "Namespace": "flask",
+}  # fmt: skip
+FRAMEWORK_ROOTS = {
+    "fastapi": "fastapi",
+    "flask": "flask",
+    "quart": "flask",
+    "starlette": "starlette",
+    "aiohttp": "aiohttp",
+}
+
+
+@dataclass
+class Route:
+    """A route declared directly on a router object, with its own path and auth signals."""
+
+    methods: tuple[str, ...]
+    path: str | None
+    fragment: str
+    handler: str
+    file: str
+    line: int
+    framework: str
+    kind: str
+    auth: list[Auth]
+
+
+@dataclass
+class Mount:
+    """``parent`` serves ``child`` under ``prefix`` (None: not a constant)."""
+
+    parent: ObjId
+    child: ObjId
+    prefix: str | None
+    fragment: str
+    auth: list[Auth]
+    replaces_prefix: bool = False
+
+
+@dataclass
+class RouterGraph:
+    """Router objects, their routes, and the mounts between them."""
+
+    names: Names
+    frameworks: dict[ObjId, str] = field(default_factory=dict)
+    own_prefix: dict[ObjId, tuple[str | None, str]] = field(default_factory=dict)
+    own_auth: dict[ObjId, list[Auth]] = field(default_factory=dict)
+    routes: dict[ObjId, list[Route]] = field(default_factory=dict)
+    mounts: list[Mount] = field(default_factory=list)
+
+    def collect(self) -> None:
+        for path, facts in self.names.facts.items():
+            for (scope, name), value in _assignments(facts):
+                if value[0] == "c":
+                    self._constructor(path, scope, name, value)
+            for fname, func in facts["functions"].items():
+                for decorator in func["decorators"]:
+                    self._decorator(path, func["scope"], fname, func, decorator)
+            for scope, call in facts["calls"]:
+                self._call(path, scope, call)
+
+    def endpoints(self) -> tuple[list[Endpoint], list[Unresolved]]:
+        endpoints: list[Endpoint] = []
+        unresolved: list[Unresolved] = []
+        for obj, routes in self.routes.items():
+            for chain_prefix, chain_fragment, chain_auth in self._chains(obj, frozenset()):
+                for route in routes:
+                    full = _join(chain_prefix, route.path)
+                    if full is None:
+                        unresolved.append(
+                            Unresolved(
+                                route.file,
+                                route.line,
+                                _fragment(chain_fragment, route.fragment),
+                                "prefix or path is not a constant the analysis can evaluate",
+                            )
+                        )
+                        continue
+                    auth = combine([*chain_auth, *self.own_auth.get(obj, []), *route.auth])
+                    for method in route.methods:
+                        endpoints.append(
+                            Endpoint(
+                                route.kind,  # type: ignore[arg-type]
+                                method,
+                                normalise_path(full),
+                                auth,
+                                route.framework,
+                                route.handler,
+                                route.file,
+                                route.line,
+                            )
+                        )
+        return endpoints, unresolved
+
+    def _chains(
+        self, obj: ObjId, seen: frozenset[ObjId]
+    ) -> Iterator[tuple[str | None, str, list[Auth]]]:
+        """(prefix, fragment, auth) for every chain of mounts from a root down to ``obj``."""
+        own, own_fragment = self.own_prefix.get(obj, ("", ""))
+        parents = [m for m in self.mounts if m.child == obj and m.parent not in seen]
+        if not parents:
+            yield own, own_fragment, []
+            return
+        for mount in parents:
+            if mount.replaces_prefix:
+                mine, mine_fragment = mount.prefix, mount.fragment
+            else:
+                mine, mine_fragment = _join(mount.prefix, own), mount.fragment + own_fragment
+            for prefix, fragment, auth in self._chains(mount.parent, seen | {obj}):
+                parent_auth = self.own_auth.get(mount.parent, [])
+                yield (
+                    _join(prefix, mine),
+                    fragment + mine_fragment,
+                    [*auth, *parent_auth, *mount.auth],
+                )
+
+    # -- collection ---------------------------------------------------------------------
+
+    def _constructor(self, path: str, scope: str, name: str, call: Expr) -> None:
+        callee = self.names.callee(path, scope, call)
+        framework = CONSTRUCTORS.get(callee)
+        if framework is None:
+            return
+        obj: ObjId = (path, scope, name)
+        self.frameworks[obj] = framework
+        kwargs = call[3]
+        prefix_expr = kwargs.get("prefix") or kwargs.get("url_prefix")
+        if callee == "Namespace" and prefix_expr is None:
+            prefix_expr = kwargs.get("path") or (call[2][0] if call[2] else None)
+        if prefix_expr is not None:
+            self.own_prefix[obj] = (self.names.string(path, scope, prefix_expr), _show(prefix_expr))
+        auth = self._dependency_auth(path, scope, kwargs.get("dependencies"))
+        if auth:
+            self.own_auth[obj] = auth
+        if callee == "Api" and call[2]:
+            parent = self._object(path, scope, call[2][0])
+            if parent is not None:
+                self.mounts.append(Mount(parent, obj, "", "", []))
+        routes = kwargs.get("routes")
+        if routes is not None:
+            self._starlette_routes(obj, path, scope, routes, "", "", 0)
+
+    def _object(self, path: str, scope: str, value: Expr) -> ObjId | None:
+        """The router object an expression denotes (``app.router`` is ``app`` for aiohttp)."""
+        found = self.names.target(path, scope, value)
+        if (found is None or found.kind != "bind") and value[0] == "a" and value[2] == "router":
+            value = value[1]
+            found = self.names.target(path, scope, value)
+        if found is None:
+            if value[0] == "n" and _imports_web_framework(self.names.facts[path]):
+                return (path, scope, "param:" + value[1])
+            return None
+        if found.kind == "bind":
+            return found.id
+        return None
+
+    def _framework(self, obj: ObjId, path: str) -> str | None:
+        known = self.frameworks.get(obj)
+        if known is not None:
+            return known
+        for root in self.names.facts[path]["roots"]:
+            if root in FRAMEWORK_ROOTS:
+                return FRAMEWORK_ROOTS[root]
+        return None
+
+    def _decorator(self, path: str, scope: str, fname: str, func: dict, decorator: Expr) -> None:  # type: ignore[type-arg]
+        if decorator[0] != "c" or decorator[1][0] != "a":
+            return
+        verb = decorator[1][2]
+        if verb not in (*HTTP_VERBS, "route", "api_route", "websocket", "websocket_route"):
+            return
+        obj = self._object(path, scope, decorator[1][1])
+        framework = self._framework(obj, path) if obj is not None else None
+        if obj is None or framework is None:
+            return
+        args, kwargs = decorator[2], decorator[3]
+        path_expr = args[0] if args else kwargs.get("path", kwargs.get("rule", ("s", "")))
+        if verb in HTTP_VERBS:
+            methods: tuple[str, ...] = (verb.upper(),)
+        elif verb.startswith("websocket"):
+            methods = ("WS",)
+        else:
+            methods = self._methods(path, scope, kwargs.get("methods"), ("GET",))
+        auth = [*self._dependency_auth(path, scope, kwargs.get("dependencies"))]
+        auth += self._function_auth(path, fname, func)
+        self._add_route(
+            obj,
+            path,
+            scope,
+            path_expr,
+            methods,
+            self._handler(path, fname),
+            decorator[4],
+            framework,
+            auth,
+        )
+
+    def _call(self, path: str, scope: str, call: Expr) -> None:
+        method, target, args, kwargs = call[1][2], call[1][1], call[2], call[3]
+        parent = self._object(path, scope, target)
+        if parent is None:
+            return
+        framework = self._framework(parent, path) or ""
+        if method in ("include_router", "register_blueprint", "add_namespace") and args:
+            self._mount(
+                parent,
+                path,
+                scope,
+                args[0],
+                kwargs.get("prefix") or kwargs.get("url_prefix") or kwargs.get("path"),
+                self._dependency_auth(path, scope, kwargs.get("dependencies")),
+                replaces=method == "register_blueprint",
+            )
+        elif method in ("mount", "add_subapp") and len(args) >= 2:
+            self._mount(parent, path, scope, args[1], args[0], [], replaces=False)
+        elif method == "add_routes" and args:
+            self._aiohttp_routes(parent, path, scope, args[0])
+        elif method in (
+            "add_api_route",
+            "add_route",
+            "add_api_websocket_route",
+            "add_websocket_route",
+            "add_url_rule",
+            "add_view",
+        ) or (method.startswith("add_") and method[4:] in HTTP_VERBS):
+            self._registered_route(parent, framework, path, scope, method, args, kwargs, call[4])
+        elif method == "add_resource" and len(args) >= 2:
+            self._class_route(parent, framework, path, scope, args[0], args[1:], call[4])
+
+    def _mount(
+        self,
+        parent: ObjId,
+        path: str,
+        scope: str,
+        child_expr: Expr,
+        prefix_expr: Expr | None,
+        auth: list[Auth],
+        replaces: bool,
+    ) -> None:
+        child = self._object(path, scope, child_expr)
+        if child is None or child == parent:
+            return
+        prefix = self.names.string(path, scope, prefix_expr) if prefix_expr is not None else ""
+        fragment = _show(prefix_expr) if prefix_expr is not None else ""
+        self.mounts.append(
+            Mount(parent, child, prefix, fragment, auth, replaces and prefix_expr is not None)
+        )
+
+    def _registered_route(
+        self,
+        obj: ObjId,
+        framework: str,
+        path: str,
+        scope: str,
+        method: str,
+        args: list[Expr],
+        kwargs: dict[str, Expr],
+        line: int,
+    ) -> None:
+        if method == "add_route" and framework == "aiohttp" and len(args) >= 3:
+            verb = self.names.string(path, scope, args[0]) or "*"
+            methods: tuple[str, ...] = ("ANY",) if verb == "*" else (verb.upper(),)
+            self._handler_route(obj, framework, path, scope, args[1], args[2], methods, [], line)
+            return
+        if method.startswith("add_") and method[4:] in HTTP_VERBS and len(args) >= 2:
+            self._handler_route(
+                obj, framework, path, scope, args[0], args[1], (method[4:].upper(),), [], line
+            )
+            return
+        if method == "add_view" and len(args) >= 2:
+            self._class_route(obj, framework, path, scope, args[1], [args[0]], line)
+            return
+        path_expr = args[0] if args else kwargs.get("path", kwargs.get("rule", ("s", "")))
+        view = (
+            kwargs.get("endpoint")
+            or kwargs.get("view_func")
+            or (args[1] if len(args) > 1 else None)
+        )
+        if method == "add_url_rule":
+            view = kwargs.get("view_func") or (args[2] if len(args) > 2 else None)
+        if view is None:
+            return
+        if view[0] == "c" and view[1][0] == "a" and view[1][2] == "as_view":
+            explicit = kwargs.get("methods")
+            self._class_route(
+                obj,
+                framework,
+                path,
+                scope,
+                view[1][1],
+                [path_expr],
+                line,
+                self._methods(path, scope, explicit, ()) if explicit else None,
+            )
+            return
+        websocket = "websocket" in method
+        methods = (
+            ("WS",) if websocket else self._methods(path, scope, kwargs.get("methods"), ("GET",))
+        )
+        deps = self._dependency_auth(path, scope, kwargs.get("dependencies"))
+        self._handler_route(obj, framework, path, scope, path_expr, view, methods, deps, line)
+
+    def _handler_route(
+        self,
+        obj: ObjId,
+        framework: str,
+        path: str,
+        scope: str,
+        path_expr: Expr,
+        view: Expr,
+        methods: tuple[str, ...],
+        auth: list[Auth],
+        line: int,
+    ) -> None:
+        found = self.names.target(path, scope, view)
+        handler = _show(view)
+        if found is not None and found.kind == "func":
+            func = self.names.facts[found.path]["functions"][found.name]
+            auth = [*auth, *self._function_auth(found.path, found.name, func)]
+            handler = self._handler(found.path, found.name)
+        self._add_route(obj, path, scope, path_expr, methods, handler, line, framework, auth)
+
+    def _class_route(
+        self,
+        obj: ObjId,
+        framework: str,
+        path: str,
+        scope: str,
+        view: Expr,
+        paths: list[Expr],
+        line: int,
+        methods: tuple[str, ...] | None = None,
+    ) -> None:
+        found = self.names.target(path, scope, view)
+        if found is None or found.kind != "class":
+            return
+        cls = self.names.facts[found.path]["classes"][found.name]
+        class_auth = [a for d in cls["decorators"] if (a := self._decorator_auth(found.path, d))]
+        decorators = cls["attrs"].get("decorators") or cls["attrs"].get("method_decorators")
+        if decorators is not None and decorators[0][0] == "l":
+            class_auth += [
+                a for d in decorators[0][1] if (a := self._decorator_auth(found.path, d))
+            ]
+        for verb in methods or tuple(m.upper() for m in HTTP_VERBS if m in cls["methods"]):
+            method = cls["methods"].get(verb.lower())
+            auth = [*class_auth]
+            if method is not None:
+                auth += [
+                    a for d in method["decorators"] if (a := self._decorator_auth(found.path, d))
+                ]
+            for path_expr in paths:
+                self._add_route(
+                    obj,
+                    path,
+                    scope,
+                    path_expr,
+                    (verb,),
+                    self._handler(found.path, found.name),
+                    line,
+                    framework,
+                    auth,
+                )
+
+    def _aiohttp_routes(self, obj: ObjId, path: str, scope: str, value: Expr) -> None:
+        table = self._object(path, scope, value)
+        if table is not None and value[0] in ("n", "a"):
+            self.mounts.append(Mount(obj, table, "", "", []))
+            return
+        found = self.names.target(path, scope, value)
+        if found is not None and found.kind == "bind":
+            value = self.names.value_of(found)
+            path, scope = found.path, found.scope
+        for item in value[1] if value[0] == "l" else []:
+            if item[0] != "c":
+                continue
+            verb = self.names.callee(path, scope, item)
+            args = item[2]
+            if verb in HTTP_VERBS and len(args) >= 2:
+                self._handler_route(
+                    obj, "aiohttp", path, scope, args[0], args[1], (verb.upper(),), [], item[4]
+                )
+            elif verb == "route" and len(args) >= 3:
+                method = (self.names.string(path, scope, args[0]) or "*").upper()
+                self._handler_route(
+                    obj,
+                    "aiohttp",
+                    path,
+                    scope,
+                    args[1],
+                    args[2],
+                    ("ANY",) if method == "*" else (method,),
+                    [],
+                    item[4],
+                )
+            elif verb == "view" and len(args) >= 2:
+                self._class_route(obj, "aiohttp", path, scope, args[1], [args[0]], item[4])
+
+    def _starlette_routes(
+        self,
+        obj: ObjId,
+        path: str,
+        scope: str,
+        value: Expr,
+        prefix: str | None,
+        fragment: str,
+        depth: int,
+    ) -> None:
+        if depth > 6:
+            return
+        if value[0] in ("n", "a"):
+            found = self.names.target(path, scope, value)
+            if found is None or found.kind != "bind":
+                return
+            path, scope, value = found.path, found.scope, self.names.value_of(found)
+        for item in value[1] if value[0] == "l" else []:
+            if item[0] != "c":
+                if item[0] in ("n", "a", "l"):
+                    self._starlette_routes(obj, path, scope, item, prefix, fragment, depth + 1)
+                continue
+            kind = self.names.callee(path, scope, item)
+            args, kwargs = item[2], item[3]
+            path_expr = args[0] if args else kwargs.get("path", ("s", ""))
+            sub = _join(prefix, self.names.string(path, scope, path_expr))
+            if kind in ("Route", "WebSocketRoute") and (len(args) >= 2 or "endpoint" in kwargs):
+                view = args[1] if len(args) >= 2 else kwargs["endpoint"]
+                methods = (
+                    ("WS",)
+                    if kind == "WebSocketRoute"
+                    else self._methods(path, scope, kwargs.get("methods"), ("GET",))
+                )
+                self._handler_route(
+                    obj,
+                    "starlette",
+                    path,
+                    scope,
+                    ("s", sub) if sub is not None else path_expr,
+                    view,
+                    methods,
+                    [],
+                    item[4],
+                )
+            elif kind == "Mount":
+                if "routes" in kwargs:
+                    self._starlette_routes(
+                        obj,
+                        path,
+                        scope,
+                        kwargs["routes"],
+                        sub,
+                        fragment + _show(path_expr),
+                        depth + 1,
+                    )
+                elif "app" in kwargs or len(args) >= 2:
+                    self._mount(
+                        obj,
+                        path,
+                        scope,
+                        kwargs.get("app") or args[1],
+                        ("s", sub) if sub is not None else path_expr,
+                        [],
+                        False,
+                    )
+
+    def _add_route(
+        self,
+        obj: ObjId,
+        path: str,
+        scope: str,
+        path_expr: Expr,
+        methods: tuple[str, ...],
+        handler: str,
+        line: int,
+        framework: str,
+        auth: list[Auth],
+    ) -> None:
+        kind = "websocket" if methods == ("WS",) else "rest"
+        self.routes.setdefault(obj, []).append(
+            Route(
+                methods,
+                self.names.string(path, scope, path_expr),
+                _show(path_expr),
+                handler,
+                path,
+                line,
+                framework,
+                kind,
+                auth,
+            )
+        )
+
+    # -- auth -----------------------------------------------------------------------------
+
+    def _function_auth(self, path: str, fname: str, func: dict) -> list[Auth]:  # type: ignore[type-arg]
+        states = [a for d in func["decorators"] if (a := self._decorator_auth(path, d))]
+        for dep in func["deps"]:
+            state = self._depends_auth(path, func["scope"], dep, 0)
+            if state is not None:
+                states.append(state)
+        return states
+
+    def _decorator_auth(self, path: str, decorator: Expr) -> Auth | None:
+        call = decorator if decorator[0] == "c" else None
+        name = (
+            self.names.callee(path, "", decorator) if call else _show(decorator).rsplit(".", 1)[-1]
+        )
+        if call is not None and name == "method_decorator" and call[2]:
+            return self._decorator_auth(path, call[2][0])
+        optional = call is not None and _truthy(call[3].get("optional"))
+        return by_name(name, optional)
+
+    def _dependency_auth(self, path: str, scope: str, value: Expr | None) -> list[Auth]:
+        if value is None or value[0] != "l":
+            return []
+        return [s for dep in value[1] if (s := self._depends_auth(path, scope, dep, 0)) is not None]
+
+    def _depends_auth(self, path: str, scope: str, dep: Expr, depth: int) -> Auth | None:
+        """Auth implied by ``Depends(x)``: x's name, its arguments, else x's own dependencies."""
+        if dep[0] != "c" or not dep[2] or depth > 4:
+            return None
+        inner = dep[2][0]
+        optional = False
+        if inner[0] == "c":
+            kwargs = inner[3]
+            optional = _falsy(kwargs.get("required")) or _falsy(kwargs.get("auto_error"))
+            optional = optional or _truthy(kwargs.get("optional"))
+            if inner[2] and inner[2][0] == ("k", "False"):
+                optional = True
+            inner = inner[1]
+        found = self.names.target(path, scope, inner)
+        name = (
+            found.name
+            if found is not None and found.kind in ("func", "class", "external")
+            else _show(inner)
+        )
+        state = by_name(name.rsplit(".", 1)[-1], optional)
+        if state is not None or found is None or found.kind != "func":
+            return state
+        func = self.names.facts[found.path]["functions"][found.name]
+        nested = [
+            s
+            for d in func["deps"]
+            if (s := self._depends_auth(found.path, func["scope"], d, depth + 1))
+        ]
+        return combine(nested) if nested else None
+
+    def _methods(
+        self, path: str, scope: str, value: Expr | None, default: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        if value is None:
+            return default
+        found = self.names.target(path, scope, value)
+        if found is not None and found.kind == "bind":
+            value = self.names.value_of(found)
+        if value[0] != "l":
+            return default
+        methods = [self.names.string(path, scope, item) for item in value[1]]
+        return tuple(m.upper() for m in methods if m) or default
+
+    def _handler(self, path: str, name: str) -> str:
+        module = self.names.module_name(path)
+        return f"{module}.{name}" if module else name
+
+
+def _assignments(facts: dict) -> Iterator[tuple[tuple[str, str], Expr]]:  # type: ignore[type-arg]
+    for scope, names in facts["assigns"].items():
+        for name, value in names.items():
+            yield (scope, name), value
+
+
+def _imports_web_framework(facts: dict) -> bool:  # type: ignore[type-arg]
+    return any(root in FRAMEWORK_ROOTS for root in facts["roots"])
+
+
+def _join(prefix: str | None, path: str | None) -> str | None:
+    if prefix is None or path is None:
+        return None
+    if not prefix:
+        return path
+    if not path:
+        return prefix
+    return prefix.rstrip("/") + "/" + path.lstrip("/")
+
+
+def _fragment(prefix: str, path: str) -> str:
+    return (prefix + path) or "/"
+
+
+def _show(value: Expr | None) -> str:
+    """A short human form of an expression for fragments and handler names."""
+    if value is None:
+        return ""
+    tag = value[0]
+    if tag == "s":
+        return str(value[1])
+    if tag == "n":
+        return str(value[1])
+    if tag == "a":
+        return f"{_show(value[1])}.{value[2]}"
+    if tag == "j":
+        return "".join(_show(p) if p[0] == "s" else "{" + _show(p) + "}" for p in value[1])
+    if tag == "c":
+        return f"{_show(value[1])}(...)"
+    return "{?}"
+
+
+def _truthy(value: Expr | None) -> bool:
+    return value == ("k", "True")
+
+
+def _falsy(value: Expr | None) -> bool:
+    return value == ("k", "False")
