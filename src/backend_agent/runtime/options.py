@@ -36,6 +36,8 @@ class RunOptions:
     permission_mode: str | None = None
     settings: list[str] = field(default_factory=list)  # files or inline JSON
     add_dirs: list[Path] = field(default_factory=list)
+    sandbox: str | None = None  # "auto" | "required" | "off"; None: settings decide
+    sandbox_network: bool | None = None  # True opens the network to sandboxed commands
     # MCP
     mcp_configs: list[str] = field(default_factory=list)  # files or inline JSON
     strict_mcp_config: bool = False

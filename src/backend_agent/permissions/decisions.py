@@ -1,0 +1,275 @@
+"""The permission decision for one tool call: allow, ask or deny, and why.
+
+Order: deny rules, then plan mode, then bypass mode, then ask rules, then protected paths, then
+allow rules, then the mode's default (reads inside the working directories run; edits run in
+``acceptEdits``; everything else asks). ``dontAsk`` turns every remaining ask into a deny. This
+module is pure: no prompts, no hooks, no I/O beyond resolving paths.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backend_agent.permissions.paths import HARMLESS_DEVICES, Workspace, resolve
+from backend_agent.permissions.rules import EDIT_TOOLS, READ_TOOLS, Behavior, Rule, RuleSet
+from backend_agent.permissions.settings import PermissionMode
+from backend_agent.permissions.shell import ParsedCommand, UnparsableCommand, Word, split_command
+
+# Tools that only look at or stop this session's own background shells.
+SESSION_TOOLS = frozenset({"BashOutput", "KillShell"})
+_GLOB_CHARS = frozenset("*?[")
+_DIRECTORY_CHANGERS = frozenset({"cd", "pushd"})
+
+PLAN_MODE_MESSAGE = (
+    "Plan mode is on: {tool} could change files or run commands, so it is not available while "
+    "planning. Keep investigating with Read, Glob and Grep, then present your plan; nothing is "
+    "changed until the user leaves plan mode."
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A decision with the reason shown to the user or model.
+
+    ``protected`` asks can only be approved by the user, never by a hook or a saved rule;
+    ``suggestions`` are the rules that "yes, and don't ask again" would save.
+    """
+
+    behavior: Behavior
+    reason: str
+    protected: bool = False
+    suggestions: tuple[str, ...] = ()
+
+
+@dataclass
+class _ShellPaths:
+    """What the arguments and redirections of a command line point at."""
+
+    protected: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+    dynamic: list[str] = field(default_factory=list)
+
+
+class PermissionEngine:
+    """Decides tool calls for one mode, one rule set and one workspace."""
+
+    def __init__(
+        self, mode: PermissionMode, rules: RuleSet, workspace: Workspace, *, sandboxed: bool
+    ) -> None:
+        self.mode = mode
+        self.rules = rules
+        self.workspace = workspace
+        self.sandboxed = sandboxed
+
+    def decide(
+        self, tool: str, tool_input: dict[str, Any], *, cwd: Path, shell_cwd: Path
+    ) -> Verdict:
+        if tool == "Bash":
+            verdict = self._shell(tool_input, shell_cwd)
+        elif tool in READ_TOOLS or tool in EDIT_TOOLS:
+            verdict = self._file(tool, tool_input, cwd)
+        else:
+            verdict = self._other(tool)
+        if verdict.behavior == "ask" and self.mode == "dontAsk":
+            return Verdict("deny", f"{verdict.reason} (dontAsk mode refuses whatever would ask)")
+        return verdict
+
+    def _other(self, tool: str) -> Verdict:
+        whole_tool = [rule for rule in self.rules.for_tool("deny", tool) if rule.specifier is None]
+        if whole_tool:
+            return _denied_by(whole_tool[0])
+        if tool in SESSION_TOOLS:
+            return Verdict("allow", "it only reads or stops this session's background shells")
+        if self.mode == "plan":
+            return Verdict("deny", PLAN_MODE_MESSAGE.format(tool=tool))
+        if self.mode == "bypassPermissions":
+            return Verdict("allow", "bypassPermissions mode")
+        if any(rule.specifier is None for rule in self.rules.for_tool("ask", tool)):
+            return Verdict("ask", f"a rule asks before {tool}", suggestions=())
+        if any(rule.specifier is None for rule in self.rules.for_tool("allow", tool)):
+            return Verdict("allow", f"allowed by a rule for {tool}")
+        return Verdict("ask", f"{tool} needs approval", suggestions=(tool,))
+
+    def _file(self, tool: str, tool_input: dict[str, Any], cwd: Path) -> Verdict:
+        editing = tool in EDIT_TOOLS
+        try:
+            target = resolve(_target_path(tool, tool_input), cwd)
+        except ValueError as error:
+            return Verdict("deny", str(error))
+        for rule in self.rules.for_tool("deny", tool):
+            if rule.matches_path(target):
+                return _denied_by(rule)
+        if editing and self.mode == "plan":
+            return Verdict("deny", PLAN_MODE_MESSAGE.format(tool=tool))
+        if self.mode == "bypassPermissions":
+            return Verdict("allow", "bypassPermissions mode")
+        if any(rule.matches_path(target) for rule in self.rules.for_tool("ask", tool)):
+            return Verdict("ask", f"a rule asks before {tool} on {target}")
+        if editing and self.workspace.is_protected(target):
+            return Verdict("ask", _protected_reason(str(target)), protected=True)
+        if any(rule.matches_path(target) for rule in self.rules.for_tool("allow", tool)):
+            return Verdict("allow", f"allowed by a rule for {target}")
+        inside = self.workspace.contains(target)
+        suggestion = (f"{'Edit' if editing else 'Read'}({self._path_pattern(target)})",)
+        if not inside:
+            return Verdict(
+                "ask", f"{target} is outside the working directories", suggestions=suggestion
+            )
+        if not editing or self.mode == "acceptEdits":
+            return Verdict("allow", "inside the working directories")
+        return Verdict("ask", f"{tool} changes {target}", suggestions=suggestion)
+
+    def _path_pattern(self, path: Path) -> str:
+        """The rule pattern naming ``path``: ``/rel`` inside the project, ``//abs`` elsewhere."""
+        if path.is_relative_to(self.workspace.cwd):
+            return "/" + path.relative_to(self.workspace.cwd).as_posix()
+        return "/" + path.as_posix()
+
+    def _shell(self, tool_input: dict[str, Any], shell_cwd: Path) -> Verdict:
+        command = tool_input.get("command")
+        if not isinstance(command, str):
+            return Verdict("deny", "Bash input needs a string `command`")
+        try:
+            parsed = split_command(command)
+        except UnparsableCommand as error:
+            return self._unparsable_shell(command, str(error))
+        texts = [(sub.text, " ".join(word.text for word in sub.words)) for sub in parsed.commands]
+        for rule in self.rules.for_tool("deny", "Bash"):
+            for text, words in texts:
+                if rule.matches_command(text) or rule.matches_command(words):
+                    return _denied_by(rule, f"`{text}`")
+        if self.mode == "plan":
+            return Verdict("deny", PLAN_MODE_MESSAGE.format(tool="Bash"))
+        if self.mode == "bypassPermissions":
+            return Verdict("allow", "bypassPermissions mode")
+        for rule in self.rules.for_tool("ask", "Bash"):
+            for text, words in texts:
+                if rule.matches_command(text) or rule.matches_command(words):
+                    return Verdict("ask", f"rule {rule} asks before `{text}`")
+        paths = self._shell_paths(parsed, shell_cwd)
+        if paths.protected:
+            return Verdict("ask", _protected_reason(", ".join(paths.protected)), protected=True)
+        if paths.outside:
+            return Verdict(
+                "ask",
+                f"the command reaches outside the working directories: {', '.join(paths.outside)}",
+            )
+        if paths.dynamic:
+            return Verdict(
+                "ask",
+                "its arguments use expansions whose paths cannot be checked before it runs: "
+                + ", ".join(paths.dynamic),
+            )
+        allowed = self.rules.for_tool("allow", "Bash")
+        unallowed = [
+            sub.text
+            for sub in parsed.commands
+            if not any(rule.matches_command(sub.text) for rule in allowed)
+        ]
+        if not unallowed:
+            return Verdict("allow", "every command in it is allowed by a rule")
+        suggestions = tuple(dict.fromkeys(f"Bash({text})" for text in unallowed))
+        listed = ", ".join(f"`{text}`" for text in unallowed)
+        return Verdict("ask", f"shell commands need approval: {listed}", suggestions=suggestions)
+
+    def _unparsable_shell(self, command: str, problem: str) -> Verdict:
+        for rule in self.rules.for_tool("deny", "Bash"):
+            if rule.matches_command(command):
+                return _denied_by(rule)
+        if self.mode == "plan":
+            return Verdict("deny", PLAN_MODE_MESSAGE.format(tool="Bash"))
+        if self.mode == "bypassPermissions":
+            return Verdict("allow", "bypassPermissions mode")
+        whole_shell = any(rule.specifier is None for rule in self.rules.for_tool("allow", "Bash"))
+        if whole_shell and not self.rules.for_tool("ask", "Bash"):
+            return Verdict("allow", "every shell command is allowed by a rule")
+        return Verdict("ask", f"the command cannot be checked: {problem}")
+
+    def _shell_paths(self, parsed: ParsedCommand, shell_cwd: Path) -> _ShellPaths:
+        found = _ShellPaths()
+        bases = [shell_cwd]
+        for sub in parsed.commands:
+            changes_directory = sub.name in _DIRECTORY_CHANGERS
+            if changes_directory and (not sub.arguments or sub.arguments[0].text == "-"):
+                found.outside.append(f"`{sub.text}` (home or previous directory)")
+            for word in sub.arguments:
+                self._check_word(word, bases, found)
+            if changes_directory and sub.arguments and not sub.arguments[0].dynamic:
+                bases += [resolve(sub.arguments[0].text, base) for base in list(bases)]
+        for word in parsed.redirect_targets:
+            self._check_word(word, bases, found)
+        return found
+
+    def _check_word(self, word: Word, bases: list[Path], found: _ShellPaths) -> None:
+        if word.dynamic:
+            found.dynamic.append(word.text)
+            return
+        text = word.text
+        if text.startswith("-"):
+            if "=" not in text:
+                return
+            text = text.split("=", 1)[1]
+        if not text:
+            return
+        for base in bases:
+            candidates = [text]
+            if _GLOB_CHARS & set(text):
+                candidates += glob.glob(os.path.expanduser(text), root_dir=base)
+            for candidate in candidates:
+                path = resolve(candidate, base)
+                if self._harmless(path):
+                    continue
+                if self.workspace.is_protected(path):
+                    found.protected.append(str(path))
+                elif not self.workspace.contains(path):
+                    found.outside.append(str(path))
+
+    def _harmless(self, path: Path) -> bool:
+        """Device files, and the sandbox's private /tmp (nothing of the host is visible there)."""
+        text = str(path)
+        if text in HARMLESS_DEVICES or text.startswith(("/dev/fd/", "/proc/self/fd/")):
+            return True
+        return self.sandboxed and path.is_relative_to("/tmp") and not self.workspace.contains(path)
+
+
+def _target_path(tool: str, tool_input: dict[str, Any]) -> str:
+    """The file or directory a file tool would touch; ValueError when the input lacks it."""
+    if tool in EDIT_TOOLS or tool == "Read":
+        path = tool_input.get("file_path")
+        if not isinstance(path, str) or not path:
+            raise ValueError(f"{tool} input needs a string `file_path`")
+        return path
+    directory = tool_input.get("path") or "."
+    if not isinstance(directory, str):
+        raise ValueError(f"{tool} input `path` must be a string")
+    if tool == "Grep":
+        return directory
+    pattern = tool_input.get("pattern")
+    if not isinstance(pattern, str):
+        raise ValueError("Glob input needs a string `pattern`")
+    fixed: list[str] = []
+    for index, segment in enumerate(pattern.split("/")):
+        if _GLOB_CHARS & set(segment):
+            if ".." in pattern.split("/")[index:]:
+                raise ValueError("Glob patterns cannot use '..' after a wildcard; pass `path`")
+            break
+        fixed.append(segment)
+    prefix = "/".join(fixed)
+    if pattern.startswith("/"):
+        return prefix or "/"
+    return os.path.join(directory, prefix)
+
+
+def _denied_by(rule: Rule, what: str = "this call") -> Verdict:
+    return Verdict("deny", f"Permission rule {rule} (from {rule.source}) denies {what}")
+
+
+def _protected_reason(paths: str) -> str:
+    return (
+        f"{paths} is protected (.git, .claude, .mcp.json and settings files): "
+        "edits and shell commands touching it always need the user's approval"
+    )

@@ -1,0 +1,223 @@
+"""Command hooks in Claude Code's format: parse them, run the ones an event matches, read results.
+
+A hook gets the event as JSON on stdin. Exit code 0 succeeds (stdout may be JSON with a
+decision or context), exit code 2 blocks with stderr going to the model, any other exit code or
+a timeout is reported to the user and otherwise ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from backend_agent.errors import UserError
+
+HookEvent = Literal["PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop", "SessionStart"]
+PermissionDecision = Literal["allow", "deny", "ask"]
+DEFAULT_TIMEOUT_SECONDS = 60.0
+BLOCKING_EXIT_CODE = 2
+_MATCHED_EVENTS = frozenset({"PreToolUse", "PostToolUse", "SessionStart"})
+_DECISION_STRENGTH = {"allow": 0, "ask": 1, "deny": 2}
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: str = "command"
+    command: str = ""
+    timeout: float | None = Field(default=None, gt=0)
+
+
+class _Matcher(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    matcher: str = ""
+    hooks: list[_Command] = []
+
+
+_HOOKS = TypeAdapter(dict[str, list[_Matcher]])
+
+
+@dataclass(frozen=True)
+class HookSpec:
+    """One command hook: the event it listens to, its tool-name regex, and where it came from."""
+
+    event: str
+    matcher: str
+    command: str
+    timeout: float
+    source: str
+
+    def matches(self, target: str) -> bool:
+        if self.event not in _MATCHED_EVENTS or self.matcher in ("", "*"):
+            return True
+        return re.fullmatch(self.matcher, target) is not None
+
+
+def parse_hooks(data: Any, source: str) -> list[HookSpec]:
+    """Read a ``hooks`` object (settings file or agent frontmatter); errors name ``source``."""
+    try:
+        events = _HOOKS.validate_python(data or {})
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise UserError(f"{source}: hooks.{where}: {first['msg']}") from error
+    specs: list[HookSpec] = []
+    for event, matchers in events.items():
+        for entry in matchers:
+            try:
+                re.compile(entry.matcher)
+            except re.error as error:
+                raise UserError(
+                    f"{source}: hooks.{event}: matcher {entry.matcher!r} is not a valid regex "
+                    f"({error})"
+                ) from error
+            for hook in entry.hooks:
+                if hook.type != "command" or not hook.command:
+                    print(
+                        f"warning: {source}: hooks.{event}: skipped a hook of type "
+                        f"{hook.type!r}; only command hooks are supported",
+                        file=sys.stderr,
+                    )
+                    continue
+                timeout = hook.timeout or DEFAULT_TIMEOUT_SECONDS
+                specs.append(HookSpec(event, entry.matcher, hook.command, timeout, source))
+    return specs
+
+
+@dataclass
+class HookResult:
+    """What the hooks of one event decided, merged (deny beats ask beats allow)."""
+
+    blocked: bool = False
+    reason: str = ""
+    permission: PermissionDecision | None = None
+    permission_reason: str = ""
+    context: list[str] = field(default_factory=list)
+    updated_input: dict[str, Any] | None = None
+
+    def merge_permission(self, decision: PermissionDecision, reason: str) -> None:
+        if self.permission is None or (
+            _DECISION_STRENGTH[decision] > _DECISION_STRENGTH[self.permission]
+        ):
+            self.permission, self.permission_reason = decision, reason
+
+
+def _warn_on_stderr(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+class HookRunner:
+    """Runs the configured hooks of a session; ``warn`` reports hook failures to the user."""
+
+    def __init__(
+        self,
+        hooks: list[HookSpec],
+        *,
+        session_id: str,
+        cwd: str,
+        permission_mode: str,
+        transcript_path: str = "",
+        warn: Callable[[str], None] = _warn_on_stderr,
+    ) -> None:
+        self.hooks = hooks
+        self.session_id = session_id
+        self.cwd = cwd
+        self.permission_mode = permission_mode
+        self.transcript_path = transcript_path
+        self.warn = warn
+
+    def has(self, event: HookEvent) -> bool:
+        return any(hook.event == event for hook in self.hooks)
+
+    def run(self, event: HookEvent, fields: dict[str, Any], target: str = "") -> HookResult:
+        """Run every hook of ``event`` whose matcher accepts ``target`` (the tool name)."""
+        payload = {
+            "session_id": self.session_id,
+            "transcript_path": self.transcript_path,
+            "cwd": self.cwd,
+            "permission_mode": self.permission_mode,
+            "hook_event_name": event,
+            **fields,
+        }
+        result = HookResult()
+        for hook in self.hooks:
+            if hook.event == event and hook.matches(target):
+                self._run_one(hook, json.dumps(payload), result)
+        return result
+
+    def _run_one(self, hook: HookSpec, stdin: str, result: HookResult) -> None:
+        env = {**os.environ, "CLAUDE_PROJECT_DIR": self.cwd}
+        process = subprocess.Popen(
+            ["bash", "-c", hook.command],
+            cwd=self.cwd,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            stdout, stderr = process.communicate(stdin, timeout=hook.timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            self.warn(
+                f"{hook.event} hook `{hook.command}` timed out after {hook.timeout:g}s "
+                "and was stopped; continuing without it"
+            )
+            return
+        if process.returncode == BLOCKING_EXIT_CODE:
+            result.blocked = True
+            message = stderr.strip() or f"blocked by {hook.event} hook `{hook.command}`"
+            result.reason = "\n".join(filter(None, [result.reason, message]))
+        elif process.returncode != 0:
+            detail = stderr.strip().splitlines()[-1] if stderr.strip() else "no error output"
+            self.warn(
+                f"{hook.event} hook `{hook.command}` failed with exit code "
+                f"{process.returncode}: {detail}"
+            )
+        else:
+            self._read_output(hook, stdout, result)
+
+    def _read_output(self, hook: HookSpec, stdout: str, result: HookResult) -> None:
+        text = stdout.strip()
+        if not text.startswith("{"):
+            if text and hook.event in ("UserPromptSubmit", "SessionStart"):
+                result.context.append(text)
+            return
+        try:
+            output = json.loads(text)
+        except json.JSONDecodeError as error:
+            self.warn(f"{hook.event} hook `{hook.command}` printed invalid JSON ({error})")
+            return
+        if not isinstance(output, dict):
+            return
+        reason = str(output.get("reason") or "")
+        decision = output.get("decision")
+        if decision == "block":
+            result.blocked = True
+            result.reason = "\n".join(
+                filter(None, [result.reason, reason or f"blocked by hook `{hook.command}`"])
+            )
+        elif decision == "approve":
+            result.merge_permission("allow", reason)
+        specific = output.get("hookSpecificOutput")
+        specific = specific if isinstance(specific, dict) else {}
+        permission = specific.get("permissionDecision")
+        if permission in _DECISION_STRENGTH:
+            result.merge_permission(permission, str(specific.get("permissionDecisionReason") or ""))
+        updated = specific.get("updatedInput")
+        if isinstance(updated, dict):
+            result.updated_input = updated
+        context = specific.get("additionalContext") or output.get("additionalContext")
+        if isinstance(context, str) and context:
+            result.context.append(context)

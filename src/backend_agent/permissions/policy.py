@@ -1,0 +1,141 @@
+"""PermissionPolicy: the runtime's Policy, combining hooks, the permission engine and approval.
+
+Before a tool runs: PreToolUse hooks (they may block, rewrite the input, or decide), then the
+engine's verdict, then the user when the answer is "ask" (or a refusal when nobody can be
+asked). Hooks can approve an ordinary "ask" but never a deny rule, plan mode or a protected path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from backend_agent.errors import UserError
+from backend_agent.messages import ToolUseBlock
+from backend_agent.permissions.approval import Approval, ApprovalRequest, Approver
+from backend_agent.permissions.decisions import PermissionEngine, Verdict
+from backend_agent.permissions.hooks import HookRunner
+from backend_agent.permissions.rules import EDIT_TOOLS, parse_rule
+from backend_agent.permissions.settings import save_allow_rule
+from backend_agent.runtime.policy import PromptDecision, ToolDecision
+from backend_agent.tools.base import ToolResult
+
+if TYPE_CHECKING:
+    from backend_agent.tools.session import ToolSession
+
+
+class PermissionPolicy:
+    """Permissions and hooks for one session; ``approver=None`` means nobody can be asked."""
+
+    def __init__(
+        self,
+        engine: PermissionEngine,
+        hooks: HookRunner,
+        session: ToolSession,
+        *,
+        approver: Approver | None,
+        local_settings: Path,
+    ) -> None:
+        self.engine = engine
+        self.hooks = hooks
+        self.session = session
+        self.approver = approver
+        self.local_settings = local_settings
+        self._stop_hook_active = False
+
+    def on_session_start(self) -> str:
+        return "\n".join(self.hooks.run("SessionStart", {"source": "startup"}, "startup").context)
+
+    def on_user_prompt(self, prompt: str) -> PromptDecision:
+        self._stop_hook_active = False
+        result = self.hooks.run("UserPromptSubmit", {"prompt": prompt})
+        if result.blocked:
+            return PromptDecision(blocked=True, reason=result.reason)
+        return PromptDecision(additional_context="\n".join(result.context))
+
+    def before_tool(self, call: ToolUseBlock) -> ToolDecision:
+        hook = self.hooks.run(
+            "PreToolUse", {"tool_name": call.name, "tool_input": call.input}, call.name
+        )
+        if hook.blocked:
+            return ToolDecision(False, f"A PreToolUse hook blocked this call: {hook.reason}")
+        tool_input = call.input if hook.updated_input is None else hook.updated_input
+        verdict = self.engine.decide(
+            call.name,
+            tool_input,
+            cwd=self.session.cwd,
+            shell_cwd=self.session.shell_cwd,
+        )
+        if verdict.behavior == "deny":
+            return ToolDecision(False, f"Permission denied: {verdict.reason}")
+        if hook.permission == "deny":
+            reason = hook.permission_reason or "no reason given"
+            return ToolDecision(False, f"A PreToolUse hook denied this call: {reason}")
+        allowed = ToolDecision(True, updated_input=hook.updated_input)
+        if verdict.behavior == "allow" and hook.permission != "ask":
+            return allowed
+        if verdict.behavior == "ask" and hook.permission == "allow" and not verdict.protected:
+            return allowed
+        if verdict.behavior == "allow":
+            verdict = Verdict("ask", hook.permission_reason or "a PreToolUse hook asks first")
+        if self.engine.mode == "dontAsk":
+            return ToolDecision(False, f"Permission denied: {verdict.reason} (dontAsk mode)")
+        return self._ask_user(call.name, tool_input, verdict, allowed)
+
+    def after_tool(self, call: ToolUseBlock, result: ToolResult) -> str:
+        response = {"content": result.content, "is_error": result.is_error}
+        hook = self.hooks.run(
+            "PostToolUse",
+            {"tool_name": call.name, "tool_input": call.input, "tool_response": response},
+            call.name,
+        )
+        return "\n".join(filter(None, [hook.reason, *hook.context]))
+
+    def on_stop(self, final_text: str) -> str:
+        result = self.hooks.run(
+            "Stop",
+            {"stop_hook_active": self._stop_hook_active, "last_assistant_message": final_text},
+        )
+        self._stop_hook_active = result.blocked
+        return result.reason if result.blocked else ""
+
+    def _ask_user(
+        self, tool: str, tool_input: dict[str, Any], verdict: Verdict, allowed: ToolDecision
+    ) -> ToolDecision:
+        if self.approver is None:
+            hint = (
+                f' (e.g. --allowedTools "{verdict.suggestions[0]}")' if verdict.suggestions else ""
+            )
+            return ToolDecision(
+                False,
+                f"Permission denied: {verdict.reason}. This run cannot ask the user, so calls "
+                f"that need approval are refused; do not retry it. The user can allow it with a "
+                f"permission rule{hint}.",
+            )
+        change = self.session.planned_change(tool, tool_input) if tool in EDIT_TOOLS else None
+        request = ApprovalRequest(tool, tool_input, verdict.reason, change, verdict.suggestions)
+        approval = self.approver.approve(request)
+        if approval.choice == "always":
+            self._save_rules(self.approver, verdict.suggestions)
+        if approval.choice != "no":
+            return allowed
+        return ToolDecision(False, _refusal(tool, approval))
+
+    def _save_rules(self, approver: Approver, rules: tuple[str, ...]) -> None:
+        cwd = self.engine.workspace.cwd
+        for text in rules:
+            try:
+                save_allow_rule(self.local_settings, text)
+            except (OSError, UserError) as error:
+                approver.notify(f"Could not save {text} to {self.local_settings}: {error}")
+                continue
+            source = str(self.local_settings)
+            self.engine.rules.add("allow", parse_rule(text, source=source, root=cwd, cwd=cwd))
+            approver.notify(f"Saved rule {text} to {self.local_settings}")
+
+
+def _refusal(tool: str, approval: Approval) -> str:
+    message = f"The user refused this {tool} call; it did not run."
+    if approval.note:
+        return f"{message} The user says: {approval.note}"
+    return f"{message} Ask the user how to proceed instead of retrying."

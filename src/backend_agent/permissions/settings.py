@@ -1,0 +1,191 @@
+"""Settings files in Claude Code's format, loaded from every source and merged into one view.
+
+Sources, lowest precedence first: ``~/.claude/settings.json``, ``.claude/settings.json``,
+``.claude/settings.local.json``, each ``--settings`` FILE or JSON, then ``--allowedTools`` and
+``--disallowedTools``. Rule lists and hooks are concatenated; single values (``defaultMode``,
+sandbox options) take the last source that sets them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from backend_agent.errors import UserError
+from backend_agent.permissions.hooks import HookSpec, parse_hooks
+from backend_agent.permissions.paths import resolve
+from backend_agent.permissions.rules import Behavior, RuleSet, parse_rule, split_rule_list
+
+PermissionMode = Literal["default", "acceptEdits", "plan", "dontAsk", "bypassPermissions"]
+PERMISSION_MODES: tuple[str, ...] = get_args(PermissionMode)
+SandboxPolicy = Literal["auto", "required"]
+
+
+class _Permissions(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    allow: list[str] = []
+    ask: list[str] = []
+    deny: list[str] = []
+    defaultMode: PermissionMode | None = None
+    additionalDirectories: list[str] = []
+
+
+class _Sandbox(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    enabled: bool | None = None
+    policy: SandboxPolicy | None = None
+    # Claude Code uses an object here for its own network proxy; only a boolean is ours.
+    network: bool | dict[str, Any] | None = None
+    hiddenPaths: list[str] = []
+    writablePaths: list[str] = []
+
+
+class _SettingsFile(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    permissions: _Permissions = _Permissions()
+    hooks: dict[str, Any] = {}
+    sandbox: _Sandbox = _Sandbox()
+
+
+@dataclass
+class SandboxSettings:
+    """How Bash commands are isolated: on/off, what to do when bwrap fails, what is open."""
+
+    enabled: bool = True
+    policy: SandboxPolicy = "auto"
+    network: bool = False
+    hidden_paths: list[Path] = field(default_factory=list)
+    writable_paths: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class Settings:
+    """The merged settings of one run."""
+
+    rules: RuleSet = field(default_factory=RuleSet)
+    default_mode: PermissionMode | None = None
+    additional_directories: list[Path] = field(default_factory=list)
+    hooks: list[HookSpec] = field(default_factory=list)
+    sandbox: SandboxSettings = field(default_factory=SandboxSettings)
+    files: list[Path] = field(default_factory=list)
+    local_file: Path = Path(".claude/settings.local.json")
+
+
+def load_settings(
+    cwd: Path,
+    *,
+    extra: Sequence[str] = (),
+    allowed_tools: Sequence[str] = (),
+    disallowed_tools: Sequence[str] = (),
+) -> Settings:
+    """Read and merge every settings source for a run in ``cwd``."""
+    cwd = Path(os.path.realpath(cwd))
+    settings = Settings(local_file=cwd / ".claude" / "settings.local.json")
+    home = Path.home()
+    files = [
+        (home / ".claude" / "settings.json", home),
+        (cwd / ".claude" / "settings.json", cwd),
+        (settings.local_file, cwd),
+    ]
+    for path, root in files:
+        if path.is_file():
+            _merge_file(settings, path, root=root, cwd=cwd)
+    for value in extra:
+        if value.lstrip().startswith("{"):
+            _merge(
+                settings,
+                _validate(_parse_json(value, "--settings"), "--settings"),
+                "--settings",
+                root=cwd,
+                cwd=cwd,
+            )
+            continue
+        path = resolve(value, cwd)
+        if not path.is_file():
+            raise UserError(f"--settings: no such file {value}; pass a settings file or JSON")
+        _merge_file(settings, path, root=path.parent, cwd=cwd)
+    flags: tuple[tuple[Behavior, Sequence[str], str], ...] = (
+        ("allow", allowed_tools, "--allowedTools"),
+        ("deny", disallowed_tools, "--disallowedTools"),
+    )
+    for behavior, values, label in flags:
+        for value in values:
+            for text in split_rule_list(value):
+                settings.rules.add(behavior, parse_rule(text, source=label, root=cwd, cwd=cwd))
+    return settings
+
+
+def _merge_file(settings: Settings, path: Path, *, root: Path, cwd: Path) -> None:
+    data = _parse_json(path.read_text(encoding="utf-8"), str(path))
+    _merge(settings, _validate(data, str(path)), str(path), root=root, cwd=cwd)
+    settings.files.append(path)
+
+
+def _parse_json(text: str, label: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UserError(f"{label}: invalid JSON ({error}); fix or remove it") from error
+
+
+def _validate(data: Any, label: str) -> _SettingsFile:
+    try:
+        return _SettingsFile.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise UserError(f"{label}: {where}: {first['msg']}") from error
+
+
+def _merge(settings: Settings, file: _SettingsFile, label: str, *, root: Path, cwd: Path) -> None:
+    permissions = file.permissions
+    behaviors: tuple[tuple[Behavior, list[str]], ...] = (
+        ("allow", permissions.allow),
+        ("ask", permissions.ask),
+        ("deny", permissions.deny),
+    )
+    for behavior, texts in behaviors:
+        for text in texts:
+            settings.rules.add(behavior, parse_rule(text, source=label, root=root, cwd=cwd))
+    if permissions.defaultMode is not None:
+        settings.default_mode = permissions.defaultMode
+    settings.additional_directories += [resolve(d, cwd) for d in permissions.additionalDirectories]
+    settings.hooks += parse_hooks(file.hooks, label)
+    sandbox = file.sandbox
+    if sandbox.enabled is not None:
+        settings.sandbox.enabled = sandbox.enabled
+    if sandbox.policy is not None:
+        settings.sandbox.policy = sandbox.policy
+    if isinstance(sandbox.network, bool):
+        settings.sandbox.network = sandbox.network
+    settings.sandbox.hidden_paths += [resolve(p, cwd) for p in sandbox.hiddenPaths]
+    settings.sandbox.writable_paths += [resolve(p, cwd) for p in sandbox.writablePaths]
+
+
+def save_allow_rule(path: Path, rule: str) -> None:
+    """Append ``rule`` to ``permissions.allow`` of the settings file at ``path`` (atomically)."""
+    data: dict[str, Any] = {}
+    if path.is_file():
+        loaded = _parse_json(path.read_text(encoding="utf-8"), str(path))
+        if not isinstance(loaded, dict):
+            raise UserError(f"{path}: expected a JSON object; fix or remove it")
+        data = loaded
+    permissions = data.setdefault("permissions", {})
+    allow = permissions.setdefault("allow", [])
+    if rule not in allow:
+        allow.append(rule)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
