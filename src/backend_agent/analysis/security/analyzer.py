@@ -1,0 +1,93 @@
+"""Run every security rule over a project: per-file rules, then project-level ones."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from backend_agent.analysis.endpoints.model import Inventory
+from backend_agent.analysis.findings import Finding
+from backend_agent.analysis.parsing import LanguageName, language_for
+from backend_agent.analysis.project import Project
+from backend_agent.analysis.security.engine import FileContext, LanguageRules, scan_file
+from backend_agent.analysis.security.signals import missing_auth, project_findings
+
+MAX_FILE_BYTES = 1_000_000
+_TEST_DIRS = frozenset({"test", "tests", "spec", "specs", "__tests__", "testdata", "e2e"})
+_VENDORED_DIRS = frozenset(
+    {"vendor", "node_modules", "third_party", "third-party", "bower_components", "site-packages"}
+)
+_TEST_FILE = re.compile(
+    r"(^test_.*\.py|.*_test\.(py|go|rb)|conftest\.py|.*[._-](test|spec)\.[cm]?[jt]sx?"
+    r"|.*_spec\.rb)$"
+)
+_MINIFIED_NAME = re.compile(r".*[.-]min\.[cm]?js$|.*\.bundle\.js$")
+_GEMFILES = frozenset({"Gemfile", "gems.rb"})
+
+
+def analyze_security(project: Project, inventory: Inventory | None = None) -> list[Finding]:
+    """Every security finding, worst first; ``missing-auth`` needs the endpoint inventory."""
+    return analyze_files(project, project.files(), inventory)
+
+
+def analyze_files(
+    project: Project,
+    paths: list[str],
+    inventory: Inventory | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[Finding]:
+    """Like ``analyze_security`` on some files only; ``progress`` is told of each file."""
+    contexts: list[FileContext] = []
+    for path in paths:
+        if progress is not None:
+            progress(path)
+        language = _language(path)
+        if language is None or skipped(path):
+            continue
+        source = project.read_bytes(path)
+        if len(source) > MAX_FILE_BYTES or _minified(source):
+            continue
+        contexts.append(scan_file(path, source, language, _rules(language)))
+    findings = [f for ctx in contexts for f in ctx.findings]
+    findings += project_findings(contexts)
+    if inventory is not None:
+        findings += missing_auth(inventory)
+    unique = {(f.rule, f.file, f.line, f.message): f for f in findings}
+    return sorted(unique.values(), key=lambda f: (f.severity.rank, f.file, f.line, f.rule))
+
+
+def skipped(path: str) -> bool:
+    """Tests, vendored code and minified bundles are not the application's code."""
+    *dirs, name = path.split("/")
+    if any(d in _TEST_DIRS or d in _VENDORED_DIRS for d in dirs):
+        return True
+    return bool(_TEST_FILE.match(name) or _MINIFIED_NAME.match(name))
+
+
+def _language(path: str) -> LanguageName | None:
+    if path.rsplit("/", 1)[-1] in _GEMFILES:
+        return "ruby"
+    return language_for(path)
+
+
+def _minified(source: bytes) -> bool:
+    """Long files made of a handful of very long lines are generated bundles."""
+    return len(source) > 5000 and source.count(b"\n") * 500 < len(source)
+
+
+def _rules(language: LanguageName) -> LanguageRules:
+    if language == "python":
+        from backend_agent.analysis.security.python import PythonRules
+
+        return PythonRules()
+    if language == "go":
+        from backend_agent.analysis.security.golang import GoRules
+
+        return GoRules()
+    if language == "ruby":
+        from backend_agent.analysis.security.ruby import RubyRules
+
+        return RubyRules()
+    from backend_agent.analysis.security.javascript import JavaScriptRules
+
+    return JavaScriptRules()

@@ -1,0 +1,193 @@
+"""The language-independent core of the security scan: scopes, simple taint, emitting findings.
+
+A language module supplies a ``LanguageRules`` object; ``scan_file`` parses the file, groups the
+interesting nodes by the function that contains them, works out per function which variables
+hold request data ("tainted") or strings built from non-literal parts ("built"), then lets the
+language's checks look at each node with that knowledge. Comments are never looked at: they
+are separate nodes in the tree, so rules only ever see code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from tree_sitter import Node
+
+from backend_agent.analysis.findings import Finding
+from backend_agent.analysis.parsing import LanguageName, parse
+from backend_agent.analysis.security.rules import RULES
+
+
+@dataclass
+class Env:
+    """What is known inside one function: names holding request data or built strings."""
+
+    tainted: set[str] = field(default_factory=set)
+    built: dict[str, Node] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AppSite:
+    """Where an HTTP application is created: the anchor of project-level findings."""
+
+    language: str
+    framework: str
+    file: str
+    line: int
+
+
+@dataclass
+class FileContext:
+    """One file being scanned: its path, and what the scan found in it."""
+
+    path: str
+    language: str
+    findings: list[Finding] = field(default_factory=list)
+    signals: set[str] = field(default_factory=set)  # e.g. "rate-limit", "sessions"
+    apps: list[AppSite] = field(default_factory=list)
+
+    def emit(self, rule_id: str, node: Node, message: str) -> None:
+        rule = RULES[rule_id]
+        line = node.start_point[0] + 1
+        self.findings.append(Finding(rule_id, rule.severity, message, self.path, line, rule.fix))
+
+    def app(self, framework: str, node: Node) -> None:
+        self.apps.append(AppSite(self.language, framework, self.path, node.start_point[0] + 1))
+
+
+class LanguageRules(Protocol):
+    """What a language module tells the core about its grammar, plus its checks."""
+
+    scope_types: frozenset[str]  # function-like nodes: each gets its own Env
+    interesting: frozenset[str]  # node types handed to ``assigned`` and ``check``
+
+    def assigned(self, node: Node) -> Iterable[tuple[list[str], Node]]:
+        """For an assignment-like node: the names assigned and the value assigned to them."""
+        ...
+
+    def is_tainted(self, node: Node, env: Env) -> bool:
+        """Whether the expression carries request data."""
+        ...
+
+    def is_built(self, node: Node, env: Env) -> bool:
+        """Whether the expression is a string built from non-literal parts."""
+        ...
+
+    def check(self, node: Node, env: Env, ctx: FileContext) -> None:
+        """Run every rule that applies to this node."""
+        ...
+
+
+def text(node: Node | None) -> str:
+    return "" if node is None or node.text is None else node.text.decode("utf-8", "replace")
+
+
+def descendants(node: Node, stop: frozenset[str] = frozenset()) -> Iterator[Node]:
+    """The node and everything under it, not entering nodes whose type is in ``stop``."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if current.type not in stop:
+            stack.extend(reversed(current.children))
+
+
+def scan_file(
+    path: str, source: bytes, language: LanguageName, rules: LanguageRules
+) -> FileContext:
+    """Parse one file and run a language's rules over it."""
+    ctx = FileContext(path, "typescript" if language == "tsx" else language)
+    root = parse(source, language).root_node
+    scopes: list[tuple[int, list[Node]]] = [(-1, [])]  # (parent scope index, nodes)
+    stack: list[tuple[Node, int]] = [(root, 0)]
+    while stack:
+        node, scope = stack.pop()
+        if node.type == "comment":
+            continue
+        if node.type in rules.scope_types:
+            scopes.append((scope, []))
+            scope = len(scopes) - 1
+        if node.type in rules.interesting:
+            scopes[scope][1].append(node)
+        stack.extend((child, scope) for child in reversed(node.children))
+    envs: list[Env] = []
+    for parent, nodes in scopes:  # a parent scope always precedes its children
+        base = envs[parent] if parent >= 0 else Env()
+        env = Env(set(base.tainted), dict(base.built))
+        _propagate(rules, nodes, env)
+        envs.append(env)
+        for node in nodes:
+            rules.check(node, env, ctx)
+    return ctx
+
+
+def _propagate(rules: LanguageRules, nodes: list[Node], env: Env) -> None:
+    """Flow-insensitive taint within one function: repeat until nothing new is learnt."""
+    assignments = [pair for node in nodes for pair in rules.assigned(node)]
+    changed = True
+    while changed:
+        changed = False
+        for names, value in assignments:
+            tainted = rules.is_tainted(value, env)
+            built = rules.is_built(value, env)
+            for name in names:
+                if tainted and name not in env.tainted:
+                    env.tainted.add(name)
+                    changed = True
+                if built and name not in env.built:
+                    env.built[name] = value
+                    changed = True
+
+
+# --- secrets: shared by every language -------------------------------------------------------
+
+_SECRET_LAST_WORDS = frozenset(
+    {"secret", "password", "passwd", "pwd", "token", "apikey", "passphrase", "credentials"}
+)
+_KEY_QUALIFIERS = frozenset(
+    {"api", "secret", "private", "access", "signing", "encryption", "jwt", "session", "master"}
+)
+_TOKEN_FORMATS = re.compile(
+    r"(?:AKIA|ASIA)[0-9A-Z]{16}"
+    r"|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,}"
+    r"|xox[abprs]-[A-Za-z0-9-]{10,}"
+    r"|(?:sk|rk)_live_[A-Za-z0-9]{20,}"
+    r"|AIza[0-9A-Za-z_\-]{35}"
+    r"|-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----"
+)
+
+
+def secret_name(name: str) -> bool:
+    """Whether an identifier names a secret: ``DB_PASSWORD``, ``jwtSecret``, ``api_key``."""
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    parts = [p for p in re.split(r"[^a-z0-9]+", words) if p]
+    if parts[-1:] == ["base"]:  # Rails' secret_key_base
+        parts = parts[:-1]
+    if not parts:
+        return False
+    if parts[-1] in _SECRET_LAST_WORDS:
+        return True
+    return parts[-1] == "key" and len(parts) > 1 and parts[-2] in _KEY_QUALIFIERS
+
+
+def secret_value(value: str) -> bool:
+    """Whether a literal looks like a real secret rather than a placeholder or a label."""
+    if len(value) < 4 or any(ch.isspace() for ch in value) or len(set(value)) < 3:
+        return False
+    # not a template, nor the name of an environment variable
+    return value[0] not in "$<{%" and not re.fullmatch(r"[A-Z][A-Z0-9_]*", value)
+
+
+def token_format(value: str) -> bool:
+    """Whether a literal has the shape of a real credential from a known provider."""
+    return _TOKEN_FORMATS.search(value) is not None
+
+
+SQL_TEXT = re.compile(
+    r"\b(select\s.*\bfrom|insert\s+into|update\s+\S+\s+set|delete\s+from|where|order\s+by|"
+    r"values|create\s+table|drop\s+table)\b",
+    re.IGNORECASE | re.DOTALL,
+)

@@ -1,0 +1,103 @@
+"""Each rule fires on its planted vulnerability (rule, file, line) and stays silent on the twin.
+
+Planted lines carry a trailing ``expect: <rule> [<rule>...]`` comment; comments are never
+analysed, so the markers cannot influence the result.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from backend_agent.analysis.endpoints.model import Endpoint, Inventory
+from backend_agent.analysis.project import Project
+from backend_agent.analysis.security import RULES, analyze_security
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "security"
+LANGUAGES = ["python", "javascript", "go", "ruby"]
+_MARKER = re.compile(r"(?:#|//) expect: ([\w.\- ]+)$")
+
+
+def planted(root: Path) -> Counter[tuple[str, str, int]]:
+    expected: Counter[tuple[str, str, int]] = Counter()
+    for path in sorted(root.rglob("*")):
+        if not path.is_file():
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            match = _MARKER.search(line)
+            for rule in match.group(1).split() if match else []:
+                expected[(rule, path.relative_to(root).as_posix(), number)] += 1
+    return expected
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_plant_is_found_and_nothing_else(language: str) -> None:
+    root = FIXTURES / language / "vulnerable"
+    expected = planted(root)
+    found = Counter((f.rule, f.file, f.line) for f in analyze_security(Project(root)))
+    assert found - expected == Counter(), "findings with no plant"
+    assert expected - found == Counter(), "plants not found"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_clean_twin_is_silent(language: str) -> None:
+    assert analyze_security(Project(FIXTURES / language / "clean")) == []
+
+
+def test_fixtures_cover_every_rule_category() -> None:
+    planted_rules = set()
+    for language in LANGUAGES:
+        planted_rules |= {rule for rule, _, _ in planted(FIXTURES / language / "vulnerable")}
+    # missing-auth comes from the endpoint inventory and has its own test below
+    assert planted_rules | {"missing-auth"} == set(RULES)
+
+
+def test_findings_carry_severity_message_and_fix() -> None:
+    findings = analyze_security(Project(FIXTURES / "python" / "vulnerable"))
+    assert [f.severity.rank for f in findings] == sorted(f.severity.rank for f in findings)
+    for finding in findings:
+        assert finding.severity == RULES[finding.rule].severity
+        assert finding.message and finding.fix == RULES[finding.rule].fix
+
+
+def _endpoint(method: str, path: str, auth: str, line: int) -> Endpoint:
+    return Endpoint("rest", method, path, auth, "express", "handler", "src/server.js", line)  # type: ignore[arg-type]
+
+
+def test_missing_auth_flags_only_state_changing_endpoints_without_auth() -> None:
+    inventory = Inventory(
+        [
+            _endpoint("POST", "/orders", "none", 10),
+            _endpoint("DELETE", "/orders/{id}", "none", 11),
+            _endpoint("GET", "/orders", "none", 12),
+            _endpoint("PUT", "/orders/{id}", "required", 13),
+            _endpoint("PATCH", "/orders/{id}", "unknown", 14),
+            Endpoint(
+                "graphql", "MUTATION", "createOrder", "none", "apollo", "r", "schema.graphql", 3
+            ),
+        ]
+    )
+    findings = analyze_security(Project(FIXTURES / "javascript" / "clean"), inventory)
+    assert [(f.rule, f.file, f.line) for f in findings] == [
+        ("missing-auth", "src/server.js", 10),
+        ("missing-auth", "src/server.js", 11),
+    ]
+    assert "POST /orders" in findings[0].message
+
+
+def test_rules_read_a_git_revision(tmp_path: Path) -> None:
+    import subprocess
+
+    source = FIXTURES / "python" / "vulnerable" / "app" / "views.py"
+    (tmp_path / "views.py").write_text(source.read_text())
+    for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "base"]):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True
+        )
+    (tmp_path / "views.py").write_text("")
+    at_head = analyze_security(Project(tmp_path).at("HEAD"))
+    assert any(f.rule == "sql-injection" for f in at_head)
+    assert not any(f.rule == "sql-injection" for f in analyze_security(Project(tmp_path)))
