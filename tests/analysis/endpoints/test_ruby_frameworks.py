@@ -1,0 +1,95 @@
+"""The Ruby extractor over one small app per framework: Rails, Sinatra, Grape, Hanami."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from backend_agent.analysis.endpoints.model import Inventory
+from backend_agent.analysis.endpoints.ruby import extractor
+from backend_agent.analysis.project import Project
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "endpoints"
+
+
+def inventory(root: Path) -> Inventory:
+    project = Project(root)
+    facts = {
+        f: extractor.scan(f, project.read_bytes(f)) for f in project.files() if extractor.wants(f)
+    }
+    return extractor.resolve(facts, project)
+
+
+def auth_by_route(root: Path) -> dict[tuple[str, str], str]:
+    return {(e.method, e.path): e.auth for e in inventory(root).endpoints}
+
+
+@pytest.mark.parametrize("app", ["rails", "sinatra", "grape", "hanami"])
+def test_fixture_app_matches_expected_inventory(app: str) -> None:
+    expected = json.loads((FIXTURES / app / "expected.json").read_text())
+    found = inventory(FIXTURES / app)
+    rows = sorted([e.kind, e.method, e.path, e.auth, e.framework, e.file] for e in found.endpoints)
+    assert rows == expected["endpoints"]
+    assert sorted([u.file, u.fragment] for u in found.unresolved) == expected["unresolved"]
+
+
+def test_rails_resources_expand_with_patch_and_put_and_filters() -> None:
+    routes = auth_by_route(FIXTURES / "rails")
+    # except: [:destroy], param: :sku, api_only drops new/edit
+    assert ("DELETE", "/api/v1/products/{sku}") not in routes
+    assert ("GET", "/api/v1/products/new") not in routes
+    assert routes[("PATCH", "/api/v1/products/{sku}")] == "required"
+    assert routes[("PUT", "/api/v1/products/{sku}")] == "required"
+    # before_action :authenticate_user!, except: [...] in an inherited base controller
+    assert routes[("GET", "/api/v1/products/search")] == "optional"
+    assert routes[("POST", "/api/v1/products/{sku}/publish")] == "required"
+    # skip_before_action in the subclass
+    assert routes[("GET", "/api/v1/products/{sku}/stats")] == "optional"
+    # nested resources use the parent's param, singular resource has no id
+    assert routes[("POST", "/api/v1/products/{product_sku}/reviews")] == "required"
+    assert routes[("GET", "/api/v1/cart")] == "optional"
+    # shallow nesting: members leave the parent
+    assert ("GET", "/api/v1/shipments/{id}") in routes
+    assert routes[("GET", "/")] == "none"  # skip_before_action of the optional filter
+
+
+def test_rails_controller_outside_repository_is_unknown_auth() -> None:
+    routes = auth_by_route(FIXTURES / "rails")
+    assert routes[("GET", "/webhooks/{provider}")] == "unknown"
+    assert routes[("POST", "/webhooks/{provider}")] == "unknown"
+
+
+def test_unknown_engine_mount_is_unresolved(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "routes.rb").write_text(
+        "Rails.application.routes.draw do\n  mount Blorgh::Engine, at: '/blog'\nend\n"
+    )
+    found = inventory(tmp_path)
+    assert found.endpoints == []
+    assert [(u.fragment, u.line) for u in found.unresolved] == [("/blog/*", 2)]
+
+
+def test_grape_mounted_in_rails_gets_the_mount_path(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "routes.rb").write_text(
+        "Rails.application.routes.draw do\n  mount Api::Base => '/gateway'\nend\n"
+    )
+    (tmp_path / "base.rb").write_text(
+        "module Api\n  class Base < Grape::API\n    version 'v1', using: :header\n"
+        "    namespace :pets do\n      get ':id' do\n      end\n    end\n  end\nend\n"
+    )
+    found = inventory(tmp_path)
+    assert [(e.method, e.path, e.framework) for e in found.endpoints] == [
+        ("GET", "/gateway/pets/{id}", "grape")
+    ]
+
+
+def test_sinatra_before_filter_and_rackup_map() -> None:
+    routes = auth_by_route(FIXTURES / "sinatra")
+    assert routes == {
+        ("GET", "/notes"): "none",
+        ("POST", "/notes"): "required",
+        ("DELETE", "/notes/admin/{id}"): "required",
+    }
