@@ -1,0 +1,181 @@
+"""A small threaded HTTP server on 127.0.0.1 that records requests and streams scripted answers.
+
+The provider fakes build on it: they turn a recorded request into one of the answers below.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Generic, TypeVar
+
+
+@dataclass
+class RecordedRequest:
+    """One request as the server saw it; header names are lower-case."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class JSONAnswer:
+    """A plain JSON answer, e.g. an error with a retry-after header."""
+
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SSEAnswer:
+    """A 200 ``text/event-stream`` answer; each item is sent and flushed on its own."""
+
+    events: Iterable[bytes]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Disconnect:
+    """Close the connection without answering (a network failure as the client sees it)."""
+
+
+Answer = JSONAnswer | SSEAnswer | Disconnect
+
+
+def sse(event: str | None, data: Any) -> bytes:
+    """One server-sent event; ``data`` is JSON-encoded unless it is already a string."""
+    payload = data if isinstance(data, str) else json.dumps(data)
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {payload}\n\n".encode()
+
+
+def pieces(text: str, size: int) -> Iterator[str]:
+    """``text`` cut into pieces of ``size`` characters (at least one piece)."""
+    if not text:
+        yield ""
+    for start in range(0, len(text), size):
+        yield text[start : start + size]
+
+
+R = TypeVar("R")
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients hanging up on a kept-alive connection is normal, not worth a traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class FakeServer(ABC, Generic[R]):
+    """Answers POSTs with scripted replies of type ``R`` (a queue, or a function of the request).
+
+    Subclasses implement :meth:`answer`, which validates the request like the real API and
+    turns the next reply into an Answer.
+    """
+
+    def __init__(self, responder: Callable[[RecordedRequest], R] | None = None) -> None:
+        self.requests: list[RecordedRequest] = []
+        self.replies: deque[R] = deque()
+        self._responder = responder
+        self._lock = threading.Lock()
+        self._httpd = _QuietServer(("127.0.0.1", 0), self._handler_class())
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    def add(self, *replies: R) -> None:
+        """Queue replies, answered in order."""
+        self.replies.extend(replies)
+
+    def next_reply(self, request: RecordedRequest) -> R | None:
+        """The responder's reply, else the next queued one; None when the script ran out."""
+        if self._responder is not None:
+            return self._responder(request)
+        return self.replies.popleft() if self.replies else None
+
+    @abstractmethod
+    def answer(self, request: RecordedRequest) -> Answer:
+        """The answer to one recorded request."""
+
+    def start(self) -> FakeServer[R]:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> FakeServer[R]:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # each event goes out as it is written
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet: tests read ``server.requests`` instead."""
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length)
+                try:
+                    body: Any = json.loads(raw or b"null")
+                except json.JSONDecodeError:
+                    body = raw.decode(errors="replace")
+                request = RecordedRequest(
+                    "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                )
+                with server._lock:
+                    server.requests.append(request)
+                    answer = server.answer(request)
+                self._send(answer)
+
+            def _send(self, answer: Answer) -> None:
+                if isinstance(answer, Disconnect):
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                if isinstance(answer, JSONAnswer):
+                    data = json.dumps(answer.body).encode()
+                    self.send_response(answer.status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(data)))
+                    for name, value in answer.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("cache-control", "no-cache")
+                self.send_header("transfer-encoding", "chunked")
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                for event in answer.events:
+                    self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
+                    self.wfile.flush()
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+
+        return Handler
