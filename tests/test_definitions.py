@@ -105,6 +105,7 @@ mcpServers:
         "color": "#00AAFF",
         "max_turns": 7,
         "mcp_servers": ("git", {"docs": {"command": "docs-server", "args": ["--stdio"]}}),
+        "hooks": None,
         "source": "file",
         "path": None,
     }

@@ -309,6 +309,8 @@ def test_ctrl_c_cancels_the_turn_kills_processes_and_still_prints_a_result(
         "never reached",
     ]
     args = ["-p", "go", "--output-format", "stream-json", "--model", script(tmp_path, turns)]
+    # The pid files must hold host pids: allow Bash and run it outside the sandbox.
+    args += ["--allowedTools", "Bash", "--sandbox", "off"]
     process = subprocess.Popen(
         [sys.executable, "-m", "backend_agent", *args],
         cwd=project,

@@ -78,6 +78,7 @@ class AgentDefinition:
     color: str | None = None  # "#RRGGBB"
     max_turns: int | None = None
     mcp_servers: tuple[str | dict[str, Any], ...] = ()
+    hooks: dict[str, Any] | None = None  # Claude Code hooks format; validated by permissions
     source: Source = "file"
     path: Path | None = None
 
@@ -199,6 +200,7 @@ class _FieldReader:
 
 
 _KNOWN_FIELDS = {
+    "hooks",
     "name",
     "description",
     "tools",
@@ -254,6 +256,7 @@ def definition_from_fields(
         color=reader.color(fields),
         max_turns=reader.max_turns(fields),
         mcp_servers=reader.mcp_servers(fields),
+        hooks=fields["hooks"] if isinstance(fields.get("hooks"), dict) else None,
         source=source,
         path=path,
     )

@@ -98,7 +98,7 @@ def test_every_combination_gives_the_documented_decision(
         if rule != "none":
             text = _rule_text(tool, target)
             rules.add(rule, parse_rule(text, source="test", root=project, cwd=project))
-        engine = PermissionEngine(mode, rules, Workspace.create(project), sandboxed=False)
+        engine = PermissionEngine(mode, rules, Workspace.create(project), sandboxed=lambda: False)
         verdict = engine.decide(tool, _call(tool, target), cwd=project, shell_cwd=project)
         expected = documented(mode, tool, location, rule)
         if verdict.behavior != expected:

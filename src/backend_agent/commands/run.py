@@ -115,6 +115,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="another directory the agent may access; repeatable",
     )
+    group.add_argument(
+        "--sandbox",
+        choices=("auto", "required", "off"),
+        help="run Bash under bubblewrap: auto (default; unsandboxed with a warning where bwrap "
+        "cannot run), required (refuse shell commands then), off",
+    )
+    group.add_argument(
+        "--sandbox-network",
+        action="store_true",
+        default=None,
+        help="let sandboxed shell commands use the network (off by default)",
+    )
     group = parser.add_argument_group("MCP")
     group.add_argument(
         "--mcp-config", action="append", default=[], help="MCP servers file or JSON; repeatable"
@@ -164,6 +176,8 @@ def options_from_args(args: argparse.Namespace, stdin_prompt: str | None = None)
         permission_mode=args.permission_mode,
         settings=args.settings,
         add_dirs=[d.resolve() for d in args.add_dir],
+        sandbox=args.sandbox,
+        sandbox_network=args.sandbox_network,
         mcp_configs=args.mcp_config,
         strict_mcp_config=args.strict_mcp_config,
         debug=args.debug,

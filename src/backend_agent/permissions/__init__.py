@@ -18,7 +18,7 @@ from backend_agent.permissions.decisions import PermissionEngine
 from backend_agent.permissions.hooks import HookRunner, HookSpec
 from backend_agent.permissions.paths import Workspace
 from backend_agent.permissions.policy import PermissionPolicy
-from backend_agent.permissions.sandbox import SandboxChoice, choose_launcher
+from backend_agent.permissions.sandbox import SandboxLauncher
 from backend_agent.permissions.settings import (
     PERMISSION_MODES,
     PermissionMode,
@@ -50,13 +50,13 @@ class PermissionSetup:
     settings: Settings
     mode: PermissionMode
     workspace: Workspace
-    sandbox: SandboxChoice
+    sandbox: SandboxLauncher
     hooks: list[HookSpec]
     warn: Callable[[str], None]
 
     @property
     def launcher(self) -> CommandLauncher:
-        return self.sandbox.launcher
+        return self.sandbox
 
     def policy(
         self,
@@ -68,7 +68,7 @@ class PermissionSetup:
     ) -> PermissionPolicy:
         """The Policy for ``session``; interactive runs ask in the terminal unless given one."""
         engine = PermissionEngine(
-            self.mode, self.settings.rules, self.workspace, sandboxed=self.sandbox.active
+            self.mode, self.settings.rules, self.workspace, sandboxed=lambda: self.sandbox.active
         )
         runner = HookRunner(
             self.hooks,
@@ -129,7 +129,7 @@ def prepare_permissions(
             "bypassPermissions mode: tool calls run without asking; only deny rules, hooks "
             "and the Bash sandbox still apply"
         )
-    sandbox = choose_launcher(settings.sandbox, workspace.directories, warn)
+    sandbox = SandboxLauncher(settings.sandbox, workspace.directories, warn)
     return PermissionSetup(
         settings, mode, workspace, sandbox, [*settings.hooks, *agent_hooks], warn
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,12 @@ class PermissionEngine:
     """Decides tool calls for one mode, one rule set and one workspace."""
 
     def __init__(
-        self, mode: PermissionMode, rules: RuleSet, workspace: Workspace, *, sandboxed: bool
+        self,
+        mode: PermissionMode,
+        rules: RuleSet,
+        workspace: Workspace,
+        *,
+        sandboxed: Callable[[], bool],
     ) -> None:
         self.mode = mode
         self.rules = rules
@@ -153,6 +159,9 @@ class PermissionEngine:
         paths = self._shell_paths(parsed, shell_cwd)
         if paths.protected:
             return Verdict("ask", _protected_reason(", ".join(paths.protected)), protected=True)
+        allowed = self.rules.for_tool("allow", "Bash")
+        if any(rule.specifier is None for rule in allowed):
+            return Verdict("allow", "a rule allows every shell command")
         if paths.outside:
             return Verdict(
                 "ask",
@@ -164,7 +173,6 @@ class PermissionEngine:
                 "its arguments use expansions whose paths cannot be checked before it runs: "
                 + ", ".join(paths.dynamic),
             )
-        allowed = self.rules.for_tool("allow", "Bash")
         unallowed = [
             sub.text
             for sub in parsed.commands
@@ -233,7 +241,9 @@ class PermissionEngine:
         text = str(path)
         if text in HARMLESS_DEVICES or text.startswith(("/dev/fd/", "/proc/self/fd/")):
             return True
-        return self.sandboxed and path.is_relative_to("/tmp") and not self.workspace.contains(path)
+        return (
+            path.is_relative_to("/tmp") and not self.workspace.contains(path) and self.sandboxed()
+        )
 
 
 def _target_path(tool: str, tool_input: dict[str, Any]) -> str:

@@ -141,39 +141,51 @@ def sandbox_problem(bwrap: str | None) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class SandboxChoice:
-    """The launcher for Bash and whether commands really run sandboxed."""
+class SandboxLauncher:
+    """The launcher a run gives Bash: decides on first use (probing bwrap once) and warns once.
 
-    launcher: CommandLauncher
-    active: bool
+    Enabled and working: bubblewrap. Otherwise ``policy`` decides: ``required`` refuses every
+    command with SandboxUnavailable, ``auto`` runs it unsandboxed.
+    """
 
+    def __init__(
+        self,
+        config: SandboxSettings,
+        working_dirs: Iterable[Path],
+        warn: Callable[[str], None],
+    ) -> None:
+        self.config = config
+        self.working_dirs = tuple(working_dirs)
+        self.warn = warn
 
-def choose_launcher(
-    config: SandboxSettings,
-    working_dirs: Iterable[Path],
-    warn: Callable[[str], None],
-) -> SandboxChoice:
-    """Bubblewrap when enabled and working; otherwise follow ``config.policy`` (warning once)."""
-    if not config.enabled:
-        return SandboxChoice(PlainLauncher(), active=False)
-    bwrap = shutil.which("bwrap")
-    problem = sandbox_problem(bwrap)
-    if problem is None and bwrap is not None:
-        hidden = tuple(Path(os.path.expanduser(p)) for p in DEFAULT_HIDDEN_PATHS)
-        launcher = BubblewrapLauncher(
-            writable=(*working_dirs, *config.writable_paths),
-            network=config.network,
-            hidden=(*hidden, *config.hidden_paths),
-            bwrap=bwrap,
-        )
-        return SandboxChoice(launcher, active=True)
-    if config.policy == "required":
-        message = (
-            f"the Bash sandbox is required but {problem}; shell commands are refused "
-            "(install bubblewrap, or set sandbox.policy to auto to run them unsandboxed)"
-        )
-        warn(message)
-        return SandboxChoice(RefusingLauncher(f"Shell commands are refused: {message}"), False)
-    warn(f"shell commands run WITHOUT a sandbox: {problem}")
-    return SandboxChoice(PlainLauncher(), active=False)
+    @functools.cached_property
+    def chosen(self) -> CommandLauncher:
+        if not self.config.enabled:
+            return PlainLauncher()
+        bwrap = shutil.which("bwrap")
+        problem = sandbox_problem(bwrap)
+        if problem is None and bwrap is not None:
+            hidden = tuple(Path(os.path.expanduser(p)) for p in DEFAULT_HIDDEN_PATHS)
+            return BubblewrapLauncher(
+                writable=(*self.working_dirs, *self.config.writable_paths),
+                network=self.config.network,
+                hidden=(*hidden, *self.config.hidden_paths),
+                bwrap=bwrap,
+            )
+        if self.config.policy == "required":
+            message = (
+                f"the Bash sandbox is required but {problem}; shell commands are refused "
+                "(install bubblewrap, or set sandbox.policy to auto to run them unsandboxed)"
+            )
+            self.warn(message)
+            return RefusingLauncher(f"Shell commands are refused: {message}")
+        self.warn(f"shell commands run WITHOUT a sandbox: {problem}")
+        return PlainLauncher()
+
+    @property
+    def active(self) -> bool:
+        """Whether commands really run inside bubblewrap."""
+        return isinstance(self.chosen, BubblewrapLauncher)
+
+    def argv(self, command: str, cwd: str) -> list[str]:
+        return self.chosen.argv(command, cwd)

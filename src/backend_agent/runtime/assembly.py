@@ -5,6 +5,7 @@ transcript. The CLI and the Python API both start runs through ``assemble``.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,9 +13,11 @@ from backend_agent.definitions import AgentDefinition, select_agent
 from backend_agent.errors import UserError
 from backend_agent.models.base import Model
 from backend_agent.models.registry import choose_model_spec, create_model
+from backend_agent.permissions import PermissionSetup, prepare_permissions
+from backend_agent.permissions.hooks import parse_hooks
 from backend_agent.runtime.agent import Agent
 from backend_agent.runtime.options import RunOptions
-from backend_agent.runtime.policy import OpenPolicy, Policy
+from backend_agent.runtime.policy import Policy
 from backend_agent.runtime.prompt import build_system_prompt
 from backend_agent.runtime.records import init_record
 from backend_agent.runtime.transcript import Transcript
@@ -66,13 +69,19 @@ def assemble(options: RunOptions, *, interactive: bool) -> AssembledRun:
     model = create_model(
         choose_model_spec(options.model, definition.model), base_url=options.base_url
     )
-    session = ToolSession(options.cwd)
+    permissions = prepare_permissions(
+        options,
+        agent_mode=definition.permission_mode,
+        agent_hooks=parse_hooks(definition.hooks, definition.origin),
+    )
+    session = ToolSession(options.cwd, launcher=permissions.launcher)
+    session_id = str(uuid.uuid4())
     try:
         allowed = _allowed_tool_names(list(session.tool_names), definition, options)
         for name in list(session.tool_names):
             if name not in allowed:
                 session.remove_tool(name)
-        policy = _build_policy(options, definition, session, interactive)
+        policy = _build_policy(permissions, session, interactive, session_id)
         system_prompt = build_system_prompt(
             definition.prompt,
             options.cwd,
@@ -87,6 +96,7 @@ def assemble(options: RunOptions, *, interactive: bool) -> AssembledRun:
             system_prompt=system_prompt,
             max_turns=options.max_turns,
             max_budget_usd=options.max_budget_usd,
+            session_id=session_id,
         )
     except BaseException:
         session.close()
@@ -112,7 +122,7 @@ def _allowed_tool_names(
 
 
 def _build_policy(
-    options: RunOptions, definition: AgentDefinition, session: ToolSession, interactive: bool
+    permissions: PermissionSetup, session: ToolSession, interactive: bool, session_id: str
 ) -> Policy:
-    """The permissions and hooks of this run."""
-    return OpenPolicy()
+    """The permissions and hooks of this run (modes, rules, approval prompts, hooks)."""
+    return permissions.policy(session, interactive=interactive, session_id=session_id)
