@@ -132,6 +132,8 @@ class GoResolver:
             auth = auth_of(route.middleware)
             handler = _render(route.handler) if route.handler is not None else ""
             package = self.facts[route.file]["package"]
+            if handler.split(".", 1)[0] in self.facts[route.file]["imports"]:
+                package, handler = handler.split(".", 1)
             for method in route.methods or ["ANY"]:
                 endpoints.append(
                     Endpoint(
@@ -547,7 +549,7 @@ def _render(value: Expr) -> str:
     if tag == "lit":
         return f"{value[1]}{{{', '.join(value[2])}}}"
     if tag == "fn":
-        return "func"
+        return "<closure>"
     return str(value[1]) if len(value) > 1 else "?"
 
 

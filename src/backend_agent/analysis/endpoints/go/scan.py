@@ -10,6 +10,7 @@ connection to a WebSocket.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tree_sitter import Node
@@ -46,7 +47,7 @@ def scan_go(source: bytes) -> dict[str, Any]:
                 name_node = spec.child_by_field_name("name")
                 if path_node is not None:
                     path = _string(path_node)
-                    alias = _text(name_node) if name_node is not None else path.rsplit("/", 1)[-1]
+                    alias = _text(name_node) if name_node is not None else _package_name(path)
                     facts["imports"][alias] = path
         elif node.type in ("function_declaration", "method_declaration"):
             facts["functions"].append(_function(node))
@@ -184,6 +185,14 @@ def _composite(node: Node) -> Expr:
         elif element.type in ("literal_element", "element") and element.named_children:
             items.append(expr(element.named_children[0]))
     return ("lit", _text(kind) if kind is not None else "", fields, items)
+
+
+def _package_name(import_path: str) -> str:
+    """The default name of an imported package: its last path element, skipping ``/vN``."""
+    parts = import_path.split("/")
+    if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):
+        return parts[-2]
+    return parts[-1]
 
 
 def _upgrades(body: Node) -> bool:

@@ -234,6 +234,7 @@ class DjangoResolver:
             return
         lookup = self._lookup(view.target)
         handler = self._handler(view.target)
+        line = self.names.facts[view.target.path]["classes"][view.target.name]["line"]
         for action, verb in LIST_ACTIONS.items():
             if action in view.methods:
                 self._emit(verb, base, view, handler, view.target.path, line)

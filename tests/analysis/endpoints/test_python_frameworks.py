@@ -1,0 +1,110 @@
+"""The Python extractor on one fixture app per framework family, against expected inventories."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backend_agent.analysis.endpoints.inventory import build_inventory
+from backend_agent.analysis.project import Project
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "endpoints"
+
+
+def inventory_of(name: str) -> dict[str, Any]:
+    return build_inventory(Project(FIXTURES / name)).as_dict()
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKEND_AGENT_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.mark.parametrize("framework", ["fastapi", "flask", "django"])
+def test_inventory_matches_expected(framework: str) -> None:
+    expected = json.loads((FIXTURES / framework / "expected.json").read_text())
+    assert inventory_of(framework) == expected
+
+
+def test_fastapi_settings_prefix_and_router_from_another_module() -> None:
+    paths = {(e["method"], e["path"]): e for e in inventory_of("fastapi")["endpoints"]}
+    assert paths[("POST", "/api/v1/items")]["auth"] == "required"  # Annotated[..., Depends(...)]
+    assert paths[("GET", "/api/v1/items")]["auth"] == "optional"
+    assert paths[("PUT", "/api/v1/items/{item_id}")]["auth"] == "required"  # through require_owner
+    assert paths[("WS", "/api/v1/ws/notifications")]["kind"] == "websocket"
+    assert paths[("GET", "/health")]["auth"] == "none"
+
+
+def test_flask_registration_prefix_replaces_blueprint_prefix() -> None:
+    paths = {(e["method"], e["path"]) for e in inventory_of("flask")["endpoints"]}
+    assert ("DELETE", "/api/v2/orders/{order_id}") in paths
+    assert not any(path.startswith("/ignored") for _, path in paths)
+
+
+def test_drf_viewset_actions_and_default_permissions() -> None:
+    rows = {(e["method"], e["path"]): e["auth"] for e in inventory_of("django")["endpoints"]}
+    assert rows[("GET", "/api/v1/articles/{slug}")] == "optional"  # IsAuthenticatedOrReadOnly
+    assert rows[("DELETE", "/api/v1/articles/{slug}")] == "required"
+    assert rows[("POST", "/api/v1/articles/{slug}/favorite")] == "required"
+    assert rows[("POST", "/api/v1/articles/{slug}/publish")] == "required"  # settings default
+    assert ("PUT", "/api/v1/articles/{slug}") not in rows  # no update on this viewset
+
+
+def test_unresolvable_prefix_is_reported_not_guessed(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "main.py").write_text(
+        "import os\nfrom fastapi import FastAPI, APIRouter\n"
+        "router = APIRouter()\n\n@router.get('/things')\ndef things():\n    return []\n\n"
+        "app = FastAPI()\napp.include_router(router, prefix=os.environ['PREFIX'])\n"
+    )
+    inventory = build_inventory(Project(app))
+    assert inventory.endpoints == []
+    assert [(u.file, u.line, u.fragment) for u in inventory.unresolved] == [
+        ("main.py", 5, "{?}/things")
+    ]
+
+
+def test_graphene_and_strawberry_operations(tmp_path: Path) -> None:
+    (tmp_path / "schema.py").write_text(
+        "import graphene\n\nclass Query(graphene.ObjectType):\n"
+        "    all_users = graphene.List(graphene.String)\n\n"
+        "class Mutation(graphene.ObjectType):\n    create_user = graphene.Field(graphene.String)\n"
+    )
+    (tmp_path / "sb.py").write_text(
+        "import strawberry\n\n@strawberry.type\nclass Query:\n"
+        "    @strawberry.field\n    def top_books(self) -> list[str]:\n        return []\n"
+    )
+    found = {(e.method, e.path, e.framework) for e in build_inventory(Project(tmp_path)).endpoints}
+    assert found == {
+        ("QUERY", "allUsers", "graphene"),
+        ("MUTATION", "createUser", "graphene"),
+        ("QUERY", "topBooks", "strawberry"),
+    }
+
+
+def test_aiohttp_and_starlette_routes(tmp_path: Path) -> None:
+    (tmp_path / "aio.py").write_text(
+        "from aiohttp import web\n\nroutes = web.RouteTableDef()\n\n@routes.get('/items/{id}')\n"
+        "async def item(request):\n    pass\n\nasync def ping(request):\n    pass\n\n"
+        "api = web.Application()\napi.add_routes(routes)\napi.router.add_post('/ping', ping)\n"
+        "app = web.Application()\napp.add_subapp('/api/', api)\n"
+    )
+    (tmp_path / "star.py").write_text(
+        "from starlette.applications import Starlette\n"
+        "from starlette.routing import Mount, Route, WebSocketRoute\n\n"
+        "async def home(request):\n    pass\n\nasync def feed(ws):\n    pass\n\n"
+        "app = Starlette(routes=[Mount('/v2', routes=[\n"
+        "    Route('/home', home, methods=['GET', 'POST'])]), WebSocketRoute('/feed', feed)])\n"
+    )
+    found = {(e.method, e.path, e.framework) for e in build_inventory(Project(tmp_path)).endpoints}
+    assert found == {
+        ("GET", "/api/items/{id}", "aiohttp"),
+        ("POST", "/api/ping", "aiohttp"),
+        ("GET", "/v2/home", "starlette"),
+        ("POST", "/v2/home", "starlette"),
+        ("WS", "/feed", "starlette"),
+    }
