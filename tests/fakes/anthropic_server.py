@@ -92,12 +92,13 @@ AnthropicReply = Reply | ErrorReply | StreamErrorReply
 
 
 @dataclass
-class Cached:
-    """Token accounting of one request, as the real API would report it."""
+class ReportedUsage:
+    """The usage the server reported for one request, as the real API would count it."""
 
     input_tokens: int
     cache_creation_input_tokens: int
     cache_read_input_tokens: int
+    output_tokens: int = 0
 
 
 class AnthropicFake(FakeServer[AnthropicReply]):
@@ -106,7 +107,8 @@ class AnthropicFake(FakeServer[AnthropicReply]):
     def __init__(self, responder: Callable[[RecordedRequest], AnthropicReply] | None = None):
         super().__init__(responder)
         self._cache: set[str] = set()
-        self.usages: list[Cached] = []
+        self.usages: list[ReportedUsage] = []
+        """What each streamed answer reported, in order."""
 
     @property
     def url(self) -> str:
@@ -122,13 +124,15 @@ class AnthropicFake(FakeServer[AnthropicReply]):
         if isinstance(reply, ErrorReply):
             return _error(reply.status, reply.error_type, reply.message, reply.headers)
         usage = self._account(request.body)
+        if isinstance(reply, Reply):
+            usage.output_tokens = max(1, len(json.dumps(reply.content)) // 4)
         self.usages.append(usage)
         model = request.body["model"]
         if isinstance(reply, StreamErrorReply):
             return SSEAnswer(_failing_stream(model, usage, reply))
         return SSEAnswer(_stream(model, usage, reply))
 
-    def _account(self, body: dict[str, Any]) -> Cached:
+    def _account(self, body: dict[str, Any]) -> ReportedUsage:
         segments = _segments(body)
         tokens = [max(1, len(json.dumps(s, sort_keys=True)) // 4) for s, _ in segments]
         hashes, digest = [], hashlib.sha256(body["model"].encode())
@@ -147,7 +151,7 @@ class AnthropicFake(FakeServer[AnthropicReply]):
         self._cache.update(hashes[i] for i in breakpoints)
         read = sum(tokens[: hit + 1])
         written = sum(tokens[hit + 1 : last + 1]) if last > hit else 0
-        return Cached(sum(tokens) - read - written, written, read)
+        return ReportedUsage(sum(tokens) - read - written, written, read)
 
 
 def _segments(body: dict[str, Any]) -> list[tuple[Any, bool]]:
@@ -243,7 +247,7 @@ def _blocks_problem(
     return None
 
 
-def _message_start(model: str, usage: Cached) -> bytes:
+def _message_start(model: str, usage: ReportedUsage) -> bytes:
     message = {
         "id": f"msg_fake{next(_ids):04d}",
         "type": "message",
@@ -262,18 +266,17 @@ def _message_start(model: str, usage: Cached) -> bytes:
     return sse("message_start", {"type": "message_start", "message": message})
 
 
-def _stream(model: str, usage: Cached, reply: Reply) -> Iterator[bytes]:
+def _stream(model: str, usage: ReportedUsage, reply: Reply) -> Iterator[bytes]:
     yield _message_start(model, usage)
     yield sse("ping", {"type": "ping"})
     for index, block in enumerate(reply.content):
         yield from _block_events(index, block)
     calls_tool = any(b["type"] == "tool_use" for b in reply.content)
     stop = reply.stop_reason or ("tool_use" if calls_tool else "end_turn")
-    output = max(1, len(json.dumps(reply.content)) // 4)
     delta = {"stop_reason": stop, "stop_sequence": None}
     yield sse(
         "message_delta",
-        {"type": "message_delta", "delta": delta, "usage": {"output_tokens": output}},
+        {"type": "message_delta", "delta": delta, "usage": {"output_tokens": usage.output_tokens}},
     )
     yield sse("message_stop", {"type": "message_stop"})
 
@@ -306,7 +309,7 @@ def _block_events(index: int, block: dict[str, Any]) -> Iterator[bytes]:
     yield sse("content_block_stop", {"type": "content_block_stop", "index": index})
 
 
-def _failing_stream(model: str, usage: Cached, reply: StreamErrorReply) -> Iterator[bytes]:
+def _failing_stream(model: str, usage: ReportedUsage, reply: StreamErrorReply) -> Iterator[bytes]:
     yield _message_start(model, usage)
     yield from list(_block_events(0, text(reply.partial_text)))[:-1]
     error = {"type": "error", "error": {"type": reply.error_type, "message": reply.message}}
