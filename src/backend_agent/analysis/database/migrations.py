@@ -1,0 +1,109 @@
+"""Find the migrations of a repository, parse each with its tool's reader, and apply the rules."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+
+from backend_agent.analysis.database import js_migrations, python_migrations, rails, sqlfiles
+from backend_agent.analysis.database.dialects import infer_dialect
+from backend_agent.analysis.database.model import Migration, Tool
+from backend_agent.analysis.database.rules import check
+from backend_agent.analysis.project import Project
+
+JS_SUFFIXES = (".js", ".ts", ".mjs", ".cjs", ".mts", ".cts")
+JS_MIGRATION_DIRS = re.compile(r"(^|/)(migrations?|db/migrate)/")
+TEST_PATH = re.compile(r"(^|/)(tests?|spec|__tests__|fixtures|testdata)/|\.(test|spec)\.\w+$")
+
+
+def classify(project: Project, path: str) -> Tool | None:
+    """The migration tool a file belongs to, or None when it is not a migration."""
+    if TEST_PATH.search(path):
+        return None
+    suffix = PurePosixPath(path).suffix.lower()
+    if suffix == ".sql":
+        if sqlfiles.PRISMA_FILE.search(path):
+            return "prisma"
+        if sqlfiles.GOLANG_MIGRATE_UP.search(path):
+            return "golang-migrate"
+        if sqlfiles.GOLANG_MIGRATE_DOWN.search(path):
+            return None
+        if sqlfiles.is_goose(project.read_text(path)):
+            return "goose"
+        return "sql" if sqlfiles.is_plain_sql_migration(path) else None
+    if suffix == ".py":
+        if "migrations" not in path and "versions" not in path and "alembic" not in path:
+            return None
+        text = project.read_text(path)
+        if python_migrations.is_django(path, text):
+            return "django"
+        return "alembic" if python_migrations.is_alembic(text) else None
+    if suffix == ".rb":
+        text = project.read_text(path)
+        return "rails" if rails.is_rails(path, text) else None
+    if suffix in JS_SUFFIXES and JS_MIGRATION_DIRS.search(path):
+        return js_migrations.tool_of(project.read_text(path))
+    return None
+
+
+def analyze_migrations(project: Project, paths: Iterable[str] | None = None) -> list[Migration]:
+    """Every migration in the project (or among ``paths``), parsed, with its findings.
+
+    ``paths`` limits the analysis to some files, e.g. those a diff changed; a changed
+    ``.down.sql`` brings in its ``.up.sql``. Results are sorted by file.
+    """
+    files = project.files()
+    known = set(files)
+    wanted = known if paths is None else {_up_file(p) for p in paths} & known
+    migrations = []
+    django_history: dict[str, python_migrations.DjangoHistory] = {}
+    for path in sorted(wanted):
+        tool = classify(project, path)
+        if tool is None:
+            continue
+        dialect = infer_dialect(project, path)
+        if tool == "django":
+            app_dir = PurePosixPath(path).parent.as_posix()
+            history = django_history.get(app_dir)
+            if history is None:
+                history = _django_history_before(project, app_dir, path, files)
+                django_history[app_dir] = history
+            migration = python_migrations.django(project, path, dialect, history)
+        elif tool == "alembic":
+            migration = python_migrations.alembic(project, path, dialect)
+        elif tool == "rails":
+            migration = rails.rails(project, path, dialect)
+        elif tool in ("knex", "typeorm", "sequelize"):
+            migration = js_migrations.js_migration(project, path, tool, dialect)
+        elif tool == "prisma":
+            migration = sqlfiles.prisma(project, path, dialect)
+        elif tool == "golang-migrate":
+            migration = sqlfiles.golang_migrate(project, path, dialect, known)
+        elif tool == "goose":
+            migration = sqlfiles.goose(project, path, dialect)
+        else:
+            migration = sqlfiles.plain_sql(project, path, dialect)
+        migration.findings = check(migration)
+        migrations.append(migration)
+    return migrations
+
+
+def _up_file(path: str) -> str:
+    return path[: -len(".down.sql")] + ".up.sql" if path.endswith(".down.sql") else path
+
+
+def _django_history_before(
+    project: Project, app_dir: str, path: str, files: list[str]
+) -> python_migrations.DjangoHistory:
+    """Field definitions from the app's earlier migrations, so AlterField can be compared."""
+    history: python_migrations.DjangoHistory = {}
+    earlier = sorted(
+        f
+        for f in files
+        if PurePosixPath(f).parent.as_posix() == app_dir and f.endswith(".py") and f < path
+    )
+    for previous in earlier:
+        if python_migrations.is_django(previous, project.read_text(previous)):
+            python_migrations.django(project, previous, "postgres", history)
+    return history
