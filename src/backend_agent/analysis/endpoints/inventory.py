@@ -14,7 +14,7 @@ from backend_agent.analysis.endpoints.model import Inventory
 from backend_agent.analysis.project import Project
 
 # Modules under backend_agent.analysis.endpoints, each exposing ``extractor``.
-EXTRACTOR_MODULES: tuple[str, ...] = ("python", "go")
+EXTRACTOR_MODULES: tuple[str, ...] = ("python", "go", "javascript", "ruby", "graphql", "grpc")
 
 # Below this many files to scan, a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 400
