@@ -93,12 +93,8 @@ def test_rest_changes_between_revision_and_working_tree(tmp_path: Path) -> None:
         (
             "auth-removed",
             "non-breaking",
-            (
-                "auth-removed",
-                "non-breaking",
-                "security risk: rest DELETE /api/articles/{slug} no longer requires authentication"
-                " (now none)",
-            ),
+            "security risk: rest DELETE /api/articles/{slug} no longer requires authentication"
+            " (now none)",
         ),
         ("endpoint-added", "non-breaking", "new rest GET /api/comments"),
         ("endpoint-removed", "breaking", "rest GET /api/tags removed"),
