@@ -96,6 +96,17 @@ def test_an_overloaded_error_inside_the_stream_is_retried(anthropic_fake, waits)
     assert len(waits) == 1
 
 
+def test_a_stream_that_keeps_failing_ends_in_one_clear_line(anthropic_fake, waits):
+    anthropic_fake.add(*[StreamErrorReply("overloaded_error", "Overloaded")] * 2)
+
+    with pytest.raises(ModelError) as caught:
+        anthropic_model(anthropic_fake, waits.policy(max_retries=1)).complete(HELLO)
+
+    assert str(caught.value).startswith(
+        "Anthropic request failed after 2 tries: stream error overloaded_error: Overloaded; "
+    )
+
+
 def test_dropped_connections_are_retried(waits):
     class DroppingOnce(AnthropicFake):
         def answer(self, request: RecordedRequest) -> Answer:

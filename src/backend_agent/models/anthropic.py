@@ -91,30 +91,31 @@ class AnthropicModel:
     def complete(self, request: ModelRequest, on_event: EventSink | None = None) -> ModelResponse:
         """Stream one assistant turn, retrying transient failures."""
         body = request_body(self._model_id, request)
+        return call_with_retries(
+            lambda: self._stream_turn(body, on_event), self._describe, self._retry, "Anthropic"
+        )
 
-        def attempt() -> ModelResponse:
-            with self._client.messages.stream(**body) as stream:
-                for event in stream:
-                    if on_event is not None and event.type == "content_block_delta":
-                        if event.delta.type == "text_delta":
-                            on_event(TextDelta(event.delta.text))
-                        elif event.delta.type == "thinking_delta":
-                            on_event(ThinkingDelta(event.delta.thinking))
-                final = stream.get_final_message()
-            blocks = [b for b in (_from_wire(block) for block in final.content) if b is not None]
-            usage = Usage(
-                input_tokens=final.usage.input_tokens,
-                output_tokens=final.usage.output_tokens,
-                cache_creation_input_tokens=final.usage.cache_creation_input_tokens or 0,
-                cache_read_input_tokens=final.usage.cache_read_input_tokens or 0,
-            )
-            message = Message("assistant", blocks)
-            stop: StopReason = "tool_use" if message.tool_uses else "end_turn"
-            if final.stop_reason is not None:
-                stop = STOP_REASONS.get(final.stop_reason, stop)
-            return ModelResponse(message, stop, usage, final.model or self._model_id)
-
-        return call_with_retries(attempt, self._describe, self._retry, "Anthropic")
+    def _stream_turn(self, body: dict[str, Any], on_event: EventSink | None) -> ModelResponse:
+        with self._client.messages.stream(**body) as stream:
+            for event in stream:
+                if on_event is not None and event.type == "content_block_delta":
+                    if event.delta.type == "text_delta":
+                        on_event(TextDelta(event.delta.text))
+                    elif event.delta.type == "thinking_delta":
+                        on_event(ThinkingDelta(event.delta.thinking))
+            final = stream.get_final_message()
+        blocks = [b for b in (_from_wire(block) for block in final.content) if b is not None]
+        usage = Usage(
+            input_tokens=final.usage.input_tokens,
+            output_tokens=final.usage.output_tokens,
+            cache_creation_input_tokens=final.usage.cache_creation_input_tokens or 0,
+            cache_read_input_tokens=final.usage.cache_read_input_tokens or 0,
+        )
+        message = Message("assistant", blocks)
+        stop: StopReason = "tool_use" if message.tool_uses else "end_turn"
+        if final.stop_reason is not None:
+            stop = STOP_REASONS.get(final.stop_reason, stop)
+        return ModelResponse(message, stop, usage, final.model or self._model_id)
 
     def _describe(self, exc: Exception) -> Failure | None:
         if isinstance(exc, anthropic.APIStatusError):

@@ -96,15 +96,16 @@ class OpenAIModel:
         """Stream one assistant turn, retrying transient failures."""
         body = request_body(self._model_id, request)
         body[self._max_tokens_field] = request.max_tokens
+        return call_with_retries(
+            lambda: self._stream_turn(body, on_event), self._describe, self._retry, "OpenAI"
+        )
 
-        def attempt() -> ModelResponse:
-            turn = _StreamedTurn()
-            with self._client.chat.completions.create(**body) as stream:
-                for chunk in stream:
-                    turn.add(chunk, on_event)
-            return turn.response(self._model_id)
-
-        return call_with_retries(attempt, self._describe, self._retry, "OpenAI")
+    def _stream_turn(self, body: dict[str, Any], on_event: EventSink | None) -> ModelResponse:
+        turn = _StreamedTurn()
+        with self._client.chat.completions.create(**body) as stream:
+            for chunk in stream:
+                turn.add(chunk, on_event)
+        return turn.response(self._model_id)
 
     def _describe(self, exc: Exception) -> Failure | None:
         if isinstance(exc, openai.APIStatusError):

@@ -133,8 +133,9 @@ def http_failure(
         advice = "the service is having trouble: try again later or pick another --model"
     else:
         advice = "the API rejected the request: rerun with --debug and report it"
+    where = f"HTTP {status}" if status >= 400 else "stream error"
     return Failure(
-        message=f"HTTP {status} {error}".rstrip(),
+        message=f"{where} {error}".rstrip(),
         advice=advice,
         retryable=status in RETRYABLE_STATUSES or retryable_in_stream,
         retry_after=retry_after_seconds(headers),
