@@ -1,0 +1,80 @@
+"""Score the endpoint inventory of RealWorld ("Conduit") implementations against the spec.
+
+Usage: python benchmarks/realworld_accuracy.py DIR   (each subdirectory of DIR is one
+implementation checkout). Prints, per checkout and in total: exact method + full-path
+matches (path parameters compared by position, since their names are the implementer's
+choice), precision, and the auth column (required vs not; and the spec's exact wording).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from backend_agent.analysis.endpoints.inventory import build_inventory
+from backend_agent.analysis.project import Project
+
+# The Conduit API spec's 19 endpoints with the spec's stated authentication.
+SPEC: dict[tuple[str, str], str] = {
+    ("POST", "/api/users/login"): "none",
+    ("POST", "/api/users"): "none",
+    ("GET", "/api/user"): "required",
+    ("PUT", "/api/user"): "required",
+    ("GET", "/api/profiles/{}"): "optional",
+    ("POST", "/api/profiles/{}/follow"): "required",
+    ("DELETE", "/api/profiles/{}/follow"): "required",
+    ("GET", "/api/articles"): "optional",
+    ("GET", "/api/articles/feed"): "required",
+    ("GET", "/api/articles/{}"): "none",
+    ("POST", "/api/articles"): "required",
+    ("PUT", "/api/articles/{}"): "required",
+    ("DELETE", "/api/articles/{}"): "required",
+    ("POST", "/api/articles/{}/comments"): "required",
+    ("GET", "/api/articles/{}/comments"): "optional",
+    ("DELETE", "/api/articles/{}/comments/{}"): "required",
+    ("POST", "/api/articles/{}/favorite"): "required",
+    ("DELETE", "/api/articles/{}/favorite"): "required",
+    ("GET", "/api/tags"): "none",
+}
+
+
+def score(checkout: Path) -> tuple[int, int, int, int, int]:
+    """(matched, found, spec size, auth right required-vs-not, auth right exactly)."""
+    inventory = build_inventory(Project(checkout))
+    found = {
+        (e.method, re.sub(r"\{[^}]*\}", "{}", e.path)): e.auth
+        for e in inventory.endpoints
+        if e.kind == "rest"
+    }
+    matched = [key for key in SPEC if key in found]
+    coarse = sum(
+        (found[k] == "required") == (SPEC[k] == "required") and found[k] != "unknown"
+        for k in matched
+    )
+    exact = sum(found[k] == SPEC[k] for k in matched)
+    return len(matched), len(found), len(SPEC), coarse, exact
+
+
+def main(root: Path) -> None:
+    totals = [0, 0, 0, 0, 0]
+    for checkout in sorted(p for p in root.iterdir() if p.is_dir()):
+        result = score(checkout)
+        totals = [a + b for a, b in zip(totals, result, strict=True)]
+        print(_line(checkout.name, *result))
+    print(_line("TOTAL", *totals))
+
+
+def _line(name: str, matched: int, found: int, size: int, coarse: int, exact: int) -> str:
+    recall = matched / size if size else 0.0
+    precision = matched / found if found else 0.0
+    auth = coarse / matched if matched else 0.0
+    strict = exact / matched if matched else 0.0
+    return (
+        f"{name:32} exact {matched}/{size} = {recall:.0%}  precision {precision:.0%}  "
+        f"auth {auth:.0%} (spec wording {strict:.0%})"
+    )
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/realworld"))
