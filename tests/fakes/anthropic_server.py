@@ -27,6 +27,7 @@ from .server import (
 )
 
 LOOKBACK_BLOCKS = 20
+IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 MAX_BREAKPOINTS = 4
 BLOCK_TYPES = {
     "user": {"text", "image", "tool_result", "document"},
@@ -211,8 +212,6 @@ def _body_problem(body: dict[str, Any]) -> str | None:
         )
     pending: set[str] = set()
     for index, message in enumerate(messages):
-        if index and message["role"] == messages[index - 1]["role"]:
-            return f"messages.{index}: roles must alternate between user and assistant"
         content = message["content"]
         blocks = [text(content)] if isinstance(content, str) else content
         if not blocks:
@@ -242,9 +241,20 @@ def _blocks_problem(
             return f"{where}: text content blocks must be non-empty"
         if block["type"] == "tool_result" and block["tool_use_id"] not in pending:
             return f"{where}: unexpected tool_use_id {block['tool_use_id']!r} in tool_result"
+        for image in _images(block):
+            if image["source"].get("media_type") not in IMAGE_TYPES:
+                return f"{where}: image media type must be one of {sorted(IMAGE_TYPES)}"
         if "cache_control" in block and block["type"] in ("thinking", "redacted_thinking"):
             return f"{where}: thinking blocks cannot carry cache_control"
     return None
+
+
+def _images(block: dict[str, Any]) -> list[dict[str, Any]]:
+    """The image blocks in a block: itself, or those inside a tool result."""
+    if block["type"] == "image":
+        return [block]
+    content = block.get("content") if block["type"] == "tool_result" else None
+    return [b for b in content if b["type"] == "image"] if isinstance(content, list) else []
 
 
 def _message_start(model: str, usage: ReportedUsage) -> bytes:

@@ -41,10 +41,19 @@ def openai_fake() -> Iterator[OpenAIFake]:
 
 
 class Waits(list[float]):
-    """The waits a retry policy asked for, in order."""
+    """The waits a retry policy asked for, in order, and the notices it gave before them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.notices: list[str] = []
 
     def policy(self, max_retries: int = 3) -> RetryPolicy:
-        return RetryPolicy(max_retries=max_retries, sleep=self.append, jitter=lambda: 0.5)
+        return RetryPolicy(
+            max_retries=max_retries,
+            sleep=self.append,
+            jitter=lambda: 0.5,
+            notify=self.notices.append,
+        )
 
 
 @pytest.fixture

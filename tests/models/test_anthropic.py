@@ -151,6 +151,26 @@ def test_the_request_maps_every_block_and_caches_the_stable_prefix(anthropic_fak
     assert breakpoints(body) == ["tool:Glob", "system", "messages[0][0]", "messages[2][1]"]
 
 
+def test_an_image_type_the_api_cannot_take_becomes_a_note(anthropic_fake):
+    anthropic_fake.add(Reply.of(tool_use("Read", {"file_path": "/logo.svg"}, id="toolu_svg")))
+    anthropic_fake.add(Reply.of("It is a logo."))
+    model = model_for(anthropic_fake)
+    first = model.complete(request(Message.user("what is this?")))
+    svg = ImageBlock("PHN2Zz4=", "image/svg+xml")
+
+    second = model.complete(
+        request(
+            Message.user("what is this?"),
+            first.message,
+            Message("user", [ToolResultBlock("toolu_svg", "an image", images=(svg,))]),
+        )
+    )
+
+    assert second.message.text == "It is a logo."
+    content = anthropic_fake.requests[1].body["messages"][-1]["content"][0]["content"]
+    assert content[1]["type"] == "text" and "image/svg+xml image left out" in content[1]["text"]
+
+
 def test_redacted_thinking_comes_back_as_a_signature_only_thinking_block(anthropic_fake):
     anthropic_fake.add(Reply.of(redacted_thinking("EnCrYpTeD"), "answer"))
 

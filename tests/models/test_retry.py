@@ -50,6 +50,18 @@ def test_transient_statuses_are_retried_honouring_retry_after(
     assert len(anthropic_fake.requests) == 2
 
 
+def test_the_user_is_told_before_each_wait(anthropic_fake, waits):
+    anthropic_fake.add(
+        ErrorReply(429, "rate_limit_error", "slow down", {"retry-after": "7"}), Reply.of("ok")
+    )
+
+    anthropic_model(anthropic_fake, waits.policy()).complete(HELLO)
+
+    assert waits.notices == [
+        "Anthropic: HTTP 429 rate_limit_error: slow down; retrying in 7.0 s (try 2 of 4)"
+    ]
+
+
 def test_the_sdks_own_retries_are_off_so_ours_are_the_only_ones(anthropic_fake, waits):
     anthropic_fake.add(*[ErrorReply(503, "api_error", "down")] * 3)
 

@@ -41,6 +41,7 @@ from backend_agent.models.retry import (
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 CACHE_BREAKPOINT: dict[str, str] = {"type": "ephemeral"}
 MAX_BREAKPOINTS = 4
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
 # Error types the API may send inside a 200 stream that are worth another try.
 RETRYABLE_STREAM_ERRORS = frozenset({"overloaded_error", "api_error", "rate_limit_error"})
@@ -199,6 +200,12 @@ def _thinking_to_wire(block: ThinkingBlock) -> dict[str, Any]:
 
 
 def _image_to_wire(block: ImageBlock) -> dict[str, Any]:
+    """An image block; a type the API cannot take becomes a note, so the request still works."""
+    if block.media_type not in IMAGE_TYPES:
+        return {
+            "type": "text",
+            "text": f"[{block.media_type} image left out: the API takes JPEG, PNG, GIF or WebP]",
+        }
     source = {"type": "base64", "media_type": block.media_type, "data": block.data}
     return {"type": "image", "source": source}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -44,6 +45,10 @@ Classifier = Callable[[Exception], Failure | None]
 """Describes a provider exception; None means "not a provider failure", re-raised as is."""
 
 
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _env_number(name: str, default: float, *, whole: bool) -> float:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -69,6 +74,8 @@ class RetryPolicy:
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
     jitter: Callable[[], float] = field(default=random.random, compare=False)
     """Returns a number in [0, 1); the backoff is scaled into [50 %, 100 %] by it."""
+    notify: Callable[[str], None] = field(default=_to_stderr, compare=False)
+    """Told one line before each wait, so a user is not left staring at a silent terminal."""
 
     @classmethod
     def from_env(cls) -> RetryPolicy:
@@ -173,5 +180,10 @@ def call_with_retries(
                 raise ModelError(
                     f"{provider} request failed{after}: {failure.message}; {failure.advice}"
                 ) from exc
-            policy.sleep(policy.delay(number, failure.retry_after))
+            wait = policy.delay(number, failure.retry_after)
+            policy.notify(
+                f"{provider}: {failure.message}; retrying in {wait:.1f} s "
+                f"(try {number + 1} of {tries})"
+            )
+            policy.sleep(wait)
             number += 1
