@@ -13,6 +13,8 @@ from backend_agent.tools.base import ToolResult
 if TYPE_CHECKING:
     from backend_agent.tools.session import ToolSession
 
+MAX_OUTPUT_CHARS = 30_000
+
 # A whole number that the schema advertises as JSON "number" (what models were trained on);
 # 5.0 is accepted, 5.5 is not.
 Number = Annotated[int, Field(json_schema_extra={"type": "number"})]
@@ -60,6 +62,14 @@ class BuiltinTool(ABC, Generic[InputT]):
     @abstractmethod
     def execute(self, args: InputT, session: ToolSession) -> ToolResult:
         """Run the validated call; raise ToolError for failures the model should see."""
+
+
+def truncate(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
+    """Keep the beginning of ``text``; say how many lines were cut."""
+    if len(text) <= limit:
+        return text
+    cut_lines = text.count("\n", limit) + 1
+    return f"{text[:limit]}\n\n... [{cut_lines} lines truncated] ..."
 
 
 def validation_message(tool: str, exc: ValidationError) -> str:

@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING
 from pydantic import Field
 
 from backend_agent.tools.base import CommandLauncher, SandboxUnavailable, ToolResult
-from backend_agent.tools.builtin import BuiltinTool, Number, ToolError, ToolInput
+from backend_agent.tools.builtin import BuiltinTool, Number, ToolError, ToolInput, truncate
 from backend_agent.tools.processes import (
     OutputCollector,
     ProcessGroups,
@@ -25,18 +25,9 @@ from backend_agent.tools.processes import (
 if TYPE_CHECKING:
     from backend_agent.tools.session import ToolSession
 
-MAX_OUTPUT_CHARS = 30_000
 DEFAULT_TIMEOUT_MS = 120_000
 MAX_TIMEOUT_MS = 600_000
 EOF_GRACE_SECONDS = 0.5  # after the shell exits, how long to wait for its pipe to close
-
-
-def truncate(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
-    """Keep the beginning of ``text``; say how many lines were cut."""
-    if len(text) <= limit:
-        return text
-    cut = text[limit:]
-    return f"{text[:limit]}\n\n... [{cut.count(chr(10)) + 1} lines truncated] ..."
 
 
 def _exit_code(returncode: int) -> int:

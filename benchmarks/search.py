@@ -1,0 +1,196 @@
+"""Grep and Glob through ToolSession, as ratios to the raw ``rg`` binary doing the same search.
+
+Builds (once) a deterministic tree of 50,000 files / ~525 MB under benchmarks/.data, then times
+each search as the median of several runs, raw rg and the tool interleaved so that machine
+noise hits both alike. Targets: Grep <= 1.15x, Glob <= 1.3x of raw rg.
+
+    python benchmarks/search.py [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from backend_agent.tools import ToolSession
+from backend_agent.tools.ripgrep import rg_binary
+
+ROOT = Path(__file__).resolve().parent / ".data" / "search-tree"
+SEED = 20261126
+TOP_DIRS, SUB_DIRS, FILES_PER_DIR = 50, 20, 50  # 50,000 files
+MEAN_FILE_BYTES = 10_500  # ~525 MB in total
+EXTENSIONS = (".py", ".ts", ".go", ".rb", ".md", ".json")
+WORDS = [
+    "request",
+    "response",
+    "handler",
+    "service",
+    "client",
+    "server",
+    "user",
+    "order",
+    "payment",
+    "invoice",
+    "session",
+    "token",
+    "cache",
+    "queue",
+    "worker",
+    "retry",
+    "timeout",
+    "config",
+    "database",
+    "query",
+    "index",
+    "schema",
+    "migration",
+    "route",
+    "endpoint",
+    "status",
+    "error",
+    "value",
+    "result",
+    "context",
+    "logger",
+    "metric",
+    "event",
+    "stream",
+    "buffer",
+]
+MARKER_SHARE = 0.02  # files carrying the files_with_matches marker
+
+
+def build_tree(root: Path) -> None:
+    """Write the tree unless a previous run finished writing it (a stamp file says so)."""
+    stamp = root / ".complete"
+    if stamp.exists():
+        return
+    rng = random.Random(SEED)
+    lines = [
+        f"{rng.choice(WORDS)}_{rng.choice(WORDS)}({rng.randrange(10_000)}) = "
+        + " ".join(rng.choice(WORDS) for _ in range(rng.randrange(4, 14)))
+        for _ in range(20_000)
+    ]
+    block = ("\n".join(lines) + "\n").encode()
+    root.mkdir(parents=True, exist_ok=True)
+    (root / ".gitignore").write_text("generated/\n*.log\n")
+    total = 0
+    for top in range(TOP_DIRS):
+        print(f"\rbuilding tree: {top * 100 // TOP_DIRS}%", end="", file=sys.stderr, flush=True)
+        for sub in range(SUB_DIRS):
+            directory = root / f"pkg{top:02d}" / f"mod{sub:02d}"
+            directory.mkdir(parents=True, exist_ok=True)
+            for index in range(FILES_PER_DIR):
+                size = rng.randrange(1_000, 2 * MEAN_FILE_BYTES - 1_000)
+                start = rng.randrange(len(block) - size)
+                body = block[start : start + size]
+                if rng.random() < MARKER_SHARE:
+                    body += f"\nBENCH_MARKER_{rng.randrange(1_000)} = True\n".encode()
+                extension = EXTENSIONS[index % len(EXTENSIONS)]
+                (directory / f"file{index:03d}{extension}").write_bytes(body)
+                total += len(body)
+    stamp.write_text(f"{total}\n")
+    print(
+        f"\rbuilt {TOP_DIRS * SUB_DIRS * FILES_PER_DIR} files, {total / 1e6:.0f} MB",
+        file=sys.stderr,
+    )
+
+
+def elapsed(action: Callable[[], object]) -> float:
+    """Wall-clock seconds one call of ``action`` takes."""
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def compare(
+    name: str,
+    raw: list[str],
+    tool: str,
+    args: dict[str, object],
+    session: ToolSession,
+    runs: int,
+    target: float,
+) -> bool:
+    """Time raw rg and the tool alternately; print the medians and their ratio."""
+
+    def run_raw() -> None:
+        subprocess.run(
+            [rg_binary(), *raw],
+            cwd=ROOT,
+            capture_output=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def run_tool() -> None:
+        result = session.call(tool, args)
+        assert not result.is_error, result.content
+
+    run_raw(), run_tool()  # warm the page cache and both code paths
+    raw_times, tool_times = [], []
+    for _ in range(runs):
+        raw_times.append(elapsed(run_raw))
+        tool_times.append(elapsed(run_tool))
+    raw_median, tool_median = statistics.median(raw_times), statistics.median(tool_times)
+    ratio = tool_median / raw_median
+    verdict = "ok" if ratio <= target else "MISSED"
+    print(
+        f"{name:32} raw rg {raw_median * 1000:8.1f} ms   tool {tool_median * 1000:8.1f} ms"
+        f"   ratio {ratio:5.2f}x (target <= {target}x) {verdict}"
+    )
+    return ratio <= target
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=7, help="timed runs per side (median)")
+    options = parser.parse_args()
+    build_tree(ROOT)
+    session = ToolSession(ROOT)
+    marker = r"BENCH_MARKER_\d+"
+    content = r"invoice_payment\(\d+\) = token"
+    cases = [
+        (
+            "Grep files_with_matches",
+            ["--files-with-matches", "-e", marker],
+            "Grep",
+            {"pattern": marker},
+            1.15,
+        ),
+        (
+            "Grep content",
+            ["--no-heading", "--with-filename", "--line-number", "-e", content],
+            "Grep",
+            {"pattern": content, "output_mode": "content"},
+            1.15,
+        ),
+        ("Glob **/*.py", ["--files", "--glob", "**/*.py"], "Glob", {"pattern": "**/*.py"}, 1.3),
+        (
+            "Glob pkg0*/**/*.go",
+            ["--files", "--glob", "pkg0*/**/*.go"],
+            "Glob",
+            {"pattern": "pkg0*/**/*.go"},
+            1.3,
+        ),
+    ]
+    print(
+        f"tree: {ROOT} ({(ROOT / '.complete').read_text().strip()} bytes), "
+        f"median of {options.runs} runs"
+    )
+    results = [
+        compare(name, raw, tool, args, session, options.runs, target)
+        for name, raw, tool, args, target in cases
+    ]
+    session.close()
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
