@@ -59,22 +59,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="accepted for compatibility with claude (stream-json output is always complete)",
     )
     group = parser.add_argument_group("agent")
-    group.add_argument("--agent", help="the agent to run by name (default: backend-agent)")
-    group.add_argument("--agent-file", type=Path, help="run the agent defined in this .md file")
+    group.add_argument(
+        "--agent", metavar="NAME", help="the agent to run by name (default: backend-agent)"
+    )
+    group.add_argument(
+        "--agent-file", metavar="FILE", type=Path, help="run the agent defined in this .md file"
+    )
     group.add_argument(
         "--agents", metavar="JSON", help='extra agents: {"name": {"description", "prompt", ...}}'
     )
-    group.add_argument("--cwd", type=Path, help="working directory of the run (default: .)")
-    group.add_argument("--system-prompt", help="replace the agent's prompt with this text")
-    group.add_argument("--append-system-prompt", help="append this text to the system prompt")
+    group.add_argument(
+        "--cwd", metavar="DIR", type=Path, help="working directory of the run (default: .)"
+    )
+    group.add_argument(
+        "--system-prompt", metavar="TEXT", help="replace the agent's prompt with this text"
+    )
+    group.add_argument(
+        "--append-system-prompt", metavar="TEXT", help="append this text to the system prompt"
+    )
     group = parser.add_argument_group("model")
     group.add_argument(
         "--model",
+        metavar="MODEL",
         help="opus|sonnet|haiku, a claude-... id, openai:<id>, anthropic:<id>, scripted:<file> "
         "(default: the agent's model, then $BACKEND_AGENT_MODEL, then sonnet)",
     )
     group.add_argument(
-        "--base-url", help="API base URL (e.g. an OpenAI-compatible server such as Ollama)"
+        "--base-url",
+        metavar="URL",
+        help="API base URL (e.g. an OpenAI-compatible server such as Ollama)",
     )
     group = parser.add_argument_group("limits")
     group.add_argument("--max-turns", type=_positive_int, help="stop after this many model turns")
@@ -86,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     tools_help = "comma- or space-separated; repeatable"
     group.add_argument(
         "--tools",
+        metavar="LIST",
         action="append",
         help=f'the only tools available ("" for none, "default" for all); {tools_help}',
     )
@@ -93,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--allowedTools",
         "--allowed-tools",
         dest="allowed_tools",
+        metavar="LIST",
         action="append",
         default=[],
         help=f'tools or rules allowed without asking, e.g. "Bash(git diff:*) Edit"; {tools_help}',
@@ -101,15 +116,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--disallowedTools",
         "--disallowed-tools",
         dest="disallowed_tools",
+        metavar="LIST",
         action="append",
         default=[],
         help=f'tools removed, or rules denied, e.g. Write or "Bash(rm:*)"; {tools_help}',
     )
     group.add_argument(
-        "--settings", action="append", default=[], help="settings file or JSON; repeatable"
+        "--settings",
+        metavar="FILE|JSON",
+        action="append",
+        default=[],
+        help="settings file or JSON; repeatable",
     )
     group.add_argument(
         "--add-dir",
+        metavar="DIR",
         action="append",
         default=[],
         type=Path,
@@ -129,7 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     group = parser.add_argument_group("MCP")
     group.add_argument(
-        "--mcp-config", action="append", default=[], help="MCP servers file or JSON; repeatable"
+        "--mcp-config",
+        metavar="FILE|JSON",
+        action="append",
+        default=[],
+        help="MCP servers file or JSON; repeatable",
     )
     group.add_argument(
         "--strict-mcp-config", action="store_true", help="use only the servers of --mcp-config"
