@@ -1,0 +1,160 @@
+"""The renderers on hand-built reports: template headings, empty sections, escaping, the diagram."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backend_agent.analysis.endpoints.model import ContractChange, Endpoint
+from backend_agent.analysis.findings import Finding, Severity
+from backend_agent.analysis.report import (
+    ColumnChange,
+    Commit,
+    DatabaseSection,
+    EndpointsSection,
+    FileChange,
+    MigrationImpact,
+    Plan,
+    Report,
+    TableChange,
+    TestFile,
+    TestResult,
+    TestsSection,
+)
+from backend_agent.analysis.report_render import render
+
+HEADINGS = [
+    "## Backend Agent Report",
+    "### Plan",
+    "### Endpoints/Contracts",
+    "### Database Impact",
+    "### Tests",
+    "### Risks & Rollbacks",
+]
+
+
+def empty_report(base: str | None = "main") -> Report:
+    plan = Plan(base, "abc1234" if base else None, "def5678", False)
+    return Report("/repo", plan, EndpointsSection(), DatabaseSection(), TestsSection(), [])
+
+
+def full_report(text: str = "users") -> Report:
+    endpoint = Endpoint("rest", "POST", f"/{text}", "none", "express", "create", "src/app.js", 7)
+    removal = ContractChange(
+        "endpoint-removed", "breaking", f"DELETE /{text} removed", "src/app.js", 9, "rest"
+    )
+    drop = Finding("drop-column", Severity.HIGH, f"drops {text}.legacy", "db/1.sql", 3, "back up")
+    injection = Finding("sql-injection", Severity.CRITICAL, "SQL built", "src/app.js", 12, "bind")
+    plan = Plan(
+        "main",
+        "abc1234",
+        "def5678",
+        True,
+        [Commit("def5678", f"Add {text}", "Alice")],
+        [FileChange("src/app.js", "modified", "api", 10, 2, 7)],
+        {"api": 1},
+    )
+    table = TableChange(
+        text,
+        "altered",
+        "db/1.sql",
+        3,
+        columns=[
+            ColumnChange("legacy", "dropped", "db/1.sql", 3),
+            ColumnChange("name", "renamed", "db/1.sql", 4, new_name="full_name"),
+        ],
+    )
+    migration = MigrationImpact(
+        "sql",
+        "db/1.sql",
+        "1",
+        "postgres",
+        False,
+        [{"kind": "drop-column", "line": 3, "table": text, "column": "legacy"}],
+        [drop],
+        ["Plain SQL has no down step."],
+    )
+    tests = TestsSection(
+        [TestFile("test/app.test.js", "added", 1)],
+        results=[TestResult("jest", "npx jest", ".", 1, 4, 1, 0, "Tests: 1 failed, 4 passed")],
+    )
+    endpoints = EndpointsSection([endpoint], added=[endpoint], changes=[removal])
+    return Report(
+        "/repo", plan, endpoints, DatabaseSection([migration], [table]), tests, [injection]
+    )
+
+
+def test_markdown_uses_the_template_headings_even_when_empty() -> None:
+    text = render(empty_report(), "md")
+    assert [line for line in text.splitlines() if line.startswith("#")] == HEADINGS
+    assert "- No endpoint or contract changes." in text
+    assert "- No migrations in this change." in text
+    assert "- No risks found." in text
+
+
+def test_risks_are_worst_first_across_categories() -> None:
+    risks = full_report().risks
+    assert [(r.severity, r.category, r.rule) for r in risks] == [
+        (Severity.CRITICAL, "security", "sql-injection"),
+        (Severity.HIGH, "breaking-change", "endpoint-removed"),
+        (Severity.HIGH, "migration", "drop-column"),
+    ]
+    markdown = render(full_report(), "md")
+    risks_text = markdown.split("### Risks & Rollbacks")[1]
+    assert risks_text.index("sql-injection") < risks_text.index("endpoint-removed")
+    assert "(`src/app.js:12`). Fix: bind" in risks_text
+    assert "(`db/1.sql:3`). Rollback: back up" in risks_text
+
+
+def test_markdown_lists_breaking_changes_before_additions() -> None:
+    endpoints = render(full_report(), "md").split("### Endpoints/Contracts")[1]
+    assert endpoints.index("**BREAKING** `endpoint-removed`") < endpoints.index("Added `POST")
+
+
+def test_json_round_trips_and_carries_the_schema_version() -> None:
+    data = json.loads(render(full_report(), "json"))
+    assert data["schema_version"] == 1
+    assert data["database"]["migrations"][0]["findings"][0]["rule"] == "drop-column"
+    assert data["endpoints"]["changes"][0]["compatibility"] == "breaking"
+    assert data["tests"]["results"][0]["failed"] == 1
+    assert data["security"]["findings"][0]["severity"] == "critical"
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.text(min_size=1, max_size=40))
+def test_html_escapes_everything_it_is_given(name: str) -> None:
+    html = render(full_report(name), "html")
+    parser = _Collector()
+    parser.feed(html)
+    assert set(parser.tags) <= {
+        "html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "h3", "p",
+        "section", "table", "thead", "tbody", "tr", "th", "td", "code", "span", "ol", "li",
+        "svg", "g", "rect", "text",
+    }  # fmt: skip
+    assert f"Add {name}" in "".join(parser.text)
+
+
+def test_html_diagram_draws_a_box_per_table_with_its_column_changes() -> None:
+    html = render(full_report(), "html")
+    svg = re.search(r"<svg.*?</svg>", html, re.DOTALL)
+    assert svg is not None
+    assert 'data-table="users"' in svg.group(0)
+    assert "− legacy" in svg.group(0) and "→ name → full_name" in svg.group(0)
+    assert '<span class="badge critical">critical</span>' in html
