@@ -52,7 +52,16 @@ class ChatErrorReply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-OpenAIReply = ChatReply | ChatErrorReply
+@dataclass
+class ChatStreamErrorReply:
+    """A 200 stream that sends some text, then an ``{"error": ...}`` event, as OpenAI does."""
+
+    message: str = "The server had an error while processing your request."
+    error_type: str = "server_error"
+    partial_text: str = "Partial"
+
+
+OpenAIReply = ChatReply | ChatErrorReply | ChatStreamErrorReply
 
 
 class OpenAIFake(FakeServer[OpenAIReply]):
@@ -77,6 +86,8 @@ class OpenAIFake(FakeServer[OpenAIReply]):
             return _error(500, "fake server: no scripted reply left", "server_error")
         if isinstance(reply, ChatErrorReply):
             return _error(reply.status, reply.message, reply.error_type, reply.headers)
+        if isinstance(reply, ChatStreamErrorReply):
+            return SSEAnswer(_failing_stream(request.body["model"], reply))
         prompt, cached = self._account(request.body)
         include_usage = (request.body.get("stream_options") or {}).get("include_usage") is True
         usage = (prompt, cached) if include_usage and reply.send_usage else None
@@ -193,3 +204,9 @@ def _stream(model: str, reply: ChatReply, usage: tuple[int, int] | None) -> Iter
         }
         yield sse(None, body)
     yield sse(None, "[DONE]")
+
+
+def _failing_stream(model: str, reply: ChatStreamErrorReply) -> Iterator[bytes]:
+    yield _chunk(model, {"role": "assistant", "content": reply.partial_text})
+    error = {"message": reply.message, "type": reply.error_type, "param": None, "code": None}
+    yield sse(None, {"error": error})

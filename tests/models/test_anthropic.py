@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -95,6 +96,36 @@ def test_a_turn_streams_deltas_and_assembles_thinking_text_and_tool_calls(anthro
     assert response.model == "claude-sonnet-5-5"
     assert response.usage.output_tokens > 0
     assert cost_usd(response.model, response.usage) > 0
+
+
+TEXTS = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | TEXTS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXTS, inner, max_size=3),
+    max_leaves=8,
+)
+TOOL_INPUTS = st.dictionaries(TEXTS, JSON_VALUES, max_size=4)
+
+
+@pytest.fixture(scope="module")
+def shared_fake() -> Iterator[AnthropicFake]:
+    with AnthropicFake() as fake:
+        yield fake
+
+
+@settings(max_examples=25, deadline=None)
+@given(answer=TEXTS, tool_input=TOOL_INPUTS)
+def test_streamed_text_and_tool_input_arrive_exactly_as_sent(shared_fake, answer, tool_input):
+    shared_fake.add(Reply.of(answer, tool_use("Bash", tool_input, id="toolu_x")))
+    events: list[StreamEvent] = []
+
+    response = model_for(shared_fake).complete(request(Message.user("go")), events.append)
+
+    assert response.message.content == [
+        TextBlock(answer),
+        ToolUseBlock("toolu_x", "Bash", tool_input),
+    ]
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == answer
 
 
 def test_the_request_maps_every_block_and_caches_the_stable_prefix(anthropic_fake):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 from fakes.openai_server import ChatReply, OpenAIFake
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backend_agent.errors import UserError
 from backend_agent.messages import (
@@ -63,6 +66,36 @@ def test_a_turn_streams_text_and_assembles_parallel_tool_calls_from_fragments(op
     assert "".join(e.text for e in events if isinstance(e, ThinkingDelta)) == (
         "Two files matter here."
     )
+
+
+TEXTS = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | TEXTS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXTS, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@pytest.fixture(scope="module")
+def shared_fake() -> Iterator[OpenAIFake]:
+    with OpenAIFake() as fake:
+        yield fake
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    answer=TEXTS,
+    arguments=st.lists(st.dictionaries(TEXTS, JSON_VALUES, max_size=4), min_size=1, max_size=3),
+)
+def test_streamed_text_and_tool_arguments_arrive_exactly_as_sent(shared_fake, answer, arguments):
+    shared_fake.add(ChatReply(answer, [("Bash", a) for a in arguments]))
+    events: list[StreamEvent] = []
+
+    response = model_for(shared_fake).complete(request(Message.user("go")), events.append)
+
+    assert response.message.text == answer
+    assert [use.input for use in response.message.tool_uses] == arguments
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == answer
 
 
 def test_the_request_carries_tools_tool_messages_and_images(openai_fake):

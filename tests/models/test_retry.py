@@ -8,7 +8,7 @@ from email.utils import format_datetime
 
 import pytest
 from fakes.anthropic_server import AnthropicFake, ErrorReply, Reply, StreamErrorReply
-from fakes.openai_server import ChatErrorReply, ChatReply
+from fakes.openai_server import ChatErrorReply, ChatReply, ChatStreamErrorReply
 from fakes.server import Answer, Disconnect, RecordedRequest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -171,6 +171,17 @@ def test_openai_gives_up_with_one_line_after_the_last_try(openai_fake, waits):
         "OpenAI request failed after 3 tries: HTTP 500 server_error: The server had an error"
     )
     assert len(openai_fake.requests) == 3
+
+
+def test_an_openai_error_inside_the_stream_is_retried_then_reported(openai_fake, waits):
+    openai_fake.add(ChatStreamErrorReply(), ChatReply("second try"))
+    openai_fake.add(*[ChatStreamErrorReply("Model overloaded")] * 2)
+    model = OpenAIModel("gpt-5.5", api_key="k", base_url=openai_fake.url, retry=waits.policy(1))
+
+    assert model.complete(HELLO).message.text == "second try"
+    with pytest.raises(ModelError) as caught:
+        model.complete(HELLO)
+    assert "after 2 tries: stream error server_error: Model overloaded" in str(caught.value)
 
 
 def test_an_unknown_openai_model_is_not_retried_and_names_the_model(openai_fake, waits):

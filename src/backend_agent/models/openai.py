@@ -120,8 +120,11 @@ class OpenAIModel:
             )
         if isinstance(exc, openai.APIConnectionError | httpx2.RequestError):
             return connection_failure(self._base_url, exc, "OPENAI_BASE_URL")
-        if isinstance(exc, openai.APIError):  # an error event inside the stream
-            return Failure(exc.message, "try again later or pick another --model", False)
+        if isinstance(exc, openai.APIError):  # an error event inside a 200 stream
+            detail = _error_detail(exc.body) or exc.message
+            return Failure(
+                f"stream error {detail}", "try again later or pick another --model", True
+            )
         return None
 
 
