@@ -246,7 +246,7 @@ def test_missing_credentials_is_one_clear_line(
     tmp_path: Path, env: dict[str, str], project: Path
 ) -> None:
     done = backend_agent(["-p", "hi", "--model", "sonnet"], env, project)
-    assert done.returncode == 2
+    assert done.returncode == 1
     assert "ANTHROPIC_API_KEY" in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 

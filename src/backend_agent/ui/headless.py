@@ -49,7 +49,7 @@ class HeadlessOutput:
         if self.format != "text":
             self.line(result_record(result))
         elif result.is_error:
-            print(f"backend-agent: {result.subtype}: {result.result}", file=sys.stderr)
+            print(f"backend-agent: error: {result.subtype}: {result.result}", file=sys.stderr)
         else:
             self.out.write(result.result.rstrip("\n") + "\n")
             self.out.flush()
@@ -81,8 +81,6 @@ def run_headless(options: RunOptions, out: TextIO | None = None) -> int:
     try:
         assembled = assemble(options, interactive=False)
     except Exception as exc:
-        if options.output_format == "text":
-            raise
         output.result(failed_result(_describe(exc, options.debug), str(uuid.uuid4())))
         return 1
     try:
