@@ -320,3 +320,9 @@ def test_invalid_input_names_each_bad_field(
     assert result.is_error and f"Invalid input for {tool}" in result.content
     for field in fields:
         assert field in result.content, result.content
+
+
+def test_read_refuses_fifo_without_blocking(session: ToolSession, tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe")
+    result = session.call("Read", {"file_path": "pipe"})
+    assert result.is_error and "not a regular file" in result.content

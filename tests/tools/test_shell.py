@@ -13,36 +13,11 @@ import pytest
 from backend_agent.tools import ToolResult, ToolSession
 from backend_agent.tools.base import SandboxUnavailable
 
+from .helpers import is_dead, read_pid, wait_dead
+
 
 def bash(session: ToolSession, command: str, **extra: object) -> ToolResult:
     return session.call("Bash", {"command": command, **extra})
-
-
-def is_dead(pid: int) -> bool:
-    """Gone, or a zombie nobody has reaped yet (it runs no more code either way)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in ("Z", "X")
-
-
-def wait_dead(pid: int, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if is_dead(pid):
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def read_pid(path: Path, seconds: float = 5.0) -> int:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if path.exists() and path.read_text().strip():
-            return int(path.read_text())
-        time.sleep(0.02)
-    raise AssertionError(f"{path} was never written")
 
 
 def test_stdout_and_stderr_come_back_in_order(session: ToolSession) -> None:
@@ -253,3 +228,28 @@ def test_invalid_input_names_each_bad_field(
     assert result.is_error and f"Invalid input for {tool}" in result.content
     for field in fields:
         assert field in result.content, result.content
+
+
+def test_huge_output_is_counted_not_kept(session: ToolSession) -> None:
+    result = bash(session, "seq 1 2000000")
+    shown = result.content.split("\n\n... [")[0].split("\n")
+    cut = int(result.content.rsplit("[", 1)[1].split()[0])
+    # the last shown line may be cut mid-way, and is then counted as truncated too
+    assert len(shown) + cut - 1 == 2_000_000
+    assert len(result.content) < 30_100
+
+
+def test_command_killed_by_signal_reports_shell_style_code(session: ToolSession) -> None:
+    result = bash(session, "kill -9 $$")
+    assert result.is_error and result.content == "Exit code 137"
+
+
+def test_background_output_beyond_the_buffer_is_counted(
+    session: ToolSession, tmp_path: Path
+) -> None:
+    bash(session, "seq 1 300000; echo $$ > done.pid", run_in_background=True)  # about 2 MB
+    read_pid(tmp_path / "done.pid")  # all output written before the first BashOutput
+    outputs = poll_until_done(session, "bash_1")
+    text = "\n".join(outputs)
+    assert "further lines arrived but were not kept" in text
+    assert "lines truncated" in text  # what was kept is still cut for display

@@ -64,11 +64,13 @@ class BuiltinTool(ABC, Generic[InputT]):
         """Run the validated call; raise ToolError for failures the model should see."""
 
 
-def truncate(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
-    """Keep the beginning of ``text``; say how many lines were cut."""
-    if len(text) <= limit:
+def truncate(text: str, dropped_lines: int = 0, limit: int = MAX_OUTPUT_CHARS) -> str:
+    """Keep the beginning of ``text``; say how many lines were cut (plus ``dropped_lines``
+    that were never kept)."""
+    if len(text) <= limit and not dropped_lines:
         return text
-    cut_lines = text.count("\n", limit) + 1
+    cut = text[limit:]
+    cut_lines = (cut.count("\n") + 1 if cut else 0) + dropped_lines
     return f"{text[:limit]}\n\n... [{cut_lines} lines truncated] ..."
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from abc import abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -89,6 +90,11 @@ class Read(BuiltinTool[ReadInput]):
             raise ToolError(f"Cannot read {path}: {exc.strerror}") from None
 
     def _read(self, path: Path, args: ReadInput, session: ToolSession) -> ToolResult:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(mode):  # a FIFO or device would block or never end
+            raise ToolError(f"{path} is not a regular file; it cannot be read.")
         with path.open("rb") as handle:
             status = os.fstat(handle.fileno())
             paging = args.offset is not None or args.limit is not None

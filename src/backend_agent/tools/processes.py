@@ -9,6 +9,7 @@ import signal
 import subprocess
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -43,12 +44,27 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
-class OutputCollector:
-    """Reads a pipe on a thread until EOF, so the process never blocks on a full pipe."""
+@dataclass(frozen=True)
+class Captured:
+    """Output taken from a collector: the kept text, and how many lines past it were dropped."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    text: str
+    dropped_lines: int = 0
+
+
+class OutputCollector:
+    """Reads a pipe on a thread until EOF, so the process never blocks on a full pipe.
+
+    Memory stays bounded: past ``keep_chars`` unread characters, lines are only counted.
+    """
+
+    def __init__(self, stream: IO[bytes], keep_chars: int) -> None:
         self._stream = stream
+        self._keep_chars = keep_chars
         self._chunks: list[str] = []
+        self._kept = 0
+        self._dropped_newlines = 0
+        self._dropped_partial_line = False
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._pump, daemon=True)
         self._thread.start()
@@ -64,26 +80,30 @@ class OutputCollector:
             self._stream.close()
 
     def _append(self, text: str) -> None:
-        if text:
-            with self._lock:
-                self._chunks.append(text)
+        with self._lock:
+            room = self._keep_chars - self._kept
+            if room > 0 and text:
+                self._chunks.append(text[:room])
+                self._kept += len(self._chunks[-1])
+                text = text[room:]
+            if text:
+                self._dropped_newlines += text.count("\n")
+                self._dropped_partial_line = not text.endswith("\n")
 
     def wait_closed(self, timeout: float) -> bool:
         """Wait for EOF (every writer gone); False if writers remain after ``timeout``."""
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
-    def text(self) -> str:
-        """Everything collected and not yet taken."""
+    def take(self) -> Captured:
+        """What arrived since the previous call (which is then forgotten)."""
         with self._lock:
-            return "".join(self._chunks)
-
-    def take_new(self) -> str:
-        """What arrived since the previous call (and forget it)."""
-        with self._lock:
-            new = "".join(self._chunks)
+            dropped = self._dropped_newlines + self._dropped_partial_line
+            captured = Captured("".join(self._chunks), dropped)
             self._chunks.clear()
-            return new
+            self._kept = self._dropped_newlines = 0
+            self._dropped_partial_line = False
+            return captured
 
 
 class ProcessGroups:

@@ -14,7 +14,14 @@ from typing import IO, TYPE_CHECKING
 from pydantic import Field
 
 from backend_agent.tools.base import CommandLauncher, SandboxUnavailable, ToolResult
-from backend_agent.tools.builtin import BuiltinTool, Number, ToolError, ToolInput, truncate
+from backend_agent.tools.builtin import (
+    MAX_OUTPUT_CHARS,
+    BuiltinTool,
+    Number,
+    ToolError,
+    ToolInput,
+    truncate,
+)
 from backend_agent.tools.processes import (
     OutputCollector,
     ProcessGroups,
@@ -27,6 +34,7 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT_MS = 120_000
 MAX_TIMEOUT_MS = 600_000
+BACKGROUND_KEEP_CHARS = 1_000_000  # unread background output kept for BashOutput and its filter
 EOF_GRACE_SECONDS = 0.5  # after the shell exits, how long to wait for its pipe to close
 
 
@@ -64,7 +72,7 @@ class Shell:
     background: dict[str, BackgroundShell] = field(default_factory=dict)
     _foreground: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
     _interrupted: set[int] = field(default_factory=set)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def _launch(
@@ -102,7 +110,7 @@ class Shell:
             raise
         finally:
             os.close(cwd_writer)
-        output = OutputCollector(_stdout(process))
+        output = OutputCollector(_stdout(process), MAX_OUTPUT_CHARS)
         with self._lock:
             self._foreground[process.pid] = process
         timed_out = False
@@ -124,16 +132,21 @@ class Shell:
             self._follow_cwd(cwd_reader)
         output.wait_closed(EOF_GRACE_SECONDS)
         self.groups.release(process.pid)
-        text = note + output.text().rstrip("\n")
+        captured = output.take()
+        text, dropped = note + captured.text.rstrip("\n"), captured.dropped_lines
         if timed_out:
             message = f"Command timed out after {timeout_ms / 1000:g} s and was killed."
-            return ToolResult.error(truncate(f"{message}\n{text}".rstrip("\n")))
+            return ToolResult.error(truncate(f"{message}\n{text}".rstrip("\n"), dropped))
         if interrupted:
-            return ToolResult.error(truncate(f"Command was interrupted.\n{text}".rstrip("\n")))
+            message = "Command was interrupted."
+            return ToolResult.error(truncate(f"{message}\n{text}".rstrip("\n"), dropped))
         code = _exit_code(process.returncode)
         if code != 0:
-            return ToolResult(truncate(f"Exit code {code}\n{text}".rstrip("\n")), is_error=True)
-        return ToolResult(truncate(text) if text else "(The command succeeded with no output.)")
+            body = truncate(f"Exit code {code}\n{text}".rstrip("\n"), dropped)
+            return ToolResult(body, is_error=True)
+        if not text:
+            return ToolResult("(The command succeeded with no output.)")
+        return ToolResult(truncate(text, dropped))
 
     def _follow_cwd(self, reader: int) -> None:
         """Adopt the directory the shell ended in, if it reported one."""
@@ -151,7 +164,10 @@ class Shell:
         cwd, _ = self._working_directory(root)
         process = self._launch(command, cwd)
         shell = BackgroundShell(
-            f"bash_{next(self._ids)}", command, process, OutputCollector(_stdout(process))
+            f"bash_{next(self._ids)}",
+            command,
+            process,
+            OutputCollector(_stdout(process), BACKGROUND_KEEP_CHARS),
         )
         with self._lock:
             self.background[shell.id] = shell
@@ -260,10 +276,19 @@ class BashOutput(BuiltinTool[BashOutputInput]):
         status = shell.status()  # before reading, so "completed" means the output is all there
         if status != "running":
             shell.output.wait_closed(EOF_GRACE_SECONDS)
-        new = shell.output.take_new()
+        captured = shell.output.take()
+        new = captured.text
         if pattern is not None:
             new = "\n".join(line for line in new.splitlines() if pattern.search(line))
-        body = truncate(new.rstrip("\n")) if new.strip() else "(no new output)"
+        if new.strip():
+            body = truncate(new.rstrip("\n"))
+        else:
+            body = "(no new output)" if pattern is None else "(no new lines match the filter)"
+        if captured.dropped_lines:
+            body += (
+                f"\n({captured.dropped_lines} further lines arrived but were not kept: over "
+                f"{BACKGROUND_KEEP_CHARS:,} unread characters. Read output more often.)"
+            )
         return ToolResult(f"Status: {status}\n{body}")
 
 
