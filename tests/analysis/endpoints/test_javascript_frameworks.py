@@ -90,3 +90,36 @@ def test_client_calls_and_tests_are_not_endpoints(tmp_path: Path) -> None:
     )
     found = inventory(tmp_path)
     assert found.endpoints == [] and found.unresolved == []
+
+
+def test_token_library_that_lets_anonymous_requests_through_is_optional(tmp_path: Path) -> None:
+    (tmp_path / "jwt.ts").write_text(
+        "const koaJwt = require('koa-jwt');\n"
+        "export const jwt = koaJwt({ secret: 's', passthrough: true });\n"
+    )
+    (tmp_path / "app.ts").write_text(
+        "import * as Koa from 'koa';\nimport * as Router from 'koa-router';\n"
+        "import { jwt } from './jwt';\n"
+        "const requireUser = (ctx, next) => next();\n"
+        "const app = new Koa();\nconst api = new Router();\n"
+        "api.get('/feed', requireUser, (ctx) => {});\napi.get('/tags', (ctx) => {});\n"
+        "app.use(jwt);\napp.use(api.routes());\n"
+    )
+    auth = {e.path: e.auth for e in inventory(tmp_path).endpoints}
+    assert auth == {"/feed": "required", "/tags": "optional"}
+
+
+def test_chained_router_calls_keep_their_router(tmp_path: Path) -> None:
+    (tmp_path / "tags.ts").write_text(
+        "import { Router } from 'express';\nconst router = Router();\n"
+        "router.get('/tags', (req, res) => res.json([]));\nexport default router;\n"
+    )
+    (tmp_path / "routes.ts").write_text(
+        "import { Router } from 'express';\nimport tags from './tags';\n"
+        "const api = Router().use(tags);\nexport default Router().use('/api', api);\n"
+    )
+    (tmp_path / "main.ts").write_text(
+        "import express from 'express';\nimport routes from './routes';\n"
+        "const app = express();\napp.use(routes);\n"
+    )
+    assert [(e.method, e.path) for e in inventory(tmp_path).endpoints] == [("GET", "/api/tags")]

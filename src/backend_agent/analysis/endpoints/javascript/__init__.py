@@ -125,7 +125,7 @@ def _websockets(facts: Mapping[str, FileFacts], values: Any) -> list[Endpoint]:
                 Endpoint("websocket", "WS", path, "unknown", "socket.io", handler, file, event.line)
             )
         for value, line in file_facts.constructions:
-            server = values.eval(file, value, "ws")
+            server = values.eval(file, value)
             if server.kind != "node" or server.node.kind != "ws":
                 continue
             options = values.eval(file, value[2][0]) if value[2] else None

@@ -5,7 +5,8 @@ A value is a small tuple tree (picklable, so scans can be cached):
 - ``("str", text)``: a literal string; ``("tpl", parts)``: a concatenation of values;
 - ``("ref", key)``: a binding of this file (``name``, ``function/name``, ``Class.field``);
 - ``("import", specifier, name)``: an imported name (``default`` or ``*`` for whole modules);
-- ``("member", value, prop)``, ``("call", value, args)``, ``("new", value, args)``;
+- ``("member", value, prop)``, ``("call", value, args, offset)``, ``("new", value, args,
+  offset)``: the offset identifies the call site (two ``Router()`` calls are two routers);
 - ``("fn", key)`` and ``("class", name)``: a function or class defined in this file;
 - ``("param", fn_key, index)``: a function parameter;
 - ``("obj", ((key, value), ...))``, ``("arr", (value, ...))``;

@@ -24,6 +24,8 @@ from backend_agent.analysis.endpoints.javascript.values import (
 )
 from backend_agent.analysis.endpoints.model import Auth, Endpoint, Unresolved, normalise_path
 
+_TRUE: Value = ("unknown", "true")
+_FALSE: Value = ("unknown", "false")
 _AUTOLOAD = ("@fastify/autoload", "fastify-autoload")
 _KOA_MOUNT = ("koa-mount",)
 _AUTH = re.compile(
@@ -31,7 +33,7 @@ _AUTH = re.compile(
     r"require.?(?:user|login|admin|session)|ensure.?(?:user|login|logged)|role|permission|"
     r"admin|acl\b|optional.?(?:user|login)"
 )
-_OPTIONAL = re.compile(r"optional|maybe|soft|try.?auth|if.?auth|lenient|loose")
+_OPTIONAL = re.compile(r"optional|maybe|soft|try.?auth|if.?auth|lenient|loose|anonymous")
 _NOT_AUTH = re.compile(r"csrf|throttl|ratelimit|rate.?limit")
 
 
@@ -43,8 +45,8 @@ def middleware_auth(text: str) -> Auth | None:
     return "optional" if _OPTIONAL.search(lowered) else "required"
 
 
-def combine_auth(names: list[str]) -> Auth:
-    levels = {middleware_auth(name) for name in names}
+def combine_auth(levels: list[Auth | None]) -> Auth:
+    """A route's auth from the levels of all middleware in front of it."""
     if "required" in levels:
         return "required"
     return "optional" if "optional" in levels else "none"
@@ -54,7 +56,7 @@ def combine_auth(names: list[str]) -> Auth:
 class _Edge:
     parent: RouterNode
     prefix: str | None  # None: the prefix could not be resolved
-    middleware: tuple[str, ...]
+    middleware: tuple[Auth | None, ...]
     file: str
     order: int
 
@@ -66,13 +68,13 @@ class _Use:
     file: str
     order: int
     prefix: str
-    middleware: str
+    middleware: Auth | None
 
 
 @dataclass(frozen=True)
 class _Mounted:
     prefix: str | None
-    middleware: tuple[str, ...]
+    middleware: tuple[Auth | None, ...]
     framework: str
 
 
@@ -132,7 +134,7 @@ class RouterGraph:
                 prefixes = self.prefix_strings(file, args[0])
                 prefix = prefixes[0] if prefixes and len(prefixes) == 1 else None
                 args = args[1:]
-        middleware: list[str] = []
+        middleware: list[Auth | None] = []
         for arg in args:
             thing = self.values.eval(file, arg)
             mounted = self._mountable(file, thing)
@@ -142,8 +144,9 @@ class RouterGraph:
                     _Edge(node, _join(prefix, extra), tuple(middleware), file, order)
                 )
             else:
-                middleware.append(describe(arg))
-                self.uses[node].append(_Use(file, order, prefix or "", describe(arg)))
+                level = self.auth_level(file, arg)
+                middleware.append(level)
+                self.uses[node].append(_Use(file, order, prefix or "", level))
 
     def _mountable(self, file: str, thing: Thing) -> tuple[RouterNode, str | None] | None:
         """The router a ``use`` argument mounts (with koa-mount's prefix), or None."""
@@ -209,6 +212,20 @@ class RouterGraph:
                 path = _join(_join(prefix, folders), extra[0] if extra else "")
                 child = RouterNode(plugin.file, f"{plugin.name}#0", "param")
                 self.edges[child].append(_Edge(node, path, (), node.file, order))
+
+    def auth_level(self, file: str, value: Value) -> Auth | None:
+        """What a middleware means for auth: by its name, made optional by the options of
+        token libraries that let requests without a token through."""
+        level = middleware_auth(describe(value))
+        if level != "required":
+            return level
+        thing = self.values.eval(file, value)
+        for arg in thing.value if thing.kind == "external" else ():
+            options = self.values.eval(thing.file, arg)
+            fields = dict(options.value) if options.kind == "obj" else {}
+            if fields.get("passthrough") == _TRUE or fields.get("credentialsRequired") == _FALSE:
+                return "optional"
+        return level
 
     def prefix_strings(self, file: str, value: Value) -> list[str] | None:
         """Literal prefixes a value stands for, including function parameters' call sites."""
@@ -333,7 +350,7 @@ class RouterGraph:
                     list(mount.middleware)
                     + local
                     + scoped
-                    + [describe(m) for m in route.middleware]
+                    + [self.auth_level(file, m) for m in route.middleware]
                 )
                 for method in route.methods:
                     endpoints.append(
@@ -373,7 +390,7 @@ def _directory(value: Value | None, file: str) -> str | None:
     parts: list[str] = []
     if value[0] == "call":
         for arg in value[2]:
-            if arg == ("ref", "__dirname"):
+            if arg == ("ref", "__dirname") or "import.meta" in describe(arg):
                 parts.append(posixpath.dirname(file))
             elif arg[0] == "str":
                 parts.append(arg[1])

@@ -321,7 +321,7 @@ class _Scanner:
         if kind == "new_expression":
             ctor = self.value(node.child_by_field_name("constructor"))
             args = self._args(node.child_by_field_name("arguments"))
-            value: Value = ("new", ctor, args)
+            value: Value = ("new", ctor, args, node.start_byte)
             self.facts.constructions.append((value, _line(node)))
             return value
         if kind == "object":
@@ -452,7 +452,7 @@ class _Scanner:
         args = self._args(args_node)
         if socket_server is not None:
             self.socket_params.pop(socket_server, None)
-        call: Value = ("call", callee, args)
+        call: Value = ("call", callee, args, node.start_byte)
         line, order = _line(node), node.start_byte
         if callee[0] == "member":
             self._member_call(callee, args, node, line, order)

@@ -30,6 +30,13 @@ _FACTORIES: dict[tuple[str, str], str] = {
     ("ws", "WebSocket.Server"): "ws",
     ("ws", "default.Server"): "ws",
 }
+# Router methods whose result is the router itself (chains) or its request handler.
+_RETURNS_ROUTER = frozenset(
+    {"routes", "middleware", "callback", "use", "register", "prefix"}
+    | {"get", "post", "put", "patch", "delete", "del", "all", "options", "head"}
+    | {"decorate", "decorateRequest", "decorateReply", "withTypeProvider", "addHook"}
+    | {"setErrorHandler", "setNotFoundHandler", "addSchema", "addContentTypeParser"}
+)
 APP_KINDS = frozenset({"express-app", "koa-app", "fastify"})
 FRAMEWORK_OF = {
     "express-app": "express", "express-router": "express", "koa-app": "koa",
@@ -94,7 +101,7 @@ class Evaluator:
                     return candidate
         return None
 
-    def eval(self, file: str, value: Value, binding: str = "", depth: int = 0) -> Thing:
+    def eval(self, file: str, value: Value, depth: int = 0) -> Thing:
         if depth > _MAX_DEPTH or not value:
             return UNKNOWN_THING
         kind = value[0]
@@ -104,7 +111,7 @@ class Evaluator:
         if kind == "str":
             return Thing("str", name=value[1])
         if kind == "tpl":
-            parts = [self.eval(file, part, "", depth + 1) for part in value[1]]
+            parts = [self.eval(file, part, depth + 1) for part in value[1]]
             if all(p.kind == "str" for p in parts):
                 return Thing("str", name="".join(p.name for p in parts))
             return UNKNOWN_THING
@@ -112,15 +119,15 @@ class Evaluator:
             bound = facts.bindings.get(value[1])
             if bound is None:
                 return UNKNOWN_THING
-            return self.eval(file, bound, value[1], depth + 1)
+            return self.eval(file, bound, depth + 1)
         if kind == "param":
             return Thing("node", node=RouterNode(file, f"{value[1]}#{value[2]}", "param"))
         if kind == "import":
             return self._import(file, value[1], value[2], depth)
         if kind == "member":
-            return self._member(self.eval(file, value[1], "", depth + 1), value[2], depth)
+            return self._member(self.eval(file, value[1], depth + 1), value[2], depth)
         if kind in ("call", "new"):
-            return self._construct(file, value, binding, depth)
+            return self._construct(file, value, depth)
         if kind == "fn":
             return Thing("fn", file, value[1])
         if kind == "class":
@@ -131,8 +138,8 @@ class Evaluator:
 
     def _import(self, file: str, spec: str, name: str, depth: int) -> Thing:
         target = self.module(file, spec)
-        if target is None:
-            return Thing("external", name=spec, detail=name)
+        if target is None:  # a package; `import * as X` of a CommonJS module is its default
+            return Thing("external", name=spec, detail="default" if name == "*" else name)
         if name == "*":
             return Thing("module", target)
         return self.export(target, name, depth + 1)
@@ -140,7 +147,7 @@ class Evaluator:
     def export(self, target: str, name: str, depth: int) -> Thing:
         exports = self.facts[target].exports
         if name in exports:
-            return self.eval(target, exports[name], "", depth + 1)
+            return self.eval(target, exports[name], depth + 1)
         if "*" in exports:
             star = exports["*"]
             module = self.module(target, star[1])
@@ -156,40 +163,36 @@ class Evaluator:
             return self.export(obj.file, prop, depth + 1)
         if obj.kind == "obj":
             fields = dict(obj.value)
-            return (
-                self.eval(obj.file, fields[prop], "", depth + 1)
-                if prop in fields
-                else UNKNOWN_THING
-            )
+            return self.eval(obj.file, fields[prop], depth + 1) if prop in fields else UNKNOWN_THING
         if obj.kind == "instance":
-            return self.eval(obj.file, ("ref", f"{obj.name}.{prop}"), "", depth + 1)
+            return self.eval(obj.file, ("ref", f"{obj.name}.{prop}"), depth + 1)
         if obj.kind == "node":
             return Thing("nodeprop", detail=prop, node=obj.node)
         return UNKNOWN_THING
 
-    def _construct(self, file: str, value: Value, binding: str, depth: int) -> Thing:
-        callee = self.eval(file, value[1], "", depth + 1)
+    def _construct(self, file: str, value: Value, depth: int) -> Thing:
+        callee = self.eval(file, value[1], depth + 1)
         args: tuple[Value, ...] = value[2]
         if callee.kind == "external":
             factory = _FACTORIES.get((callee.name, callee.detail))
             if factory is not None:
-                node = RouterNode(file, binding or repr(value), factory)
+                node = RouterNode(file, f"@{value[3]}", factory)
                 self.factory_args[node] = args
                 return Thing("node", node=node)
             if callee.name in ("fastify-plugin",) and args:
-                return self.eval(file, args[0], "", depth + 1)
-            return Thing("external", name=callee.name, detail=f"{callee.detail}()", value=args)
+                return self.eval(file, args[0], depth + 1)
+            return Thing("external", file, callee.name, f"{callee.detail}()", value=args)
         if callee.kind == "class" and value[0] == "new":
             return Thing("instance", callee.file, callee.name)
         if callee.kind == "fn" and value[0] == "call":
             returned = self.facts[callee.file].returns.get(callee.name)
             if returned is not None:
-                return self.eval(callee.file, returned, "", depth + 1)
+                return self.eval(callee.file, returned, depth + 1)
             return UNKNOWN_THING
-        if callee.kind == "nodeprop" and callee.detail in ("routes", "middleware", "callback"):
+        if callee.kind == "nodeprop" and callee.detail in _RETURNS_ROUTER:
             return Thing("node", node=callee.node)
         if callee.kind == "nodeprop" and callee.detail == "of" and args:
-            namespace = self.eval(file, args[0], "", depth + 1)
+            namespace = self.eval(file, args[0], depth + 1)
             return Thing("nodeprop", name=namespace.name, detail="namespace", node=callee.node)
         return UNKNOWN_THING
 
