@@ -89,7 +89,7 @@ class TerminalApprover:
         return Approval("no", self._ask("Note for the model (Enter to skip): ").strip())
 
     def notify(self, message: str) -> None:
-        self.console.print(message, markup=False, highlight=False)
+        self.console.print(message, markup=False, highlight=False, soft_wrap=True)
 
     def _ask(self, message: str) -> str:
         from prompt_toolkit import PromptSession
