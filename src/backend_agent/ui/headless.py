@@ -49,7 +49,8 @@ class HeadlessOutput:
         if self.format != "text":
             self.line(result_record(result))
         elif result.is_error:
-            print(f"backend-agent: error: {result.subtype}: {result.result}", file=sys.stderr)
+            kind = "" if result.subtype == "error_during_execution" else f"{result.subtype}: "
+            print(f"backend-agent: error: {kind}{result.result}", file=sys.stderr)
         else:
             self.out.write(result.result.rstrip("\n") + "\n")
             self.out.flush()
