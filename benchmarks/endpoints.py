@@ -19,64 +19,141 @@ from backend_agent.analysis.endpoints.diff import diff_contracts
 from backend_agent.analysis.endpoints.inventory import build_inventory
 from backend_agent.analysis.project import Project
 
-PY = """from fastapi import APIRouter, Depends
-from deps import get_current_user
+ROUTE_PY = """from fastapi import APIRouter, Depends
+
+from app.deps import get_current_user
+from app.services.s{i} import Service{i}
 
 router = APIRouter(prefix="/m{i}")
 
 
-def helper_{i}(value: int) -> int:
-    total = 0
-    for step in range(value):
-        total += step * {i}
-    return total
-
-
 @router.get("/items/{{item_id}}")
 def read_{i}(item_id: int, user=Depends(get_current_user)):
-    return {{"id": item_id, "n": helper_{i}(item_id)}}
+    return Service{i}().load(item_id)
 
 
 @router.post("/items")
 def create_{i}(payload: dict):
-    return payload
+    return Service{i}().save(payload)
 """
 
-GO = """package m{i}
+SERVICE_PY = """from dataclasses import dataclass
 
-import "github.com/gin-gonic/gin"
+from app.models import Record
+
+
+@dataclass
+class Service{i}:
+    \"\"\"Business logic number {i}.\"\"\"
+
+    limit: int = {i}
+
+    def load(self, key: int) -> Record:
+        total = 0
+        for step in range(self.limit):
+            if step % 3 == 0:
+                total += step * key
+            elif step % 5 == 0:
+                total -= step
+            else:
+                total ^= step
+        return Record(key=key, total=total)
+
+    def save(self, payload: dict) -> Record:
+        cleaned = {{k: v for k, v in payload.items() if not k.startswith("_")}}
+        for name, value in sorted(cleaned.items()):
+            if isinstance(value, str) and len(value) > 200:
+                raise ValueError(f"{{name}} is too long")
+        return Record(key=len(cleaned), total=sum(len(str(v)) for v in cleaned.values()))
+"""
+
+ROUTE_GO = """package m{i}
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"example.com/bench/go/services/s{i}"
+)
 
 func Register{i}(g *gin.RouterGroup) {{
 	g.GET("/items/:id", read{i})
 	g.POST("/items", create{i})
 }}
 
-func read{i}(c *gin.Context) {{
-	total := 0
-	for step := 0; step < 10; step++ {{
-		total += step * {i}
-	}}
-	c.JSON(200, gin.H{{"n": total}})
-}}
+func read{i}(c *gin.Context) {{ c.JSON(200, s{i}.Load(c.Param("id"))) }}
 
 func create{i}(c *gin.Context) {{ c.Status(201) }}
 """
 
+SERVICE_GO = """package s{i}
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Record is what service {i} returns.
+type Record struct {{
+	Key   string
+	Total int
+}}
+
+// Load computes a record for a key.
+func Load(key string) Record {{
+	total := 0
+	for step := 0; step < {i}%50+10; step++ {{
+		switch {{
+		case step%3 == 0:
+			total += step * len(key)
+		case step%5 == 0:
+			total -= step
+		default:
+			total ^= step
+		}}
+	}}
+	return Record{{Key: strings.ToUpper(key), Total: total}}
+}}
+
+// Describe formats a record.
+func Describe(r Record) string {{
+	parts := []string{{r.Key, fmt.Sprint(r.Total)}}
+	return strings.Join(parts, ":")
+}}
+"""
+
+ROUTE_SHARE = 10  # one file in ten declares routes, as in a typical service
+
 
 def generate(root: Path, count: int) -> int:
+    """``count`` files per language: route modules, and service modules with ordinary code."""
     size = 0
+    routes = max(1, count // ROUTE_SHARE)
+    files: list[tuple[Path, str]] = []
     for i in range(count):
-        for path, text in ((root / "py" / f"m{i}.py", PY), (root / "go" / f"m{i}" / "r.go", GO)):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            data = text.format(i=i)
-            path.write_text(data)
-            size += len(data.encode())
-    calls = "\n".join(f'\tm{i}.Register{i}(api.Group("/m{i}"))' for i in range(count))
-    imports = "\n".join(f'\t"example.com/bench/go/m{i}"' for i in range(count))
+        files.append((root / "app" / "services" / f"s{i}.py", SERVICE_PY.format(i=i)))
+        files.append((root / "go" / "services" / f"s{i}" / "s.go", SERVICE_GO.format(i=i)))
+    for i in range(routes):
+        files.append((root / "app" / "api" / f"m{i}.py", ROUTE_PY.format(i=i)))
+        files.append((root / "go" / f"m{i}" / "r.go", ROUTE_GO.format(i=i)))
+    calls = "\n".join(f'\tm{i}.Register{i}(api.Group("/m{i}"))' for i in range(routes))
+    imports = "\n".join(f'\t"example.com/bench/go/m{i}"' for i in range(routes))
     header = f'package main\n\nimport (\n\t"github.com/gin-gonic/gin"\n{imports}\n)\n\n'
-    main = header + f'func main() {{\n\tr := gin.Default()\n\tapi := r.Group("/api")\n{calls}\n}}\n'
-    (root / "main.go").write_text(main)
-    return size + len(main.encode())
+    files.append(
+        (
+            root / "main.go",
+            header
+            + f'func main() {{\n\tr := gin.Default()\n\tapi := r.Group("/api")\n{calls}\n}}\n',
+        )
+    )
+    includes = "\n".join(f"app.include_router(m{i}.router)" for i in range(routes))
+    modules = ", ".join(f"m{i}" for i in range(routes))
+    main_py = f"from fastapi import FastAPI\nfrom app.api import {modules}\n\napp = FastAPI()\n"
+    files.append((root / "app" / "main.py", main_py + includes + "\n"))
+    for path, text in files:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        size += len(text.encode())
+    return size
 
 
 def main(count: int) -> None:
@@ -94,14 +171,14 @@ def main(count: int) -> None:
         inventory = build_inventory(Project(root))
         cold = time.perf_counter() - started
         cores = os.cpu_count() or 1
-        print(f"{2 * count} files, {size / 1e6:.1f} MB, {len(inventory.endpoints)} endpoints")
+        files = len(Project(root).files())
+        print(f"{files} files, {size / 1e6:.1f} MB, {len(inventory.endpoints)} endpoints")
         print(
             f"cold inventory: {cold:.2f} s = {size / 1e6 / cold:.1f} MB/s "
             f"({size / 1e6 / cold / cores:.1f} MB/s per core, {cores} cores)"
         )
-        (root / "py" / "m0.py").write_text(
-            PY.format(i=0).replace('@router.post("/items")', '@router.put("/items")')
-        )
+        changed = ROUTE_PY.format(i=0).replace('@router.post("/items")', '@router.put("/items")')
+        (root / "app" / "api" / "m0.py").write_text(changed)
         started = time.perf_counter()
         head = Project(root)
         changes = diff_contracts(head.at("HEAD"), head)

@@ -58,7 +58,7 @@ def score(checkout: Path) -> tuple[int, int, int, int, int]:
 
 def main(root: Path) -> None:
     totals = [0, 0, 0, 0, 0]
-    for checkout in sorted(p for p in root.iterdir() if p.is_dir()):
+    for checkout in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         result = score(checkout)
         totals = [a + b for a, b in zip(totals, result, strict=True)]
         print(_line(checkout.name, *result))

@@ -92,10 +92,12 @@ class GoResolver:
         self.default_mux: Router | None = None
         self.by_dir: dict[str, dict[str, list[tuple[str, dict[str, Any]]]]] = {}
         self.methods: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        self.by_name: dict[str, list[dict[str, Any]]] = {}
         called: set[str] = set()
         for path, facts_of in self.facts.items():
             directory = path.rsplit("/", 1)[0] if "/" in path else ""
             for fn in facts_of["functions"]:
+                self.by_name.setdefault(fn["name"], []).append(fn)
                 if fn["receiver"]:
                     self.methods.setdefault(fn["name"], []).append((path, fn))
                 else:
@@ -294,10 +296,12 @@ class GoResolver:
         return self._call_functions(candidates, args, depth) or Unknown(name)
 
     def _package_dir(self, import_path: str) -> str | None:
-        matching = [
-            d for d in self.by_dir if d and (import_path == d or import_path.endswith("/" + d))
-        ]
-        return max(matching, key=len, default=None)
+        parts = import_path.split("/")
+        for start in range(len(parts)):
+            candidate = "/".join(parts[start:])
+            if candidate in self.by_dir:
+                return candidate
+        return None
 
     def _router_call(
         self,
@@ -431,9 +435,7 @@ class GoResolver:
         name = handler[2] if handler[0] == "sel" else handler[1] if handler[0] == "id" else ""
         if handler[0] == "call":
             return False
-        candidates = [fn for _, fn in self.methods.get(name, [])]
-        for functions in self.by_dir.values():
-            candidates += [fn for _, fn in functions.get(name, [])]
+        candidates = self.by_name.get(name, [])
         return bool(candidates) and all(fn["upgrades"] for fn in candidates)
 
 

@@ -34,10 +34,28 @@ _BLOCKS = (
 )
 
 
+# Only files importing one of these can register routes or serve WebSockets.
+_ROUTING_IMPORTS = re.compile(
+    rb'"(github\.com/(gin-gonic/gin|labstack/echo|go-chi/chi|gofiber/fiber|gorilla/mux|'
+    rb"gorilla/websocket)|net/http|nhooyr\.io/websocket)"
+)
+
+
+_PACKAGE = re.compile(rb"^package\s+(\w+)", re.MULTILINE)
+
+
 def scan_go(source: bytes) -> dict[str, Any]:
-    """Facts about one Go file (see the module docstring for the encoding)."""
-    root = parse(source, "go").root_node
+    """Facts about one Go file (see the module docstring for the encoding).
+
+    A file that imports no HTTP or router package cannot declare routes: it is not parsed,
+    only its package name is recorded.
+    """
     facts: dict[str, Any] = {"package": "", "imports": {}, "functions": [], "vars": []}
+    if _ROUTING_IMPORTS.search(source) is None:
+        package = _PACKAGE.search(source)
+        facts["package"] = package.group(1).decode() if package else ""
+        return facts
+    root = parse(source, "go").root_node
     for node in root.named_children:
         if node.type == "package_clause" and node.named_children:
             facts["package"] = _text(node.named_children[0])
@@ -197,14 +215,8 @@ def _package_name(import_path: str) -> str:
 
 def _upgrades(body: Node) -> bool:
     """Whether a function body upgrades an HTTP connection to a WebSocket."""
-    for call in _descendants(body, "call_expression"):
-        func = call.child_by_field_name("function")
-        if func is not None and func.type == "selector_expression":
-            field = func.child_by_field_name("field")
-            name = _text(field) if field is not None else ""
-            if name == "Upgrade" or (name == "Accept" and _text(func).startswith("websocket.")):
-                return True
-    return False
+    text = body.text or b""
+    return b".Upgrade(" in text or b"websocket.Accept(" in text
 
 
 def _descendants(node: Node, kind: str) -> list[Node]:

@@ -9,6 +9,7 @@ line)``, ``("l", items)``, ``("d", {key: value})``, ``("j", parts)`` concatenati
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tree_sitter import Node
@@ -20,18 +21,62 @@ Expr = tuple[Any, ...]
 # Method calls worth remembering wherever they appear (registration of routes and mounts).
 REGISTRATION_CALLS = frozenset(
     {
-        "include_router", "mount", "add_api_route", "add_api_websocket_route", "add_route",
-        "add_websocket_route", "register_blueprint", "add_url_rule", "register", "add_resource",
-        "add_namespace", "add_get", "add_post", "add_put", "add_patch", "add_delete",
-        "add_head", "add_view", "add_routes", "add_subapp", "append", "extend", "use",
-        "add_middleware", "route",
+        "include_router",
+        "mount",
+        "add_api_route",
+        "add_api_websocket_route",
+        "add_route",
+        "add_websocket_route",
+        "register_blueprint",
+        "add_url_rule",
+        "register",
+        "add_resource",
+        "add_namespace",
+        "add_get",
+        "add_post",
+        "add_put",
+        "add_patch",
+        "add_delete",
+        "add_head",
+        "add_view",
+        "add_routes",
+        "add_subapp",
+        "append",
+        "extend",
+        "use",
+        "add_middleware",
+        "route",
     }
-)  # fmt: skip
+)
+
+
+# Only files importing a web or GraphQL framework register routes inside function bodies;
+# in the others, function bodies are not walked (their signatures and decorators still are).
+_FRAMEWORK_IMPORT = re.compile(
+    rb"^\s*(?:from|import)\s+(?:fastapi|flask|quart|starlette|aiohttp|django|rest_framework|"
+    rb"graphene|strawberry|flask_restful|flask_restx)\b",
+    re.MULTILINE,
+)
+# Files that can matter at all: frameworks, dependencies, settings, URLconfs, environment.
+_RELEVANT = re.compile(
+    rb"fastapi|flask|quart|starlette|aiohttp|django|rest_framework|graphene|strawberry|"
+    rb"Depends|Security|Settings|Config|settings|config|environ|getenv|urlpatterns|"
+    rb"REST_FRAMEWORK|ROOT_URLCONF|router|Router|blueprint|Blueprint"
+)
+# What an irrelevant file still offers: module-level string constants (``PREFIX = "/api"``).
+_CONSTANT = re.compile(
+    rb"^([A-Za-z_]\w*)\s*(?::[^=\n]+)?=\s*[rRuU]?([\"'])([^\"'\\\n]*)\2\s*(?:#.*)?$", re.MULTILINE
+)
 
 
 def scan_python(source: bytes) -> dict[str, Any]:
-    """Facts about one Python file (see the module docstring for the expression encoding)."""
+    """Facts about one Python file (see the module docstring for the expression encoding).
+
+    A file that mentions no framework, dependency, settings or URLconf is not parsed: only its
+    module-level string constants are recorded (they may be prefixes imported elsewhere).
+    """
     facts: dict[str, Any] = {
+        "bodies": _FRAMEWORK_IMPORT.search(source) is not None,
         "imports": {},  # local name -> (level, module, name or None)
         "roots": set(),  # top-level packages imported (fastapi, flask, django, ...)
         "assigns": {},  # scope -> {name: expr}
@@ -40,8 +85,15 @@ def scan_python(source: bytes) -> dict[str, Any]:
         "functions": {},  # name -> function facts
         "calls": [],  # (scope, expr) registration calls in statement position
     }
-    _walk_block(parse(source, "python").root_node, "", facts)
+    if _RELEVANT.search(source) is None:
+        constants = {m.group(1).decode(): ("s", m.group(3).decode("utf-8", "replace"))
+                     for m in _CONSTANT.finditer(source)}  # fmt: skip
+        if constants:
+            facts["assigns"][""] = constants
+    else:
+        _walk_block(parse(source, "python").root_node, "", facts)
     facts["roots"] = sorted(facts["roots"])
+    del facts["bodies"]
     return facts
 
 
@@ -135,9 +187,13 @@ def _record_expression_statement(node: Node, scope: str, facts: dict[str, Any]) 
         if left is not None and right is not None and left.type == "identifier":
             facts["extends"].setdefault(scope, {}).setdefault(_text(left), []).append(expr(right))
     elif node.type == "call":
+        callee = node.child_by_field_name("function")
+        attribute = callee.child_by_field_name("attribute") if callee is not None else None
+        if attribute is None or _text(attribute) not in REGISTRATION_CALLS:
+            return
         call = expr(node)
         func = call[1]
-        if func[0] == "a" and func[2] in REGISTRATION_CALLS:
+        if func[0] == "a":
             if func[2] in ("append", "extend") and func[1][0] == "n" and call[2]:
                 items = call[2] if func[2] == "append" else [call[2][0]]
                 bucket = facts["extends"].setdefault(scope, {}).setdefault(func[1][1], [])
@@ -159,7 +215,7 @@ def _record_definition(
         return
     facts["functions"].setdefault(name, _function_facts(node, decorators, scope, line))
     body = node.child_by_field_name("body")
-    if body is not None:
+    if body is not None and facts["bodies"]:
         _walk_block(body, name, facts)
 
 
