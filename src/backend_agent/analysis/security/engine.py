@@ -14,10 +14,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from tree_sitter import Node
+from tree_sitter import Node, Query, QueryCursor
 
 from backend_agent.analysis.findings import Finding
-from backend_agent.analysis.parsing import LanguageName, parse
+from backend_agent.analysis.parsing import LanguageName, grammar, parse
 from backend_agent.analysis.security.rules import RULES
 
 
@@ -101,18 +101,8 @@ def scan_file(
     """Parse one file and run a language's rules over it."""
     ctx = FileContext(path, "typescript" if language == "tsx" else language)
     root = parse(source, language).root_node
-    scopes: list[tuple[int, list[Node]]] = [(-1, [])]  # (parent scope index, nodes)
-    stack: list[tuple[Node, int]] = [(root, 0)]
-    while stack:
-        node, scope = stack.pop()
-        if node.type == "comment":
-            continue
-        if node.type in rules.scope_types:
-            scopes.append((scope, []))
-            scope = len(scopes) - 1
-        if node.type in rules.interesting:
-            scopes[scope][1].append(node)
-        stack.extend((child, scope) for child in reversed(node.children))
+    captures = QueryCursor(_query(language, rules)).captures(root)
+    scopes = _group_by_scope(captures.get("scope", []), captures.get("node", []))
     envs: list[Env] = []
     for parent, nodes in scopes:  # a parent scope always precedes its children
         base = envs[parent] if parent >= 0 else Env()
@@ -122,6 +112,40 @@ def scan_file(
         for node in nodes:
             rules.check(node, env, ctx)
     return ctx
+
+
+_QUERIES: dict[tuple[LanguageName, type], Query] = {}
+
+
+def _query(language: LanguageName, rules: LanguageRules) -> Query:
+    """One query capturing the scopes and the interesting nodes (the walk happens in C)."""
+    key = (language, type(rules))
+    if key not in _QUERIES:
+        lang = grammar(language)
+        known = [t for t in sorted(rules.scope_types) if lang.id_for_node_kind(t, True)]
+        wanted = [t for t in sorted(rules.interesting) if lang.id_for_node_kind(t, True)]
+        pattern = " ".join(f"({t}) @scope" for t in known) + " "
+        pattern += " ".join(f"({t}) @node" for t in wanted)
+        _QUERIES[key] = Query(lang, pattern)
+    return _QUERIES[key]
+
+
+def _group_by_scope(scopes: list[Node], nodes: list[Node]) -> list[tuple[int, list[Node]]]:
+    """(parent scope index, nodes directly inside) per scope; index 0 is the whole file."""
+    grouped: list[tuple[int, list[Node]]] = [(-1, [])]
+    events = [(s.start_byte, -s.end_byte, 0, s) for s in scopes]
+    events += [(n.start_byte, -n.end_byte, 1, n) for n in nodes]
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    open_scopes: list[tuple[int, int]] = [(0, 1 << 62)]  # (index, end byte)
+    for _start, negative_end, kind, node in events:
+        while open_scopes[-1][1] < -negative_end:  # the node ends after this scope: outside
+            open_scopes.pop()
+        if kind == 0:
+            grouped.append((open_scopes[-1][0], []))
+            open_scopes.append((len(grouped) - 1, -negative_end))
+        else:
+            grouped[open_scopes[-1][0]][1].append(node)
+    return grouped
 
 
 def _propagate(rules: LanguageRules, nodes: list[Node], env: Env) -> None:
