@@ -82,11 +82,13 @@ class ErrorReply:
 
 @dataclass
 class StreamErrorReply:
-    """A 200 stream that starts a text block, then fails with an ``error`` event."""
+    """A 200 stream that starts a text block, then fails with an ``error`` event or hangs up."""
 
     error_type: str = "overloaded_error"
     message: str = "Overloaded"
     partial_text: str = "Partial"
+    hang_up: bool = False
+    """Instead of the error event, lose the connection."""
 
 
 AnthropicReply = Reply | ErrorReply | StreamErrorReply
@@ -130,7 +132,7 @@ class AnthropicFake(FakeServer[AnthropicReply]):
         self.usages.append(usage)
         model = request.body["model"]
         if isinstance(reply, StreamErrorReply):
-            return SSEAnswer(_failing_stream(model, usage, reply))
+            return SSEAnswer(_failing_stream(model, usage, reply), drop=reply.hang_up)
         return SSEAnswer(_stream(model, usage, reply))
 
     def _account(self, body: dict[str, Any]) -> ReportedUsage:
@@ -322,5 +324,6 @@ def _block_events(index: int, block: dict[str, Any]) -> Iterator[bytes]:
 def _failing_stream(model: str, usage: ReportedUsage, reply: StreamErrorReply) -> Iterator[bytes]:
     yield _message_start(model, usage)
     yield from list(_block_events(0, text(reply.partial_text)))[:-1]
-    error = {"type": "error", "error": {"type": reply.error_type, "message": reply.message}}
-    yield sse("error", error)
+    if not reply.hang_up:
+        error = {"type": "error", "error": {"type": reply.error_type, "message": reply.message}}
+        yield sse("error", error)

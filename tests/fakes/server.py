@@ -41,6 +41,8 @@ class SSEAnswer:
 
     events: Iterable[bytes]
     headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+    """Hang up after the events, before the stream is complete (a connection lost midway)."""
 
 
 @dataclass
@@ -175,6 +177,10 @@ class FakeServer(ABC, Generic[R]):
                 for event in answer.events:
                     self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
                     self.wfile.flush()
+                if answer.drop:
+                    self.close_connection = True
+                    self.connection.close()
+                    return
                 self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()
 

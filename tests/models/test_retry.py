@@ -132,6 +132,15 @@ def test_dropped_connections_are_retried(waits):
     assert len(waits) == 1
 
 
+def test_a_connection_lost_midway_through_the_stream_is_retried(anthropic_fake, waits):
+    anthropic_fake.add(StreamErrorReply(hang_up=True), Reply.of("complete"))
+
+    response = anthropic_model(anthropic_fake, waits.policy()).complete(HELLO)
+
+    assert response.message.text == "complete"
+    assert len(waits) == 1 and "incomplete chunked read" in waits.notices[0]
+
+
 def test_an_unreachable_server_fails_with_the_url_and_what_to_check(waits):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -143,7 +152,7 @@ def test_an_unreachable_server_fails_with_the_url_and_what_to_check(waits):
         with pytest.raises(ModelError) as caught:
             model.complete(HELLO)
 
-    assert f"cannot reach {url}" in str(caught.value)
+    assert f"connection to {url} failed" in str(caught.value)
     assert "ANTHROPIC_BASE_URL" in str(caught.value)
     assert len(waits) == 2
 

@@ -153,7 +153,7 @@ def connection_failure(base_url: str, cause: Exception, url_variable: str) -> Fa
     """Describe a request that never got an answer (refused, reset, timed out)."""
     detail = str(cause) or type(cause).__name__
     return Failure(
-        message=f"cannot reach {base_url} ({detail})",
+        message=f"connection to {base_url} failed ({detail})",
         advice=f"check your network, or {url_variable} / --base-url",
         retryable=True,
     )
