@@ -73,7 +73,7 @@ def test_timeout_kills_the_whole_group_grandchildren_included(
     pid_file = tmp_path / "sleep.pid"
     command = f"bash -c 'sleep 60 & echo $! > {pid_file}; wait'; echo never"
     result = bash(session, command, timeout=1500)
-    assert result.is_error and "timed out after 1.5 s" in result.content
+    assert result.is_error and result.content.startswith("Command timed out after 1.5 s")
     assert "never" not in result.content
     assert wait_dead(read_pid(pid_file))
 
@@ -153,10 +153,11 @@ def test_background_filter_keeps_matching_lines(session: ToolSession) -> None:
 
 def test_kill_shell_kills_group_and_reports_killed(session: ToolSession, tmp_path: Path) -> None:
     pid_file = tmp_path / "sleep.pid"
-    bash(session, f"sleep 60 & echo $! > {pid_file}; wait", run_in_background=True)
+    command = f"sleep 60 & echo $! > {pid_file}; wait"
+    bash(session, command, run_in_background=True)
     pid = read_pid(pid_file)
     result = session.call("KillShell", {"shell_id": "bash_1"})
-    assert result == ToolResult("Killed shell bash_1.")
+    assert result == ToolResult(f"Killed shell bash_1 ({command}).")
     assert wait_dead(pid)
     status = session.call("BashOutput", {"bash_id": "bash_1"})
     assert status.content.startswith("Status: killed")

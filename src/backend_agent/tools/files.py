@@ -202,7 +202,7 @@ def _load_for_change(path: Path, session: ToolSession) -> tuple[str, TextForm] |
         return None
     except OSError as exc:
         raise ToolError(f"Cannot access {path}: {exc.strerror}") from None
-    if path.is_dir():
+    if stat.S_ISDIR(status.st_mode):
         raise ToolError(f"{path} is a directory, not a file.")
     session.read_tracker.check(path, status)
     try:

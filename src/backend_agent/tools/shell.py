@@ -133,20 +133,20 @@ class Shell:
         output.wait_closed(EOF_GRACE_SECONDS)
         self.groups.release(process.pid)
         captured = output.take()
-        text, dropped = note + captured.text.rstrip("\n"), captured.dropped_lines
-        if timed_out:
-            message = f"Command timed out after {timeout_ms / 1000:g} s and was killed."
-            return ToolResult.error(truncate(f"{message}\n{text}".rstrip("\n"), dropped))
-        if interrupted:
-            message = "Command was interrupted."
-            return ToolResult.error(truncate(f"{message}\n{text}".rstrip("\n"), dropped))
+        text = note + captured.text.rstrip("\n")
         code = _exit_code(process.returncode)
-        if code != 0:
-            body = truncate(f"Exit code {code}\n{text}".rstrip("\n"), dropped)
-            return ToolResult(body, is_error=True)
-        if not text:
+        if timed_out:
+            status = f"Command timed out after {timeout_ms / 1000:g} s and was killed."
+        elif interrupted:
+            status = "Command was interrupted."
+        elif code != 0:
+            status = f"Exit code {code}"
+        elif text:
+            return ToolResult(truncate(text, captured.dropped_lines))
+        else:
             return ToolResult("(The command succeeded with no output.)")
-        return ToolResult(truncate(text, dropped))
+        body = f"{status}\n{text}".rstrip("\n")
+        return ToolResult(truncate(body, captured.dropped_lines), is_error=True)
 
     def _follow_cwd(self, reader: int) -> None:
         """Adopt the directory the shell ended in, if it reported one."""
@@ -307,4 +307,4 @@ class KillShell(BuiltinTool[KillShellInput]):
         session.shell.kill_background(shell)
         if was != "running":
             return ToolResult(f"Shell {shell.id} had already finished: {was}.")
-        return ToolResult(f"Killed shell {shell.id}.")
+        return ToolResult(f"Killed shell {shell.id} ({shell.command}).")
