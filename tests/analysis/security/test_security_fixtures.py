@@ -101,3 +101,19 @@ def test_rules_read_a_git_revision(tmp_path: Path) -> None:
     at_head = analyze_security(Project(tmp_path).at("HEAD"))
     assert any(f.rule == "sql-injection" for f in at_head)
     assert not any(f.rule == "sql-injection" for f in analyze_security(Project(tmp_path)))
+
+
+def test_project_level_rules_see_javascript_and_typescript_as_one_application(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "server.ts").write_text("import express from 'express';\nconst app = express();\n")
+    (tmp_path / "security.js").write_text(
+        "const helmet = require('helmet');\nconst rateLimit = require('express-rate-limit');\n"
+    )
+    assert analyze_security(Project(tmp_path)) == []
+    (tmp_path / "security.js").unlink()
+    found = {(f.rule, f.file, f.line) for f in analyze_security(Project(tmp_path))}
+    assert found == {
+        ("missing-rate-limit", "server.ts", 2),
+        ("missing-security-headers", "server.ts", 2),
+    }

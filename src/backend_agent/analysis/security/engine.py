@@ -99,7 +99,8 @@ def scan_file(
     path: str, source: bytes, language: LanguageName, rules: LanguageRules
 ) -> FileContext:
     """Parse one file and run a language's rules over it."""
-    ctx = FileContext(path, "typescript" if language == "tsx" else language)
+    family = "javascript" if language in ("typescript", "tsx") else language  # one app, one family
+    ctx = FileContext(path, family)
     root = parse(source, language).root_node
     captures = QueryCursor(_query(language, rules)).captures(root)
     scopes = _group_by_scope(captures.get("scope", []), captures.get("node", []))
