@@ -1,0 +1,175 @@
+"""Finding, running and counting tests: real runners on fixture projects with known counts."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from backend_agent.analysis.project import Project
+from backend_agent.analysis.stack import detect_stack
+from backend_agent.analysis.testsuite import changed_tests, parse_counts, run_tests
+from backend_agent.cli import main
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "testsuites"
+
+
+def copy_fixture(name, tmp_path):
+    target = tmp_path / name
+    shutil.copytree(FIXTURES / name, target)
+    return target
+
+
+def needs(*binaries):
+    missing = [b for b in binaries if shutil.which(b) is None]
+    return pytest.mark.skipif(bool(missing), reason=f"not installed: {', '.join(missing)}")
+
+
+@pytest.mark.parametrize(
+    ("fixture", "runner", "command", "counts"),
+    [
+        pytest.param("pytest", "pytest", "python -m pytest", (3, 1, 1)),
+        pytest.param("node-test", "node:test", "npm test", (2, 1, 1), marks=needs("npm")),
+        # subtests count as tests: TestAdd, TestTable and its two cases pass
+        pytest.param("go", "go test", "go test ./...", (4, 1, 1), marks=needs("go")),
+        pytest.param("rspec", "rspec", "rspec", (3, 1, 1), marks=needs("rspec")),
+        pytest.param("minitest", "minitest", None, (3, 1, 1), marks=needs("ruby")),
+    ],
+)
+def test_runner_counts_on_fixture_project(tmp_path, fixture, runner, command, counts):
+    root = copy_fixture(fixture, tmp_path)
+    stack = detect_stack(root)
+    [found] = stack.test_runners
+    assert found.name == runner
+    if command is not None:
+        assert found.command == command
+    [run] = run_tests(root, stack, timeout=240)
+    assert (run.passed, run.failed, run.skipped) == counts, run.output_tail
+    assert run.exit_code != 0 and not run.ok and not run.timed_out
+
+
+@pytest.fixture(scope="session")
+def jest_project(tmp_path_factory):
+    """The jest fixture with jest installed from the npm registry, once per session."""
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed")
+    root = tmp_path_factory.mktemp("jest") / "jest"
+    shutil.copytree(FIXTURES / "jest", root)
+    subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return root
+
+
+@pytest.mark.node
+def test_jest_counts(jest_project):
+    stack = detect_stack(jest_project)
+    assert [(r.name, r.command) for r in stack.test_runners] == [("jest", "npm test")]
+    [run] = run_tests(jest_project, stack, timeout=240)
+    assert (run.passed, run.failed, run.skipped) == (3, 1, 1), run.output_tail
+
+
+def test_passing_suite_is_ok(tmp_path):
+    root = copy_fixture("pytest", tmp_path)
+    source = (root / "check_calc.py").read_text()
+    (root / "check_calc.py").write_text(source.replace("== 4", "== 3"))
+    [run] = run_tests(root, detect_stack(root), timeout=240)
+    assert (run.passed, run.failed, run.skipped, run.exit_code, run.ok) == (4, 0, 1, 0, True)
+
+
+def test_timeout_stops_the_run(tmp_path):
+    root = copy_fixture("pytest", tmp_path)
+    (root / "check_slow.py").write_text("import time\n\ndef test_slow():\n    time.sleep(600)\n")
+    [run] = run_tests(root, detect_stack(root), timeout=3)
+    assert run.timed_out and run.exit_code is None and not run.ok
+
+
+def git(repo, *args):
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_changed_tests_lists_added_and_modified_test_files(tmp_path):
+    repo = tmp_path / "repo"
+    files = {
+        "tests/test_orders.py": "def test_a():\n    pass\n",
+        "tests/test_users.py": "def test_b():\n    pass\n",
+        "spec/user_spec.rb": "RSpec.describe 'u' do\nend\n",
+        "app/orders.py": "X = 1\n",
+    }
+    for path, text in files.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "base")
+    (repo / "tests/test_orders.py").write_text("def test_a():\n    assert True\n")
+    (repo / "app/orders.py").write_text("X = 2\n")
+    (repo / "web").mkdir()
+    (repo / "web/cart.test.ts").write_text("test('x', () => {});\n")
+    (repo / "calc_test.go").write_text("package calc\n")
+    head = Project(repo)
+    expected = ["calc_test.go", "tests/test_orders.py", "web/cart.test.ts"]
+    assert changed_tests(head.at("HEAD"), head) == expected
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "change")
+    assert changed_tests(head.at("HEAD~1"), head.at("HEAD")) == expected
+
+
+def test_cli_run_json_and_exit_code(tmp_path, capsys):
+    root = copy_fixture("pytest", tmp_path)
+    assert main(["tests", str(root), "--run", "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["runners"][0]["command"] == "python -m pytest"
+    [run] = data["runs"]
+    assert (run["passed"], run["failed"], run["skipped"], run["ok"]) == (3, 1, 1, False)
+    assert data["changed_tests"] is None
+
+
+def test_cli_lists_without_running(capsys):
+    assert main(["tests", str(FIXTURES / "rspec")]) == 0
+    out = capsys.readouterr().out
+    assert "rspec" in out and "results:" not in out
+
+
+counts = st.tuples(st.integers(0, 500), st.integers(1, 500), st.integers(1, 500))
+
+RENDERERS = {
+    "pytest": lambda p, f, s: f"==== {f} failed, {p} passed, {s} skipped in 1.23s ====",
+    "jest": lambda p, f, s: f"Tests:       {f} failed, {s} skipped, {p} passed, {p + f + s} total",
+    "vitest": lambda p, f, s: f" Tests  {f} failed | {p} passed | {s} skipped ({p + f + s})",
+    "mocha": lambda p, f, s: f"  {p} passing (12ms)\n  {s} pending\n  {f} failing",
+    "node:test": lambda p, f, s: f"# tests {p + f + s}\n# pass {p}\n# fail {f}\n# skipped {s}",
+    "ava": lambda p, f, s: f"  {f} tests failed\n  {s} tests skipped\n  {p} tests passed",
+    "rspec": lambda p, f, s: f"{p + f + s} examples, {f} failures, {s} pending",
+    "minitest": lambda p, f, s: (
+        f"{p + f + s} runs, 9 assertions, {f} failures, 0 errors, {s} skips"
+    ),
+    "unittest": lambda p, f, s: (
+        f"Ran {p + f + s} tests in 0.1s\n\nFAILED (failures={f}, skipped={s})"
+    ),
+}
+
+
+@pytest.mark.parametrize("runner", sorted(RENDERERS))
+@given(counts)
+def test_summary_lines_parse_back_to_their_counts(runner, values):
+    output = f"some log line\n{RENDERERS[runner](*values)}\n"
+    parsed = parse_counts(runner, output)
+    assert (parsed.passed, parsed.failed, parsed.skipped) == values
+    assert parse_counts("script", output) is not None
+
+
+def test_unknown_output_has_no_counts():
+    assert parse_counts("pytest", "Segmentation fault") is None
+    assert parse_counts("script", "done") is None
