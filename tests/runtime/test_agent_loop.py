@@ -367,3 +367,31 @@ def _alive(pid: int) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+def test_ctrl_c_between_the_answer_and_its_tool_calls_answers_them_all(
+    make_agent: AgentFactory, project: Path
+) -> None:
+    agent, _ = make_agent(
+        [
+            {
+                "tool_calls": [
+                    call("Write", file_path="a.txt", content="a"),
+                    call("Bash", command="true"),
+                ]
+            }
+        ]
+    )
+
+    def interrupt_at_turn_end(event: AgentEvent) -> None:
+        if isinstance(event, TurnEnd):
+            raise KeyboardInterrupt
+
+    result = agent.run("go", interrupt_at_turn_end)
+
+    assert result.cancelled and "Ctrl-C" in result.result
+    assert not (project / "a.txt").exists()
+    assert_consistent(agent.messages)
+    answered = agent.messages[-1].content
+    assert [b.is_error for b in answered if isinstance(b, ToolResultBlock)] == [True, True]
+    assert answered[-1] == TextBlock(INTERRUPTED_NOTE)

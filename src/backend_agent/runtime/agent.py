@@ -42,6 +42,7 @@ from backend_agent.tools.base import ToolResult
 Subtype = Literal["success", "error_max_turns", "error_max_budget_usd", "error_during_execution"]
 
 INTERRUPTED_NOTE = "[The user interrupted this turn.]"
+CANCELLED = "cancelled by the user (Ctrl-C)"
 MAX_STOP_HOOK_CONTINUATIONS = 8
 
 
@@ -71,10 +72,6 @@ class BudgetExceeded(StopRun):
 
 class PromptBlocked(StopRun):
     """The policy (a UserPromptSubmit hook) refused to send the prompt."""
-
-
-class Cancelled(StopRun):
-    """The user pressed Ctrl-C; the conversation was left consistent."""
 
 
 @dataclass
@@ -170,10 +167,11 @@ class Agent:
             )
             self._add_user_message([TextBlock(text)], state)
             answer = self._loop(state)
+        except KeyboardInterrupt:
+            self._close_interrupted_turn(state)
+            return self._result(state, "error_during_execution", CANCELLED, cancelled=True)
         except StopRun as stop:
-            return self._result(
-                state, stop.subtype, str(stop), cancelled=isinstance(stop, Cancelled)
-            )
+            return self._result(state, stop.subtype, str(stop))
         except ModelError as exc:
             return self._result(state, "error_during_execution", str(exc))
         return self._result(state, "success", answer)
@@ -208,9 +206,6 @@ class Agent:
         started = time.monotonic()
         try:
             response = self.model.complete(request, state.emit)
-        except KeyboardInterrupt:
-            self._note_interruption()
-            raise Cancelled("cancelled by the user while the model was answering") from None
         finally:
             state.api_seconds += time.monotonic() - started
         self.messages.append(response.message)
@@ -239,14 +234,8 @@ class Agent:
                 results.append(self._run_tool(call, state))
         except KeyboardInterrupt:
             self.tools.interrupt()
-            for position, call in enumerate(calls[len(results) :]):
-                what = "was interrupted" if position == 0 else "was not run"
-                result = ToolResult.error(f"The user pressed Ctrl-C: this call {what}.")
-                state.emit(ToolEnd(call, result))
-                results.append(ToolResultBlock(call.id, result.content, is_error=True))
-            results.append(TextBlock(INTERRUPTED_NOTE))
-            self._add_results(results, state)
-            raise Cancelled("cancelled by the user while tools were running") from None
+            self._add_results(results + self._unfinished(calls[len(results) :], state), state)
+            raise
         self._add_results(results, state)
 
     def _run_tool(self, call: ToolUseBlock, state: _RunState) -> ToolResultBlock:
@@ -284,9 +273,26 @@ class Agent:
             self.messages.append(message)
         state.emit(PromptSent(message))
 
-    def _note_interruption(self) -> None:
+    def _close_interrupted_turn(self, state: _RunState) -> None:
+        """After Ctrl-C: stop running commands and leave a conversation the model accepts, with
+        every tool call answered and a note that the user interrupted."""
+        self.tools.interrupt()
+        last = self.messages[-1] if self.messages else None
+        if last is not None and last.role == "assistant" and last.tool_uses:
+            self._add_results(self._unfinished(last.tool_uses, state), state)
         if self.messages and self.messages[-1].role == "user":
             self.messages[-1].content.append(TextBlock(INTERRUPTED_NOTE))
+
+    def _unfinished(self, calls: list[ToolUseBlock], state: _RunState) -> list[ContentBlock]:
+        """Error results for calls that Ctrl-C stopped or kept from running."""
+        results: list[ContentBlock] = []
+        for call in calls:
+            result = ToolResult.error(
+                "Interrupted by the user (Ctrl-C); the call did not complete."
+            )
+            state.emit(ToolEnd(call, result))
+            results.append(ToolResultBlock(call.id, result.content, is_error=True))
+        return results
 
     def _result(
         self, state: _RunState, subtype: Subtype, text: str, *, cancelled: bool = False
