@@ -1,0 +1,205 @@
+"""Rule syntax, shell splitting, settings merging, mode precedence and sandbox policy."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from backend_agent.errors import UserError
+from backend_agent.permissions import prepare_permissions
+from backend_agent.permissions.rules import command_matches, parse_rule, split_rule_list
+from backend_agent.permissions.sandbox import sandbox_problem
+from backend_agent.permissions.settings import load_settings
+from backend_agent.permissions.shell import UnparsableCommand, split_command
+from backend_agent.runtime.options import RunOptions
+from backend_agent.tools import ToolSession
+
+
+@pytest.mark.parametrize(
+    ("rule", "command", "matches"),
+    [
+        ("npm run test:*", "npm run test", True),
+        ("npm run test:*", "npm run test -- --watch", True),
+        ("npm run test:*", "npm run testing", False),
+        ("npm run test:*", "npm run lint", False),
+        ("git * main", "git push origin main", True),
+        ("git * main", "git push origin main --force", False),
+        ("git status", "git  status", True),
+        ("git status", "git status --short", False),
+    ],
+)
+def test_bash_specifiers(rule: str, command: str, matches: bool) -> None:
+    assert command_matches(rule, command) is matches
+
+
+def test_path_rules_follow_gitignore_style(project: Path, home: Path) -> None:
+    def rule(text: str) -> bool:
+        return parse_rule(text, source="t", root=project, cwd=project).matches_path
+
+    assert rule("Read(./.env)")(project / ".env")
+    assert not rule("Read(./.env)")(project / "api" / ".env")
+    assert rule("Read(.env)")(project / "api" / ".env")
+    assert rule("Edit(src/**)")(project / "src" / "a" / "b.py")
+    assert not rule("Edit(src/**)")(project / "lib" / "src" / "b.py")
+    assert rule("Edit(/docs/*.md)")(project / "docs" / "x.md")
+    assert not rule("Edit(/docs/*.md)")(project / "docs" / "a" / "x.md")
+    assert rule("Read(//etc/hosts)")(Path("/etc/hosts"))
+    assert rule("Read(~/.ssh)")(home.resolve() / ".ssh" / "id_rsa")
+    assert rule("Read(secrets)")(project / "secrets" / "key.pem")
+
+
+def test_rule_scope_by_tool_family_and_mcp_server(project: Path) -> None:
+    def applies(text: str, tool: str) -> bool:
+        return parse_rule(text, source="t", root=project, cwd=project).applies_to(tool)
+
+    assert applies("Read", "Grep") and applies("Edit", "Write") and not applies("Write", "Edit")
+    assert applies("mcp__github", "mcp__github__create_issue")
+    assert applies("mcp__github__*", "mcp__github__create_issue")
+    assert not applies("mcp__github", "mcp__githubx__tool")
+    assert not applies("mcp__github__create_issue", "mcp__github__delete_repo")
+
+
+def test_rule_lists_split_outside_parentheses_and_bad_rules_name_their_source(
+    project: Path,
+) -> None:
+    assert split_rule_list("Bash(git diff:*) Edit,Read") == ["Bash(git diff:*)", "Edit", "Read"]
+    with pytest.raises(UserError, match="--allowedTools: invalid permission rule"):
+        parse_rule("Bash(oops", source="--allowedTools", root=project, cwd=project)
+
+
+def test_compound_commands_are_split_into_every_command() -> None:
+    parsed = split_command("a && b || c; d | e\nf & g $(h) `i` <(j); (k); { l; }")
+    names = sorted(command.name for command in parsed.commands)
+    assert names == ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"]
+
+
+@given(st.text(alphabet="ab $()`'\"|&;<>{}\n\\=*~/-", max_size=40))
+def test_the_splitter_either_splits_or_reports_unparsable(command: str) -> None:
+    try:
+        parsed = split_command(command)
+    except UnparsableCommand:
+        return
+    assert parsed.commands
+
+
+def test_settings_merge_in_order_and_flags_come_last(project: Path, home: Path) -> None:
+    (home / ".claude").mkdir()
+    (home / ".claude" / "settings.json").write_text(
+        json.dumps({"permissions": {"allow": ["Read"], "defaultMode": "plan"}})
+    )
+    (project / ".claude" / "settings.json").write_text(
+        json.dumps({"permissions": {"deny": ["Bash(rm:*)"], "defaultMode": "acceptEdits"}})
+    )
+    (project / ".claude" / "settings.local.json").write_text(
+        json.dumps({"permissions": {"ask": ["Bash(git push:*)"]}, "sandbox": {"network": True}})
+    )
+    extra = project.parent / "extra.json"
+    extra.write_text(json.dumps({"permissions": {"allow": ["Edit(src/**)"]}}))
+    settings = load_settings(
+        project,
+        extra=[str(extra), '{"sandbox": {"policy": "required"}}'],
+        allowed_tools=["Bash(make:*) Glob"],
+        disallowed_tools=["Write"],
+    )
+    assert [str(r) for r in settings.rules.allow] == [
+        "Read",
+        "Edit(src/**)",
+        "Bash(make:*)",
+        "Glob",
+    ]
+    assert [str(r) for r in settings.rules.deny] == ["Bash(rm:*)", "Write"]
+    assert [str(r) for r in settings.rules.ask] == ["Bash(git push:*)"]
+    assert settings.default_mode == "acceptEdits"
+    assert settings.sandbox.network is True and settings.sandbox.policy == "required"
+
+
+def test_bad_settings_stop_with_one_clear_line(project: Path) -> None:
+    (project / ".claude" / "settings.json").write_text("{not json")
+    with pytest.raises(UserError, match=r"settings.json: invalid JSON"):
+        load_settings(project)
+    (project / ".claude" / "settings.json").write_text('{"permissions": {"defaultMode": "yolo"}}')
+    with pytest.raises(UserError, match=r"permissions.defaultMode"):
+        load_settings(project)
+    with pytest.raises(UserError, match="--settings: no such file"):
+        load_settings(project.parent, extra=["missing.json"])
+
+
+@pytest.mark.parametrize(
+    ("flag", "agent", "settings", "expected"),
+    [
+        ("plan", "acceptEdits", "dontAsk", "plan"),
+        (None, "acceptEdits", "dontAsk", "acceptEdits"),
+        (None, None, "dontAsk", "dontAsk"),
+        (None, None, None, "default"),
+    ],
+)
+def test_mode_precedence(
+    project: Path, flag: str | None, agent: str | None, settings: str | None, expected: str
+) -> None:
+    if settings:
+        (project / ".claude" / "settings.json").write_text(
+            json.dumps({"permissions": {"defaultMode": settings}})
+        )
+    options = RunOptions(cwd=project, permission_mode=flag)
+    assert prepare_permissions(options, agent_mode=agent, warn=print).mode == expected
+
+
+def test_bypass_mode_warns_once(project: Path) -> None:
+    warnings: list[str] = []
+    prepare_permissions(
+        RunOptions(cwd=project, permission_mode="bypassPermissions"), warn=warnings.append
+    )
+    assert len(warnings) == 1 and "bypassPermissions" in warnings[0]
+
+
+@pytest.mark.parametrize(("policy", "refused"), [("required", True), ("auto", False)])
+def test_without_bwrap_the_sandbox_policy_decides(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: str, refused: bool
+) -> None:
+    only_bash = tmp_path / "bin"
+    only_bash.mkdir()
+    (only_bash / "bash").symlink_to("/bin/bash")
+    monkeypatch.setenv("PATH", str(only_bash))
+    warnings: list[str] = []
+    setup = prepare_permissions(RunOptions(cwd=project, sandbox=policy), warn=warnings.append)
+    with ToolSession(project, launcher=setup.launcher) as session:
+        first = session.call("Bash", {"command": "/bin/echo hi"})
+        session.call("Bash", {"command": "/bin/echo again"})
+    assert len(warnings) == 1 and "bwrap was not found" in warnings[0]
+    assert first.is_error is refused
+    assert ("refused" in first.content) is refused
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+@pytest.mark.parametrize("network", [False, True])
+def test_the_network_is_closed_unless_opened_by_the_user(
+    project: Path, network: bool, tmp_path: Path
+) -> None:
+    assert sandbox_problem(shutil.which("bwrap")) is None
+    server = subprocess.Popen(
+        ["python3", "-m", "http.server", "0", "--bind", "127.0.0.1", "-d", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline().split(" port ")[1].split(" ")[0])
+        setup = prepare_permissions(
+            RunOptions(cwd=project, sandbox_network=network, permission_mode="bypassPermissions"),
+            warn=lambda message: None,
+        )
+        with ToolSession(project, launcher=setup.launcher) as session:
+            result = session.call(
+                "Bash", {"command": f"curl -s -o /dev/null -w '%{{http_code}}' 127.0.0.1:{port}/"}
+            )
+        assert ("200" in result.content) is network, result.content
+    finally:
+        server.kill()
+        server.wait()
