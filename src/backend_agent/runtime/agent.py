@@ -1,8 +1,9 @@
 """The agent loop: send the conversation, run the turn's tool calls, feed the results back, repeat.
 
-A run ends when the model ends its turn without calling tools, or early by one of the named
-stops below (turn limit, budget, Ctrl-C). Every permission and hook decision goes through the
-run's Policy; every tool call goes through the tool session, which never raises.
+A run ends when the model ends its turn without calling tools, or early: by one of the named
+stops below (turn limit, budget, blocked prompt), a model failure, or Ctrl-C. Every permission
+and hook decision goes through the run's Policy; every tool call goes through the tool
+session, which never raises.
 """
 
 from __future__ import annotations
@@ -160,11 +161,8 @@ class Agent:
             decision = self.policy.on_user_prompt(prompt)
             if decision.blocked:
                 raise PromptBlocked(decision.reason or "the prompt was blocked by a hook")
-            text = (
-                prompt
-                if not decision.additional_context
-                else (f"{prompt}\n\n{decision.additional_context}")
-            )
+            context = decision.additional_context
+            text = f"{prompt}\n\n{context}" if context else prompt
             self._add_user_message([TextBlock(text)], state)
             answer = self._loop(state)
         except KeyboardInterrupt:
