@@ -338,3 +338,13 @@ def test_cli_migrations_table(capsys):
     out = capsys.readouterr().out
     assert "db/migrations/00002_change_orders.sql:4" in out
     assert "set-not-null" in out
+
+
+def test_django_subset_compares_alter_field_with_earlier_migrations():
+    """AlterField needs the field's earlier definition; with ``paths`` it is replayed."""
+    project = Project(FIXTURES / "django")
+    [alone] = analyze_migrations(project, ["shop/migrations/0002_changes.py"])
+    assert (
+        sorted((f.line, f.rule) for f in alone.findings)
+        == (EXPECTED["django"]["shop/migrations/0002_changes.py"])
+    )

@@ -34,13 +34,19 @@ def dialect_of(word: str) -> Dialect:
     return "sqlite"
 
 
-def infer_dialect(project: Project, migration: str) -> Dialect:
+def config_files(project: Project) -> list[str]:
+    """The files that may name the database, to pass to ``infer_dialect`` for many calls."""
+    return [f for f in project.files() if CONFIG_NAMES.search(f)]
+
+
+def infer_dialect(project: Project, migration: str, configs: list[str] | None = None) -> Dialect:
     """The dialect named by the configuration closest to ``migration``; PostgreSQL if none.
 
     PostgreSQL is the default because its rules (locks, CONCURRENTLY, NOT VALID) are the
     strictest: an unknown database is reviewed as if it were the most demanding one.
     """
-    for path in _configs_nearest_first(project, migration):
+    candidates = config_files(project) if configs is None else configs
+    for path in _nearest_first(candidates, migration):
         text = project.read_text(path)
         match = SETTING.search(text) or URL.search(text) or IMAGE.search(text)
         if match:
@@ -48,9 +54,9 @@ def infer_dialect(project: Project, migration: str) -> Dialect:
     return "postgres"
 
 
-def _configs_nearest_first(project: Project, migration: str) -> list[str]:
+def _nearest_first(configs: list[str], migration: str) -> list[str]:
+    """Configs in the migration's folder or above it, the closest first."""
     folders = [p.as_posix() for p in PurePosixPath(migration).parents]
-    configs = [f for f in project.files() if CONFIG_NAMES.search(f)]
 
     def distance(path: str) -> tuple[int, str]:
         parent = PurePosixPath(path).parent.as_posix()

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 
 from backend_agent.analysis.database import js_migrations, python_migrations, rails, sqlfiles
-from backend_agent.analysis.database.dialects import infer_dialect
-from backend_agent.analysis.database.model import Migration, Tool
+from backend_agent.analysis.database.dialects import config_files, infer_dialect
+from backend_agent.analysis.database.model import Dialect, Migration, Tool
 from backend_agent.analysis.database.rules import check
 from backend_agent.analysis.project import Project
 
@@ -57,18 +57,24 @@ def analyze_migrations(project: Project, paths: Iterable[str] | None = None) -> 
     known = set(files)
     wanted = known if paths is None else {_up_file(p) for p in paths} & known
     migrations = []
+    configs = config_files(project)
+    dialects: dict[str, Dialect] = {}  # per folder
+    # With every file analysed in order, each app's field history builds up as we go;
+    # with a subset, each Django migration replays the app's earlier migrations.
     django_history: dict[str, python_migrations.DjangoHistory] = {}
     for path in sorted(wanted):
         tool = classify(project, path)
         if tool is None:
             continue
-        dialect = infer_dialect(project, path)
+        folder = PurePosixPath(path).parent.as_posix()
+        if folder not in dialects:
+            dialects[folder] = infer_dialect(project, path, configs)
+        dialect = dialects[folder]
         if tool == "django":
-            app_dir = PurePosixPath(path).parent.as_posix()
-            history = django_history.get(app_dir)
+            history = django_history.get(folder) if paths is None else None
             if history is None:
-                history = _django_history_before(project, app_dir, path, files)
-                django_history[app_dir] = history
+                history = _django_history_before(project, folder, path, files)
+                django_history[folder] = history
             migration = python_migrations.django(project, path, dialect, history)
         elif tool == "alembic":
             migration = python_migrations.alembic(project, path, dialect)
