@@ -93,3 +93,35 @@ def test_sinatra_before_filter_and_rackup_map() -> None:
         ("POST", "/notes"): "required",
         ("DELETE", "/notes/admin/{id}"): "required",
     }
+
+
+def test_hanami1_namespaces_mount_and_action_callbacks(tmp_path: Path) -> None:
+    api = tmp_path / "apps" / "api"
+    (api / "config").mkdir(parents=True)
+    (api / "controllers" / "books").mkdir(parents=True)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "environment.rb").write_text(
+        "Hanami.configure do\n  mount Api::Application, at: '/api'\nend\n"
+    )
+    (api / "config" / "routes.rb").write_text(
+        "namespace 'books' do\n  get '/', to: 'books#index'\n  post '/', to: 'books#create'\nend\n"
+    )
+    (api / "application.rb").write_text(
+        "module Api\n  class Application < Hanami::Application\n    configure do\n"
+        "      controller.prepare do\n        include Api::Authentication\n      end\n"
+        "    end\n  end\nend\n"
+    )
+    (api / "authentication.rb").write_text(
+        "module Api\n  module Authentication\n    def self.included(action)\n"
+        "      action.class_eval do\n        before :authenticate!\n      end\n    end\n\n"
+        "    def authenticate!\n      halt 401 unless current_user\n    end\n  end\nend\n"
+    )
+    action = "module Api\n  module Controllers\n    module Books\n      class {name}\n{body}      end\n    end\n  end\nend\n"
+    (api / "controllers" / "books" / "index.rb").write_text(
+        action.format(name="Index", body="        def authenticate!\n        end\n")
+    )
+    (api / "controllers" / "books" / "create.rb").write_text(action.format(name="Create", body=""))
+    assert auth_by_route(tmp_path) == {
+        ("GET", "/api/books"): "none",  # the callback is redefined as a no-op
+        ("POST", "/api/books"): "required",
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from backend_agent.analysis.endpoints.model import (
@@ -14,12 +15,13 @@ from backend_agent.analysis.endpoints.model import (
     Unresolved,
     normalise_path,
 )
-from backend_agent.analysis.endpoints.ruby.scan import Call, ClassDef, Item
+from backend_agent.analysis.endpoints.ruby.scan import Call, ClassDef, Item, MethodDef, ModuleDef
 from backend_agent.analysis.project import Project
 
 _SKIPPED = re.compile(r"(^|/)(spec|test|db|features)/")
 _API_ONLY = re.compile(rb"config\.api_only\s*=\s*true")
 _HANAMI1_ROUTES = re.compile(r"(?:^|/)apps/(\w+)/config/routes\.rb$")
+_BEFORE_CALLBACK = re.compile(r"\bbefore\s+:(\w+[!?]?)")
 _CHANNEL_BASES = ("ApplicationCable::Channel", "ActionCable::Channel::Base")
 
 
@@ -104,7 +106,10 @@ class _Resolution:
                         Unresolved(path, 1, "{?}", "the Hanami app's mount point is not known")
                     )
                     continue
-                self.endpoints += hanami_endpoints(path, items, base)
+                app = hanami1.group(1) if hanami1 else ""
+                self.endpoints += hanami_endpoints(
+                    path, items, base, partial(self._hanami_auth, app)
+                )
         self._channels()
         return Inventory(self.endpoints, self.unresolved).sorted()
 
@@ -184,6 +189,53 @@ class _Resolution:
                     return str(at[1]) if at is not None and at[0] in ("str", "sym") else None
         return None
 
+    def _hanami_auth(self, app: str, target: str) -> Auth:
+        """Hanami 1 actions: ``before`` callbacks of the action and of the modules the app's
+        ``controller.prepare`` includes; an action that redefines a callback as an empty
+        method switches it off."""
+        from backend_agent.analysis.endpoints.ruby.controllers import filter_auth
+        from backend_agent.analysis.endpoints.ruby.dsl import walk_modules
+
+        controller, _, action = target.partition("#")
+        if not app or not action:
+            return "unknown"
+        found = self.class_defs.get(
+            f"{_camelize(app)}::Controllers::{_camelize(controller)}::{_camelize(action)}"
+        )
+        if found is None:
+            return "unknown"
+        modules = {name: m for items in self.trees.values() for name, m in walk_modules(items)}
+        prepared = [
+            str(include.args[0][1])
+            for path, items in self.trees.items()
+            if path.startswith(f"apps/{app}/") or f"/apps/{app}/" in path
+            for call in _all_calls(items)
+            if call.name == "prepare"
+            for include in call.children
+            if isinstance(include, Call) and include.name == "include" and include.args
+        ]
+        bodies: dict[str, str] = {}
+        callbacks: list[str] = []
+        for name in prepared:
+            for item in modules[name].children if name in modules else ():
+                if isinstance(item, MethodDef):
+                    bodies[item.name] = item.body
+                    if item.name == "included":
+                        callbacks += _BEFORE_CALLBACK.findall(item.body)
+        for item in found[1].children:
+            if isinstance(item, MethodDef):
+                bodies[item.name] = item.body
+            elif isinstance(item, Call) and item.name == "before":
+                callbacks += [str(a[1]) for a in item.args if a[0] in ("sym", "str")]
+        levels = {
+            filter_auth(name, bodies.get(name))
+            for name in callbacks
+            if bodies.get(name, "x").strip()
+        }
+        if "required" in levels:
+            return "required"
+        return "optional" if "optional" in levels else "none"
+
     # ---- ActionCable ---------------------------------------------------------------------
 
     def _channels(self) -> None:
@@ -234,10 +286,12 @@ def _classes(items: tuple[Item, ...]) -> list[tuple[str, ClassDef]]:
 
 
 def _all_calls(items: tuple[Item, ...]) -> list[Call]:
+    """Every call in a tree, inside blocks, classes and modules."""
     found: list[Call] = []
     for item in items:
         if isinstance(item, Call):
             found.append(item)
+        if isinstance(item, Call | ClassDef | ModuleDef):
             found += _all_calls(item.children)
     return found
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from backend_agent.analysis.endpoints.model import Auth, Endpoint, Unresolved, normalise_path
@@ -31,6 +31,15 @@ def _string(value: RbValue | None) -> str | None:
 
 def _join(*parts: str) -> str:
     return "/".join(p.strip("/") for p in parts if p and p.strip("/"))
+
+
+def walk_modules(items: Iterable[Item], namespace: str = "") -> Iterable[tuple[str, ModuleDef]]:
+    for item in items:
+        if isinstance(item, ModuleDef | ClassDef):
+            full = _ns(namespace, item.name)
+            if isinstance(item, ModuleDef):
+                yield full, item
+            yield from walk_modules(item.children, full)
 
 
 def walk_classes(items: Iterable[Item], namespace: str = "") -> Iterable[tuple[str, ClassDef]]:
@@ -269,8 +278,11 @@ def _calls(items: tuple[Item, ...]) -> Iterable[Call]:
 # ---- Hanami ---------------------------------------------------------------------------------
 
 
-def hanami_endpoints(file: str, items: tuple[Item, ...], base: str) -> list[Endpoint]:
-    """Hanami 2 ``Routes < Hanami::Routes`` (scope, slice ``at:``) and Hanami 1 route files."""
+def hanami_endpoints(
+    file: str, items: tuple[Item, ...], base: str, auth_of: Callable[[str], Auth]
+) -> list[Endpoint]:
+    """Hanami 2 ``Routes < Hanami::Routes`` (scope, slice ``at:``) and Hanami 1 route files
+    (``namespace``); ``auth_of`` maps a ``to:`` target to the auth of its action."""
     endpoints: list[Endpoint] = []
 
     def block(body: tuple[Item, ...], prefix: str) -> None:
@@ -285,7 +297,7 @@ def hanami_endpoints(file: str, items: tuple[Item, ...], base: str) -> list[Endp
                         "rest",
                         item.name.upper(),
                         normalise_path(_join(prefix, path)),
-                        "unknown",
+                        auth_of(target),
                         "hanami",
                         target,
                         file,
@@ -299,14 +311,14 @@ def hanami_endpoints(file: str, items: tuple[Item, ...], base: str) -> list[Endp
                         "rest",
                         "GET",
                         normalise_path(prefix),
-                        "unknown",
+                        auth_of(target),
                         "hanami",
                         target,
                         file,
                         item.line,
                     )
                 )
-            elif item.name == "scope" and item.args:
+            elif item.name in ("scope", "namespace") and item.args:
                 block(item.children, _join(prefix, _string(item.args[0]) or ""))
             elif item.name == "slice":
                 block(item.children, _join(prefix, _string(item.option("at")) or ""))
