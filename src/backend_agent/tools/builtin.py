@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -55,7 +57,7 @@ class BuiltinTool(ABC, Generic[InputT]):
         if not isinstance(input, dict):
             raise ToolError(f"Invalid input for {self.name}: expected a JSON object")
         try:
-            return self.input_model.model_validate(input)  # type: ignore[return-value]
+            return cast(InputT, self.input_model.model_validate(input))
         except ValidationError as exc:
             raise ToolError(validation_message(self.name, exc)) from None
 
@@ -91,6 +93,11 @@ def validation_message(tool: str, exc: ValidationError) -> str:
 
 def input_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The JSON Schema sent to providers: by alias, self-contained (no $ref), no titles."""
+    return copy.deepcopy(_cached_schema(model))  # a copy: callers may adjust their own
+
+
+@functools.cache
+def _cached_schema(model: type[BaseModel]) -> dict[str, Any]:
     schema = model.model_json_schema(by_alias=True)
     definitions = schema.pop("$defs", {})
     cleaned = _inline(schema, definitions)
