@@ -109,8 +109,8 @@ def memory_block(cwd: Path) -> str:
     for path in memory_files(cwd):
         try:
             text = path.read_text(encoding="utf-8", errors="replace").strip()
-        except OSError:
-            continue
+        except OSError as exc:
+            text = f"(this memory file could not be read: {exc.strerror or exc})"
         if len(text) > MAX_MEMORY_CHARS:
             text = text[:MAX_MEMORY_CHARS] + f"\n[... cut at {MAX_MEMORY_CHARS} characters]"
         if text:
