@@ -116,7 +116,10 @@ def test_hanami1_namespaces_mount_and_action_callbacks(tmp_path: Path) -> None:
         "      action.class_eval do\n        before :authenticate!\n      end\n    end\n\n"
         "    def authenticate!\n      halt 401 unless current_user\n    end\n  end\nend\n"
     )
-    action = "module Api\n  module Controllers\n    module Books\n      class {name}\n{body}      end\n    end\n  end\nend\n"
+    action = (
+        "module Api\n  module Controllers\n    module Books\n      class {name}\n"
+        "{body}      end\n    end\n  end\nend\n"
+    )
     (api / "controllers" / "books" / "index.rb").write_text(
         action.format(name="Index", body="        def authenticate!\n        end\n")
     )
