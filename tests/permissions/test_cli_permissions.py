@@ -1,0 +1,82 @@
+"""End to end through the CLI with the scripted model: denials, flags, plan mode, bypass warning."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+
+@pytest.fixture
+def env(home: Path) -> dict[str, str]:
+    return {
+        "HOME": str(home),
+        "BACKEND_AGENT_HOME": str(home / ".backend-agent"),
+        "PATH": os.environ["PATH"],
+    }
+
+
+def run(project: Path, env: dict[str, str], calls: list[dict[str, Any]], *flags: str) -> Any:
+    script = project.parent / "script.yaml"
+    turns = [{"tool_calls": calls}, "finished"]
+    script.write_text(yaml.safe_dump({"model": "claude-sonnet-4-5", "turns": turns}))
+    done = subprocess.run(
+        [sys.executable, "-m", "backend_agent", "-p", "go", "--output-format", "json",
+         "--model", f"scripted:{script}", *flags],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout), done.stderr
+
+
+BASH_RM = {"name": "Bash", "input": {"command": "git status && rm -rf src"}}
+WRITE = {"name": "Write", "input": {"file_path": "src/new.py", "content": "x = 1\n"}}
+TOUCH = {"name": "Bash", "input": {"command": "touch made.txt"}}
+
+
+def test_headless_runs_refuse_what_would_ask_and_list_the_denials(
+    project: Path, env: dict[str, str]
+) -> None:
+    result, _ = run(project, env, [BASH_RM, WRITE])
+    denied = [(d["tool_name"], d["tool_input"]) for d in result["permission_denials"]]
+    assert denied == [("Bash", BASH_RM["input"]), ("Write", WRITE["input"])]
+    assert (project / "src" / "app.py").exists()
+    assert not (project / "src" / "new.py").exists()
+
+
+def test_allowed_tools_and_accept_edits_let_the_calls_run(
+    project: Path, env: dict[str, str]
+) -> None:
+    flags = ("--allowedTools", "Bash(touch made.txt)", "--permission-mode", "acceptEdits")
+    result, _ = run(project, env, [TOUCH, WRITE], *flags)
+    assert result["permission_denials"] == []
+    assert (project / "made.txt").exists()
+    assert (project / "src" / "new.py").read_text() == "x = 1\n"
+
+
+def test_disallowed_tools_deny_even_in_bypass_mode_which_warns_once(
+    project: Path, env: dict[str, str]
+) -> None:
+    flags = ("--disallowedTools", "Bash(touch:*)", "--permission-mode", "bypassPermissions")
+    result, stderr = run(project, env, [TOUCH, WRITE], *flags)
+    assert [d["tool_name"] for d in result["permission_denials"]] == ["Bash"]
+    assert not (project / "made.txt").exists()
+    assert (project / "src" / "new.py").exists()
+    assert stderr.count("bypassPermissions") == 1
+
+
+def test_plan_mode_from_settings_refuses_changes(project: Path, env: dict[str, str]) -> None:
+    settings = json.dumps({"permissions": {"defaultMode": "plan"}})
+    result, _ = run(project, env, [WRITE, TOUCH], "--settings", settings)
+    assert [d["tool_name"] for d in result["permission_denials"]] == ["Write", "Bash"]
+    assert not (project / "made.txt").exists()
