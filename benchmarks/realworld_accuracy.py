@@ -4,10 +4,15 @@ Usage: python benchmarks/realworld_accuracy.py DIR   (each subdirectory of DIR i
 implementation checkout). Prints, per checkout and in total: exact method + full-path
 matches (path parameters compared by position, since their names are the implementer's
 choice), precision, and the auth column (required vs not; and the spec's exact wording).
+
+Where an implementation's code deliberately differs from the spec's auth (verified by reading
+it), the checkout holds ``AUTH_TRUTH.json``: ``{"GET /api/profiles/{}": "required", ...}``;
+the auth column is scored against that truth instead of the spec for those endpoints.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -47,12 +52,18 @@ def score(checkout: Path) -> tuple[int, int, int, int, int]:
         for e in inventory.endpoints
         if e.kind == "rest"
     }
+    truth = dict(SPEC)
+    overrides = checkout / "AUTH_TRUTH.json"
+    if overrides.exists():
+        for label, auth in json.loads(overrides.read_text()).items():
+            method, path = label.split(" ", 1)
+            truth[(method, path)] = auth
     matched = [key for key in SPEC if key in found]
     coarse = sum(
-        (found[k] == "required") == (SPEC[k] == "required") and found[k] != "unknown"
+        (found[k] == "required") == (truth[k] == "required") and found[k] != "unknown"
         for k in matched
     )
-    exact = sum(found[k] == SPEC[k] for k in matched)
+    exact = sum(found[k] == truth[k] for k in matched)
     return len(matched), len(found), len(SPEC), coarse, exact
 
 

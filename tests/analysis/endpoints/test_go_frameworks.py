@@ -100,3 +100,37 @@ func Register(r *gin.RouterGroup) {
     assert [(u.file, u.line, u.fragment) for u in inventory.unresolved] == [
         ("routes.go", 4, "{?}/things")
     ]
+
+
+def test_jwt_skipper_is_evaluated_per_route(tmp_path: Path) -> None:
+    found = program(
+        tmp_path,
+        """package main
+import "github.com/labstack/echo/v4"
+import "github.com/labstack/echo/v4/middleware"
+func (h *Handler) Register(e *echo.Echo) {
+	v1 := e.Group("/api")
+	articles := v1.Group("/articles", middleware.JWTWithConfig(middleware.JWTConfig{
+		Skipper: func(c echo.Context) bool {
+			if c.Request().Method == "GET" && c.Path() != "/api/articles/feed" {
+				return true
+			}
+			return false
+		},
+	}))
+	articles.GET("", h.Articles)
+	articles.GET("/feed", h.Feed)
+	articles.POST("", h.Create)
+	other := v1.Group("/other", middleware.JWTWithConfig(middleware.JWTConfig{
+		Skipper: func(c echo.Context) bool { return isPublic(c) },
+	}))
+	other.GET("", h.Other)
+}
+""",
+    )
+    assert found == {
+        ("rest", "GET", "/api/articles", "none"),
+        ("rest", "GET", "/api/articles/feed", "required"),
+        ("rest", "POST", "/api/articles", "required"),
+        ("rest", "GET", "/api/other", "unknown"),
+    }

@@ -20,6 +20,10 @@ ROUTER_TYPES = {
     "gin.": "gin", "echo.": "echo", "chi.": "chi", "fiber.": "fiber", "mux.Router": "gorilla",
     "http.ServeMux": "net/http",
 }  # fmt: skip
+# Parameters of these types are the application itself: their prefix is "".
+ROOT_TYPES = ("gin.Engine", "echo.Echo", "fiber.App")
+# Config fields that make an auth middleware conditional (echo Skipper, fiber Filter/Next).
+SKIP_FIELDS = ("Skipper", "Filter", "Next")
 VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE")
 AUTH_NAME = re.compile(
     r"auth|jwt|token|login|session|bearer|apikey|api_key|protect|guard|"
@@ -107,11 +111,20 @@ class GoResolver:
                 _called_names(fn["body"], called)
         self.called = called
         self._active: set[int] = set()
+        self._done: set[int] = set()
+        self.skippers: dict[str, Fn] = {}
 
     def run(self) -> None:
+        """Interpret entry functions (never called, or main), then any function taking a
+        router that no interpreted caller reached (its group prefix is then unknown)."""
         for path, facts_of in self.facts.items():
             for fn in facts_of["functions"]:
                 if fn["name"] not in self.called or (fn["name"] == "main" and not fn["receiver"]):
+                    self._interpret(path, fn["params"], fn["body"], {}, 0, id(fn))
+        for path, facts_of in self.facts.items():
+            for fn in facts_of["functions"]:
+                takes_router = any(_router_type(t) for _, t in fn["params"])
+                if id(fn) not in self._done and takes_router:
                     self._interpret(path, fn["params"], fn["body"], {}, 0, id(fn))
 
     def endpoints(self) -> tuple[list[Endpoint], list[Unresolved]]:
@@ -131,12 +144,12 @@ class GoResolver:
                 )
                 continue
             websocket = self._upgrades(route)
-            auth = auth_of(route.middleware)
             handler = _render(route.handler) if route.handler is not None else ""
             package = self.facts[route.file]["package"]
             if handler.split(".", 1)[0] in self.facts[route.file]["imports"]:
                 package, handler = handler.split(".", 1)
             for method in route.methods or ["ANY"]:
+                auth = auth_of(route.middleware, self._skipped(route.middleware, method, full))
                 endpoints.append(
                     Endpoint(
                         "websocket" if websocket else "rest",
@@ -165,6 +178,7 @@ class GoResolver:
         if depth > _MAX_DEPTH or key in self._active:
             return None
         self._active.add(key)
+        self._done.add(key)
         env: dict[str, Value] = {}
         for index, (name, type_text) in enumerate(params):
             if name in bound:
@@ -174,25 +188,34 @@ class GoResolver:
             else:
                 framework = _router_type(type_text)
                 if framework is not None:
-                    env[name] = Router(framework, None, "{?}")
-        result: Value | None = None
+                    root = any(marker in type_text for marker in ROOT_TYPES)
+                    env[name] = Router(framework, "" if root else None, "" if root else "{?}")
         try:
-            for statement in body:
-                if statement[0] == "set":
-                    values = [self._eval(path, env, e, depth) for e in statement[2]]
-                    for name, value in zip(statement[1], values, strict=False):
-                        if "." in name:
-                            self.fields[name.rsplit(".", 1)[1]] = value
-                        else:
-                            env[name] = value
-                elif statement[0] == "do":
-                    self._eval(path, env, statement[1], depth)
-                elif statement[0] == "ret" and statement[1] and result is None:
-                    value = self._eval(path, env, statement[1][0], depth)
-                    if isinstance(value, Router):
-                        result = value
+            return self._run(path, env, body, depth)
         finally:
             self._active.discard(key)
+
+    def _run(self, path: str, env: dict[str, Value], body: list[Expr], depth: int) -> Value | None:
+        """Statements in order (both branches of an ``if``); the first router returned."""
+        result: Value | None = None
+        for statement in body:
+            if statement[0] == "set":
+                values = [self._eval(path, env, e, depth) for e in statement[2]]
+                for name, value in zip(statement[1], values, strict=False):
+                    if "." in name:
+                        self.fields[name.rsplit(".", 1)[1]] = value
+                    else:
+                        env[name] = value
+            elif statement[0] == "do":
+                self._eval(path, env, statement[1], depth)
+            elif statement[0] == "if":
+                for branch in (statement[2], statement[3]):
+                    returned = self._run(path, env, branch, depth)
+                    result = result or returned
+            elif statement[0] == "ret" and statement[1] and result is None:
+                value = self._eval(path, env, statement[1][0], depth)
+                if isinstance(value, Router):
+                    result = value
         return result
 
     def _eval(self, path: str, env: dict[str, Value], value: Expr, depth: int) -> Value:
@@ -226,6 +249,10 @@ class GoResolver:
 
     def _call(self, path: str, env: dict[str, Value], call: Expr, depth: int) -> Value:
         func, arg_exprs, line = call[1], call[2], int(call[3])
+        for arg in arg_exprs:
+            skipper = _skipper(arg)
+            if skipper is not None:
+                self.skippers[_render(call)] = Fn(skipper[1], skipper[2], path, False)
         args = [self._eval(path, env, a, depth) for a in arg_exprs]
         if func[0] == "sel":
             receiver, method = func[1], func[2]
@@ -426,6 +453,17 @@ class GoResolver:
         self.routes.append(decl)
         return decl
 
+    def _skipped(self, middleware: list[str], method: str, path: str) -> dict[str, str]:
+        """For middleware with a skipper: "skip" (it does not run for this method and path),
+        "run", or "unknown" when the skipper is beyond the analysis."""
+        outcome: dict[str, str] = {}
+        for name in middleware:
+            skipper = self.skippers.get(name)
+            if skipper is not None:
+                result = _evaluate_skipper(skipper, method, path)
+                outcome[name] = "unknown" if result is None else "skip" if result else "run"
+        return outcome
+
     def _upgrades(self, route: RouteDecl) -> bool:
         handler = route.handler
         if handler is None:
@@ -462,15 +500,20 @@ def _builder_call(
     return decl
 
 
-def auth_of(middleware: list[str]) -> Auth:
+def auth_of(middleware: list[str], skips: dict[str, str] | None = None) -> Auth:
     """Auth from middleware names: auth-like names are ``required``; a ``false`` argument or
-    an "optional" name makes them ``optional``; a conditional skipper makes them ``unknown``."""
+    an "optional" name makes them ``optional``; a skipper that says the middleware does not
+    run for this route removes it, one the analysis cannot evaluate makes it ``unknown``."""
+    skips = skips or {}
     states: list[Auth] = []
     for name in middleware:
         head = name.split("(", 1)[0]
         if not AUTH_NAME.search(head) and not AUTH_NAME.search(name.split("{", 1)[0]):
             continue
-        if "Skipper" in name:
+        status = skips.get(name)
+        if status == "skip":
+            continue
+        if status == "unknown" or (status is None and any(f in name for f in SKIP_FIELDS)):
             states.append("unknown")
         elif "optional" in name.lower() or name.endswith("(false)"):
             states.append("optional")
@@ -549,9 +592,10 @@ def _render(value: Expr) -> str:
     if tag == "b":
         return "true" if value[1] else "false"
     if tag == "lit":
-        return f"{value[1]}{{{', '.join(value[2])}}}"
+        fields = ", ".join(f"{key}: {_render(item)}" for key, item in value[2].items())
+        return f"{value[1]}{{{fields}}}"
     if tag == "fn":
-        return "<closure>"
+        return f"<closure:{value[3]}>"
     return str(value[1]) if len(value) > 1 else "?"
 
 
@@ -562,3 +606,63 @@ def _dedupe(endpoints: list[Endpoint]) -> list[Endpoint]:
             (endpoint.method, endpoint.path, endpoint.kind, endpoint.file, endpoint.line), endpoint
         )
     return list(seen.values())
+
+
+def _skipper(value: Expr) -> Expr | None:
+    """The skip function literal of a middleware config (``Skipper``, ``Filter``, ``Next``)."""
+    if value[0] != "lit":
+        return None
+    for field_name in SKIP_FIELDS:
+        found = value[2].get(field_name)
+        if found is not None and found[0] == "fn":
+            return tuple(found)
+    return None
+
+
+def _evaluate_skipper(skipper: Fn, method: str, path: str) -> bool | None:
+    """Run a skip function for one route: ``if c.Method() == "GET" && c.Path() != "/x" {
+    return true }; return false``. None when it uses anything else."""
+    return _run_skipper(skipper.body, method, path)
+
+
+def _run_skipper(body: list[Expr], method: str, path: str) -> bool | None:
+    for statement in body:
+        if statement[0] == "if":
+            condition = _condition(statement[1], method, path)
+            if condition is None:
+                return None
+            outcome = _run_skipper(statement[2] if condition else statement[3], method, path)
+            if outcome is not None or condition:
+                return outcome
+        elif statement[0] == "ret":
+            value = _condition(statement[1][0], method, path) if statement[1] else None
+            return value if isinstance(value, bool) else None
+        else:
+            return None
+    return None
+
+
+def _condition(value: Expr, method: str, path: str) -> bool | str | None:
+    """Evaluate a skipper expression: booleans, comparisons, the request method and path."""
+    tag = value[0]
+    if tag == "b":
+        return bool(value[1])
+    if tag == "s":
+        return str(value[1])
+    text = _render(value)
+    if text.endswith((".Method()", ".Request().Method", ".Request.Method")):
+        return method
+    if text.endswith((".Path()", ".Route().Path", ".Request().URL.Path")):
+        return path
+    if tag == "op":
+        left, right = _condition(value[2], method, path), _condition(value[3], method, path)
+        if left is None or right is None:
+            return None
+        if value[1] == "==":
+            return left == right
+        if value[1] == "!=":
+            return left != right
+        if value[1] == "&&":
+            return bool(left) and bool(right)
+        return bool(left) or bool(right)
+    return None

@@ -1,9 +1,11 @@
 """Per-file facts for Go: package, imports, and each function's statements in a small form.
 
-Statements: ``("set", [names], [exprs], line)``, ``("do", expr)``, ``("ret", [exprs])``.
+Statements: ``("set", [names], [exprs], line)``, ``("do", expr)``, ``("ret", [exprs])``,
+``("if", condition, then statements, else statements)``.
 Expressions: ``("s", text)``, ``("id", name)``, ``("sel", expr, field)``,
 ``("call", func, args, line)``, ``("fn", params, statements, line, upgrades)``,
-``("+", left, right)``, ``("b", bool)``, ``("lit", type, {key: expr})``, ``("?", text)``.
+``("+", left, right)``, ``("op", operator, left, right)`` for ``== != && ||``,
+``("b", bool)``, ``("lit", type, {key: expr})``, ``("?", text)``.
 ``params`` are ``(name, type text)`` pairs; ``upgrades`` says the function upgrades the
 connection to a WebSocket.
 """
@@ -21,7 +23,6 @@ Expr = tuple[Any, ...]
 _BLOCKS = (
     "block",
     "statement_list",
-    "if_statement",
     "for_statement",
     "expression_switch_statement",
     "type_switch_statement",
@@ -107,8 +108,12 @@ def _params(node: Node | None) -> list[tuple[str, str]]:
 
 
 def _statements(node: Node) -> list[Expr]:
+    return _statement_list(node.named_children)
+
+
+def _statement_list(nodes: list[Node]) -> list[Expr]:
     out: list[Expr] = []
-    for child in node.named_children:
+    for child in nodes:
         kind = child.type
         line = child.start_point.row + 1
         if kind in ("short_var_declaration", "assignment_statement"):
@@ -135,6 +140,18 @@ def _statements(node: Node) -> list[Expr]:
         elif kind == "return_statement":
             values = child.named_children[0].named_children if child.named_children else []
             out.append(("ret", [expr(n) for n in values]))
+        elif kind == "if_statement":
+            condition = child.child_by_field_name("condition")
+            consequence = child.child_by_field_name("consequence")
+            alternative = child.child_by_field_name("alternative")
+            out.append(
+                (
+                    "if",
+                    expr(condition) if condition is not None else ("?", ""),
+                    _statements(consequence) if consequence is not None else [],
+                    _statement_list([alternative]) if alternative is not None else [],
+                )
+            )
         elif kind in _BLOCKS:
             out.extend(_statements(child))
     return out
@@ -175,13 +192,12 @@ def expr(node: Node) -> Expr:
     if kind == "binary_expression":
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         operator = node.child_by_field_name("operator")
-        if (
-            left is not None
-            and right is not None
-            and operator is not None
-            and _text(operator) == "+"
-        ):
-            return ("+", expr(left), expr(right))
+        if left is not None and right is not None and operator is not None:
+            symbol = _text(operator)
+            if symbol == "+":
+                return ("+", expr(left), expr(right))
+            if symbol in ("==", "!=", "&&", "||"):
+                return ("op", symbol, expr(left), expr(right))
     if kind in ("true", "false"):
         return ("b", kind == "true")
     if kind in ("parenthesized_expression", "unary_expression") and node.named_children:
