@@ -26,7 +26,7 @@ def rows(found: Inventory) -> list[list[str]]:
     return sorted([e.kind, e.method, e.path, e.auth, e.framework, e.file] for e in found.endpoints)
 
 
-@pytest.mark.parametrize("app", ["express", "nestjs", "koa", "fastify"])
+@pytest.mark.parametrize("app", ["express", "nestjs", "koa", "fastify", "node-realtime"])
 def test_fixture_app_matches_expected_inventory(app: str) -> None:
     expected = json.loads((FIXTURES / app / "expected.json").read_text())
     found = inventory(FIXTURES / app)
@@ -123,3 +123,17 @@ def test_chained_router_calls_keep_their_router(tmp_path: Path) -> None:
         "const app = express();\napp.use(routes);\n"
     )
     assert [(e.method, e.path) for e in inventory(tmp_path).endpoints] == [("GET", "/api/tags")]
+
+
+def test_file_routes_sockets_and_apollo_operations() -> None:
+    found = {(e.kind, e.method, e.path): e for e in inventory(FIXTURES / "node-realtime").endpoints}
+    # pages/api: the methods the handler compares req.method with
+    assert {m for k, m, p in found if p == "/api/users/{id}"} == {"GET", "DELETE"}
+    assert ("rest", "ANY", "/api/health") in found  # no method check: any method
+    assert ("rest", "POST", "/cart") in found  # route groups are not path segments
+    assert ("rest", "DELETE", "/api/todos/{id}") in found  # Nitro [id].delete.ts
+    assert ("websocket", "WS", "/admin#kick") in found  # socket.io namespace + event
+    assert ("websocket", "WS", "/live") in found  # ws WebSocketServer path
+    assert not any(p.endswith("#disconnect") for _, _, p in found)
+    assert found[("graphql", "MUTATION", "addBook")].auth == "required"  # @auth directive
+    assert found[("graphql", "QUERY", "books")].auth == "unknown"

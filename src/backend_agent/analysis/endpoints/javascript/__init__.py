@@ -116,11 +116,10 @@ def _websockets(facts: Mapping[str, FileFacts], values: Any) -> list[Endpoint]:
             elif not (server.kind == "node" and server.node.kind == "socket.io"):
                 continue
             if event.event in _SOCKET_LIFECYCLE:
-                path, handler = namespace, "connection"
-            elif event.event:
-                path, handler = f"{namespace.rstrip('/')}/#{event.event}", event.event
-            else:
-                path, handler = namespace, "connection"
+                continue
+            path, handler = namespace, "connection"
+            if event.event:
+                path, handler = f"{namespace}#{event.event}", event.event
             found.append(
                 Endpoint("websocket", "WS", path, "unknown", "socket.io", handler, file, event.line)
             )

@@ -113,6 +113,8 @@ class _Scanner:
                 self.value(child)
         elif kind == "switch_statement":
             self._switch(node)
+        elif kind.endswith("expression"):  # e.g. an `if` condition
+            self.value(node)
         else:
             for child in node.named_children:
                 self.visit(child)
@@ -180,6 +182,9 @@ class _Scanner:
             self.visit(declaration)
             for name in _declared_names(declaration):
                 exports[name] = self._lookup(name)
+            if any(child.type == "default" for child in node.children):
+                names = _declared_names(declaration)
+                exports["default"] = self._lookup(names[0]) if names else UNKNOWN
             return
         if value_node is not None:
             if value_node.type in ("class", "class_declaration"):
