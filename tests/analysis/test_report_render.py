@@ -80,7 +80,9 @@ def full_report(text: str = "users") -> Report:
     )
     tests = TestsSection(
         [TestFile("test/app.test.js", "added", 1)],
-        results=[TestResult("jest", "npx jest", ".", 1, 4, 1, 0, "Tests: 1 failed, 4 passed")],
+        results=[
+            TestResult("jest", "npx jest", ".", 1, False, 2.5, 4, 1, 0, "Tests: 1 failed, 4 passed")
+        ],
     )
     endpoints = EndpointsSection([endpoint], added=[endpoint], changes=[removal])
     return Report(
@@ -158,3 +160,13 @@ def test_html_diagram_draws_a_box_per_table_with_its_column_changes() -> None:
     assert 'data-table="users"' in svg.group(0)
     assert "− legacy" in svg.group(0) and "→ name → full_name" in svg.group(0)
     assert '<span class="badge critical">critical</span>' in html
+
+
+def test_markdown_shows_test_results_when_run() -> None:
+    tests = render(full_report(), "md").split("### Tests")[1].split("###")[0]
+    assert "- Added `test/app.test.js:1`" in tests
+    assert (
+        "- Result jest: 4 passed, 1 failed, 0 skipped (exit 1, 2.5 s): Tests: 1 failed, 4 passed"
+        in tests
+    )
+    assert "Not run" not in tests

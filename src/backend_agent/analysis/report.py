@@ -148,11 +148,13 @@ class TestResult:
     runner: str
     command: str
     directory: str
-    exit_code: int | None  # None: it did not finish (timeout) or could not start
-    passed: int
-    failed: int
-    skipped: int
-    summary: str  # the runner's own summary line, or why it did not run
+    exit_code: int | None  # None: it timed out
+    timed_out: bool
+    duration: float  # seconds
+    passed: int | None  # None: the runner printed no summary we could read
+    failed: int | None
+    skipped: int | None
+    summary: str  # the last line the runner printed
 
 
 @dataclass

@@ -61,10 +61,14 @@ def operation_label(op: dict[str, Any]) -> str:
 
 
 def result_label(result: TestResult) -> str:
-    status = "did not finish" if result.exit_code is None else f"exit {result.exit_code}"
+    status = "timed out" if result.timed_out else f"exit {result.exit_code}"
+    counts = [result.passed, result.failed, result.skipped]
+    if all(c is None for c in counts):
+        return f"{result.runner}: no test counts in its output ({status}, {result.duration:.1f} s)"
+    passed, failed, skipped = (0 if c is None else c for c in counts)
     return (
-        f"{result.runner}: {result.passed} passed, {result.failed} failed, "
-        f"{result.skipped} skipped ({status})"
+        f"{result.runner}: {passed} passed, {failed} failed, {skipped} skipped "
+        f"({status}, {result.duration:.1f} s)"
     )
 
 
