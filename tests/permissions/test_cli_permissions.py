@@ -80,3 +80,18 @@ def test_plan_mode_from_settings_refuses_changes(project: Path, env: dict[str, s
     result, _ = run(project, env, [WRITE, TOUCH], "--settings", settings)
     assert [d["tool_name"] for d in result["permission_denials"]] == ["Write", "Bash"]
     assert not (project / "made.txt").exists()
+
+
+def test_the_run_reports_the_mode_in_force(project: Path, env: dict[str, str]) -> None:
+    from backend_agent.runtime.assembly import assemble
+    from backend_agent.runtime.options import RunOptions
+
+    script = project.parent / "script.yaml"
+    script.write_text(yaml.safe_dump({"model": "claude-sonnet-4-5", "turns": ["done"]}))
+    (project / ".claude" / "settings.json").write_text('{"permissions": {"defaultMode": "plan"}}')
+    options = RunOptions(cwd=project, prompt="x", model=f"scripted:{script}")
+    assembled = assemble(options, interactive=False)
+    try:
+        assert assembled.init_record()["permissionMode"] == "plan"
+    finally:
+        assembled.close()

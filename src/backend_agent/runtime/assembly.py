@@ -13,7 +13,7 @@ from backend_agent.definitions import AgentDefinition, select_agent
 from backend_agent.errors import UserError
 from backend_agent.models.base import Model
 from backend_agent.models.registry import choose_model_spec, create_model
-from backend_agent.permissions import PermissionSetup, prepare_permissions
+from backend_agent.permissions import PermissionPolicy, PermissionSetup, prepare_permissions
 from backend_agent.permissions.hooks import parse_hooks
 from backend_agent.runtime.agent import Agent
 from backend_agent.runtime.options import RunOptions
@@ -38,6 +38,9 @@ class AssembledRun:
 
     @property
     def permission_mode(self) -> str:
+        """The mode in force (flag > agent > settings defaultMode > default)."""
+        if isinstance(self.policy, PermissionPolicy):
+            return self.policy.engine.mode
         return self.options.permission_mode or self.definition.permission_mode or "default"
 
     def init_record(self) -> dict[str, Any]:
