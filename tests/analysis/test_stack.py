@@ -136,3 +136,69 @@ def test_cli_table_output_names_each_component(capsys):
     out = capsys.readouterr().out
     assert "services/worker" in out
     assert "vitest: pnpm test" in out
+
+
+def write(root, files):
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+
+
+def test_python_manifests_each_name_their_manager(tmp_path):
+    write(
+        tmp_path,
+        {
+            "pipenv/Pipfile": '[packages]\nflask = "*"\n[dev-packages]\npytest = "*"\n',
+            "uv/pyproject.toml": '[project]\nname = "a"\ndependencies = ["aiokafka>=0.10"]\n'
+            "[tool.uv]\ndev-dependencies = []\n",
+            "cfg/setup.cfg": "[metadata]\nname = a\n[options]\ninstall_requires =\n"
+            "    asyncpg\n    rq>=1\n",
+            "legacy/setup.py": "setup(name='a', install_requires=['sanic>=22', 'pika'])\n",
+            "legacy/test_app.py": "import unittest\n",
+        },
+    )
+    stack = detect_stack(tmp_path)
+    by_path = {c.path: c for c in stack.components}
+    assert by_path["pipenv"].names("package_managers") == ["pipenv"]
+    assert by_path["pipenv"].names("frameworks") == ["Flask"]
+    assert runners(by_path["pipenv"]) == [("pytest", "pipenv run python -m pytest")]
+    assert by_path["uv"].names("package_managers") == ["uv"]
+    assert by_path["uv"].names("queues") == ["Kafka"]
+    assert by_path["cfg"].names("databases") == ["PostgreSQL"]
+    assert by_path["cfg"].names("queues") == ["Redis"]
+    assert by_path["legacy"].names("frameworks") == ["Sanic"]
+    assert by_path["legacy"].names("queues") == ["RabbitMQ"]
+    assert runners(by_path["legacy"]) == [("unittest", "python -m unittest discover -p 'test*.py'")]
+
+
+def test_yarn_workspace_package_inherits_the_root_manager(tmp_path):
+    write(
+        tmp_path,
+        {
+            "package.json": json.dumps(
+                {"packageManager": "yarn@4.1.0", "workspaces": {"packages": ["apps/*"]}}
+            ),
+            "apps/web/package.json": json.dumps(
+                {"dependencies": {"fastify": "4"}, "devDependencies": {"ava": "6"}}
+            ),
+        },
+    )
+    stack = detect_stack(tmp_path)
+    web = component(stack, "apps/web")
+    assert web.names("package_managers") == ["yarn"]
+    assert runners(web) == [("ava", "npx --no-install ava")]
+    assert component(stack, ".").workspaces == ["apps/*"]
+
+
+def test_fixture_directories_are_not_components(tmp_path):
+    write(
+        tmp_path,
+        {
+            "go.mod": "module example.com/a\n\ngo 1.22\n",
+            "tests/fixtures/app/package.json": json.dumps({"dependencies": {"express": "4"}}),
+            "internal/testdata/Gemfile": 'gem "rails"\n',
+        },
+    )
+    stack = detect_stack(tmp_path)
+    assert [c.path for c in stack.components] == ["."]
+    assert stack.frameworks == []
