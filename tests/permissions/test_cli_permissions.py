@@ -89,7 +89,9 @@ def test_the_run_reports_the_mode_in_force(project: Path, env: dict[str, str]) -
     script = project.parent / "script.yaml"
     script.write_text(yaml.safe_dump({"model": "claude-sonnet-4-5", "turns": ["done"]}))
     (project / ".claude" / "settings.json").write_text('{"permissions": {"defaultMode": "plan"}}')
-    options = RunOptions(cwd=project, prompt="x", model=f"scripted:{script}")
+    agent = project.parent / "helper.md"  # no permissionMode: settings decide
+    agent.write_text("---\nname: helper\ndescription: helps\n---\nYou help.\n")
+    options = RunOptions(cwd=project, prompt="x", model=f"scripted:{script}", agent_file=agent)
     assembled = assemble(options, interactive=False)
     try:
         assert assembled.init_record()["permissionMode"] == "plan"
