@@ -227,8 +227,20 @@ def test_uncommitted_changes_are_part_of_the_change(repo: Path, tmp_path: Path) 
         + '    q = request.args["q"]\n'
         + "    return str(sqlite3.connect('x').execute(f\"SELECT * FROM t WHERE n = '{q}'\"))\n"
     )
+    (work / "src").mkdir()
+    (work / "src" / "data-source.ts").write_text(
+        "import { DataSource } from 'typeorm';\n"
+        "export const db = new DataSource({\n  type: 'postgres',\n  synchronize: true,\n});\n"
+    )
     result = report(str(work), "--base", "HEAD", "--format", "json")
     data = json.loads(result.stdout)
+    [auto_sync] = data["database"]["findings"]
+    assert (auto_sync["rule"], auto_sync["file"], auto_sync["line"]) == (
+        "orm-auto-sync",
+        "src/data-source.ts",
+        4,
+    )
+    assert any(r["rule"] == "orm-auto-sync" for r in data["risks"])
     assert data["uncommitted"] is True and data["plan"]["commits"] == []
     [injection] = [f for f in data["security"]["findings"] if f["rule"] == "sql-injection"]
     assert injection["file"] == "app.py"

@@ -80,6 +80,7 @@ def build_report(
     if base is not None:
         added = {f.path for f in plan.files if f.status == "added"}
         security = [f for f in security if _introduced(f, added, changed_lines)]
+        database.findings = [f for f in database.findings if _introduced(f, added, changed_lines)]
     return Report(str(project.root), plan, endpoints, database, tests, security)
 
 
@@ -268,7 +269,7 @@ _DESTRUCTIVE = frozenset({"drop-table", "drop-column"})
 
 
 def _database(project: Project, changed: list[str] | None) -> DatabaseSection:
-    from backend_agent.analysis.database.migrations import analyze_migrations
+    from backend_agent.analysis.database import analyze_migrations, orm_auto_sync
 
     migrations = analyze_migrations(project, changed)
     impacts = [
@@ -285,7 +286,7 @@ def _database(project: Project, changed: list[str] | None) -> DatabaseSection:
         for m in migrations
     ]
     tables = schema_changes((m.file, op) for m in migrations for op in m.operations)
-    return DatabaseSection(impacts, tables)
+    return DatabaseSection(impacts, tables, orm_auto_sync(project))
 
 
 def _rollback(migration: Migration) -> list[str]:
