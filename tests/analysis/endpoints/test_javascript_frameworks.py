@@ -137,3 +137,14 @@ def test_file_routes_sockets_and_apollo_operations() -> None:
     assert not any(p.endswith("#disconnect") for _, _, p in found)
     assert found[("graphql", "MUTATION", "addBook")].auth == "required"  # @auth directive
     assert found[("graphql", "QUERY", "books")].auth == "unknown"
+
+
+def test_regex_route_is_unresolved(tmp_path: Path) -> None:
+    (tmp_path / "app.js").write_text(
+        "const app = require('express')();\napp.get(/^\\/files\\/(.*)$/, (req, res) => res.end());\n"
+    )
+    found = inventory(tmp_path)
+    assert found.endpoints == []
+    assert [(u.line, u.reason) for u in found.unresolved] == [
+        (2, "route path is not a literal string")
+    ]

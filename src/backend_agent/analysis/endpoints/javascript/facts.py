@@ -10,6 +10,7 @@ A value is a small tuple tree (picklable, so scans can be cached):
 - ``("fn", key)`` and ``("class", name)``: a function or class defined in this file;
 - ``("param", fn_key, index)``: a function parameter;
 - ``("obj", ((key, value), ...))``, ``("arr", (value, ...))``;
+- ``("regex", source_text)``: a regular expression literal (a route pattern);
 - ``("unknown", source_text)``: anything else.
 """
 

@@ -303,6 +303,8 @@ class _Scanner:
             return ("str", _string(node))
         if kind == "template_string":
             return self._template(node)
+        if kind == "regex":  # a route pattern we cannot turn into a path
+            return ("regex", _text(node))
         if kind == "identifier":
             return self._lookup(_text(node))
         if kind == "this":
@@ -668,7 +670,7 @@ def _chained_route(receiver: Value) -> tuple[Value, Value] | None:
 def _pathlike(value: Value) -> bool:
     if value[0] == "arr":
         return bool(value[1]) and all(_pathlike(v) for v in value[1])
-    return value[0] in ("str", "tpl", "ref", "member", "import")
+    return value[0] in ("str", "tpl", "ref", "member", "import", "regex")
 
 
 def _middleware_values(value: Value) -> list[Value]:
