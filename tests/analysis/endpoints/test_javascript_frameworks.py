@@ -141,7 +141,8 @@ def test_file_routes_sockets_and_apollo_operations() -> None:
 
 def test_regex_route_is_unresolved(tmp_path: Path) -> None:
     (tmp_path / "app.js").write_text(
-        "const app = require('express')();\napp.get(/^\\/files\\/(.*)$/, (req, res) => res.end());\n"
+        "const app = require('express')();\n"
+        "app.get(/^\\/files\\/(.*)$/, (req, res) => res.end());\n"
     )
     found = inventory(tmp_path)
     assert found.endpoints == []
