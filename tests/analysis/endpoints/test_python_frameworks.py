@@ -36,6 +36,8 @@ def test_fastapi_settings_prefix_and_router_from_another_module() -> None:
     assert paths[("PUT", "/api/v1/items/{item_id}")]["auth"] == "required"  # through require_owner
     assert paths[("WS", "/api/v1/ws/notifications")]["kind"] == "websocket"
     assert paths[("GET", "/health")]["auth"] == "none"
+    assert paths[("GET", "/api/v1/me")]["auth"] == "required"  # CurrentUser = Annotated[...]
+    assert paths[("POST", "/api/v1/login/access-token")]["auth"] == "none"  # an auth *service*
 
 
 def test_flask_registration_prefix_replaces_blueprint_prefix() -> None:

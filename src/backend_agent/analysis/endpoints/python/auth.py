@@ -17,6 +17,10 @@ AUTH_NAME = re.compile(
     r"bearer|api_?key|session_user|verify_user|superuser|admin|signed_in|logged_in",
     re.IGNORECASE,
 )
+# Names that mention auth but provide something else (an auth service, its settings).
+NOT_A_GUARD = re.compile(
+    r"service|repositor|repo$|settings|config|database|_db$|^db_|pagination|filter", re.IGNORECASE
+)
 OPTIONAL_NAME = re.compile(r"optional|maybe|if_present|or_none|allow_anonymous", re.IGNORECASE)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -41,7 +45,7 @@ def combine(states: Iterable[Auth]) -> Auth:
 
 def by_name(name: str, optional_flag: bool = False) -> Auth | None:
     """The state a decorator or dependency name implies, or None when it says nothing."""
-    if not AUTH_NAME.search(name):
+    if not AUTH_NAME.search(name) or NOT_A_GUARD.search(name):
         return None
     return "optional" if optional_flag or OPTIONAL_NAME.search(name) else "required"
 

@@ -219,12 +219,13 @@ class RouterGraph:
         if parent is None:
             return
         framework = self._framework(parent, path) or ""
-        if method in ("include_router", "register_blueprint", "add_namespace") and args:
+        child = args[0] if args else kwargs.get("router") or kwargs.get("blueprint")
+        if method in ("include_router", "register_blueprint", "add_namespace") and child:
             self._mount(
                 parent,
                 path,
                 scope,
-                args[0],
+                child,
                 kwargs.get("prefix") or kwargs.get("url_prefix") or kwargs.get("path"),
                 self._dependency_auth(path, scope, kwargs.get("dependencies")),
                 replaces=method == "register_blueprint",
@@ -510,11 +511,24 @@ class RouterGraph:
 
     def _function_auth(self, path: str, fname: str, func: dict) -> list[Auth]:  # type: ignore[type-arg]
         states = [a for d in func["decorators"] if (a := self._decorator_auth(path, d))]
-        for dep in func["deps"]:
-            state = self._depends_auth(path, func["scope"], dep, 0)
+        for where, scope, dep in self._param_deps(path, func):
+            state = self._depends_auth(where, scope, dep, 0)
             if state is not None:
                 states.append(state)
         return states
+
+    def _param_deps(self, path: str, func: dict) -> list[tuple[str, str, Expr]]:  # type: ignore[type-arg]
+        """``Depends(...)`` of a function's parameters as (file, scope, call), including those
+        in type aliases (``CurrentUser = Annotated[User, Depends(get_current_user)]``)."""
+        deps = [(path, func["scope"], dep) for dep in func["deps"]]
+        for annotation in func.get("annotations", []):
+            found = self.names.target(path, func["scope"], annotation)
+            if found is None or found.kind != "bind":
+                continue
+            alias = self.names.value_of(found)
+            if alias[0] == "sub" and _last_name(alias[1]) == "Annotated":
+                deps += [(found.path, found.scope, item) for item in alias[2][1:] if item[0] == "c"]
+        return deps
 
     def _decorator_auth(self, path: str, decorator: Expr) -> Auth | None:
         call = decorator if decorator[0] == "c" else None
@@ -555,9 +569,9 @@ class RouterGraph:
             return state
         func = self.names.facts[found.path]["functions"][found.name]
         nested = [
-            s
-            for d in func["deps"]
-            if (s := self._depends_auth(found.path, func["scope"], d, depth + 1))
+            state
+            for where, scope, inner_dep in self._param_deps(found.path, func)
+            if (state := self._depends_auth(where, scope, inner_dep, depth + 1)) is not None
         ]
         return combine(nested) if nested else None
 
@@ -619,6 +633,10 @@ def _show(value: Expr | None) -> str:
     if tag == "c":
         return f"{_show(value[1])}(...)"
     return "{?}"
+
+
+def _last_name(value: Expr) -> str:
+    return str(value[1]) if value[0] == "n" else str(value[2]) if value[0] == "a" else ""
 
 
 def _truthy(value: Expr | None) -> bool:

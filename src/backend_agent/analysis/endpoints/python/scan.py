@@ -223,17 +223,24 @@ def _function_facts(node: Node, decorators: list[Expr], scope: str, line: int) -
     params = node.child_by_field_name("parameters")
     deps: list[Expr] = []
     names: list[str] = []
+    annotations: list[Expr] = []
     if params is not None:
         for param in params.named_children:
             first = param.named_children[0] if param.named_children else param
             if first.type == "identifier":
                 names.append(_text(first))
             _collect_depends(param, deps)
+            kind = param.child_by_field_name("type")
+            if kind is not None and kind.named_children:
+                annotation = kind.named_children[0]
+                if annotation.type in ("identifier", "attribute"):
+                    annotations.append(expr(annotation))
     return {
         "line": line,
         "scope": scope,
         "decorators": decorators,
         "deps": deps,
+        "annotations": annotations,  # named types: may be Annotated[..., Depends(...)] aliases
         "params": names,
         "async": node.children[0].type == "async" if node.children else False,
     }
@@ -319,12 +326,34 @@ def expr(node: Node) -> Expr:
         operator = node.child_by_field_name("operator")
         if left and right and operator is not None and _text(operator) == "+":
             return _join([expr(left), expr(right)])
+    if kind in ("subscript", "generic_type"):
+        value = node.child_by_field_name("value") or (
+            node.named_children[0] if node.named_children else None
+        )
+        items = [c for c in node.named_children if c is not value and c.type != "comment"]
+        flat: list[Node] = []
+        for item in items:
+            flat.extend(
+                item.named_children
+                if item.type in ("type_parameter", "tuple", "expression_list")
+                else [item]
+            )
+        return (
+            "sub",
+            expr(value) if value is not None else ("?", ""),
+            [expr(_unwrap_type(i)) for i in flat],
+        )
     if kind in ("true", "false", "none", "integer", "float"):
         return ("k", _text(node))
     if kind == "keyword_argument":
         value = node.child_by_field_name("value")
         return expr(value) if value is not None else ("?", "")
     return ("?", _text(node)[:80])
+
+
+def _unwrap_type(node: Node) -> Node:
+    """``type`` nodes wrap the expression they annotate with."""
+    return node.named_children[0] if node.type == "type" and node.named_children else node
 
 
 def _call(node: Node) -> Expr:
