@@ -103,7 +103,8 @@ def _plan(project: Project, base: str | None) -> tuple[Plan, ChangedLines]:
     commits = [
         Commit(*entry.strip().split("\x1f", 2)) for entry in log.split("\x1e") if entry.strip()
     ]
-    changed_lines = _changed_lines(git(project.root, "diff", "-M", "-U0", "--no-color", base))
+    diff = git(project.root, "-c", "core.quotePath=false", "diff", "-M", "-U0", "--no-color", base)
+    changed_lines = _changed_lines(diff)
     files = _changed_files(project, base, changed_lines)
     return Plan(base, base_commit, head, uncommitted, commits, files), changed_lines
 

@@ -85,14 +85,13 @@ def text(node: Node | None) -> str:
     return "" if node is None or node.text is None else node.text.decode("utf-8", "replace")
 
 
-def descendants(node: Node, stop: frozenset[str] = frozenset()) -> Iterator[Node]:
-    """The node and everything under it, not entering nodes whose type is in ``stop``."""
+def descendants(node: Node) -> Iterator[Node]:
+    """The node and everything under it, in source order."""
     stack = [node]
     while stack:
         current = stack.pop()
         yield current
-        if current.type not in stop:
-            stack.extend(reversed(current.children))
+        stack.extend(reversed(current.children))
 
 
 def scan_file(
