@@ -164,59 +164,27 @@ class _AlembicOps:
     def operation(
         self, method: str, call: ast.Call, batch: str | None, shift: int
     ) -> list[Operation]:
+        """One ``op.<method>(...)``; ``shift`` is -1 for batch calls (no table argument)."""
         line = call.lineno
-
-        def arg(position: int, keyword: str) -> ast.expr | None:
-            return _arg(call, position + shift, keyword) if position + shift >= 0 else None
-
-        table = batch or _string(arg(1, "table_name"))
+        if method in ("add_column", "drop_column", "alter_column"):
+            return self.column_operation(
+                method, call, batch or _string(_arg(call, 0, "table_name")), shift
+            )
+        if method in ("create_index", "drop_index"):
+            return [self.index(method, call, batch, line)]
+        if method in ALEMBIC_CONSTRAINTS:
+            return [self.constraint(method, call, batch, line)]
+        table = _string(_arg(call, 0, "table_name"))
         if method == "create_table":
-            return [Operation("create-table", line, table=_string(_arg(call, 0, "table_name")))]
+            return [Operation("create-table", line, table=table)]
         if method == "drop_table":
-            return [Operation("drop-table", line, table=_string(_arg(call, 0, "table_name")))]
+            return [Operation("drop-table", line, table=table)]
         if method == "rename_table":
             old, new = (
                 _string(_arg(call, 0, "old_table_name")),
                 _string(_arg(call, 1, "new_table_name")),
             )
             return [Operation("rename-table", line, table=old, new_name=new)]
-        if method == "add_column":
-            table = batch or _string(_arg(call, 0, "table_name"))
-            column = arg(1, "column")
-            return [_sa_column(column, table, line)] if isinstance(column, ast.Call) else []
-        if method == "drop_column":
-            table = batch or _string(_arg(call, 0, "table_name"))
-            return [
-                Operation("drop-column", line, table=table, column=_string(arg(1, "column_name")))
-            ]
-        if method == "alter_column":
-            table = batch or _string(_arg(call, 0, "table_name"))
-            return _alter_column(call, table, _string(arg(1, "column_name")), line)
-        if method == "create_index":
-            table = batch or _string(_arg(call, 1, "table_name"))
-            return [
-                Operation(
-                    "add-index",
-                    line,
-                    table=table,
-                    name=_string(_arg(call, 0, "index_name")),
-                    unique=bool(_flag(call, "unique")),
-                    concurrent=bool(_flag(call, "postgresql_concurrently")),
-                )
-            ]
-        if method == "drop_index":
-            table = batch or _string(_arg(call, 1, "table_name"))
-            return [
-                Operation(
-                    "drop-index",
-                    line,
-                    table=table,
-                    name=_string(_arg(call, 0, "index_name")),
-                    concurrent=bool(_flag(call, "postgresql_concurrently")),
-                )
-            ]
-        if method in ALEMBIC_CONSTRAINTS:
-            return [self.constraint(method, call, batch, line)]
         if method == "drop_constraint":
             table = batch or _string(_arg(call, 1, "table_name"))
             name = _string(_arg(call, 0, "constraint_name"))
@@ -226,6 +194,26 @@ class _AlembicOps:
         if method == "bulk_insert":
             return [Operation("raw-sql", line, note="changes data", sql="bulk_insert(...)")]
         return []
+
+    def column_operation(
+        self, method: str, call: ast.Call, table: str | None, shift: int
+    ) -> list[Operation]:
+        second = _arg(call, 1 + shift, "column" if method == "add_column" else "column_name")
+        if method == "add_column":
+            return [_sa_column(second, table, call.lineno)] if isinstance(second, ast.Call) else []
+        if method == "drop_column":
+            return [Operation("drop-column", call.lineno, table=table, column=_string(second))]
+        return _alter_column(call, table, _string(second), call.lineno)
+
+    def index(self, method: str, call: ast.Call, batch: str | None, line: int) -> Operation:
+        return Operation(
+            "add-index" if method == "create_index" else "drop-index",
+            line,
+            table=batch or _string(_arg(call, 1, "table_name")),
+            name=_string(_arg(call, 0, "index_name")),
+            unique=bool(_flag(call, "unique")),
+            concurrent=bool(_flag(call, "postgresql_concurrently")),
+        )
 
     def constraint(self, method: str, call: ast.Call, batch: str | None, line: int) -> Operation:
         kind = ALEMBIC_CONSTRAINTS[method]
@@ -311,7 +299,19 @@ class FieldState:
         return f"{self.type}({sizes})"
 
 
-DjangoHistory = dict[tuple[str, str], FieldState]  # (model, field) -> state
+DjangoHistory = dict[tuple[str, str], FieldState]  # (table, field) -> state
+INDEX_OPERATIONS = frozenset(
+    {
+        "AddIndex",
+        "AddIndexConcurrently",
+        "RemoveIndex",
+        "RemoveIndexConcurrently",
+        "AddConstraint",
+        "RemoveConstraint",
+        "AlterUniqueTogether",
+        "AlterIndexTogether",
+    }
+)
 
 
 def django(project: Project, path: str, dialect: Dialect, history: DjangoHistory) -> Migration:
@@ -361,64 +361,19 @@ class _DjangoOps:
         name, line = _callee(node), node.lineno
         model = _string(_arg(node, 0, "model_name")) or _string(_arg(node, 0, "name"))
         table = self.table(model)
-        if name == "CreateModel":
-            self.add("create-table", line, table=table)
-            fields = _arg(node, 1, "fields")
-            for element in fields.elts if isinstance(fields, (ast.List, ast.Tuple)) else []:
-                if isinstance(element, ast.Tuple) and len(element.elts) == 2:
-                    field_name = _string(element.elts[0])
-                    if field_name and isinstance(element.elts[1], ast.Call):
-                        self.history[(table or "", field_name)] = _field_state(element.elts[1])
-        elif name == "DeleteModel":
-            self.add("drop-table", line, table=self.table(_string(_arg(node, 0, "name"))))
-        elif name == "RenameModel":
-            old, new = _string(_arg(node, 0, "old_name")), _string(_arg(node, 1, "new_name"))
-            self.add("rename-table", line, table=self.table(old), new_name=self.table(new))
-        elif name == "AlterModelTable":
-            new = _string(_arg(node, 1, "table"))
-            if new and new != table:
-                self.add("rename-table", line, table=table, new_name=new)
+        if name in ("CreateModel", "DeleteModel", "RenameModel", "AlterModelTable"):
+            self.model_operation(name, node, table, line)
         elif name == "AddField":
             self.add_field(node, table, line)
         elif name == "RemoveField":
-            column = _string(_arg(node, 1, "name"))
-            self.add("drop-column", line, table=table, column=column)
+            self.add("drop-column", line, table=table, column=_string(_arg(node, 1, "name")))
         elif name == "RenameField":
             old, new = _string(_arg(node, 1, "old_name")), _string(_arg(node, 2, "new_name"))
             self.add("rename-column", line, table=table, column=old, new_name=new)
         elif name == "AlterField":
             self.alter_field(node, table, line)
-        elif name in ("AddIndex", "AddIndexConcurrently"):
-            index = _arg(node, 1, "index")
-            index_name = _string(_keyword(index, "name")) if isinstance(index, ast.Call) else None
-            self.add(
-                "add-index",
-                line,
-                table=table,
-                name=index_name,
-                concurrent=name.endswith("Concurrently"),
-            )
-        elif name in ("RemoveIndex", "RemoveIndexConcurrently"):
-            index_name = _string(_arg(node, 1, "name"))
-            self.add(
-                "drop-index",
-                line,
-                table=table,
-                name=index_name,
-                concurrent=name.endswith("Concurrently"),
-            )
-        elif name == "AddConstraint":
-            self.add_constraint(node, table, line)
-        elif name == "RemoveConstraint":
-            self.add("drop-constraint", line, table=table, name=_string(_arg(node, 1, "name")))
-        elif name == "AlterUniqueTogether":
-            together = _arg(node, 1, "unique_together")
-            if isinstance(together, (ast.Set, ast.Tuple, ast.List)) and together.elts:
-                self.add("add-constraint", line, table=table, constraint="unique", unique=True)
-        elif name == "AlterIndexTogether":
-            together = _arg(node, 1, "index_together")
-            if isinstance(together, (ast.Set, ast.Tuple, ast.List)) and together.elts:
-                self.add("add-index", line, table=table)
+        elif name in INDEX_OPERATIONS:
+            self.index_operation(name, node, table, line)
         elif name == "RunSQL":
             self.run_sql(node, line)
         elif name == "RunPython":
@@ -432,6 +387,48 @@ class _DjangoOps:
             database = _keyword(node, "database_operations")
             for element in database.elts if isinstance(database, (ast.List, ast.Tuple)) else []:
                 self.read(element)
+
+    def model_operation(self, name: str, node: ast.Call, table: str | None, line: int) -> None:
+        if name == "CreateModel":
+            self.add("create-table", line, table=table)
+            fields = _arg(node, 1, "fields")
+            for element in fields.elts if isinstance(fields, (ast.List, ast.Tuple)) else []:
+                if isinstance(element, ast.Tuple) and len(element.elts) == 2:
+                    field_name = _string(element.elts[0])
+                    if field_name and isinstance(element.elts[1], ast.Call):
+                        self.history[(table or "", field_name)] = _field_state(element.elts[1])
+        elif name == "DeleteModel":
+            self.add("drop-table", line, table=table)
+        elif name == "RenameModel":
+            old, new = _string(_arg(node, 0, "old_name")), _string(_arg(node, 1, "new_name"))
+            self.add("rename-table", line, table=self.table(old), new_name=self.table(new))
+        else:  # AlterModelTable
+            new = _string(_arg(node, 1, "table"))
+            if new and new != table:
+                self.add("rename-table", line, table=table, new_name=new)
+
+    def index_operation(self, name: str, node: ast.Call, table: str | None, line: int) -> None:
+        """Indexes, constraints, unique_together/index_together."""
+        concurrent = name.endswith("Concurrently")
+        if name in ("AddIndex", "AddIndexConcurrently"):
+            index = _arg(node, 1, "index")
+            index_name = _string(_keyword(index, "name")) if isinstance(index, ast.Call) else None
+            self.add("add-index", line, table=table, name=index_name, concurrent=concurrent)
+        elif name in ("RemoveIndex", "RemoveIndexConcurrently"):
+            index_name = _string(_arg(node, 1, "name"))
+            self.add("drop-index", line, table=table, name=index_name, concurrent=concurrent)
+        elif name == "AddConstraint":
+            self.add_constraint(node, table, line)
+        elif name == "RemoveConstraint":
+            self.add("drop-constraint", line, table=table, name=_string(_arg(node, 1, "name")))
+        else:  # AlterUniqueTogether / AlterIndexTogether
+            unique = name == "AlterUniqueTogether"
+            together = _arg(node, 1, "unique_together" if unique else "index_together")
+            if isinstance(together, (ast.Set, ast.Tuple, ast.List)) and together.elts:
+                if unique:
+                    self.add("add-constraint", line, table=table, constraint="unique", unique=True)
+                else:
+                    self.add("add-index", line, table=table)
 
     def add_field(self, node: ast.Call, table: str | None, line: int) -> None:
         column = _string(_arg(node, 1, "name"))

@@ -42,6 +42,29 @@ COLUMN_TYPES = frozenset(
         "enum",
     }
 )
+COLUMN_CALLS = frozenset(
+    {
+        "add_column",
+        "remove_column",
+        "remove_columns",
+        "rename_column",
+        "change_column",
+        "change_column_null",
+        "change_column_default",
+    }
+)
+KEY_CALLS = frozenset(
+    {
+        "add_index",
+        "remove_index",
+        "add_foreign_key",
+        "add_check_constraint",
+        "validate_foreign_key",
+        "validate_check_constraint",
+        "remove_foreign_key",
+        "remove_check_constraint",
+    }
+)
 VERSION = re.compile(r"^(\d+)_(\w+)$")
 
 
@@ -203,94 +226,17 @@ class _Reader:
         method, args = _method(call), _args(call)
         table = args.value(0)
         irreversible = self.reversing and not explicit
-        if method == "create_table":
+        if method in COLUMN_CALLS:
+            self.column_call(call, method, table, args, irreversible)
+        elif method in KEY_CALLS:
+            self.key_call(call, method, table, args, irreversible)
+        elif method == "create_table":
             self.add("create-table", call, table=table)
         elif method == "drop_table":
             has_block = call.child_by_field_name("block") is not None
             self.add("drop-table", call, table=table, reversible=not irreversible or has_block)
         elif method == "rename_table":
             self.add("rename-table", call, table=table, new_name=args.value(1))
-        elif method == "add_column":
-            self.add_column(call, table, args.value(1), args.value(2), args)
-        elif method == "remove_column":
-            typed = len(args.positional) > 2 or "type" in args.options
-            self.add(
-                "drop-column",
-                call,
-                table=table,
-                column=args.value(1),
-                reversible=not irreversible or typed,
-            )
-        elif method == "remove_columns":
-            for position in range(1, len(args.positional)):
-                self.add(
-                    "drop-column",
-                    call,
-                    table=table,
-                    column=args.value(position),
-                    reversible=not irreversible or "type" in args.options,
-                )
-        elif method == "rename_column":
-            self.add(
-                "rename-column", call, table=table, column=args.value(1), new_name=args.value(2)
-            )
-        elif method == "change_column":
-            not_null = args.option("null") == "false"
-            self.add(
-                "alter-column",
-                call,
-                table=table,
-                column=args.value(1),
-                type=args.value(2),
-                nullable=False if not_null else None,
-                reversible=not irreversible,
-            )
-        elif method == "change_column_null" and args.value(2) == "false":
-            self.add("alter-column", call, table=table, column=args.value(1), nullable=False)
-        elif method == "change_column_default":
-            reversible = "from" in args.options and "to" in args.options
-            self.add(
-                "alter-column",
-                call,
-                table=table,
-                column=args.value(1),
-                has_default=True,
-                reversible=not irreversible or reversible,
-            )
-        elif method == "add_index":
-            self.add_index(call, table, args)
-        elif method == "remove_index":
-            has_column = len(args.positional) > 1 or "column" in args.options
-            self.add(
-                "drop-index",
-                call,
-                table=table,
-                name=args.option("name"),
-                concurrent=args.option("algorithm") == "concurrently",
-                reversible=not irreversible or has_column,
-            )
-        elif method == "add_foreign_key":
-            self.add(
-                "add-constraint",
-                call,
-                table=table,
-                name=args.option("name"),
-                constraint="foreign-key",
-                not_valid=args.option("validate") == "false",
-            )
-        elif method == "validate_foreign_key" or method == "validate_check_constraint":
-            self.add("validate-constraint", call, table=table)
-        elif method in ("remove_foreign_key", "remove_check_constraint"):
-            self.add("drop-constraint", call, table=table, name=args.option("name"))
-        elif method == "add_check_constraint":
-            self.add(
-                "add-constraint",
-                call,
-                table=table,
-                name=args.option("name"),
-                constraint="check",
-                not_valid=args.option("validate") == "false",
-            )
         elif method in ("add_reference", "add_belongs_to"):
             self.add_reference(call, table, args.value(1), args)
         elif method in ("remove_reference", "remove_belongs_to"):
@@ -300,6 +246,83 @@ class _Reader:
                 self.add_column(call, table, column, "datetime", args, null_default=False)
         elif method == "execute":
             self.execute(call, args, reversible=not irreversible)
+
+    def column_call(
+        self, call: Node, method: str, table: str | None, args: _Args, irreversible: bool
+    ) -> None:
+        column = args.value(1)
+        if method == "add_column":
+            self.add_column(call, table, column, args.value(2), args)
+        elif method in ("remove_column", "remove_columns"):
+            typed = "type" in args.options or (
+                method == "remove_column" and len(args.positional) > 2
+            )
+            names = (
+                [column]
+                if method == "remove_column"
+                else [args.value(i) for i in range(1, len(args.positional))]
+            )
+            for name in names:
+                self.add(
+                    "drop-column",
+                    call,
+                    table=table,
+                    column=name,
+                    reversible=not irreversible or typed,
+                )
+        elif method == "rename_column":
+            self.add("rename-column", call, table=table, column=column, new_name=args.value(2))
+        elif method == "change_column":
+            not_null = args.option("null") == "false"
+            self.add(
+                "alter-column",
+                call,
+                table=table,
+                column=column,
+                type=args.value(2),
+                nullable=False if not_null else None,
+                reversible=not irreversible,
+            )
+        elif method == "change_column_null" and args.value(2) == "false":
+            self.add("alter-column", call, table=table, column=column, nullable=False)
+        elif method == "change_column_default":
+            from_to = "from" in args.options and "to" in args.options
+            self.add(
+                "alter-column",
+                call,
+                table=table,
+                column=column,
+                has_default=True,
+                reversible=not irreversible or from_to,
+            )
+
+    def key_call(
+        self, call: Node, method: str, table: str | None, args: _Args, irreversible: bool
+    ) -> None:
+        """Indexes and constraints."""
+        name = args.option("name")
+        not_valid = args.option("validate") == "false"
+        if method == "add_index":
+            self.add_index(call, table, args)
+        elif method == "remove_index":
+            has_column = len(args.positional) > 1 or "column" in args.options
+            self.add(
+                "drop-index",
+                call,
+                table=table,
+                name=name,
+                concurrent=args.option("algorithm") == "concurrently",
+                reversible=not irreversible or has_column,
+            )
+        elif method in ("add_foreign_key", "add_check_constraint"):
+            kind = "foreign-key" if method == "add_foreign_key" else "check"
+            self.add(
+                "add-constraint", call, table=table, name=name, constraint=kind, not_valid=not_valid
+            )
+        elif method in ("validate_foreign_key", "validate_check_constraint"):
+            self.add("validate-constraint", call, table=table)
+        elif method in ("remove_foreign_key", "remove_check_constraint"):
+            self.add("drop-constraint", call, table=table, name=name)
 
     def table_call(self, call: Node) -> None:
         """``t.string :name`` and friends inside ``change_table :t do |t|``."""
