@@ -255,6 +255,17 @@ def test_multiedit_whose_third_edit_fails_writes_nothing(
     assert target.stat().st_mtime_ns == before.st_mtime_ns
 
 
+def test_multiedit_can_create_a_file_with_an_empty_first_old_string(
+    session: ToolSession, tmp_path: Path
+) -> None:
+    edits = [
+        {"old_string": "", "new_string": "hello world\n"},
+        {"old_string": "world", "new_string": "there"},
+    ]
+    assert not session.call("MultiEdit", {"file_path": "n/new.txt", "edits": edits}).is_error
+    assert (tmp_path / "n/new.txt").read_text() == "hello there\n"
+
+
 # ---------------------------------------------------------------- planned_change
 
 

@@ -231,3 +231,11 @@ def test_invalid_input_names_each_bad_field(
     assert result.is_error and f"Invalid input for {tool}" in result.content
     for field in fields:
         assert field in result.content, result.content
+
+
+def test_grep_content_of_crlf_file_has_no_carriage_returns(
+    session: ToolSession, tmp_path: Path
+) -> None:
+    (tmp_path / "w.txt").write_bytes(b"one\r\ntwo\r\n")
+    payload = {"pattern": "one", "output_mode": "content", "-A": 1}
+    assert ok(session.call("Grep", payload)) == "w.txt:1:one\nw.txt-2-two"

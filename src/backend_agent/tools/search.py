@@ -232,7 +232,8 @@ def _content_report(stdout: bytes, head_limit: int | None) -> str:
             end = stdout.index(b"\n", end + 1)
         kept = stdout[: end + 1]
     kept_lines = min(total, head_limit or total)
-    text = kept[: 4 * MAX_OUTPUT_CHARS + 4].decode("utf-8", "replace").rstrip("\n")
+    text = kept[: 4 * MAX_OUTPUT_CHARS + 4].decode("utf-8", "replace")
+    text = text.replace("\r\n", "\n").rstrip("\n")  # CRLF files show like Read shows them
     if len(text) > MAX_OUTPUT_CHARS:
         last_newline = text.rfind("\n", 0, MAX_OUTPUT_CHARS)
         text = text[: last_newline if last_newline > 0 else MAX_OUTPUT_CHARS]
