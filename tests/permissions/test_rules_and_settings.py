@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backend_agent.errors import UserError
+from backend_agent.messages import ToolUseBlock
 from backend_agent.permissions import prepare_permissions
 from backend_agent.permissions.rules import command_matches, parse_rule, split_rule_list
 from backend_agent.permissions.sandbox import sandbox_problem
@@ -203,3 +204,26 @@ def test_the_network_is_closed_unless_opened_by_the_user(
     finally:
         server.kill()
         server.wait()
+
+
+def test_a_grep_cannot_read_a_file_a_deny_rule_protects(project: Path) -> None:
+    (project / "config").mkdir()
+    (project / "config" / "secrets.yml").write_text("API_SECRET=FAKE-SECRET\n")
+    options = RunOptions(cwd=project, prompt="x", disallowed_tools=["Read(./config/secrets.yml)"])
+    setup = prepare_permissions(options, warn=print)
+    with ToolSession(project, launcher=setup.launcher) as session:
+        policy = setup.policy(session, interactive=False, session_id="s")
+
+        def grep(**extra: str) -> tuple[bool, str]:
+            tool_input = {"pattern": "SECRET", "output_mode": "content", **extra}
+            decision = policy.before_tool(ToolUseBlock("g", "Grep", tool_input))
+            if not decision.allowed:
+                return False, decision.message
+            return True, session.call("Grep", tool_input).content
+
+        allowed, message = grep()
+        assert not allowed and "config/secrets.yml" in message
+        assert not grep(path="config")[0]
+        allowed, output = grep(glob="!config/**")
+        assert allowed and "FAKE-SECRET" not in output
+        assert grep(path="src")[0]

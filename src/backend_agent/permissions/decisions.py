@@ -2,14 +2,16 @@
 
 Order: deny rules, then plan mode, then bypass mode, then ask rules, then protected paths, then
 allow rules, then the mode's default (reads inside the working directories run; edits run in
-``acceptEdits``; everything else asks). ``dontAsk`` turns every remaining ask into a deny. This
-module is pure: no prompts, no hooks, no I/O beyond resolving paths.
+``acceptEdits``; everything else asks). ``dontAsk`` turns every remaining ask into a deny. No
+prompts and no hooks here: only path resolution, and listing a Grep's files when deny rules
+could protect one of them.
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +111,10 @@ class PermissionEngine:
         for rule in self.rules.for_tool("deny", tool):
             if rule.matches_path(target):
                 return _denied_by(rule)
+        if tool == "Grep" and target.is_dir():
+            hidden = _denied_file_in_search(target, cwd, tool_input.get("glob"), self.rules)
+            if hidden is not None:
+                return hidden
         if editing and self.mode == "plan":
             return Verdict("deny", PLAN_MODE_MESSAGE.format(tool=tool))
         if self.mode == "bypassPermissions":
@@ -272,6 +278,40 @@ def _target_path(tool: str, tool_input: dict[str, Any]) -> str:
     if pattern.startswith("/"):
         return prefix or "/"
     return os.path.join(directory, prefix)
+
+
+def _denied_file_in_search(
+    directory: Path, cwd: Path, file_glob: Any, rules: RuleSet
+) -> Verdict | None:
+    """A deny verdict when a Grep over ``directory`` would read a file a deny rule protects.
+
+    Lists the files the search would cover the way Grep runs it (ripgrep from ``cwd``:
+    .gitignore respected, hidden files skipped, the call's glob applied); only runs when path
+    deny rules exist.
+    """
+    path_rules = [rule for rule in rules.for_tool("deny", "Grep") if rule.specifier is not None]
+    if not path_rules:
+        return None
+    from backend_agent.tools.ripgrep import rg_binary
+
+    args = [rg_binary(), "--files", "--no-messages"]
+    if isinstance(file_glob, str) and file_glob:
+        args.append(f"--glob={file_glob}")
+    relative = os.path.relpath(directory, os.path.realpath(cwd))
+    if relative != ".":
+        args += ["--", str(directory) if relative.startswith("..") else relative]
+    listing = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=60, check=False)
+    for line in listing.stdout.splitlines():
+        file = Path(os.path.realpath(os.path.join(cwd, line)))
+        for rule in path_rules:
+            if rule.matches_path(file):
+                return Verdict(
+                    "deny",
+                    f"Grep over {directory} would read {file}, which permission rule {rule} "
+                    f"(from {rule.source}) denies; search a narrower path, or pass a glob that "
+                    "leaves it out",
+                )
+    return None
 
 
 def _denied_by(rule: Rule, what: str = "this call") -> Verdict:
