@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backend_agent.analysis.endpoints.javascript.facts import FileFacts
-from backend_agent.analysis.endpoints.model import Endpoint, Inventory, Unresolved, normalise_path
+from backend_agent.analysis.endpoints.model import Endpoint, Inventory, normalise_path
 from backend_agent.analysis.parsing import language_for
 from backend_agent.analysis.project import Project
+
+if TYPE_CHECKING:
+    from backend_agent.analysis.endpoints.javascript.values import Evaluator
 
 _TEST_FILE = re.compile(
     r"(^|/)(__tests__|__mocks__|test|tests|spec|e2e|cypress|fixtures)/|\.(test|spec|e2e-spec|d)\.[cm]?[jt]sx?$"
@@ -71,12 +74,12 @@ def _file_routes(facts: Mapping[str, FileFacts]) -> list[Endpoint]:
     found: list[Endpoint] = []
     for file, file_facts in facts.items():
         if match := _NEXT_APP.search(file):
-            path = _segments(match.group(1).rstrip("/"), "next")
+            path = _segments(match.group(1).rstrip("/"))
             for verb in _VERBS:
                 if verb in file_facts.exports:
                     found.append(Endpoint("rest", verb, path, "unknown", "nextjs", verb, file, 1))
         elif (match := _NEXT_PAGES.search(file)) and "default" in file_facts.exports:
-            path = _segments(match.group(1), "next")
+            path = _segments(match.group(1))
             for verb in file_facts.request_methods or ("ANY",):
                 found.append(Endpoint("rest", verb, path, "unknown", "nextjs", "default", file, 1))
         elif (match := _NITRO.search(file)) and "default" in file_facts.exports:
@@ -88,12 +91,12 @@ def _file_routes(facts: Mapping[str, FileFacts]) -> list[Endpoint]:
             if name == "index" or name.endswith("/index"):
                 name = name[: -len("index")]
             base = "api/" if match.group(1) == "api" else ""
-            path = _segments(base + name, "nitro")
+            path = _segments(base + name)
             found.append(Endpoint("rest", method, path, "unknown", "nitro", "default", file, 1))
     return found
 
 
-def _segments(route: str, style: str) -> str:
+def _segments(route: str) -> str:
     """File-system route segments as a normalised path: ``[id]`` -> ``{id}``, groups dropped."""
     parts = []
     for part in route.split("/"):
@@ -101,19 +104,20 @@ def _segments(route: str, style: str) -> str:
             continue
         name = part.strip("[]").removeprefix("...")
         parts.append("{" + name + "}" if part.startswith("[") else part)
-    del style
     return normalise_path("/".join(parts))
 
 
-def _websockets(facts: Mapping[str, FileFacts], values: Any) -> list[Endpoint]:
+def _websockets(facts: Mapping[str, FileFacts], values: Evaluator) -> list[Endpoint]:
     found: list[Endpoint] = []
     for file, file_facts in facts.items():
         for event in file_facts.sockets:
             server = values.eval(file, event.server)
+            if server.node is None or server.node.kind != "socket.io":
+                continue
             namespace = "/"
             if server.kind == "nodeprop" and server.detail == "namespace" and server.name:
                 namespace = normalise_path(server.name)
-            elif not (server.kind == "node" and server.node.kind == "socket.io"):
+            elif server.kind != "node":
                 continue
             if event.event in _SOCKET_LIFECYCLE:
                 continue
@@ -125,7 +129,7 @@ def _websockets(facts: Mapping[str, FileFacts], values: Any) -> list[Endpoint]:
             )
         for value, line in file_facts.constructions:
             server = values.eval(file, value)
-            if server.kind != "node" or server.node.kind != "ws":
+            if server.kind != "node" or server.node is None or server.node.kind != "ws":
                 continue
             options = values.eval(file, value[2][0]) if value[2] else None
             path = "/"
@@ -174,5 +178,3 @@ def _apollo(facts: Mapping[str, FileFacts]) -> list[Endpoint]:
 
 
 extractor = JavaScriptExtractor()
-
-__all__ = ["JavaScriptExtractor", "Unresolved", "extractor"]

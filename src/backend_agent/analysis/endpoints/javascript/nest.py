@@ -11,6 +11,7 @@ from backend_agent.analysis.endpoints.javascript.facts import (
     NestController,
     NestMiddleware,
     NestRoute,
+    Value,
 )
 from backend_agent.analysis.endpoints.javascript.routers import middleware_auth
 from backend_agent.analysis.endpoints.javascript.values import Evaluator
@@ -105,8 +106,8 @@ def _applies(
     file: str,
     values: Evaluator,
 ) -> bool:
-    def matches(target: object) -> bool:
-        thing = values.eval(file, target)  # type: ignore[arg-type]
+    def matches(target: Value) -> bool:
+        thing = values.eval(file, target)
         if thing.kind == "class":
             return thing.name == controller.name
         if thing.kind == "str":

@@ -150,8 +150,6 @@ class RouterGraph:
 
     def _mountable(self, file: str, thing: Thing) -> tuple[RouterNode, str | None] | None:
         """The router a ``use`` argument mounts (with koa-mount's prefix), or None."""
-        if thing.kind == "node" and thing.node is not None and thing.node.kind != "param":
-            return thing.node, ""
         if thing.kind == "node" and thing.node is not None:
             return thing.node, ""
         if thing.kind == "external" and thing.name in _KOA_MOUNT and len(thing.value) == 2:
@@ -305,12 +303,8 @@ class RouterGraph:
             return
         mounts = self.mounted(node)
         if not mounts:
-            if (
-                node.kind == "param"
-                and len(route.middleware) == 0
-                and not _looks_like_handler(route)
-            ):
-                return
+            if node.kind == "param" and not all(p.startswith("/") for p in paths):
+                return  # a parameter of a function nobody calls with a router: `m.get('k', d)`
             for path in paths:
                 unresolved.append(
                     Unresolved(
@@ -369,10 +363,6 @@ class RouterGraph:
 
 def _is_param(thing: Thing) -> bool:
     return thing.kind == "node" and thing.node is not None and thing.node.kind == "param"
-
-
-def _looks_like_handler(route: RouteCall) -> bool:
-    return bool(route.handler)
 
 
 def _join(prefix: str | None, path: str | None) -> str | None:

@@ -64,7 +64,6 @@ class _Scanner:
         self.scopes: list[tuple[str, set[str]]] = [("", set())]
         self.classes: list[str] = []
         self.socket_params: dict[str, Value] = {}  # param key -> socket.io server value
-        self.verbs_seen: set[str] = set()
 
     # ---- scopes -------------------------------------------------------------------------
 
@@ -605,8 +604,9 @@ class _Scanner:
 
     def _switch(self, node: Node) -> None:
         value = node.child_by_field_name("value")
-        if value is not None and _text(value).strip("()").endswith(".method"):
-            for case in node.child_by_field_name("body").named_children:  # type: ignore[union-attr]
+        body = node.child_by_field_name("body")
+        if value is not None and body is not None and _text(value).strip("()").endswith(".method"):
+            for case in body.named_children:
                 label = case.child_by_field_name("value")
                 if label is not None and label.type == "string":
                     self._request_method(_string(label))

@@ -203,10 +203,13 @@ def action_auth(
         levels.add(level)
     if devise and action in DEVISE_REQUIRED.get(devise, set()):
         levels.add("required")
-    for level in ("required", "optional", "unknown"):
-        if level in levels:
-            return level  # type: ignore[return-value]
-    return "none" if known or devise else "unknown"
+    if "required" in levels:
+        return "required"
+    if "optional" in levels:
+        return "optional"
+    if "unknown" in levels or not (known or devise):
+        return "unknown"
+    return "none"
 
 
 def _condition_holds(condition: str, in_devise: bool) -> bool:

@@ -12,7 +12,8 @@ from backend_agent.analysis.endpoints.ruby.scan import Call, Item, RbValue
 _VERBS = ("get", "post", "put", "patch", "delete")
 _PLURAL_ACTIONS = ("index", "create", "new", "edit", "show", "update", "destroy")
 _SINGULAR_ACTIONS = ("create", "new", "edit", "show", "update", "destroy")
-_TRANSPARENT = ("constraints", "defaults", "with_options", "direct", "draw_block", "format")
+# Blocks whose routes are drawn as if the block were not there.
+_TRANSPARENT = ("constraints", "defaults", "with_options", "format")
 
 
 @dataclass(frozen=True)
