@@ -35,6 +35,9 @@ _SQL_SINKS = frozenset(
         "QueryRowx",
     }
 )  # fmt: skip
+_SQL_TEXT_SINKS = frozenset(
+    {"Exec", "Query", "QueryRow", "Raw", "ExecContext", "QueryContext", "QueryRowContext"}
+)
 _GORM_CLAUSES = frozenset({"Where", "Or", "Not", "Order", "Group", "Having", "Joins"})
 _SHELLS = frozenset({"sh", "bash", "zsh", "/bin/sh", "/bin/bash", "/usr/bin/env"})
 _HTTP_URL_POSITION = {
@@ -176,6 +179,8 @@ class GoRules:
             origin = env.built.get(text(query), query) if query.type == "identifier" else query
             if name in _GORM_CLAUSES or SQL_TEXT.search(text(origin)):
                 ctx.emit("sql-injection", node, f"{callee}() runs SQL built from a string")
+        elif query is not None and name in _SQL_TEXT_SINKS and self.is_tainted(query, env):
+            ctx.emit("sql-injection", node, f"{callee}() runs SQL text taken from the request")
         if callee in ("exec.Command", "exec.CommandContext"):
             self._check_command(node, callee, args, env, ctx)
         if name == "Redirect" and any(self.is_tainted(a, env) for a in args):
@@ -286,11 +291,12 @@ def _check_secret(name: str, value: Node | None, ctx: FileContext) -> None:
 
 
 def _sql_argument(name: str, args: list[Node]) -> Node | None:
-    if name.endswith("Context") and name[: -len("Context")] in _SQL_SINKS:
-        return args[1] if len(args) > 1 else None
-    if name in _SQL_SINKS or name in _GORM_CLAUSES:
-        return args[0] if args else None
-    return None
+    """The SQL text argument: after a context, and after the destination for sqlx Get/Select."""
+    base = name.removesuffix("Context")
+    if base not in _SQL_SINKS and name not in _GORM_CLAUSES:
+        return None
+    position = (base != name) + (base in ("Get", "Select"))
+    return args[position] if len(args) > position else None
 
 
 def _check_jwt(node: Node, callee: str, args: list[Node], ctx: FileContext) -> None:

@@ -33,6 +33,10 @@ _SQL_SINKS = frozenset(
         "$executeRawUnsafe", "exec", "run", "all", "prepare", "unsafe",
     }
 )  # fmt: skip
+# Sinks whose first argument is always SQL text (``exec``, ``run``, ``all`` also name other APIs).
+_SQL_TEXT_SINKS = frozenset(
+    {"query", "execute", "raw", "whereRaw", "$queryRawUnsafe", "$executeRawUnsafe", "unsafe"}
+)
 _MONGO_METHODS = frozenset(
     {
         "find", "findOne", "findOneAndUpdate", "findOneAndDelete", "findOneAndReplace",
@@ -193,6 +197,8 @@ class JavaScriptRules:
             origin = env.built.get(text(first), first) if first.type == "identifier" else first
             if SQL_TEXT.search(text(origin)):
                 ctx.emit("sql-injection", node, f"{callee}() runs SQL built from a string")
+        elif name in _SQL_TEXT_SINKS and first.type != "object" and self.is_tainted(first, env):
+            ctx.emit("sql-injection", node, f"{callee}() runs SQL text taken from the request")
         if name in _MONGO_METHODS:
             self._check_mongo_filter(first, env, ctx, callee)
         if self._shell_command(callee, name, receiver, args) and (

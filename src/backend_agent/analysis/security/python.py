@@ -186,6 +186,13 @@ class PythonRules:
             origin = env.built.get(text(first), first) if first.type == "identifier" else first
             if SQL_TEXT.search(text(origin)):
                 ctx.emit("sql-injection", node, f"{callee}() runs SQL built from a string")
+        elif (
+            first is not None
+            and name in _SQL_SINKS
+            and first.type not in ("dictionary", "list", "tuple")
+            and self.is_tainted(first, env)
+        ):
+            ctx.emit("sql-injection", node, f"{callee}() runs SQL text taken from the request")
         if first is not None and name in _MONGO_METHODS:
             self._check_mongo_filter(first, env, ctx, callee)
         shell = callee in _SHELL_CALLS or (

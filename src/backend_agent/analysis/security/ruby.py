@@ -30,6 +30,13 @@ _QUERY_METHODS = frozenset(
         "from", "pluck", "exists?", "delete_all", "update_all", "count_by_sql", "not",
     }
 )  # fmt: skip
+# Methods whose first argument is SQL text even when it is not a hash (unlike ``where``).
+_SQL_TEXT_METHODS = frozenset(
+    {
+        "find_by_sql", "order", "reorder", "pluck", "group", "select", "from", "joins",
+        "having", "execute", "exec_query", "select_all", "select_value", "select_rows",
+    }
+)  # fmt: skip
 _RAW_SQL = frozenset({"execute", "exec_query", "select_all", "select_value", "select_rows"})
 _SHELL = frozenset({"system", "exec", "spawn", "open"})
 _SHELL_CALLS = re.compile(r"(Open3\.(capture2e?|capture3|popen2e?|popen3|pipeline\w*)|IO\.popen)")
@@ -162,6 +169,8 @@ class RubyRules:
             or (name in _RAW_SQL and SQL_TEXT.search(_origin(first, env)))
         ):
             ctx.emit("sql-injection", node, f"{callee}() runs SQL built from a string")
+        elif receiver and name in _SQL_TEXT_METHODS and self.is_tainted(first, env):
+            ctx.emit("sql-injection", node, f"{callee}() runs SQL text taken from the request")
         shell = (not receiver and name in _SHELL and len(args) == 1) or _SHELL_CALLS.fullmatch(
             callee
         )
