@@ -348,3 +348,15 @@ def test_django_subset_compares_alter_field_with_earlier_migrations():
         sorted((f.line, f.rule) for f in alone.findings)
         == (EXPECTED["django"]["shop/migrations/0002_changes.py"])
     )
+
+
+def test_python_migration_that_does_not_parse_is_reported_not_fatal(tmp_path):
+    versions = tmp_path / "alembic" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "001_broken.py").write_text(
+        "from alembic import op\n\ndef upgrade(:\n    op.drop_table('x')\n"
+    )
+    [migration] = analyze_migrations(Project(tmp_path))
+    [finding] = migration.findings
+    assert (finding.rule, finding.line) == ("raw-sql", 3)
+    assert finding.message.startswith("the file does not parse")

@@ -113,3 +113,57 @@ def test_nearest_configuration_wins_in_a_monorepo(tmp_path):
     project = Project(tmp_path)
     assert infer_dialect(project, "billing/migrations/1_x.up.sql") == "mysql"
     assert infer_dialect(project, "orders/migrations/1_x.up.sql") == "postgres"
+
+
+words = st.sampled_from(
+    [
+        "CREATE",
+        "TABLE",
+        "INDEX",
+        "ALTER",
+        "ADD",
+        "COLUMN",
+        "DROP",
+        "t",
+        "a",
+        "(",
+        ")",
+        ";",
+        "'",
+        "$$",
+        "--",
+        "\n",
+        "NOT",
+        "NULL",
+        "CONSTRAINT",
+        "UNIQUE",
+        "FOREIGN KEY",
+        "REFERENCES",
+        "USING",
+        "CONCURRENTLY",
+        "RENAME",
+        "TO",
+        "TYPE",
+        "SET",
+        "DEFAULT",
+        "1",
+        "`",
+        '"',
+        "/*",
+        "*/",
+        "ON",
+        ",",
+        "DO",
+        "#",
+    ]
+)
+
+
+@given(
+    st.one_of(st.lists(words, max_size=25).map(" ".join), st.text(max_size=120)),
+    st.sampled_from(["postgres", "mysql", "sqlite"]),
+)
+def test_any_text_gives_operations_without_raising(sql, dialect):
+    lines = sql.count("\n") + 1
+    for op in sql_operations(sql, dialect):
+        assert 1 <= op.line <= lines

@@ -14,6 +14,7 @@ from backend_agent.analysis.database.model import (
     Migration,
     Operation,
     OperationKind,
+    Tool,
 )
 from backend_agent.analysis.database.sql import sql_operations
 from backend_agent.analysis.project import Project
@@ -70,6 +71,19 @@ def _raw_sql(node: ast.expr | None, line: int, dialect: Dialect) -> list[Operati
     return sql_operations(sql, dialect, start)
 
 
+def _parse(tool: Tool, project: Project, path: str, dialect: Dialect) -> ast.Module | Migration:
+    """The module, or, when Python cannot parse it, a migration that says so (to be read by
+    hand)."""
+    try:
+        return ast.parse(project.read_bytes(path))
+    except SyntaxError as exc:
+        line, detail = exc.lineno or 1, exc.msg
+    except ValueError as exc:  # null bytes
+        line, detail = 1, str(exc)
+    op = Operation("raw-sql", line, note="the file does not parse", sql=detail)
+    return Migration(tool, path, PurePosixPath(path).stem, dialect, [op], has_down=True)
+
+
 def _trivial(body: list[ast.stmt]) -> bool:
     """``pass``, ``...`` or a docstring only."""
     return all(
@@ -94,7 +108,9 @@ def is_alembic(text: str) -> bool:
 
 def alembic(project: Project, path: str, dialect: Dialect) -> Migration:
     """``upgrade()``/``downgrade()`` bodies of ``op.*`` calls, including batch_alter_table."""
-    tree = ast.parse(project.read_bytes(path))
+    tree = _parse("alembic", project, path, dialect)
+    if isinstance(tree, Migration):
+        return tree
     functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
     upgrade, downgrade = functions.get("upgrade"), functions.get("downgrade")
     up = _AlembicOps(dialect).collect(upgrade) if upgrade else []
@@ -316,7 +332,9 @@ INDEX_OPERATIONS = frozenset(
 
 def django(project: Project, path: str, dialect: Dialect, history: DjangoHistory) -> Migration:
     """``operations = [...]`` of a Django migration; ``history`` is updated as we go."""
-    tree = ast.parse(project.read_bytes(path))
+    tree = _parse("django", project, path, dialect)
+    if isinstance(tree, Migration):
+        return tree
     pure = PurePosixPath(path)
     app = pure.parent.parent.name
     reader = _DjangoOps(app, dialect, history)

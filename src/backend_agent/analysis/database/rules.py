@@ -236,17 +236,22 @@ def _add_foreign_key_validating(m: Migration, op: Operation) -> Finding | None:
     )
 
 
+RAW_SQL_NOTES = {
+    "not parsed": "runs SQL that was not analysed",
+    "SQL built at run time": "runs SQL built at run time, which was not analysed",
+    "execute in change": "runs SQL inside change, which Rails cannot reverse",
+}
+
+
 def _raw_sql(m: Migration, op: Operation) -> Finding | None:
     if op.kind != "raw-sql":
         return None
-    what = {"changes data": "changes data", "deletes every row": "deletes every row"}.get(
-        op.note or "", "runs SQL that was not analysed"
-    )
+    what = RAW_SQL_NOTES.get(op.note or "", op.note or "runs SQL that was not analysed")
     return _finding(
         m,
         "raw-sql",
         op.line,
-        f"{what}: {op.sql or 'SQL built at run time'}",
+        f"{what}: {op.sql}" if op.sql else what,
         "Review locks and data effects by hand, run it against a copy of production data "
         "first, and give it a matching reverse statement in the down step (for data changes: "
         "keep a copy of the affected rows to restore from).",
