@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from backend_agent.definitions import AgentDefinition, select_agent
+from backend_agent.definitions import AgentDefinition, select_agent, warn_to_stderr
 from backend_agent.errors import UserError
+from backend_agent.mcp.startup import start_run_servers
 from backend_agent.models.base import Model
 from backend_agent.models.registry import choose_model_spec, create_model
 from backend_agent.permissions import PermissionPolicy, PermissionSetup, prepare_permissions
@@ -22,6 +23,9 @@ from backend_agent.runtime.prompt import build_system_prompt
 from backend_agent.runtime.records import init_record
 from backend_agent.runtime.transcript import Transcript
 from backend_agent.tools import ToolSession
+
+if TYPE_CHECKING:
+    from backend_agent.mcp.client import McpManager
 
 
 @dataclass
@@ -35,6 +39,7 @@ class AssembledRun:
     policy: Policy
     agent: Agent
     transcript: Transcript
+    mcp: McpManager | None = None  # the run's MCP servers, when any are configured
 
     @property
     def permission_mode(self) -> str:
@@ -55,6 +60,8 @@ class AssembledRun:
         )
 
     def close(self) -> None:
+        if self.mcp is not None:
+            self.mcp.close()
         self.session.close()
         self.transcript.close()
 
@@ -79,11 +86,13 @@ def assemble(options: RunOptions, *, interactive: bool) -> AssembledRun:
     )
     session = ToolSession(options.cwd, launcher=permissions.launcher)
     session_id = str(uuid.uuid4())
+    mcp: McpManager | None = None
     try:
         allowed = _allowed_tool_names(list(session.tool_names), definition, options)
         for name in list(session.tool_names):
             if name not in allowed:
                 session.remove_tool(name)
+        mcp = start_run_servers(options, definition, session, report=warn_to_stderr)
         policy = _build_policy(permissions, session, interactive, session_id)
         system_prompt = build_system_prompt(
             definition.prompt,
@@ -102,10 +111,12 @@ def assemble(options: RunOptions, *, interactive: bool) -> AssembledRun:
             session_id=session_id,
         )
     except BaseException:
+        if mcp is not None:
+            mcp.close()
         session.close()
         raise
     assembled = AssembledRun(
-        options, definition, model, session, policy, agent, Transcript(agent.session_id)
+        options, definition, model, session, policy, agent, Transcript(agent.session_id), mcp
     )
     assembled.transcript.write(assembled.init_record())
     return assembled
