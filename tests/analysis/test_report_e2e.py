@@ -390,3 +390,19 @@ def test_progress_bar_goes_to_a_terminal_stderr_and_never_to_stdout(tmp_path: Pa
     assert json.loads(stdout)["schema_version"] == 1
     terminal = b"".join(seen)
     assert b"report" in terminal and b"security" in terminal
+
+
+def test_a_subdirectory_of_a_repository_reports_its_own_change(tmp_path: Path) -> None:
+    _git(tmp_path, "init", "-q")
+    _write(tmp_path, {"svc/app.py": BASE_FILES["app.py"], "web/readme.md": "web\n"})
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-qm", "base")
+    _write(tmp_path, {"svc/app.py": BASE_FILES["app.py"] + ENDPOINT, "web/readme.md": "web!\n"})
+    _git(tmp_path, "commit", "-qam", "orders")
+    data = json.loads(report(str(tmp_path / "svc"), "--base", "HEAD~1", "--format", "json").stdout)
+    assert [f["path"] for f in data["plan"]["files"]] == ["app.py"]
+    [added] = data["endpoints"]["added"]
+    assert (added["file"], added["line"]) == (
+        "app.py",
+        _line_of(BASE_FILES["app.py"] + ENDPOINT, "@app.post"),
+    )

@@ -94,16 +94,26 @@ def _plan(project: Project, base: str | None) -> tuple[Plan, ChangedLines]:
     if not project.is_git:
         return Plan(base, None, None, False), {}
     head = _head_commit(project)
-    uncommitted = bool(git(project.root, "status", "--porcelain").strip())
+    uncommitted = bool(git(project.root, "status", "--porcelain", "--", ".").strip())
     if base is None:
         return Plan(None, None, head, uncommitted), {}
     project.at(base)  # a clear error when the revision does not exist
     base_commit = git(project.root, "rev-parse", "--short", f"{base}^{{commit}}").strip()
-    log = git(project.root, "log", "--format=%h%x1f%s%x1f%an%x1e", f"{base}..HEAD")
+    log = git(project.root, "log", "--format=%h%x1f%s%x1f%an%x1e", f"{base}..HEAD", "--", ".")
     commits = [
         Commit(*entry.strip().split("\x1f", 2)) for entry in log.split("\x1e") if entry.strip()
     ]
-    diff = git(project.root, "-c", "core.quotePath=false", "diff", "-M", "-U0", "--no-color", base)
+    diff = git(
+        project.root,
+        "-c",
+        "core.quotePath=false",
+        "diff",
+        "--relative",
+        "-M",
+        "-U0",
+        "--no-color",
+        base,
+    )
     changed_lines = _changed_lines(diff)
     files = _changed_files(project, base, changed_lines)
     return Plan(base, base_commit, head, uncommitted, commits, files), changed_lines
@@ -119,8 +129,8 @@ def _head_commit(project: Project) -> str | None:
 def _changed_files(project: Project, base: str, changed_lines: ChangedLines) -> list[FileChange]:
     """Files differing between ``base`` and the working tree, untracked files included."""
     root = project.root
-    statuses = git(root, "diff", "-M", "--name-status", "-z", base).split("\0")
-    numstat = _numstat(git(root, "diff", "-M", "--numstat", "-z", base))
+    statuses = git(root, "diff", "--relative", "-M", "--name-status", "-z", base).split("\0")
+    numstat = _numstat(git(root, "diff", "--relative", "-M", "--numstat", "-z", base))
     changes: list[FileChange] = []
     tokens = iter(t for t in statuses if t)
     for code in tokens:
