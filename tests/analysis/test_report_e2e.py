@@ -10,7 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
+from test_report_render import REPORT_SCHEMA  # the schema docs/report.md documents
 
 BASE_FILES = {
     "requirements.txt": "flask\nalembic\npytest\n",
@@ -175,6 +177,7 @@ def test_json_follows_the_documented_schema(repo: Path) -> None:
     result = report(str(repo), "--base", "HEAD~1", "--format", "json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
+    jsonschema.validate(data, REPORT_SCHEMA)
     assert data["schema_version"] == 1
     assert data["base"] == "HEAD~1" and data["uncommitted"] is False
     assert [c["subject"] for c in data["plan"]["commits"]] == [

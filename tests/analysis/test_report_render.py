@@ -6,6 +6,7 @@ import json
 import re
 from html.parser import HTMLParser
 
+import jsonschema
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -170,3 +171,194 @@ def test_markdown_shows_test_results_when_run() -> None:
         in tests
     )
     assert "Not run" not in tests
+
+
+def _object(properties: dict[str, object]) -> dict[str, object]:
+    """A JSON Schema object with exactly these keys, as docs/report.md lists them."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+_STR, _INT, _BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+_NSTR = {"type": ["string", "null"]}
+_SEVERITY = {"enum": ["critical", "high", "medium", "low", "info"]}
+_FINDING = _object(
+    {"rule": _STR, "severity": _SEVERITY, "message": _STR, "file": _STR, "line": _INT, "fix": _STR}
+)
+_ENDPOINT = _object(
+    {
+        "kind": _STR, "method": _STR, "path": _STR,
+        "auth": {"enum": ["required", "optional", "none", "unknown"]},
+        "framework": _STR, "handler": _STR, "file": _STR, "line": _INT,
+    }
+)  # fmt: skip
+_COUNT = {"type": ["integer", "null"]}
+REPORT_SCHEMA = _object(
+    {
+        "schema_version": {"const": 1},
+        "tool": _object({"name": {"const": "backend-agent"}, "version": _STR}),
+        "repository": _STR,
+        "base": _NSTR,
+        "base_commit": _NSTR,
+        "head_commit": _NSTR,
+        "uncommitted": _BOOL,
+        "plan": _object(
+            {
+                "commits": {
+                    "type": "array",
+                    "items": _object({"sha": _STR, "subject": _STR, "author": _STR}),
+                },
+                "files": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "path": _STR,
+                            "old_path": _NSTR,
+                            "status": {"enum": ["added", "modified", "deleted", "renamed"]},
+                            "area": {
+                                "enum": ["api", "database", "tests", "config", "docs", "source"]
+                            },
+                            "insertions": _INT,
+                            "deletions": _INT,
+                            "line": _INT,
+                        }
+                    ),
+                },
+                "areas": {"type": "object", "additionalProperties": _INT},
+                "insertions": _INT,
+                "deletions": _INT,
+            }
+        ),
+        "endpoints": _object(
+            {
+                "endpoints": {"type": "array", "items": _ENDPOINT},
+                "added": {"type": "array", "items": _ENDPOINT},
+                "removed": {"type": "array", "items": _ENDPOINT},
+                "changes": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "rule": _STR,
+                            "compatibility": {
+                                "enum": ["breaking", "possibly-breaking", "non-breaking"]
+                            },
+                            "message": _STR,
+                            "file": _STR,
+                            "line": _INT,
+                            "kind": _STR,
+                        }
+                    ),
+                },
+                "unresolved": {
+                    "type": "array",
+                    "items": _object(
+                        {"file": _STR, "line": _INT, "fragment": _STR, "reason": _STR}
+                    ),
+                },
+            }
+        ),
+        "database": _object(
+            {
+                "migrations": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "tool": _STR,
+                            "file": _STR,
+                            "name": _STR,
+                            "dialect": _STR,
+                            "has_down": _BOOL,
+                            "operations": {
+                                "type": "array",
+                                "items": {"type": "object", "required": ["kind", "line"]},
+                            },
+                            "findings": {"type": "array", "items": _FINDING},
+                            "rollback": {"type": "array", "items": _STR},
+                        }
+                    ),
+                },
+                "schema_changes": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "table": _STR,
+                            "status": {"enum": ["created", "dropped", "renamed", "altered"]},
+                            "file": _STR,
+                            "line": _INT,
+                            "new_name": _NSTR,
+                            "columns": {
+                                "type": "array",
+                                "items": _object(
+                                    {
+                                        "column": _STR,
+                                        "change": {
+                                            "enum": ["added", "dropped", "renamed", "altered"]
+                                        },
+                                        "file": _STR,
+                                        "line": _INT,
+                                        "new_name": _NSTR,
+                                        "type": _NSTR,
+                                    }
+                                ),
+                            },
+                        }
+                    ),
+                },
+                "findings": {"type": "array", "items": _FINDING},
+            }
+        ),
+        "tests": _object(
+            {
+                "files": {
+                    "type": "array",
+                    "items": _object({"path": _STR, "status": _STR, "line": _INT}),
+                },
+                "runners": {
+                    "type": "array",
+                    "items": _object({"name": _STR, "command": _STR, "directory": _STR}),
+                },
+                "results": {
+                    "type": ["array", "null"],
+                    "items": _object(
+                        {
+                            "runner": _STR,
+                            "command": _STR,
+                            "directory": _STR,
+                            "exit_code": _COUNT,
+                            "timed_out": _BOOL,
+                            "duration": {"type": "number"},
+                            "passed": _COUNT,
+                            "failed": _COUNT,
+                            "skipped": _COUNT,
+                            "summary": _STR,
+                        }
+                    ),
+                },
+            }
+        ),
+        "security": _object({"findings": {"type": "array", "items": _FINDING}}),
+        "risks": {
+            "type": "array",
+            "items": _object(
+                {
+                    "severity": _SEVERITY,
+                    "category": {"enum": ["breaking-change", "migration", "security"]},
+                    "rule": _STR,
+                    "message": _STR,
+                    "file": _STR,
+                    "line": _INT,
+                    "action": _STR,
+                }
+            ),
+        },
+    }
+)
+
+
+def test_json_matches_the_schema_documented_in_docs_report_md() -> None:
+    for report in (full_report(), empty_report(), empty_report(None)):
+        jsonschema.validate(json.loads(render(report, "json")), REPORT_SCHEMA)
