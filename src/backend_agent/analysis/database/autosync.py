@@ -8,15 +8,15 @@ roll back.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+
+from tree_sitter import Node
 
 from backend_agent.analysis.database.migrations import TEST_PATH
 from backend_agent.analysis.database.rules import RULES
+from backend_agent.analysis.database.syntax import node_text, walk
 from backend_agent.analysis.findings import Finding
 from backend_agent.analysis.parsing import language_for, parse
 from backend_agent.analysis.project import Project
-
-Node = Any
 
 FIX_TYPEORM = (
     "Set synchronize: false outside local development and generate migrations "
@@ -49,45 +49,33 @@ def orm_auto_sync(project: Project) -> list[Finding]:
     return findings
 
 
-def _walk(node: Node) -> Iterator[Node]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.named_children))
-
-
-def _text(node: Node) -> str:
-    return bytes(node.text).decode("utf-8", "replace")
-
-
 def _finding(path: str, node: Node, message: str, fix: str) -> Finding:
     line = int(node.start_point[0]) + 1
     return Finding("orm-auto-sync", RULES["orm-auto-sync"], message, path, line, fix)
 
 
 def _gorm(path: str, root: Node) -> Iterator[Finding]:
-    for node in _walk(root):
+    for node in walk(root):
         if node.type != "call_expression":
             continue
         function = node.child_by_field_name("function")
         if function is not None and function.type == "selector_expression":
             field = function.child_by_field_name("field")
-            if field is not None and _text(field) == "AutoMigrate":
+            if field is not None and node_text(field) == "AutoMigrate":
                 yield _finding(
                     path, node, "GORM AutoMigrate changes the schema at start-up", FIX_GORM
                 )
 
 
 def _javascript(path: str, root: Node) -> Iterator[Finding]:
-    for node in _walk(root):
+    for node in walk(root):
         if node.type == "pair":
             key, value = node.child_by_field_name("key"), node.child_by_field_name("value")
             if (
                 key is not None
                 and value is not None
                 and value.type == "true"
-                and _text(key).strip("'\"") == "synchronize"
+                and node_text(key).strip("'\"") == "synchronize"
             ):
                 yield _finding(
                     path,
@@ -100,9 +88,9 @@ def _javascript(path: str, root: Node) -> Iterator[Finding]:
             prop = function.child_by_field_name("property") if function is not None else None
             if function is None or function.type != "member_expression" or prop is None:
                 continue
-            if _text(prop) != "sync":
+            if node_text(prop) != "sync":
                 continue
-            arguments = _text(node.child_by_field_name("arguments") or node)
+            arguments = node_text(node.child_by_field_name("arguments") or node)
             flags = [flag for flag in ("force", "alter") if f"{flag}: true" in arguments]
             if flags:
                 yield _finding(

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from tree_sitter import Node
+
 from backend_agent.analysis.database.model import (
     ConstraintKind,
     Dialect,
@@ -16,10 +18,9 @@ from backend_agent.analysis.database.model import (
     Tool,
 )
 from backend_agent.analysis.database.sql import sql_operations
+from backend_agent.analysis.database.syntax import node_line, node_text, walk
 from backend_agent.analysis.parsing import language_for, parse
 from backend_agent.analysis.project import Project
-
-Node = Any  # tree_sitter.Node, imported lazily with the parsers
 
 FUNCTIONS = frozenset(
     {
@@ -87,12 +88,12 @@ def js_migration(project: Project, path: str, tool: Tool, dialect: Dialect) -> M
     has_down, irreversible_line = False, None
     if "down" in steps:
         reader(down, steps["down"])
-        throws = [n for n in _walk(steps["down"]) if n.type == "throw_statement"]
-        irreversible_line = _line(throws[0]) if throws else None
+        throws = [n for n in walk(steps["down"]) if n.type == "throw_statement"]
+        irreversible_line = node_line(throws[0]) if throws else None
         has_down = bool(down.operations) or any(
             n.type in ("call_expression", "throw_statement")
-            and not _text(n).startswith("Promise.resolve")
-            for n in _walk(steps["down"])
+            and not node_text(n).startswith("Promise.resolve")
+            for n in walk(steps["down"])
         )
     name = PurePosixPath(path).name.split(".")[0]
     migration = Migration(tool, path, name, dialect, up.sorted(), down.sorted(), has_down)
@@ -103,37 +104,20 @@ def js_migration(project: Project, path: str, tool: Tool, dialect: Dialect) -> M
 # --- tree helpers ----------------------------------------------------------------------------
 
 
-def _walk(node: Node) -> Iterator[Node]:
-    """Pre-order: parents before children, in source order."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.named_children))
-
-
-def _text(node: Node) -> str:
-    return bytes(node.text).decode("utf-8", "replace")
-
-
-def _line(node: Node) -> int:
-    return int(node.start_point[0]) + 1
-
-
 def _string(node: Node | None) -> str | None:
     """A string literal, or a template literal without substitutions."""
     if node is None:
         return None
     if node.type == "string":
         return "".join(
-            _text(c)
+            node_text(c)
             for c in node.named_children
             if c.type in ("string_fragment", "escape_sequence")
         )
     if node.type == "template_string" and not any(
         c.type == "template_substitution" for c in node.named_children
     ):
-        return _text(node)[1:-1]
+        return node_text(node)[1:-1]
     return None
 
 
@@ -147,8 +131,8 @@ def _method(call: Node) -> tuple[str, Node | None]:
     function = call.child_by_field_name("function")
     if function is not None and function.type == "member_expression":
         prop = function.child_by_field_name("property")
-        return (_text(prop) if prop else "", function.child_by_field_name("object"))
-    return (_text(function) if function is not None else "", None)
+        return (node_text(prop) if prop else "", function.child_by_field_name("object"))
+    return (node_text(function) if function is not None else "", None)
 
 
 def _object(node: Node | None) -> dict[str, Node]:
@@ -166,7 +150,7 @@ def _object(node: Node | None) -> dict[str, Node]:
         if pair.type == "pair":
             key, value = pair.child_by_field_name("key"), pair.child_by_field_name("value")
             if key is not None and value is not None:
-                pairs[_string(key) or _text(key)] = value
+                pairs[_string(key) or node_text(key)] = value
     return pairs
 
 
@@ -178,11 +162,11 @@ def _bool(node: Node | None) -> bool | None:
 
 def _steps(root: Node) -> Iterator[tuple[str, Node]]:
     """The bodies of functions named up/down, however they are declared or exported."""
-    for node in _walk(root):
+    for node in walk(root):
         name, function = None, None
         if node.type in ("method_definition", "function_declaration"):
             key = node.child_by_field_name("name")
-            name, function = (_text(key) if key else None), node
+            name, function = (node_text(key) if key else None), node
         elif node.type in ("pair", "variable_declarator", "assignment_expression"):
             key = (
                 node.child_by_field_name("key")
@@ -191,7 +175,7 @@ def _steps(root: Node) -> Iterator[tuple[str, Node]]:
             )
             value = node.child_by_field_name("value") or node.child_by_field_name("right")
             if key is not None and value is not None and value.type in FUNCTIONS:
-                name = _text(key).rsplit(".", 1)[-1]
+                name = node_text(key).rsplit(".", 1)[-1]
                 function = value
         if name in ("up", "down") and function is not None:
             body = function.child_by_field_name("body")
@@ -202,12 +186,12 @@ def _steps(root: Node) -> Iterator[tuple[str, Node]]:
 def _params(function: Node) -> list[str]:
     single = function.child_by_field_name("parameter")
     if single is not None:
-        return [_text(single)]
+        return [node_text(single)]
     params = function.child_by_field_name("parameters")
     names = []
     for param in params.named_children if params else []:
         ident = param.child_by_field_name("pattern") if param.type != "identifier" else param
-        names.append(_text(ident) if ident is not None else "")
+        names.append(node_text(ident) if ident is not None else "")
     return names
 
 
@@ -217,14 +201,14 @@ class _Reader:
     operations: list[Operation] = field(default_factory=list)
 
     def add(self, kind: OperationKind, node: Node, **values: Any) -> None:
-        self.operations.append(Operation(kind, _line(node), **values))
+        self.operations.append(Operation(kind, node_line(node), **values))
 
-    def sql(self, node: Node | None, call: Node) -> None:
+    def sql(self, node: Node, call: Node) -> None:
         text = _string(node)
         if text is None:
             self.add("raw-sql", call, note="SQL built at run time", sql=_short(node))
         else:
-            self.operations.extend(sql_operations(text, self.dialect, _line(node)))
+            self.operations.extend(sql_operations(text, self.dialect, node_line(node)))
 
     def sorted(self) -> list[Operation]:
         return sorted(self.operations, key=lambda op: op.line)
@@ -233,12 +217,12 @@ class _Reader:
 def _short(node: Node | None) -> str | None:
     if node is None:
         return None
-    flat = " ".join(_text(node).split())
+    flat = " ".join(node_text(node).split())
     return flat if len(flat) <= 200 else flat[:199] + "…"
 
 
 def _calls(body: Node) -> Iterator[tuple[Node, str, Node | None, list[Node]]]:
-    for node in _walk(body):
+    for node in walk(body):
         if node.type == "call_expression":
             method, owner = _method(node)
             yield node, method, owner, _args(node)
@@ -259,7 +243,7 @@ def _knex(reader: _Reader, body: Node) -> None:
         elif (
             method in ("alterTable", "table")
             and owner is not None
-            and _text(owner).endswith("schema")
+            and node_text(owner).endswith("schema")
         ):
             callback = next((a for a in args if a.type in FUNCTIONS), None)
             if callback is not None and first:
@@ -278,7 +262,7 @@ def _knex_table(reader: _Reader, table: str, callback: Node) -> None:
     params = _params(callback)
     builder = params[0] if params else "table"
     for call, method, owner, args in _calls(callback):
-        if owner is None or owner.type != "identifier" or _text(owner) != builder:
+        if owner is None or owner.type != "identifier" or node_text(owner) != builder:
             continue
         chain = _chain(call)
         first = _string(args[0]) if args else None
@@ -313,7 +297,7 @@ def _chain(call: Node) -> list[str]:
     node = call
     while node.parent is not None and node.parent.type == "member_expression":
         prop = node.parent.child_by_field_name("property")
-        names.append(_text(prop) if prop else "")
+        names.append(node_text(prop) if prop else "")
         outer = node.parent.parent
         if outer is None or outer.type != "call_expression":
             break
@@ -518,7 +502,7 @@ def _sequelize_add_column(reader: _Reader, call: Node, table: str | None, args: 
     column, options = _string(args[1]), _object(args[2])
     nullable = _bool(options.get("allowNull")) is not False
     has_default = "defaultValue" in options or "autoIncrement" in options
-    type_ = _text(options["type"]) if "type" in options else _text(args[2])
+    type_ = node_text(options["type"]) if "type" in options else node_text(args[2])
     reader.add(
         "add-column",
         call,
@@ -542,7 +526,7 @@ def _sequelize_change_column(
     if len(args) < 3:
         return
     options = _object(args[2])
-    type_ = _text(options["type"]) if "type" in options else _text(args[2])
+    type_ = node_text(options["type"]) if "type" in options else node_text(args[2])
     not_null = _bool(options.get("allowNull")) is False
     reader.add(
         "alter-column",

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
+from tree_sitter import Node
+
 from backend_agent.analysis.database.model import Dialect, Migration, Operation, OperationKind
 from backend_agent.analysis.database.sql import sql_operations
+from backend_agent.analysis.database.syntax import node_line, node_text, walk
 from backend_agent.analysis.parsing import parse
 from backend_agent.analysis.project import Project
-
-Node = Any  # tree_sitter.Node
 
 COLUMN_TYPES = frozenset(
     {
@@ -76,8 +76,8 @@ def rails(project: Project, path: str, dialect: Dialect) -> Migration:
     """Operations of ``change`` or ``up``, and of ``down`` when it is written out."""
     tree = parse(project.read_bytes(path), "ruby")
     methods = {
-        _text(node.child_by_field_name("name")): node
-        for node in _walk(tree.root_node)
+        node_text(node.child_by_field_name("name")): node
+        for node in walk(tree.root_node)
         if node.type == "method" and node.child_by_field_name("name") is not None
     }
     up, down = _Reader(dialect, reversing=False), _Reader(dialect, reversing=False)
@@ -91,11 +91,9 @@ def rails(project: Project, path: str, dialect: Dialect) -> Migration:
     if "down" in methods:
         down.read_method(methods["down"], down)
         raises = [
-            n
-            for n in _walk(methods["down"])
-            if n.type == "call" and _method(n) in ("raise", "fail")
+            n for n in walk(methods["down"]) if n.type == "call" and _method(n) in ("raise", "fail")
         ]
-        irreversible_line = _line(raises[0]) if raises else None
+        irreversible_line = node_line(raises[0]) if raises else None
         has_down = has_down or bool(_statements(methods["down"]))
     stem = PurePosixPath(path).stem
     match = VERSION.match(stem)
@@ -108,24 +106,8 @@ def rails(project: Project, path: str, dialect: Dialect) -> Migration:
 # --- tree helpers ----------------------------------------------------------------------------
 
 
-def _walk(node: Node) -> Iterator[Node]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.named_children))
-
-
-def _text(node: Node | None) -> str:
-    return bytes(node.text).decode("utf-8", "replace") if node is not None else ""
-
-
-def _line(node: Node) -> int:
-    return int(node.start_point[0]) + 1
-
-
 def _method(call: Node) -> str:
-    return _text(call.child_by_field_name("method"))
+    return node_text(call.child_by_field_name("method"))
 
 
 def _statements(method: Node) -> list[Node]:
@@ -138,12 +120,12 @@ def _value(node: Node | None) -> str | None:
     if node is None:
         return None
     if node.type == "simple_symbol":
-        return _text(node)[1:]
+        return node_text(node)[1:]
     if node.type in ("string", "delimited_symbol"):
         parts = [c for c in node.named_children if c.type != "string_content"]
-        return None if parts else "".join(_text(c) for c in node.named_children)
+        return None if parts else "".join(node_text(c) for c in node.named_children)
     if node.type in ("true", "false", "nil", "integer"):
-        return _text(node)
+        return node_text(node)
     return None
 
 
@@ -152,13 +134,11 @@ def _heredoc(start: Node) -> str | None:
     root = start
     while root.parent is not None:
         root = root.parent
-    bodies = [
-        n for n in _walk(root) if n.type == "heredoc_body" and n.start_byte > start.start_byte
-    ]
+    bodies = [n for n in walk(root) if n.type == "heredoc_body" and n.start_byte > start.start_byte]
     if not bodies:
         return None
     content = [c for c in bodies[0].named_children if c.type == "heredoc_content"]
-    return "".join(_text(c) for c in content) if content else None
+    return "".join(node_text(c) for c in content) if content else None
 
 
 @dataclass(frozen=True)
@@ -181,7 +161,7 @@ def _args(call: Node) -> _Args:
         if pairs:
             for pair in pairs:
                 key = pair.child_by_field_name("key")
-                name = _text(key).lstrip(":").rstrip(":") if key is not None else ""
+                name = node_text(key).lstrip(":").rstrip(":") if key is not None else ""
                 value = pair.child_by_field_name("value")
                 if value is not None:
                     options[name.strip("\"'")] = value
@@ -197,10 +177,10 @@ class _Reader:
     operations: list[Operation] = field(default_factory=list)
 
     def add(self, kind: OperationKind, call: Node, **values: Any) -> None:
-        self.operations.append(Operation(kind, _line(call), **values))
+        self.operations.append(Operation(kind, node_line(call), **values))
 
     def read_method(self, method: Node, down: _Reader) -> None:
-        for call in _walk(method):
+        for call in walk(method):
             if call.type != "call":
                 continue
             context = _context(call, method)
@@ -416,7 +396,7 @@ class _Reader:
             self.add("add-constraint", call, table=table, column=column, constraint="foreign-key")
         index = args.options.get("index")
         if _value(index) != "false":
-            concurrent = index is not None and "concurrently" in _text(index)
+            concurrent = index is not None and "concurrently" in node_text(index)
             self.add("add-index", call, table=table, column=column, concurrent=concurrent)
 
     def execute(self, call: Node, args: _Args, reversible: bool) -> None:
@@ -427,9 +407,11 @@ class _Reader:
         if sql is None:
             self.add("raw-sql", call, note="SQL built at run time", reversible=reversible)
             return
-        operations = sql_operations(sql, self.dialect, _line(first) if first else _line(call))
+        operations = sql_operations(
+            sql, self.dialect, node_line(first) if first else node_line(call)
+        )
         if not reversible and not operations:
-            operations = [Operation("raw-sql", _line(call), sql=" ".join(sql.split())[:200])]
+            operations = [Operation("raw-sql", node_line(call), sql=" ".join(sql.split())[:200])]
         for op in operations:
             self.operations.append(
                 op

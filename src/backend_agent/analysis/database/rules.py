@@ -155,6 +155,8 @@ def _add_not_null_column(m: Migration, op: Operation) -> Finding | None:
 def _set_not_null(m: Migration, op: Operation) -> Finding | None:
     if op.kind != "alter-column" or op.nullable is not False or not _existing(m, op):
         return None
+    if _validated_before(m, op):
+        return None  # the safe pattern: a CHECK (col IS NOT NULL) validated first, no scan
     return _finding(
         m,
         "set-not-null",
@@ -164,6 +166,14 @@ def _set_not_null(m: Migration, op: Operation) -> Finding | None:
         f"On PostgreSQL 12+: ADD CONSTRAINT {op.column}_not_null CHECK ({op.column} IS NOT "
         "NULL) NOT VALID, then VALIDATE CONSTRAINT, then SET NOT NULL (no scan). Roll back "
         f"with ALTER TABLE {op.table} ALTER COLUMN {op.column} DROP NOT NULL (instant).",
+    )
+
+
+def _validated_before(m: Migration, op: Operation) -> bool:
+    """A constraint on the same table was validated earlier in this migration (as squawk)."""
+    return any(
+        other.kind == "validate-constraint" and other.table == op.table and other.line < op.line
+        for other in m.operations
     )
 
 
