@@ -159,7 +159,7 @@ def test_html_diagram_draws_a_box_per_table_with_its_column_changes() -> None:
     svg = re.search(r"<svg.*?</svg>", html, re.DOTALL)
     assert svg is not None
     assert 'data-table="users"' in svg.group(0)
-    assert "− legacy" in svg.group(0) and "→ name → full_name" in svg.group(0)
+    assert "− legacy" in svg.group(0) and "~ name → full_name" in svg.group(0)
     assert '<span class="badge critical">critical</span>' in html
 
 

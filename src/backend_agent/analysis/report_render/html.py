@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from backend_agent.analysis.findings import Finding, Severity
-from backend_agent.analysis.report import Report, TableChange
+from backend_agent.analysis.report import AREAS, Report, TableChange
 from backend_agent.analysis.report_render.text import (
     at,
     change_label,
@@ -61,7 +61,7 @@ _TABLE_COLOURS = {
 _COLUMN_STYLE = {
     "added": ("+", "#2f8132"),
     "dropped": ("−", "#c23030"),
-    "renamed": ("→", "#b36b00"),
+    "renamed": ("~", "#b36b00"),
     "altered": ("Δ", "#1c5f99"),
 }
 
@@ -136,15 +136,17 @@ def _counts(report: Report) -> str:
 
 def _plan(report: Report) -> str:
     plan = report.plan
+    summary = f'<p class="summary">{escape(_summary(report))}</p>'
+    if plan.base is None:
+        areas = ((escape(a), str(plan.areas[a])) for a in AREAS if plan.areas.get(a))
+        return f"{summary}\n{_table(('Area', 'Files'), areas, 'No files.')}"
     commits = _table(
         ("Commit", "Subject", "Author"),
         (
             (f"<code>{escape(c.sha)}</code>", escape(c.subject), escape(c.author))
             for c in plan.commits
         ),
-        "No commits between the base and HEAD."
-        if plan.base
-        else "Whole repository: no base revision.",
+        "No commits between the base and HEAD: uncommitted changes only.",
     )
     files = _table(
         ("Area", "Status", "File", "+", "−"),
@@ -158,10 +160,9 @@ def _plan(report: Report) -> str:
             )
             for f in sorted(plan.files, key=lambda f: (f.area, f.path))
         ),
-        "Files by area: "
-        + ", ".join(f"{area} {count}" for area, count in sorted(plan.areas.items())),
+        "No files changed.",
     )
-    return f'<p class="summary">{escape(_summary(report))}</p>\n{commits}\n{files}'
+    return f"{summary}\n{commits}\n{files}"
 
 
 def _endpoints(report: Report) -> str:
