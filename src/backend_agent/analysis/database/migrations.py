@@ -40,8 +40,9 @@ def classify(project: Project, path: str) -> Tool | None:
             return "django"
         return "alembic" if python_migrations.is_alembic(text) else None
     if suffix == ".rb":
-        text = project.read_text(path)
-        return "rails" if rails.is_rails(path, text) else None
+        if "migrat" not in path:
+            return None
+        return "rails" if rails.is_rails(path, project.read_text(path)) else None
     if suffix in JS_SUFFIXES and JS_MIGRATION_DIRS.search(path):
         return js_migrations.tool_of(project.read_text(path))
     return None
