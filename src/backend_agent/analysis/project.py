@@ -77,7 +77,7 @@ class Project:
             if self.rev is None:
                 data = (self.root / path).read_bytes()
             else:
-                data = _git_bytes(self.root, "show", f"{self.rev}:{path}")
+                data = _git_bytes(self.root, "show", f"{self.rev}:./{path}")
             self._data[path] = data
         return data
 
@@ -94,7 +94,9 @@ class Project:
 
     def _list_files(self) -> list[str]:
         if self.rev is not None:
-            out = _git_bytes(self.root, "ls-tree", "-r", "-z", "--full-tree", self.rev)
+            # Without --full-tree, paths are relative to (and limited to) ``root``, as in the
+            # working tree, also when ``root`` is a subdirectory of the repository.
+            out = _git_bytes(self.root, "ls-tree", "-r", "-z", self.rev)
             paths = []
             for entry in out.split(b"\0"):
                 if not entry:
@@ -111,8 +113,22 @@ class Project:
                 self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"
             )
             names = {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
+            self._known_blobs()
             return [p for p in names if not _skipped(p) and (self.root / p).is_file()]
         return list(_walk(self.root))
+
+    def _known_blobs(self) -> None:
+        """Blob ids of tracked files unchanged since the index, from git without reading them,
+        so that a run after a small change hashes only the changed files."""
+        staged = _git_bytes(self.root, "ls-files", "-z", "--stage")
+        changed = _git_bytes(self.root, "diff", "--name-only", "--relative", "-z")
+        modified = {p.decode("utf-8", "surrogateescape") for p in changed.split(b"\0") if p}
+        for entry in staged.split(b"\0"):
+            meta, _, name = entry.partition(b"\t")
+            fields = meta.split()
+            path = name.decode("utf-8", "surrogateescape")
+            if len(fields) == 3 and fields[2] == b"0" and path not in modified:
+                self._blobs[path] = fields[1].decode()
 
 
 def _skipped(path: str) -> bool:
