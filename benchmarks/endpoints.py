@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from backend_agent.analysis.endpoints.diff import diff_contracts
-from backend_agent.analysis.endpoints.inventory import build_inventory
+from backend_agent.analysis.endpoints.inventory import build_inventory, extractors
 from backend_agent.analysis.project import Project
 
 ROUTE_PY = """from fastapi import APIRouter, Depends
@@ -156,6 +156,19 @@ def generate(root: Path, count: int) -> int:
     return size
 
 
+def scan_only(project: Project) -> tuple[int, float]:
+    """Bytes given to the extractors' ``scan`` and the seconds it took, in this process."""
+    total, seconds = 0, 0.0
+    for extractor in extractors():
+        sources = [(p, project.read_bytes(p)) for p in project.files() if extractor.wants(p)]
+        started = time.perf_counter()
+        for path, data in sources:
+            extractor.scan(path, data)
+        seconds += time.perf_counter() - started
+        total += sum(len(data) for _, data in sources)
+    return total, seconds
+
+
 def main(count: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -174,8 +187,13 @@ def main(count: int) -> None:
         files = len(Project(root).files())
         print(f"{files} files, {size / 1e6:.1f} MB, {len(inventory.endpoints)} endpoints")
         print(
-            f"cold inventory: {cold:.2f} s = {size / 1e6 / cold:.1f} MB/s "
-            f"({size / 1e6 / cold / cores:.1f} MB/s per core, {cores} cores)"
+            f"cold inventory (list, read, hash, scan, resolve): {cold:.2f} s "
+            f"= {size / 1e6 / cold:.1f} MB/s ({cores} cores)"
+        )
+        scanned, seconds = scan_only(Project(root))
+        print(
+            f"scanning alone, one process: {scanned / 1e6:.1f} MB in {seconds:.2f} s "
+            f"= {scanned / 1e6 / seconds:.1f} MB/s per core (target >= 5)"
         )
         changed = ROUTE_PY.format(i=0).replace('@router.post("/items")', '@router.put("/items")')
         (root / "app" / "api" / "m0.py").write_text(changed)

@@ -132,3 +132,24 @@ def test_changed_graphql_schema_file_is_diffed(tmp_path: Path) -> None:
         if c.file == "schema.graphql"
     ]
     assert any(compat == "breaking" and kind == "graphql" for _, compat, kind in rules)
+
+
+def test_project_in_a_subdirectory_of_the_repository(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    service = root / "services" / "api"
+    service.mkdir(parents=True)
+    git(root, "init", "-q")
+    git(root, "config", "user.email", "t@example.com")
+    git(root, "config", "user.name", "t")
+    (root / "other.py").write_text(
+        "from flask import Flask\napp = Flask(__name__)\n\n@app.get('/x')\ndef x(): ...\n"
+    )
+    (service / "main.py").write_text(BASE_APP)
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "base")
+    (service / "main.py").write_text(
+        BASE_APP.replace('@router.get("/tags")', '@router.get("/labels")')
+    )
+    head = Project(service)
+    found = sorted((c.rule, c.file) for c in diff_contracts(head.at("HEAD"), head))
+    assert found == [("endpoint-added", "main.py"), ("endpoint-removed", "main.py")]

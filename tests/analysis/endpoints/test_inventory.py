@@ -12,6 +12,13 @@ from backend_agent.analysis.endpoints import inventory
 from backend_agent.analysis.project import Project
 
 
+@pytest.fixture(autouse=True)
+def fresh_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts as a new process would: nothing cached in memory."""
+    monkeypatch.setattr(cache_module, "_MEMORY", {})
+    monkeypatch.setattr(cache_module, "_RESOLVED", {})
+
+
 def git(root: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
 
@@ -52,6 +59,7 @@ def test_cache_lives_in_the_git_directory_and_skips_unchanged_files(
     assert list((repo / ".git" / "backend-agent" / "cache").glob("endpoints-python-*.pickle"))
 
     monkeypatch.setattr(cache_module, "_MEMORY", {})  # a new process: only the disk cache
+    monkeypatch.setattr(cache_module, "_RESOLVED", {})
     scanned.clear()
     (repo / "mod3.py").write_text("from fastapi import APIRouter\nrouter = APIRouter()\n")
     head = inventory.build_inventory(Project(repo))
@@ -89,10 +97,40 @@ def test_parallel_scan_matches_serial(tmp_path: Path, monkeypatch: pytest.Monkey
             f"from flask import Blueprint\nbp = Blueprint('b{index}', __name__)\n\n"
             f"@bp.route('/p{index}', methods=['POST'])\ndef view():\n    pass\n"
         )
-    monkeypatch.setattr(inventory, "PARALLEL_THRESHOLD", 4)
+    monkeypatch.setattr(inventory, "PARALLEL_THRESHOLD", 100)
     parallel = inventory.build_inventory(Project(app))
     monkeypatch.setattr(cache_module, "_MEMORY", {})
+    monkeypatch.setattr(cache_module, "_RESOLVED", {})
     monkeypatch.setenv("BACKEND_AGENT_CACHE_DIR", str(tmp_path / "cache2"))
-    monkeypatch.setattr(inventory, "PARALLEL_THRESHOLD", 10_000)
+    monkeypatch.setattr(inventory, "PARALLEL_THRESHOLD", 10**12)
     assert inventory.build_inventory(Project(app)) == parallel
     assert len(parallel.endpoints) == 12
+
+
+def test_unchanged_files_are_not_resolved_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BACKEND_AGENT_CACHE_DIR", str(tmp_path / "cache"))
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "main.py").write_text(
+        "from flask import Flask\napp = Flask(__name__)\n\n@app.get('/a')\ndef a():\n    pass\n"
+    )
+    extractor = inventory.extractors()[0]
+    resolved: list[int] = []
+    original = type(extractor).resolve
+
+    def counting_resolve(self: object, facts: object, project: Project) -> object:
+        resolved.append(1)
+        return original(self, facts, project)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(extractor), "resolve", counting_resolve)
+    first = inventory.build_inventory(Project(app))
+    monkeypatch.setattr(cache_module, "_RESOLVED", {})  # from disk, as in a new process
+    assert inventory.build_inventory(Project(app)) == first
+    assert len(resolved) == 1
+    (app / "main.py").write_text(
+        "from flask import Flask\napp = Flask(__name__)\n\n@app.get('/b')\ndef b():\n    pass\n"
+    )
+    changed = inventory.build_inventory(Project(app))
+    assert len(resolved) == 2 and [e.path for e in changed.endpoints] == ["/b"]

@@ -1,4 +1,5 @@
-"""Scan results cached by (extractor, version, git blob id): in memory and on disk.
+"""Scan results cached by (extractor, version, git blob id), and resolved inventories by the
+set of files they came from: in memory and on disk.
 
 On disk the cache lives in the repository's git directory (``.git/backend-agent/cache``),
 or in the user cache directory outside git, one pickle file per extractor version. Files
@@ -15,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from backend_agent.analysis.endpoints.model import Inventory
 from backend_agent.analysis.project import Project
 
 # Shared by every Project in the process: a --base run scans each blob once.
@@ -96,3 +98,54 @@ class ScanCache:
             except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
                 self._disk = {}
         return self._disk
+
+
+_RESOLVED: dict[str, Inventory] = {}
+_KEEP_RESOLVED = 8
+
+
+class ResolvedCache:
+    """One extractor's resolved inventory, keyed by the exact set of (path, blob id) it saw.
+
+    Resolution is a function of the files' facts (see base.py), so an unchanged set of files
+    (the base revision of ``--base``, or a second run) needs no resolution at all.
+    """
+
+    def __init__(self, directory: Path, name: str, version: int) -> None:
+        self.directory, self.prefix = directory, f"inventory-{name}-v{version}-f{_FORMAT}-"
+
+    def key(self, files: list[tuple[str, str]]) -> str:
+        digest = hashlib.sha1(self.prefix.encode())
+        for path, blob in sorted(files):
+            digest.update(f"{path}\0{blob}\n".encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
+
+    def get(self, key: str) -> Inventory | None:
+        found = _RESOLVED.get(self.prefix + key)
+        if found is not None:
+            return found
+        try:
+            with (self.directory / f"{self.prefix}{key}.pickle").open("rb") as handle:
+                loaded = pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+            return None
+        if isinstance(loaded, Inventory):
+            _RESOLVED[self.prefix + key] = loaded
+            return loaded
+        return None
+
+    def put(self, key: str, inventory: Inventory) -> None:
+        _RESOLVED[self.prefix + key] = inventory
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            with os.fdopen(fd, "wb") as out:
+                pickle.dump(inventory, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.directory / f"{self.prefix}{key}.pickle")
+            older = sorted(
+                self.directory.glob(f"{self.prefix}*.pickle"), key=lambda p: p.stat().st_mtime
+            )
+            for stale in older[:-_KEEP_RESOLVED]:
+                stale.unlink(missing_ok=True)
+        except OSError:
+            return

@@ -1,4 +1,5 @@
-"""The inventory engine: runs every extractor over a project, scanning only uncached files."""
+"""The inventory engine: runs every extractor over a project, scanning only files whose blob
+was not scanned before and resolving only sets of files not resolved before."""
 
 from __future__ import annotations
 
@@ -9,15 +10,16 @@ from importlib import import_module
 from typing import Any
 
 from backend_agent.analysis.endpoints.base import EndpointExtractor
-from backend_agent.analysis.endpoints.cache import ScanCache, cache_dir
+from backend_agent.analysis.endpoints.cache import ResolvedCache, ScanCache, cache_dir
 from backend_agent.analysis.endpoints.model import Inventory
 from backend_agent.analysis.project import Project
 
 # Modules under backend_agent.analysis.endpoints, each exposing ``extractor``.
 EXTRACTOR_MODULES: tuple[str, ...] = ("python", "go", "javascript", "ruby", "graphql", "grpc")
 
-# Below this many files to scan, a process pool costs more than it saves.
-PARALLEL_THRESHOLD = 400
+# Below this many bytes to scan, a process pool costs more than it saves (most files are
+# settled by the extractors' cheap lexical prefilters, which are faster than pickling).
+PARALLEL_THRESHOLD = 32_000_000
 
 Progress = Callable[[str, int, int], None]
 
@@ -37,10 +39,15 @@ def build_inventory(project: Project, progress: Progress | None = None) -> Inven
     directory = cache_dir(project)
     for extractor in extractors():
         paths = [p for p in project.files() if extractor.wants(p)]
-        cache = ScanCache(directory, extractor.name, extractor.version)
-        facts = scan_files(extractor, project, paths, cache, progress)
-        cache.save()
-        found = extractor.resolve(facts, project)
+        resolved = ResolvedCache(directory, extractor.name, extractor.version)
+        key = resolved.key([(path, project.blob(path)) for path in paths])
+        found = resolved.get(key)
+        if found is None:
+            cache = ScanCache(directory, extractor.name, extractor.version)
+            facts = scan_files(extractor, project, paths, cache, progress)
+            cache.save()
+            found = extractor.resolve(facts, project)
+            resolved.put(key, found)
         merged.endpoints.extend(found.endpoints)
         merged.unresolved.extend(found.unresolved)
     return merged.sorted()
@@ -65,9 +72,9 @@ def scan_files(
             missing.append((path, blob))
     if progress is not None and missing:
         progress(extractor.name, 0, len(missing))
-    sources = ((path, project.read_bytes(path)) for path, _ in missing)
+    sources = [(path, project.read_bytes(path)) for path, _ in missing]
     for done, ((path, blob), value) in enumerate(
-        zip(missing, _scan(extractor, sources, len(missing)), strict=True), 1
+        zip(missing, _scan(extractor, sources), strict=True), 1
     ):
         cache.put(blob, value)
         facts[path] = value
@@ -76,12 +83,13 @@ def scan_files(
     return facts
 
 
-def _scan(extractor: EndpointExtractor, sources: Any, count: int) -> Any:
+def _scan(extractor: EndpointExtractor, sources: list[tuple[str, bytes]]) -> Any:
     """Scan results in input order; a process pool for big batches on several cores."""
     workers = min(os.cpu_count() or 1, 8)
-    if count < PARALLEL_THRESHOLD or workers < 2:
+    if sum(len(data) for _, data in sources) < PARALLEL_THRESHOLD or workers < 2:
         return (extractor.scan(path, data) for path, data in sources)
     module = type(extractor).__module__
+    count = len(sources)
     pool = ProcessPoolExecutor(max_workers=workers)
     items = [(module, path, data) for path, data in sources]
     try:
