@@ -21,6 +21,15 @@ _TEST_FILE = re.compile(
 _NEXT_APP = re.compile(r"(?:^|/)app/((?:.*/)?)route\.[cm]?[jt]sx?$")
 _NEXT_PAGES = re.compile(r"(?:^|/)pages/(api/.*?)(?:/index)?\.[cm]?[jt]sx?$")
 _NITRO = re.compile(r"(?:^|/)server/(api|routes)/(.*?)\.[cm]?[jt]s$")
+_FILE_ROUTE = re.compile(r"(?:^|/)(?:app/(?:.*/)?route|pages/api/|server/(?:api|routes)/)")
+# Byte strings without which a file declares no route, mount, prefix, guard or auth middleware
+# (path-like string literals cover prefix constants): other files are not parsed.
+_HINTS = (
+    b"Router", b"express", b"koa", b"astify", b"socket.io", b"WebSocket", b"@nestjs", b"gql",
+    b"typeDefs", b"graphql", b".use(", b".register(", b".route(", b".get(", b".post(",
+    b".put(", b".patch(", b".delete(", b".del(", b".all(", b".on(", b"jwt", b"Jwt",
+    b"passport", b"auth", b"Auth", b"prefix", b"Prefix", b"'/", b'"/', b"`/",
+)  # fmt: skip
 _VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _SOCKET_LIFECYCLE = {
     "disconnect",
@@ -48,6 +57,8 @@ class JavaScriptExtractor:
 
         language = language_for(path)
         assert language is not None
+        if not _FILE_ROUTE.search(path) and not any(hint in source for hint in _HINTS):
+            return FileFacts()  # cannot declare, mount or name a route: not worth parsing
         return scan_source(source, language)
 
     def resolve(self, facts: Mapping[str, Any], project: Project) -> Inventory:

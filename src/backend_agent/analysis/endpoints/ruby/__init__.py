@@ -22,6 +22,13 @@ _SKIPPED = re.compile(r"(^|/)(spec|test|db|features)/")
 _API_ONLY = re.compile(rb"config\.api_only\s*=\s*true")
 _HANAMI1_ROUTES = re.compile(r"(?:^|/)apps/(\w+)/config/routes\.rb$")
 _BEFORE_CALLBACK = re.compile(r"\bbefore\s+:(\w+[!?]?)")
+# Byte strings without which a Ruby file draws no routes and holds no controller, filter,
+# Devise model, Sinatra/Grape/Hanami app or ActionCable class: other files are not parsed.
+_HINTS = (
+    b"routes", b"Controller", b"controller", b"_action", b"before", b"devise", b"Sinatra",
+    b"Grape", b"Hanami", b"::Action", b"Channel", b"Cable", b"Connection", b"authenticat",
+    b"mount", b"namespace", b"get ", b"post ",
+)  # fmt: skip
 _CHANNEL_BASES = ("ApplicationCable::Channel", "ActionCable::Channel::Base")
 
 
@@ -43,7 +50,10 @@ class RubyExtractor:
     def scan(self, path: str, source: bytes) -> RubyFacts:
         from backend_agent.analysis.endpoints.ruby.scan import scan_ruby
 
-        return RubyFacts(scan_ruby(source), bool(_API_ONLY.search(source)))
+        api_only = bool(_API_ONLY.search(source))
+        if not path.endswith(".ru") and not any(hint in source for hint in _HINTS):
+            return RubyFacts((), api_only)  # models, services, jobs...: not worth parsing
+        return RubyFacts(scan_ruby(source), api_only)
 
     def resolve(self, facts: Mapping[str, Any], project: Project) -> Inventory:
         typed = {p: f for p, f in facts.items() if isinstance(f, RubyFacts)}
