@@ -13,7 +13,7 @@ import re
 import shlex
 import tomllib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -377,7 +377,7 @@ def detect_stack(root: Path | Project) -> Stack:
         for language, count in component.source_files.items():
             component.add("languages", language, f"{count} source files")
         _inherit_package_manager(component, components)
-        component.test_runners = _test_runners(project, component, files)
+        component.test_runners = _test_runners(component, files)
     return Stack(project.root, [components[d] for d in sorted(components, key=_depth_then_name)])
 
 
@@ -432,17 +432,7 @@ def _read_file(project: Project, path: str, components: dict[str, Component]) ->
     for pattern, category, tool in LAYOUT:
         if pattern.search(path):
             owner.add(category, tool, path)
-    readers = {
-        "package.json": _read_package_json,
-        "pyproject.toml": _read_pyproject,
-        "Pipfile": _read_pipfile,
-        "setup.cfg": _read_setup_cfg,
-        "setup.py": _read_setup_py,
-        "go.mod": _read_go_mod,
-        "Gemfile": _read_gemfile,
-        "Gemfile.lock": _read_gemfile_lock,
-    }
-    reader = readers.get(name)
+    reader = MANIFEST_READERS.get(name)
     if name in MANIFESTS:
         owner.manifests.append(path)
     if reader is not None:
@@ -693,10 +683,22 @@ def _read_prisma_schema(project: Project, path: str, component: Component) -> No
         component.add("databases", _PRISMA_DATABASES[provider], f"{path}: provider")
 
 
+MANIFEST_READERS: dict[str, Callable[[Project, str, Component], None]] = {
+    "package.json": _read_package_json,
+    "pyproject.toml": _read_pyproject,
+    "Pipfile": _read_pipfile,
+    "setup.cfg": _read_setup_cfg,
+    "setup.py": _read_setup_py,
+    "go.mod": _read_go_mod,
+    "Gemfile": _read_gemfile,
+    "Gemfile.lock": _read_gemfile_lock,
+}
+
+
 # --- Test runners --------------------------------------------------------------------------
 
 
-def _test_runners(project: Project, component: Component, files: list[str]) -> list[TestRunner]:
+def _test_runners(component: Component, files: list[str]) -> list[TestRunner]:
     """The commands that run this component's tests, found from its manifests and layout."""
     inside = [f for f in files if _within(f, component.path)]
     runners: list[TestRunner] = []
