@@ -110,3 +110,19 @@ def test_aiohttp_and_starlette_routes(tmp_path: Path) -> None:
         ("POST", "/v2/home", "starlette"),
         ("WS", "/feed", "starlette"),
     }
+
+
+def test_blueprints_reached_through_namespace_packages(tmp_path: Path) -> None:
+    """``from shop import users`` then ``users.views.bp``, with no ``__init__.py`` anywhere."""
+    (tmp_path / "shop" / "users").mkdir(parents=True)
+    (tmp_path / "shop" / "users" / "views.py").write_text(
+        "from flask import Blueprint\nbp = Blueprint('users', __name__)\n\n"
+        "@bp.route('/<int:uid>', methods=['GET', 'DELETE'])\ndef user(uid):\n    pass\n"
+    )
+    (tmp_path / "shop" / "app.py").write_text(
+        "from flask import Flask\nfrom shop import users\n\n"
+        "def create_app():\n    app = Flask(__name__)\n"
+        "    app.register_blueprint(users.views.bp, url_prefix='/users')\n    return app\n"
+    )
+    found = {(e.method, e.path) for e in build_inventory(Project(tmp_path)).endpoints}
+    assert found == {("GET", "/users/{uid}"), ("DELETE", "/users/{uid}")}

@@ -16,7 +16,8 @@ class Target:
     """What an expression denotes: a binding, module, class, function, external or expression.
 
     ``kind`` is one of ``bind`` (``name`` assigned in ``path``/``scope``), ``module``,
-    ``class``, ``func``, ``external`` (``name`` = dotted name outside the repo), ``expr``
+    ``class``, ``func``, ``package`` (a directory, ``name`` = its dotted name), ``external``
+    (``name`` = dotted name outside the repo), ``expr``
     (``value`` evaluated in ``path``/``scope``).
     """
 
@@ -38,6 +39,7 @@ class Names:
         self.facts = facts
         self._by_module: dict[str, list[str]] = {}
         self._module_of: dict[str, str] = {}
+        self._packages: dict[str, set[str]] = {}
         for path in sorted(facts, key=lambda p: (p.count("/"), p)):
             dotted = path[:-3].replace("/", ".")
             if dotted.endswith(".__init__") or dotted == "__init__":
@@ -46,6 +48,10 @@ class Names:
             parts = dotted.split(".")
             for start in range(len(parts)):
                 self._by_module.setdefault(".".join(parts[start:]), []).append(path)
+            for end in range(1, len(parts)):  # packages, with or without __init__.py
+                package = ".".join(parts[:end])
+                for start in range(end):
+                    self._packages.setdefault(".".join(parts[start:end]), set()).add(package)
 
     def module_path(self, dotted: str) -> str | None:
         """The file of a module name: exact match first, else a unique suffix match."""
@@ -87,21 +93,14 @@ class Names:
         level, module, member = imported
         dotted = self.absolute(path, level, module)
         if member is None:
-            target_path = self.module_path(dotted)
-            return (
-                Target("module", target_path)
-                if target_path
-                else Target("external", "", name=dotted)
-            )
+            return self._module_or_package(dotted) or Target("external", "", name=dotted)
         target_path = self.module_path(dotted)
         if target_path is not None:
             found = self.lookup(target_path, "", member, depth + 1)
             if found is not None:
                 return found
-        submodule = self.module_path(f"{dotted}.{member}" if dotted else member)
-        if submodule is not None:
-            return Target("module", submodule)
-        return Target("external", "", name=f"{dotted}.{member}")
+        full = f"{dotted}.{member}" if dotted else member
+        return self._module_or_package(full) or Target("external", "", name=full)
 
     def target(self, path: str, scope: str, value: Expr, depth: int = 0) -> Target | None:
         """What an expression denotes, following names and attribute access."""
@@ -123,6 +122,8 @@ class Names:
             return self._submodule(base.path, attr)
         if base.kind == "external":
             return Target("external", "", name=f"{base.name}.{attr}")
+        if base.kind == "package":
+            return self._module_or_package(f"{base.name}.{attr}")
         if base.kind == "class":
             return self.class_attr(base.path, base.name, attr, depth)
         value = self.value_of(base) if base.kind == "bind" else base.value
@@ -163,7 +164,7 @@ class Names:
             return self._call_string(path, scope, value, depth)
         if tag in ("n", "a"):
             found = self.target(path, scope, value, depth + 1)
-            if found is None or found.kind in ("module", "class", "func", "external"):
+            if found is None or found.kind in ("module", "package", "class", "func", "external"):
                 return self._settings_fallback(value) if tag == "a" else None
             if found.kind == "bind":
                 return self.string(found.path, found.scope, self.value_of(found), depth + 1)
@@ -218,6 +219,14 @@ class Names:
             if followed is not None and followed.kind != "expr":
                 return followed
         return bound
+
+    def _module_or_package(self, dotted: str) -> Target | None:
+        """A module file, or a package directory (``name`` = its full dotted name)."""
+        found = self.module_path(dotted)
+        if found is not None:
+            return Target("module", found)
+        packages = self._packages.get(dotted, set())
+        return Target("package", "", name=next(iter(packages))) if len(packages) == 1 else None
 
     def _submodule(self, package_path: str, attr: str) -> Target | None:
         dotted = self._module_of.get(package_path, "")
