@@ -57,3 +57,13 @@ def test_base_outside_git_is_a_user_error(tmp_path: Path) -> None:
     (app / "main.py").write_text("print('no routes')\n")
     proc = run(str(app), "--base", "HEAD~1", "--format", "json", cache=tmp_path)
     assert proc.returncode == 2 and "error" in proc.stderr
+
+
+def test_spec_comparison_when_the_repository_has_an_openapi_document(tmp_path: Path) -> None:
+    proc = run(str(FIXTURES / "flask"), "--format", "json", cache=tmp_path)
+    comparison = json.loads(proc.stdout)["spec_comparison"]
+    declared_only = {(r["method"], r["path"]) for r in comparison["in_spec_not_in_code"]}
+    code_only = {(r["method"], r["path"]) for r in comparison["in_code_not_in_spec"]}
+    assert declared_only == {("POST", "/api/v2/refunds")}
+    assert ("DELETE", "/api/v2/orders/{order_id}") in code_only
+    assert ("GET", "/api/v2/orders") not in code_only

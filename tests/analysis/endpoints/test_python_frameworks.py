@@ -126,3 +126,21 @@ def test_blueprints_reached_through_namespace_packages(tmp_path: Path) -> None:
     )
     found = {(e.method, e.path) for e in build_inventory(Project(tmp_path)).endpoints}
     assert found == {("GET", "/users/{uid}"), ("DELETE", "/users/{uid}")}
+
+
+def test_flask_restx_namespaces_and_resources(tmp_path: Path) -> None:
+    (tmp_path / "api.py").write_text(
+        "from flask import Flask\nfrom flask_restx import Api, Namespace, Resource\n"
+        "from flask_jwt_extended import jwt_required\n\n"
+        "app = Flask(__name__)\napi = Api(app, prefix='/api')\n"
+        "ns = Namespace('todos', path='/todos')\napi.add_namespace(ns)\n\n"
+        "@ns.route('/<int:todo_id>')\nclass Todo(Resource):\n"
+        "    method_decorators = [jwt_required()]\n\n"
+        "    def get(self, todo_id):\n        pass\n\n"
+        "    def delete(self, todo_id):\n        pass\n"
+    )
+    found = {(e.method, e.path, e.auth) for e in build_inventory(Project(tmp_path)).endpoints}
+    assert found == {
+        ("GET", "/api/todos/{todo_id}", "required"),
+        ("DELETE", "/api/todos/{todo_id}", "required"),
+    }

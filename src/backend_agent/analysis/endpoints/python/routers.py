@@ -76,6 +76,21 @@ class RouterGraph:
                     self._decorator(path, func["scope"], fname, func, decorator)
             for scope, call in facts["calls"]:
                 self._call(path, scope, call)
+            for cls_name, cls in facts["classes"].items():
+                for decorator in cls["decorators"]:
+                    self._class_decorator(path, cls_name, decorator)
+
+    def _class_decorator(self, path: str, cls_name: str, decorator: Expr) -> None:
+        """flask-restx / flask-smorest style ``@ns.route("/items/<id>")`` on a Resource class."""
+        if decorator[0] != "c" or decorator[1][0] != "a" or decorator[1][2] != "route":
+            return
+        obj = self._object(path, "", decorator[1][1])
+        if obj is None or not decorator[2]:
+            return
+        framework = self._framework(obj, path) or "flask"
+        self._class_route(
+            obj, framework, path, "", ("n", cls_name), decorator[2][:1], int(decorator[4])
+        )
 
     def endpoints(self) -> tuple[list[Endpoint], list[Unresolved]]:
         endpoints: list[Endpoint] = []
