@@ -62,7 +62,8 @@ class Glob(BuiltinTool[GlobInput]):
             raise ToolError(f"Glob failed: {listing.stderr}")
         if not listing.paths:
             return ToolResult(NO_MATCH)
-        shown = [str(base / os.fsdecode(path)) for path in listing.paths[:MAX_GLOB_RESULTS]]
+        root = os.fsencode(base)
+        shown = [os.fsdecode(os.path.join(root, path)) for path in listing.paths[:MAX_GLOB_RESULTS]]
         if len(listing.paths) > MAX_GLOB_RESULTS:
             shown.append(
                 f"(Results truncated: showing the {MAX_GLOB_RESULTS} most recently modified "
