@@ -149,3 +149,22 @@ def test_regex_route_is_unresolved(tmp_path: Path) -> None:
     assert [(u.line, u.reason) for u in found.unresolved] == [
         (2, "route path is not a literal string")
     ]
+
+
+def test_jwt_unless_exempts_listed_paths_and_methods(tmp_path: Path) -> None:
+    (tmp_path / "app.js").write_text(
+        "const express = require('express');\nconst { expressjwt: jwt } = require('express-jwt');\n"
+        "const app = express();\n"
+        "app.use(jwt({ secret: 's', algorithms: ['HS256'] }).unless({\n"
+        "  path: ['/api/users/login', { url: /^\\/api\\/articles\\/[^/]+$/, methods: ['GET'] }],\n"
+        "}));\n"
+        "app.post('/api/users/login', (req, res) => res.end());\n"
+        "app.get('/api/articles/:slug', (req, res) => res.end());\n"
+        "app.put('/api/articles/:slug', (req, res) => res.end());\n"
+    )
+    auth = {(e.method, e.path): e.auth for e in inventory(tmp_path).endpoints}
+    assert auth == {
+        ("POST", "/api/users/login"): "none",
+        ("GET", "/api/articles/{slug}"): "none",
+        ("PUT", "/api/articles/{slug}"): "required",
+    }

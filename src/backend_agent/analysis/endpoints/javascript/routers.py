@@ -45,10 +45,34 @@ def middleware_auth(text: str) -> Auth | None:
     return "optional" if _OPTIONAL.search(lowered) else "required"
 
 
+@dataclass(frozen=True)
+class Guard:
+    """One middleware's meaning for auth, with the requests an ``.unless(...)`` exempts."""
+
+    level: Auth | None
+    exempt: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # (kind, pattern, methods)
+    opaque: bool = False  # the exemptions include something we cannot read
+
+    def level_for(self, method: str, path: str) -> Auth | None:
+        if self.level is None or not (self.exempt or self.opaque):
+            return self.level
+        sample = re.sub(r"\{[^}]*\}", "p1", path)
+        for kind, pattern, methods in self.exempt:
+            if methods and method not in methods:
+                continue
+            if kind == "any" or (kind == "path" and normalise_path(pattern) in (path, sample)):
+                return None
+            if kind == "regex" and _regex_matches(pattern, sample):
+                return None
+        return "unknown" if self.opaque else self.level
+
+
 def combine_auth(levels: list[Auth | None]) -> Auth:
     """A route's auth from the levels of all middleware in front of it."""
     if "required" in levels:
         return "required"
+    if "unknown" in levels:  # an exemption we could not read may or may not apply
+        return "unknown"
     return "optional" if "optional" in levels else "none"
 
 
@@ -56,7 +80,7 @@ def combine_auth(levels: list[Auth | None]) -> Auth:
 class _Edge:
     parent: RouterNode
     prefix: str | None  # None: the prefix could not be resolved
-    middleware: tuple[Auth | None, ...]
+    middleware: tuple[Guard, ...]
     file: str
     order: int
 
@@ -68,13 +92,13 @@ class _Use:
     file: str
     order: int
     prefix: str
-    middleware: Auth | None
+    middleware: Guard
 
 
 @dataclass(frozen=True)
 class _Mounted:
     prefix: str | None
-    middleware: tuple[Auth | None, ...]
+    middleware: tuple[Guard, ...]
     framework: str
 
 
@@ -134,7 +158,7 @@ class RouterGraph:
                 prefixes = self.prefix_strings(file, args[0])
                 prefix = prefixes[0] if prefixes and len(prefixes) == 1 else None
                 args = args[1:]
-        middleware: list[Auth | None] = []
+        middleware: list[Guard] = []
         for arg in args:
             thing = self.values.eval(file, arg)
             mounted = self._mountable(file, thing)
@@ -211,19 +235,56 @@ class RouterGraph:
                 child = RouterNode(plugin.file, f"{plugin.name}#0", "param")
                 self.edges[child].append(_Edge(node, path, (), node.file, order))
 
-    def auth_level(self, file: str, value: Value) -> Auth | None:
+    def auth_level(self, file: str, value: Value) -> Guard:
         """What a middleware means for auth: by its name, made optional by the options of
-        token libraries that let requests without a token through."""
+        token libraries that let requests without a token through, with the requests its
+        ``.unless({path, method})`` (express-unless, koa-unless) exempts."""
+        if value[0] == "call" and value[1][0] == "member" and value[1][2] == "unless":
+            inner = self.auth_level(file, value[1][1])
+            return self._unless(file, inner, value[2][0]) if value[2] else inner
         level = middleware_auth(describe(value))
         if level != "required":
-            return level
+            return Guard(level)
         thing = self.values.eval(file, value)
         for arg in thing.value if thing.kind == "external" else ():
             options = self.values.eval(thing.file, arg)
             fields = dict(options.value) if options.kind == "obj" else {}
             if fields.get("passthrough") == _TRUE or fields.get("credentialsRequired") == _FALSE:
-                return "optional"
-        return level
+                return Guard("optional")
+        return Guard(level)
+
+    def _unless(self, file: str, guard: Guard, options_value: Value) -> Guard:
+        options = self.values.eval(file, options_value)
+        if guard.level is None or options.kind != "obj":
+            return Guard(guard.level, opaque=guard.level is not None)
+        fields = dict(options.value)
+        exempt: list[tuple[str, str, tuple[str, ...]]] = []
+        opaque = False
+        for method in self.values.strings(options.file, fields.get("method", ("arr", ()))) or []:
+            exempt.append(("any", "", (method.upper(),)))
+        paths = fields.get("path", ("arr", ()))
+        for item in paths[1] if paths[0] == "arr" else (paths,):
+            entry = self._exemption(options.file, item)
+            if entry is None:
+                opaque = True
+            else:
+                exempt.append(entry)
+        return Guard(guard.level, tuple(exempt), opaque)
+
+    def _exemption(self, file: str, item: Value) -> tuple[str, str, tuple[str, ...]] | None:
+        """One ``path`` entry of ``unless``: a string, a regex or ``{url, methods}``."""
+        methods: tuple[str, ...] = ()
+        if item[0] == "obj":
+            fields = dict(item[1])
+            item = fields.get("url", ("unknown", ""))
+            found = self.values.strings(file, fields.get("methods", ("arr", ())))
+            if found is None:
+                return None
+            methods = tuple(m.upper() for m in found)
+        if item[0] == "regex":
+            return ("regex", str(item[1]), methods)
+        strings = self.values.strings(file, item)
+        return ("path", strings[0], methods) if strings and len(strings) == 1 else None
 
     def prefix_strings(self, file: str, value: Value) -> list[str] | None:
         """Literal prefixes a value stands for, including function parameters' call sites."""
@@ -340,25 +401,36 @@ class RouterGraph:
                     and use.prefix
                     and path.startswith(use.prefix)
                 ]
-                names = (
+                guards = (
                     list(mount.middleware)
                     + local
                     + scoped
                     + [self.auth_level(file, m) for m in route.middleware]
                 )
+                full = normalise_path(_join(mount.prefix, path) or "/")
                 for method in route.methods:
                     endpoints.append(
                         Endpoint(
                             "rest",
                             method,
-                            normalise_path(_join(mount.prefix, path) or "/"),
-                            combine_auth(names),
+                            full,
+                            combine_auth([g.level_for(method, full) for g in guards]),
                             mount.framework,
                             route.handler,
                             file,
                             route.line,
                         )
                     )
+
+
+def _regex_matches(literal: str, path: str) -> bool:
+    """A JavaScript regex literal (``/^\\/api\\/.*/i``) tested on a path; False when Python
+    cannot read it."""
+    source, _, flags = literal[1:].rpartition("/")
+    try:
+        return re.search(source, path, re.IGNORECASE if "i" in flags else 0) is not None
+    except re.error:
+        return False
 
 
 def _is_param(thing: Thing) -> bool:
