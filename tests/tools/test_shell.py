@@ -254,3 +254,13 @@ def test_background_output_beyond_the_buffer_is_counted(
     text = "\n".join(outputs)
     assert "further lines arrived but were not kept" in text
     assert "lines truncated" in text  # what was kept is still cut for display
+
+
+def test_close_kills_what_a_finished_background_shell_left_behind(tmp_path: Path) -> None:
+    pid_file = tmp_path / "sleep.pid"
+    with ToolSession(tmp_path) as session:
+        bash(session, f"sleep 60 > /dev/null & echo $! > {pid_file}", run_in_background=True)
+        pid = read_pid(pid_file)
+        assert poll_until_done(session, "bash_1")[-1].startswith("Status: completed (exit code 0)")
+        assert not is_dead(pid)
+    assert wait_dead(pid)

@@ -121,7 +121,7 @@ class ProcessGroups:
             self._pgids.add(pgid)
 
     def release(self, pgid: int) -> None:
-        """Forget a group once it has no processes left."""
+        """Forget a group once it has no processes left (its id may then be reused)."""
         if not group_alive(pgid):
             with self._lock:
                 self._pgids.discard(pgid)

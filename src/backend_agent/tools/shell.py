@@ -186,6 +186,7 @@ class Shell:
             shell.killed = True
         kill_group(shell.process.pid)
         shell.process.wait()
+        self.groups.release(shell.process.pid)
 
     def interrupt(self) -> None:
         """Kill every running foreground command's process group."""
@@ -276,6 +277,7 @@ class BashOutput(BuiltinTool[BashOutputInput]):
         status = shell.status()  # before reading, so "completed" means the output is all there
         if status != "running":
             shell.output.wait_closed(EOF_GRACE_SECONDS)
+            session.shell.groups.release(shell.process.pid)  # a finished group needs no kill
         captured = shell.output.take()
         new = captured.text
         if pattern is not None:
