@@ -225,6 +225,6 @@ def test_tool_filter_narrows_by_server_or_tool_only_when_a_list_names_mcp_tools(
 def test_closing_stops_stdio_servers(tmp_path: Path) -> None:
     manager = McpManager([demo()], cwd=tmp_path, startup_timeout=60, call_timeout=60)
     manager.start()
-    assert manager.connections["demo"].status == "connected"
+    before = manager.connections["demo"].status
     manager.close()
-    assert manager.connections["demo"].status == "stopped"
+    assert (before, manager.connections["demo"].status) == ("connected", "stopped")
