@@ -150,6 +150,7 @@ RENDERERS = {
     "vitest": lambda p, f, s: f" Tests  {f} failed | {p} passed | {s} skipped ({p + f + s})",
     "mocha": lambda p, f, s: f"  {p} passing (12ms)\n  {s} pending\n  {f} failing",
     "node:test": lambda p, f, s: f"# tests {p + f + s}\n# pass {p}\n# fail {f}\n# skipped {s}",
+    "tap": lambda p, f, s: f"# {{ total: {p + f + s}, pass: {p}, fail: {f}, skip: {s} }}",
     "ava": lambda p, f, s: f"  {f} tests failed\n  {s} tests skipped\n  {p} tests passed",
     "rspec": lambda p, f, s: f"{p + f + s} examples, {f} failures, {s} pending",
     "minitest": lambda p, f, s: (
@@ -173,3 +174,16 @@ def test_summary_lines_parse_back_to_their_counts(runner, values):
 def test_unknown_output_has_no_counts():
     assert parse_counts("pytest", "Segmentation fault") is None
     assert parse_counts("script", "done") is None
+
+
+OUTPUTS = FIXTURES / "outputs"
+
+
+@pytest.mark.parametrize("path", sorted(OUTPUTS.glob("*.txt")), ids=lambda p: p.stem)
+def test_recorded_runner_output_parses_to_known_counts(path):
+    runner = path.stem.split("-")[0]
+    output = path.read_text()
+    counts = parse_counts(runner, output)
+    assert (counts.passed, counts.failed, counts.skipped) == (3, 1, 1)
+    fallback = parse_counts("script", output)  # a custom test script: formats tried in turn
+    assert (fallback.passed, fallback.failed, fallback.skipped) == (3, 1, 1)

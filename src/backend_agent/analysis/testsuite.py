@@ -242,15 +242,20 @@ def _mocha(output: str) -> Counts | None:
 
 
 def _tap(output: str) -> Counts | None:
-    """TAP summaries (node:test, node-tap), else the ok / not ok lines themselves."""
-    summary = {
+    """TAP: node-tap's ``# { total, pass, fail, skip }``, node:test's ``# pass N`` lines, else
+    the top-level ``ok`` / ``not ok`` lines."""
+    objects = re.findall(r"^# \{ ([^}]*) \}\s*$", output, re.M)
+    summary = (
+        dict((k, int(v)) for k, v in re.findall(r"(\w+): (\d+)", objects[-1])) if objects else {}
+    )
+    summary |= {
         word: int(count)
         for word, count in re.findall(r"^# (pass|fail|skipped|skip|todo) (\d+)\s*$", output, re.M)
     }
     if summary:
         skipped = summary.get("skipped", summary.get("skip", 0)) + summary.get("todo", 0)
         return Counts(summary.get("pass", 0), summary.get("fail", 0), skipped)
-    results = re.findall(r"^\s*(ok|not ok) \d+\b([^\n]*)", output, re.M)
+    results = re.findall(r"^(ok|not ok) \d+\b([^\n]*)", output, re.M)
     if not results:
         return None
     skipped = sum(1 for _, rest in results if re.search(r"#\s*(SKIP|TODO)", rest, re.I))
@@ -259,10 +264,12 @@ def _tap(output: str) -> Counts | None:
 
 
 def _ava(output: str) -> Counts | None:
+    """ava prints ``N tests passed`` only when nothing failed; otherwise count the ✔ lines."""
     n = _numbers(output, r"^\s*(\d+) tests? (passed|failed|skipped|todo)\b")
     if not n:
         return None
-    return Counts(n.get("passed", 0), n.get("failed", 0), n.get("skipped", 0) + n.get("todo", 0))
+    passed = n.get("passed", len(re.findall(r"^\s*✔", output, re.M)))
+    return Counts(passed, n.get("failed", 0), n.get("skipped", 0) + n.get("todo", 0))
 
 
 def _go(output: str) -> Counts | None:
