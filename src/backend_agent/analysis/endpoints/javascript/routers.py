@@ -353,19 +353,18 @@ class RouterGraph:
         endpoints: list[Endpoint],
         unresolved: list[Unresolved],
     ) -> None:
-        paths = self.prefix_strings(file, route.path)
         if node.kind in ("socket.io", "ws"):
             return
-        fragment = describe(route.path)
-        if paths is None:
-            unresolved.append(
-                Unresolved(file, route.line, fragment, "route path is not a literal string")
-            )
-            return
+        paths = self.prefix_strings(file, route.path)
         mounts = self.mounted(node)
+        route_like = paths is not None and all(p.startswith("/") for p in paths)
+        if not mounts and node.kind == "param" and not route_like:
+            return  # a parameter of a function nobody calls with a router: `m.get(k, d)`
+        if paths is None:
+            reason = "route path is not a literal string"
+            unresolved.append(Unresolved(file, route.line, describe(route.path), reason))
+            return
         if not mounts:
-            if node.kind == "param" and not all(p.startswith("/") for p in paths):
-                return  # a parameter of a function nobody calls with a router: `m.get('k', d)`
             for path in paths:
                 unresolved.append(
                     Unresolved(
