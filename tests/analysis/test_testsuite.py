@@ -187,3 +187,23 @@ def test_recorded_runner_output_parses_to_known_counts(path):
     assert (counts.passed, counts.failed, counts.skipped) == (3, 1, 1)
     fallback = parse_counts("script", output)  # a custom test script: formats tried in turn
     assert (fallback.passed, fallback.failed, fallback.skipped) == (3, 1, 1)
+
+
+def test_unittest_project_without_pytest(tmp_path):
+    """Written here, not under fixtures/: a test_*.py fixture would join this suite's run."""
+    (tmp_path / "setup.cfg").write_text("[metadata]\nname = calc\n")
+    (tmp_path / "test_calc.py").write_text(
+        "import unittest\n\n\n"
+        "class Calc(unittest.TestCase):\n"
+        "    def test_adds(self):\n        self.assertEqual(1 + 1, 2)\n\n"
+        "    def test_subtracts(self):\n        self.assertEqual(3 - 1, 2)\n\n"
+        "    def test_multiplies(self):\n        self.assertEqual(2 * 3, 6)\n\n"
+        "    def test_divides_wrongly(self):\n        self.assertEqual(7 // 2, 4)\n\n"
+        "    @unittest.skip('not implemented')\n"
+        "    def test_powers(self):\n        self.assertEqual(2**3, 8)\n"
+    )
+    stack = detect_stack(tmp_path)
+    [runner] = stack.test_runners
+    assert runner.command == "python -m unittest discover -p 'test*.py'"
+    [run] = run_tests(tmp_path, stack, timeout=240)
+    assert (run.passed, run.failed, run.skipped) == (3, 1, 1), run.output_tail
