@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backend_agent.analysis.endpoints.javascript import extractor
 from backend_agent.analysis.endpoints.model import Inventory
@@ -168,3 +170,29 @@ def test_jwt_unless_exempts_listed_paths_and_methods(tmp_path: Path) -> None:
         ("GET", "/api/articles/{slug}"): "none",
         ("PUT", "/api/articles/{slug}"): "required",
     }
+
+
+SEGMENTS = st.lists(st.from_regex(r"[a-z]{1,6}", fullmatch=True), min_size=1, max_size=4)
+
+
+@settings(max_examples=30, deadline=None)
+@given(prefixes=SEGMENTS, leaf=st.from_regex(r"[a-z]{1,6}", fullmatch=True))
+def test_routers_chained_across_files_get_every_prefix(
+    tmp_path_factory: pytest.TempPathFactory, prefixes: list[str], leaf: str
+) -> None:
+    root = tmp_path_factory.mktemp("express")
+    depth = len(prefixes)
+    (root / "app.js").write_text(
+        f"const app = require('express')();\napp.use('/{prefixes[0]}', require('./r0'));\n"
+    )
+    for level in range(depth):
+        mount = (
+            f"router.use('/{prefixes[level + 1]}', require('./r{level + 1}'));\n"
+            if level + 1 < depth
+            else f"router.get('/{leaf}/:id', (req, res) => res.end());\n"
+        )
+        (root / f"r{level}.js").write_text(
+            "const router = require('express').Router();\n" + mount + "module.exports = router;\n"
+        )
+    found = [(e.method, e.path) for e in inventory(root).endpoints]
+    assert found == [("GET", "/" + "/".join([prefixes[0], *prefixes[1:], leaf]) + "/{id}")]

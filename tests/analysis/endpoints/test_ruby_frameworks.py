@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backend_agent.analysis.endpoints.model import Inventory
 from backend_agent.analysis.endpoints.ruby import extractor
@@ -128,3 +130,35 @@ def test_hanami1_namespaces_mount_and_action_callbacks(tmp_path: Path) -> None:
         ("GET", "/api/books"): "none",  # the callback is redefined as a no-op
         ("POST", "/api/books"): "required",
     }
+
+
+PLURAL = {
+    "index": [("GET", "")],
+    "create": [("POST", "")],
+    "new": [("GET", "/new")],
+    "edit": [("GET", "/{id}/edit")],
+    "show": [("GET", "/{id}")],
+    "update": [("PATCH", "/{id}"), ("PUT", "/{id}")],
+    "destroy": [("DELETE", "/{id}")],
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    only=st.sets(st.sampled_from(sorted(PLURAL)), min_size=1),
+    name=st.from_regex(r"[a-z]{3,8}s", fullmatch=True),
+    scope=st.from_regex(r"[a-z]{2,6}", fullmatch=True),
+)
+def test_resources_only_expands_to_exactly_the_rails_routes(
+    tmp_path_factory: pytest.TempPathFactory, only: set[str], name: str, scope: str
+) -> None:
+    root = tmp_path_factory.mktemp("rails")
+    (root / "config").mkdir()
+    actions = ", ".join(f":{a}" for a in sorted(only))
+    (root / "config" / "routes.rb").write_text(
+        f"Rails.application.routes.draw do\n  scope :{scope} do\n"
+        f"    resources :{name}, only: [{actions}]\n  end\nend\n"
+    )
+    found = {(e.method, e.path) for e in inventory(root).endpoints}
+    expected = {(m, f"/{scope}/{name}{suffix}") for a in only for m, suffix in PLURAL[a]}
+    assert found == expected
