@@ -52,3 +52,16 @@ def test_aws_key_ids_are_recognised_in_any_language(code: str) -> None:
         "keys.go": f'package k\nvar id = "AKIA{code}"\n',
     }
     assert rules_fired(files) == {"hardcoded-secret.token-format"}
+
+
+def test_very_long_concatenations_are_followed_without_recursion() -> None:
+    terms = " +\n    ".join(["name"] * 5000)  # one per line, or the file looks minified
+    query = f'"SELECT * FROM t WHERE a = " + {terms}'
+    files = {
+        "deep.py": f"def f(cursor, name):\n    cursor.execute({query})\n",
+        "deep.js": f"function f(db, name) {{ db.query({query}); }}\n",
+        "deep.go": f"package d\nfunc f(name string) {{ db.Query({query}) }}\n",
+        "deep.rb": f'def f(name)\n  User.where("a = " + {terms})\nend\n',
+    }
+    for name, source in files.items():
+        assert rules_fired({name: source}) == {"sql-injection"}, name

@@ -10,7 +10,7 @@ are separate nodes in the tree, so rules only ever see code.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -83,6 +83,34 @@ class LanguageRules(Protocol):
 
 def text(node: Node | None) -> str:
     return "" if node is None or node.text is None else node.text.decode("utf-8", "replace")
+
+
+def operands(node: Node, operator: str) -> list[Node]:
+    """The operands of ``a op b op c …`` in order, however long the chain (no recursion)."""
+    parts, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        left, right = current.child_by_field_name("left"), current.child_by_field_name("right")
+        same = (
+            current.type == node.type and text(current.child_by_field_name("operator")) == operator
+        )
+        if same and left is not None and right is not None:
+            stack += (right, left)
+        else:
+            parts.append(current)
+    return parts
+
+
+def all_literal(node: Node, leaf: Callable[[Node], bool], containers: frozenset[str]) -> bool:
+    """Whether every leaf under ``containers`` (operators, lists, parentheses) is a literal."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type in containers:
+            stack.extend(c for c in current.named_children if c.type != "comment")
+        elif not leaf(current):
+            return False
+    return True
 
 
 def descendants(node: Node) -> Iterator[Node]:

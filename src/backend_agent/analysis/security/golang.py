@@ -11,7 +11,9 @@ from backend_agent.analysis.security.engine import (
     SQL_TEXT,
     Env,
     FileContext,
+    all_literal,
     descendants,
+    operands,
     secret_name,
     secret_value,
     text,
@@ -46,6 +48,7 @@ _HTTP_URL_POSITION = {
 }  # fmt: skip
 _ENV_HELPER = re.compile(r"(?i)(get)?env(or|default|ordefault|withdefault)?|getenv\w*")
 _STRINGS = frozenset({"interpreted_string_literal", "raw_string_literal"})
+_CONTAINERS = frozenset({"binary_expression", "parenthesized_expression"})
 _APPS = {
     "gin.Default": "gin", "gin.New": "gin", "echo.New": "echo", "chi.NewRouter": "chi",
     "fiber.New": "fiber", "mux.NewRouter": "gorilla/mux", "http.NewServeMux": "net/http",
@@ -127,8 +130,8 @@ class GoRules:
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             if left is None or right is None:
                 return False
-            stringy = self._stringy(left, env) or self._stringy(right, env)
-            return stringy and not (_literal(left) and _literal(right))
+            parts = operands(node, "+")
+            return any(self._stringy(p, env) for p in parts) and not all(map(_literal, parts))
         return False
 
     def check(self, node: Node, env: Env, ctx: FileContext) -> None:
@@ -268,11 +271,17 @@ def _string_value(node: Node | None) -> str | None:
 
 
 def _literal(node: Node) -> bool:
-    if node.type in ("int_literal", "float_literal", "true", "false", "nil"):
-        return True
-    if node.type in ("binary_expression", "parenthesized_expression"):
-        return all(_literal(c) for c in node.named_children if c.type != "comment")
-    return node.type in _STRINGS
+    return all_literal(node, _literal_leaf, _CONTAINERS)
+
+
+def _literal_leaf(node: Node) -> bool:
+    return node.type in _STRINGS or node.type in (
+        "int_literal",
+        "float_literal",
+        "true",
+        "false",
+        "nil",
+    )
 
 
 def _unwrap(value: Node) -> Node:

@@ -11,7 +11,9 @@ from backend_agent.analysis.security.engine import (
     SQL_TEXT,
     Env,
     FileContext,
+    all_literal,
     descendants,
+    operands,
     secret_name,
     secret_value,
     text,
@@ -54,6 +56,7 @@ _SCOPES = frozenset(
 )  # fmt: skip
 _STRINGS = frozenset({"string", "template_string"})
 _LITERALS = frozenset({"number", "true", "false", "null", "undefined"})
+_CONTAINERS = frozenset({"binary_expression", "parenthesized_expression", "array"})
 _FUNCTIONS = frozenset({"function_expression", "function", "arrow_function"})
 
 SIGNALS = Signals(
@@ -143,8 +146,8 @@ class JavaScriptRules:
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             if left is None or right is None:
                 return False
-            stringy = self._stringy(left, env) or self._stringy(right, env)
-            return stringy and not (_literal(left) and _literal(right))
+            parts = operands(node, "+")
+            return any(self._stringy(p, env) for p in parts) and not all(map(_literal, parts))
         return False
 
     def check(self, node: Node, env: Env, ctx: FileContext) -> None:
@@ -297,11 +300,11 @@ def _string_value(node: Node) -> str | None:
 
 
 def _literal(node: Node) -> bool:
-    if node.type in _LITERALS:
-        return True
-    if node.type in ("binary_expression", "parenthesized_expression", "array"):
-        return all(_literal(c) for c in node.named_children if c.type != "comment")
-    return _string_value(node) is not None
+    return all_literal(node, _literal_leaf, _CONTAINERS)
+
+
+def _literal_leaf(node: Node) -> bool:
+    return node.type in _LITERALS or _string_value(node) is not None
 
 
 def _url_argument(first: Node) -> Node:

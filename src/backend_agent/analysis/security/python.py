@@ -11,6 +11,9 @@ from backend_agent.analysis.security.engine import (
     SQL_TEXT,
     Env,
     FileContext,
+    all_literal,
+    descendants,
+    operands,
     secret_name,
     secret_value,
     text,
@@ -57,6 +60,7 @@ _ENV_READS = frozenset(
 )
 _SETTINGS = re.compile(r"(^|/)settings(\.py$|/)")
 _LITERALS = frozenset({"integer", "float", "true", "false", "none"})
+_CONTAINERS = frozenset({"tuple", "list", "parenthesized_expression", "binary_operator"})
 
 SIGNALS = Signals(
     imports={
@@ -93,7 +97,7 @@ class PythonRules:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if left is None or right is None:
             return
-        names = [text(n) for n in _walk(left) if n.type == "identifier"]
+        names = [text(n) for n in descendants(left) if n.type == "identifier"]
         yield names, right
 
     def is_tainted(self, node: Node, env: Env) -> bool:
@@ -134,8 +138,8 @@ class PythonRules:
                 return False
             if operator == "%":
                 return self._stringy(left, env) and not _literal(right)
-            stringy = self._stringy(left, env) or self._stringy(right, env)
-            return stringy and not (_literal(left) and _literal(right))
+            parts = operands(node, "+")
+            return any(self._stringy(p, env) for p in parts) and not all(map(_literal, parts))
         if kind == "call":
             function = node.child_by_field_name("function")
             if function is not None and function.type == "attribute":
@@ -276,12 +280,6 @@ class PythonRules:
             _check_secret(target.rsplit(".", 1)[-1], right, ctx)
 
 
-def _walk(node: Node) -> Iterable[Node]:
-    yield node
-    for child in node.children:
-        yield from _walk(child)
-
-
 def _fields(node: Node, name: str) -> list[Node]:
     child = node.child_by_field_name(name)
     return [child] if child is not None else []
@@ -318,11 +316,11 @@ def _string_value(node: Node) -> str | None:
 
 
 def _literal(node: Node) -> bool:
-    if node.type in _LITERALS:
-        return True
-    if node.type in ("tuple", "list", "parenthesized_expression", "binary_operator"):
-        return all(_literal(c) for c in node.named_children if c.type != "comment")
-    return _string_value(node) is not None
+    return all_literal(node, _literal_leaf, _CONTAINERS)
+
+
+def _literal_leaf(node: Node) -> bool:
+    return node.type in _LITERALS or _string_value(node) is not None
 
 
 def _is_true(node: Node | None) -> bool:
@@ -332,7 +330,9 @@ def _is_true(node: Node | None) -> bool:
 def _strings_in(node: Node | None) -> list[str]:
     if node is None:
         return []
-    return [v for n in _walk(node) if n.type == "string" and (v := _string_value(n)) is not None]
+    return [
+        v for n in descendants(node) if n.type == "string" and (v := _string_value(n)) is not None
+    ]
 
 
 def _imported(node: Node) -> list[str]:

@@ -11,6 +11,9 @@ from backend_agent.analysis.security.engine import (
     SQL_TEXT,
     Env,
     FileContext,
+    all_literal,
+    descendants,
+    operands,
     secret_name,
     secret_value,
     text,
@@ -46,6 +49,7 @@ _HTTP_CLIENT = re.compile(
 )
 _STRINGS = frozenset({"string", "subshell"})
 _LITERALS = frozenset({"integer", "float", "true", "false", "nil", "simple_symbol"})
+_CONTAINERS = frozenset({"binary", "array", "parenthesized_statements"})
 _APPS = {
     "Rails::Application": "rails",
     "Sinatra::Base": "sinatra",
@@ -75,7 +79,9 @@ class RubyRules:
             return
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if left is not None and right is not None:
-            names = [text(n) for n in _walk(left) if n.type in ("identifier", "instance_variable")]
+            names = [
+                text(n) for n in descendants(left) if n.type in ("identifier", "instance_variable")
+            ]
             yield names, right
 
     def is_tainted(self, node: Node, env: Env) -> bool:
@@ -115,8 +121,8 @@ class RubyRules:
                 return False
             if operator == "%":
                 return self._stringy(left, env) and not _literal(right)
-            stringy = self._stringy(left, env) or self._stringy(right, env)
-            return stringy and not (_literal(left) and _literal(right))
+            parts = operands(node, "+")
+            return any(self._stringy(p, env) for p in parts) and not all(map(_literal, parts))
         return False
 
     def check(self, node: Node, env: Env, ctx: FileContext) -> None:
@@ -239,12 +245,6 @@ class RubyRules:
         _check_secret(name, right, ctx)
 
 
-def _walk(node: Node) -> Iterable[Node]:
-    yield node
-    for child in node.children:
-        yield from _walk(child)
-
-
 def _fields(node: Node, name: str) -> list[Node]:
     child = node.child_by_field_name(name)
     return [child] if child is not None else []
@@ -288,11 +288,11 @@ def _string_value(node: Node) -> str | None:
 
 
 def _literal(node: Node) -> bool:
-    if node.type in _LITERALS:
-        return True
-    if node.type in ("binary", "array", "parenthesized_statements"):
-        return all(_literal(c) for c in node.named_children if c.type != "comment")
-    return _string_value(node) is not None
+    return all_literal(node, _literal_leaf, _CONTAINERS)
+
+
+def _literal_leaf(node: Node) -> bool:
+    return node.type in _LITERALS or _string_value(node) is not None
 
 
 def _origin(node: Node, env: Env) -> str:
