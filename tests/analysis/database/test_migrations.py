@@ -360,3 +360,80 @@ def test_python_migration_that_does_not_parse_is_reported_not_fatal(tmp_path):
     [finding] = migration.findings
     assert (finding.rule, finding.line) == ("raw-sql", 3)
     assert finding.message.startswith("the file does not parse")
+
+
+def migration_from(tmp_path, path, text):
+    (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / path).write_text(text)
+    [migration] = analyze_migrations(Project(tmp_path))
+    return migration
+
+
+def test_knex_typescript_migration(tmp_path):
+    migration = migration_from(
+        tmp_path,
+        "db/migrations/20240101_orders.ts",
+        'import { Knex } from "knex";\n\n'
+        "export async function up(knex: Knex): Promise<void> {\n"
+        '  await knex.schema.table("orders", (table) => {\n'
+        '    table.integer("total").notNullable().alter();\n'
+        '    table.dropNullable("status");\n'
+        "  });\n"
+        "}\n\n"
+        "export async function down(knex: Knex): Promise<void> {\n"
+        '  await knex.schema.table("orders", (table) => {\n'
+        '    table.setNullable("status");\n'
+        "  });\n"
+        "}\n",
+    )
+    assert migration.tool == "knex" and migration.has_down
+    assert [(f.line, f.rule) for f in migration.findings] == [
+        (5, "change-column-type"),
+        (5, "set-not-null"),
+        (6, "set-not-null"),
+    ]
+
+
+def test_sequelize_arrow_functions_and_raw_query(tmp_path):
+    migration = migration_from(
+        tmp_path,
+        "migrations/20240101-users.js",
+        "module.exports = {\n"
+        "  up: async (queryInterface, Sequelize) => {\n"
+        "    await queryInterface.sequelize.query('ALTER TABLE users RENAME TO people');\n"
+        "    await queryInterface.removeIndex('people', 'people_email', { concurrently: true });\n"
+        "    await queryInterface.bulkDelete('people', { active: false });\n"
+        "  },\n"
+        "  down: async () => {},\n"
+        "};\n",
+    )
+    assert migration.tool == "sequelize"
+    assert [(f.line, f.rule) for f in migration.findings] == [
+        (3, "missing-down-migration"),
+        (3, "rename-table"),
+        (5, "raw-sql"),
+    ]
+
+
+def test_rails_change_table_block(tmp_path):
+    migration = migration_from(
+        tmp_path,
+        "db/migrate/20240105000000_reshape_users.rb",
+        "class ReshapeUsers < ActiveRecord::Migration[7.1]\n"
+        "  def change\n"
+        "    change_table :users do |t|\n"
+        "      t.string :locale, null: false\n"
+        "      t.remove :nickname\n"
+        "      t.rename :login, :username\n"
+        "      t.references :team, foreign_key: true, index: { algorithm: :concurrently }\n"
+        "    end\n"
+        "  end\n"
+        "end\n",
+    )
+    assert [(f.line, f.rule) for f in migration.findings] == [
+        (4, "add-not-null-column"),
+        (5, "drop-column"),
+        (5, "irreversible-migration"),
+        (6, "rename-column"),
+        (7, "add-foreign-key-validating"),
+    ]
