@@ -66,6 +66,20 @@ def test_postgres_schema_read_only_and_password_hidden(postgres, capsys):  # noq
     assert data["url"] == f"postgresql://app:***@127.0.0.1:{postgres.port}/app"
 
 
+def test_postgres_other_schema(postgres, capsys):  # noqa: F811
+    import psycopg
+
+    with psycopg.connect(postgres.url, autocommit=True) as connection:
+        connection.execute("CREATE SCHEMA billing")
+        connection.execute("CREATE TABLE billing.invoices (id bigint PRIMARY KEY, total numeric)")
+    url = postgres.url.replace("postgresql://", "postgres://")  # the short scheme works too
+    assert main(["db", "schema", "--url", url, "--schema", "billing", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["schema"] == "billing"
+    assert [t["name"] for t in data["tables"]] == ["invoices"]
+    assert [c["type"] for c in data["tables"][0]["columns"]] == ["BIGINT", "NUMERIC"]
+
+
 def test_postgres_session_refuses_writes(postgres):  # noqa: F811
     import sqlalchemy
 
