@@ -109,26 +109,31 @@ class Project:
                     paths.append(path)
             return paths
         if self.is_git:
-            out = _git_bytes(
-                self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"
-            )
-            names = {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
-            self._known_blobs()
-            return [p for p in names if not _skipped(p) and (self.root / p).is_file()]
+            return [p for p in self._git_working_files() if not _skipped(p)]
         return list(_walk(self.root))
 
-    def _known_blobs(self) -> None:
-        """Blob ids of tracked files unchanged since the index, from git without reading them,
-        so that a run after a small change hashes only the changed files."""
+    def _git_working_files(self) -> list[str]:
+        """Tracked and untracked-not-ignored files. Blob ids of tracked files unchanged since
+        the index come from git, so a run after a small change reads and hashes only the
+        changed files, and only those need a check that they still exist."""
         staged = _git_bytes(self.root, "ls-files", "-z", "--stage")
+        others = _git_bytes(self.root, "ls-files", "-z", "--others", "--exclude-standard")
         changed = _git_bytes(self.root, "diff", "--name-only", "--relative", "-z")
         modified = {p.decode("utf-8", "surrogateescape") for p in changed.split(b"\0") if p}
+        files = {p.decode("utf-8", "surrogateescape") for p in others.split(b"\0") if p}
         for entry in staged.split(b"\0"):
             meta, _, name = entry.partition(b"\t")
             fields = meta.split()
+            if len(fields) != 3 or fields[0] == b"160000":  # 160000: a submodule, not a file
+                continue
             path = name.decode("utf-8", "surrogateescape")
-            if len(fields) == 3 and fields[2] == b"0" and path not in modified:
+            regular = fields[0] in (b"100644", b"100755") and fields[2] == b"0"
+            if regular and path not in modified:
                 self._blobs[path] = fields[1].decode()
+                files.add(path)
+            elif (self.root / path).is_file():
+                files.add(path)
+        return list(files)
 
 
 def _skipped(path: str) -> bool:
