@@ -65,6 +65,7 @@ class RouterGraph:
     own_auth: dict[ObjId, list[Auth]] = field(default_factory=dict)
     routes: dict[ObjId, list[Route]] = field(default_factory=dict)
     mounts: list[Mount] = field(default_factory=list)
+    _by_child: dict[ObjId, list[Mount]] | None = None
 
     def collect(self) -> None:
         for path, facts in self.names.facts.items():
@@ -91,6 +92,14 @@ class RouterGraph:
         self._class_route(
             obj, framework, path, "", ("n", cls_name), decorator[2][:1], int(decorator[4])
         )
+
+    def _mounted_in(self) -> dict[ObjId, list[Mount]]:
+        """Mounts by child object (built once, after collection)."""
+        if self._by_child is None:
+            self._by_child = {}
+            for mount in self.mounts:
+                self._by_child.setdefault(mount.child, []).append(mount)
+        return self._by_child
 
     def endpoints(self) -> tuple[list[Endpoint], list[Unresolved]]:
         endpoints: list[Endpoint] = []
@@ -130,7 +139,7 @@ class RouterGraph:
     ) -> Iterator[tuple[str | None, str, list[Auth]]]:
         """(prefix, fragment, auth) for every chain of mounts from a root down to ``obj``."""
         own, own_fragment = self.own_prefix.get(obj, ("", ""))
-        parents = [m for m in self.mounts if m.child == obj and m.parent not in seen]
+        parents = [m for m in self._mounted_in().get(obj, []) if m.parent not in seen]
         if not parents:
             yield own, own_fragment, []
             return
