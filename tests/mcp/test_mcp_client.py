@@ -50,7 +50,8 @@ def test_server_tools_appear_with_the_servers_description_and_schema(
 ) -> None:
     assert stdio_demo.reports == []
     assert stdio_demo.mcp_tools() == [
-        f"mcp__demo__{name}" for name in ("echo", "add", "fail", "crash", "pixel", "big", "env")
+        f"mcp__demo__{name}"
+        for name in ("echo", "add", "fail", "crash", "pixel", "big", "env", "header")
     ]
     (spec,) = stdio_demo.session.specs(["mcp__demo__add"])
     assert spec.description == "Add two integers."
@@ -176,12 +177,13 @@ def test_a_streamable_http_server_of_our_own(
     tmp_path: Path, http_server: tuple[subprocess.Popen[bytes], str]
 ) -> None:
     _, url = http_server
-    server = ServerConfig("web", "http", "test", url=url, headers={"X-Test": "1"})
-    started = Started(tmp_path, [server])
+    server = ServerConfig("web", "http", "test", url=url, headers={"X-Api-Key": "${DEMO_KEY}"})
+    started = Started(tmp_path, [server.expanded({"DEMO_KEY": "k-123"})])
     try:
         assert started.reports == []
         assert "mcp__web__add" in started.mcp_tools()
         assert started.session.call("mcp__web__add", {"a": 20, "b": 22}).content == "42"
+        assert started.session.call("mcp__web__header", {"name": "X-Api-Key"}).content == "k-123"
         failed = started.session.call("mcp__web__fail", {"reason": "x"})
         assert failed.is_error
     finally:

@@ -64,7 +64,7 @@ INHERITED_VARIABLES = (
     "npm_config_registry",
 )
 STDERR_TAIL_LINES = 8
-_STDERR_TAIL_CHARS = 4000
+_STDERR_TAIL_BYTES = 4000
 _SHUTDOWN_SECONDS = 10.0
 
 
@@ -94,7 +94,7 @@ class ServerConnection:
         self.reported = False
         # Closed by close_stderr() when the manager stops.
         self._stderr = (
-            tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115
+            tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
             if config.transport == "stdio"
             else None
         )
@@ -131,11 +131,12 @@ class ServerConnection:
         """The last lines the server wrote to stderr (stdio servers only)."""
         if self._stderr is None or self._stderr.closed:
             return ""
-        self._stderr.flush()
-        size = self._stderr.seek(0, os.SEEK_END)
-        self._stderr.seek(max(0, size - _STDERR_TAIL_CHARS))
-        lines = [line.rstrip() for line in self._stderr.read().splitlines()]
-        lines = [line for line in lines if line.strip()]
+        # pread leaves the shared file offset alone: the server may still be writing.
+        fd = self._stderr.fileno()
+        size = os.fstat(fd).st_size
+        start = max(0, size - _STDERR_TAIL_BYTES)
+        text = os.pread(fd, size - start, start).decode("utf-8", "replace")
+        lines = [line.rstrip() for line in text.splitlines() if line.strip()]
         return "\n".join(lines[-STDERR_TAIL_LINES:])
 
     def close_stderr(self) -> None:

@@ -2,7 +2,8 @@
 `python demo_server.py streamable-http|sse PORT`.
 
 Its tools: echo, add, fail (a tool error), crash (the process exits mid-call), pixel (an image),
-big (a long text) and env (one variable of the server's environment).
+big (a long text), env (one variable of the server's environment) and header (one header of
+the HTTP request, over HTTP transports).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import base64
 import os
 import sys
 
-from mcp.server.mcpserver import Image, MCPServer
+from mcp.server.mcpserver import Context, Image, MCPServer
 
 # A 1x1 red PNG.
 PIXEL_PNG = base64.b64decode(
@@ -55,6 +56,12 @@ def big(size: int) -> str:
 @server.tool(description="The value of one environment variable of the server.")
 def env(name: str) -> str:
     return os.environ.get(name, "<unset>")
+
+
+@server.tool(description="The value of one header of the HTTP request that carried this call.")
+def header(name: str, ctx: Context) -> str:
+    headers = ctx.headers or {}
+    return headers.get(name.lower(), "<unset>")
 
 
 if __name__ == "__main__":
