@@ -207,3 +207,17 @@ def test_unittest_project_without_pytest(tmp_path):
     assert runner.command == "python -m unittest discover -p 'test*.py'"
     [run] = run_tests(tmp_path, stack, timeout=240)
     assert (run.passed, run.failed, run.skipped) == (3, 1, 1), run.output_tail
+
+
+def test_cli_base_lists_changed_tests(tmp_path, capsys):
+    repo = tmp_path / "repo"
+    (repo / "spec").mkdir(parents=True)
+    (repo / "spec" / "cart_spec.rb").write_text("RSpec.describe 'cart' do\nend\n")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "base")
+    (repo / "spec" / "order_spec.rb").write_text("RSpec.describe 'order' do\nend\n")
+    assert main(["tests", str(repo), "--base", "HEAD"]) == 0
+    out = capsys.readouterr().out
+    assert "rspec" in out
+    assert "test files added or changed:\n  spec/order_spec.rb" in out

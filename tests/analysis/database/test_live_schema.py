@@ -133,6 +133,12 @@ def test_sqlite_file_is_opened_read_only(tmp_path, capsys):
     _out, data = schema_json(f"sqlite:///{path}", capsys)
     assert data["dialect"] == "sqlite"
     assert {t["name"] for t in data["tables"]} == {"orgs", "users"}
+    assert main(["db", "schema", "--url", f"sqlite:///{path}"]) == 0
+    table = capsys.readouterr().out
+    assert "  email   VARCHAR(200)  NOT NULL" in table
+    assert "  foreign key users_org_fk (org_id) -> orgs(id)" in table or (
+        "  foreign key (unnamed) (org_id) -> orgs(id)" in table
+    )
     missing = tmp_path / "missing.db"
     with pytest.raises(UserError, match="cannot read"):
         inspect_url(f"sqlite:///{missing}")
