@@ -28,7 +28,9 @@ def rows(found: Inventory) -> list[list[str]]:
     return sorted([e.kind, e.method, e.path, e.auth, e.framework, e.file] for e in found.endpoints)
 
 
-@pytest.mark.parametrize("app", ["express", "nestjs", "koa", "fastify", "node-realtime"])
+@pytest.mark.parametrize(
+    "app", ["express", "express-classes", "nestjs", "koa", "fastify", "node-realtime"]
+)
 def test_fixture_app_matches_expected_inventory(app: str) -> None:
     expected = json.loads((FIXTURES / app / "expected.json").read_text())
     found = inventory(FIXTURES / app)

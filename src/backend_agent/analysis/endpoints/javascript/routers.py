@@ -112,6 +112,8 @@ class RouterGraph:
         self.uses: dict[RouterNode, list[_Use]] = defaultdict(list)
         self.own_prefix: dict[RouterNode, Value] = {}
         self.param_strings: dict[tuple[str, str], set[str]] = defaultdict(set)
+        # (file, "fn#i") -> values passed at call sites: (file, value, each element of it)
+        self.param_values: dict[tuple[str, str], list[tuple[str, Value, bool]]] = defaultdict(list)
         self._cache: dict[RouterNode, list[_Mounted]] = {}
         self.autoload_dirs: list[tuple[RouterNode, str, str, bool, int]] = []
 
@@ -119,6 +121,8 @@ class RouterGraph:
         for file, facts in self.facts.items():
             for call in facts.calls:
                 self._call_site(file, call.callee, call.args, call.order)
+            for value, _line in facts.constructions:  # new C(args) calls C's constructor
+                self._call_site(file, ("member", value[1], "constructor"), value[2], value[3])
         for file, facts in self.facts.items():
             for use in facts.uses:
                 receiver = self.values.eval(file, use.receiver)
@@ -137,10 +141,17 @@ class RouterGraph:
     def _call_site(
         self, file: str, callee_value: Value, args: tuple[Value, ...], order: int
     ) -> None:
+        if callee_value[0] == "member" and callee_value[2] in ("forEach", "map") and args:
+            callback = self.values.eval(file, args[0])
+            if callback.kind == "fn":  # the callback's first parameter takes each element
+                key = (callback.file, f"{callback.name}#0")
+                self.param_values[key].append((file, callee_value[1], True))
+            return
         callee = self.values.eval(file, callee_value)
         if callee.kind != "fn":
             return
         for index, arg in enumerate(args):
+            self.param_values[(callee.file, f"{callee.name}#{index}")].append((file, arg, False))
             thing = self.values.eval(file, arg)
             param = RouterNode(callee.file, f"{callee.name}#{index}", "param")
             if thing.kind == "node" and thing.node is not None:
@@ -162,11 +173,15 @@ class RouterGraph:
         for arg in args:
             thing = self.values.eval(file, arg)
             mounted = self._mountable(file, thing)
+            through = self._through_parameter(file, arg) if mounted is None else []
             if mounted is not None:
                 child, extra = mounted
                 self.edges[child].append(
                     _Edge(node, _join(prefix, extra), tuple(middleware), file, order)
                 )
+            elif through:
+                for child in through:
+                    self.edges[child].append(_Edge(node, prefix, tuple(middleware), file, order))
             else:
                 level = self.auth_level(file, arg)
                 middleware.append(level)
@@ -182,6 +197,34 @@ class RouterGraph:
             if inner.kind == "node" and inner.node is not None:
                 return inner.node, prefixes[0] if prefixes and len(prefixes) == 1 else None
         return None
+
+    def _through_parameter(self, file: str, value: Value) -> list[RouterNode]:
+        """``controller.router`` where ``controller`` is a parameter: the routers of the values
+        its call sites pass (class-based controllers registered in a loop)."""
+        if value[0] != "member":
+            return []
+        found = []
+        for origin, base in self.possible(file, value[1]):
+            thing = self.values.eval(origin, ("member", base, value[2]))
+            if thing.kind == "node" and thing.node is not None:
+                found.append(thing.node)
+        return found
+
+    def possible(self, file: str, value: Value, depth: int = 0) -> list[tuple[str, Value]]:
+        """The values a parameter can take, following call sites (and array elements for
+        ``forEach``/``map`` callbacks); any other value stands for itself."""
+        thing = self.values.eval(file, value)
+        if not _is_param(thing) or thing.node is None:
+            return [(file, value)]
+        found: list[tuple[str, Value]] = []
+        for origin, passed, each in self.param_values.get((thing.node.file, thing.node.key), []):
+            for where, item in self.possible(origin, passed, depth + 1) if depth < 8 else []:
+                items = self.values.eval(where, item)
+                if not each:
+                    found.append((where, item))
+                elif items.kind == "arr":
+                    found += [(items.file, element) for element in items.value]
+        return found
 
     def _register(self, file: str, node: RouterNode, args: tuple[Value, ...], order: int) -> None:
         if not args:

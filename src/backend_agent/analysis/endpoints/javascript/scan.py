@@ -31,6 +31,10 @@ _UNWRAP = {
 }  # fmt: skip
 _FUNCTIONS = {"arrow_function", "function_expression", "function", "generator_function"}
 _SDL_NAMES = ("typedefs", "typedef", "schema", "sdl")
+# Arguments that may carry a router, an app or a prefix into a function (recorded as calls).
+_CARRIERS = ("ref", "param", "arr", "new")
+# Array methods whose callback receives the elements: `controllers.forEach(c => ...)`.
+_ITERATORS = ("forEach", "map")
 
 
 def scan_source(source: bytes, language: LanguageName) -> FileFacts:
@@ -251,6 +255,7 @@ class _Scanner:
                 route = self._nest_route(member_decorators, f"{name}.{method_name}", member)
                 if route is not None:
                     routes.append(route)
+                self.facts.bindings[f"{name}.{method_name}"] = ("fn", f"{name}.{method_name}")
                 self._function(member, f"{name}.{method_name}")
         self.classes.pop()
         controller = next(
@@ -464,9 +469,8 @@ class _Scanner:
             self._member_call(callee, args, node, line, order)
         elif callee[0] == "ref" and _text(callee_node) in ("gql", "graphql"):
             self._sdl_arg(args, line)
-        if any(a[0] in ("ref", "param") for a in args) and callee[0] in ("ref", "import", "call"):
-            self.facts.calls.append(CallSite(callee, args, line, order))
-        if callee[0] == "member" and any(a[0] in ("ref", "param") for a in args):
+        iterates = callee[0] == "member" and callee[2] in _ITERATORS and args[:1] != ()
+        if any(a[0] in _CARRIERS for a in args) or (iterates and args[0][0] == "fn"):
             self.facts.calls.append(CallSite(callee, args, line, order))
         return call
 

@@ -164,6 +164,8 @@ class Evaluator:
         if obj.kind == "obj":
             fields = dict(obj.value)
             return self.eval(obj.file, fields[prop], depth + 1) if prop in fields else UNKNOWN_THING
+        if obj.kind == "class":  # static members and methods: `C.constructor`
+            return self.eval(obj.file, ("ref", f"{obj.name}.{prop}"), depth + 1)
         if obj.kind == "instance":
             return self.eval(obj.file, ("ref", f"{obj.name}.{prop}"), depth + 1)
         if obj.kind == "node":
