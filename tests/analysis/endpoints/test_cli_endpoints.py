@@ -67,3 +67,21 @@ def test_spec_comparison_when_the_repository_has_an_openapi_document(tmp_path: P
     assert declared_only == {("POST", "/api/v2/refunds")}
     assert ("DELETE", "/api/v2/orders/{order_id}") in code_only
     assert ("GET", "/api/v2/orders") not in code_only
+
+
+def test_base_revision_adds_classified_changes(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for args in (["init", "-q"], ["config", "user.email", "t@x"], ["config", "user.name", "t"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True)
+    source = 'package main\nimport "net/http"\nfunc main() {\n\tmux := http.NewServeMux()\n'
+    (repo / "main.go").write_text(source + '\tmux.HandleFunc("DELETE /items/{id}", h)\n}\n')
+    subprocess.run(["git", "-C", str(repo), "add", "."], check=True)
+    subprocess.run(["git", "-C", str(repo), "commit", "-qm", "base"], check=True)
+    (repo / "main.go").write_text(source + '\tmux.HandleFunc("GET /items/{id}", h)\n}\n')
+    proc = run(str(repo), "--base", "HEAD", "--format", "json", cache=tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    changes = json.loads(proc.stdout)["changes"]
+    assert [(c["rule"], c["compatibility"]) for c in changes] == [("method-changed", "breaking")]
+    table = run(str(repo), "--base", "HEAD", cache=tmp_path / "cache")
+    assert "method-changed" in table.stdout and "breaking" in table.stdout
