@@ -29,7 +29,7 @@ def main(argv: list[str]) -> int:
 
     import json
 
-    from backend_agent.analysis.endpoints.diff import diff_inventories, schema_file_changes
+    from backend_agent.analysis.endpoints.diff import contract_changes
     from backend_agent.analysis.endpoints.inventory import build_inventory
     from backend_agent.analysis.endpoints.openapi import compare_with_code, read_specs
     from backend_agent.analysis.endpoints.render import as_json, print_table, to_openapi
@@ -40,8 +40,7 @@ def main(argv: list[str]) -> int:
     changes = None
     if args.base is not None:
         base = head.at(args.base)
-        changes = diff_inventories(build_inventory(base, _progress), inventory)
-        changes += schema_file_changes(base, head)
+        changes = contract_changes(base, head, build_inventory(base, _progress), inventory)
     if args.format == "openapi":
         print(json.dumps(to_openapi(inventory, head.root.name), indent=2))
         return 0

@@ -153,3 +153,23 @@ def test_project_in_a_subdirectory_of_the_repository(tmp_path: Path) -> None:
     head = Project(service)
     found = sorted((c.rule, c.file) for c in diff_contracts(head.at("HEAD"), head))
     assert found == [("endpoint-added", "main.py"), ("endpoint-removed", "main.py")]
+
+
+def test_changed_proto_file_is_diffed(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q")
+    git(root, "config", "user.email", "t@example.com")
+    git(root, "config", "user.name", "t")
+    proto = (
+        'syntax = "proto3";\npackage shop;\nservice Orders {\n  rpc Get (Req) returns (Res);\n%s}\n'
+    )
+    (root / "orders.proto").write_text(proto % "  rpc Cancel (Req) returns (Res);\n")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "base")
+    (root / "orders.proto").write_text(proto % "")
+    head = Project(root)
+    changes = [c for c in diff_contracts(head.at("HEAD"), head) if c.file == "orders.proto"]
+    assert changes and all(c.kind == "grpc" for c in changes)
+    assert any(c.compatibility == "breaking" and "Cancel" in c.message for c in changes)
+    assert not any(c.rule == "endpoint-removed" for c in changes)  # said once, by the proto rule

@@ -25,10 +25,21 @@ SchemaDiff = Callable[[str, str, str], list[ContractChange]]
 
 
 def diff_contracts(base: Project, head: Project) -> list[ContractChange]:
-    """Every contract change from ``base`` to ``head`` (inventories come from the scan cache)."""
-    return diff_inventories(build_inventory(base), build_inventory(head)) + schema_file_changes(
-        base, head
-    )
+    """Every contract change from ``base`` to ``head`` (inventories come from the caches)."""
+    return contract_changes(base, head, build_inventory(base), build_inventory(head))
+
+
+def contract_changes(
+    base: Project, head: Project, before: Inventory, after: Inventory
+) -> list[ContractChange]:
+    """Inventory changes plus schema-file changes. For a changed GraphQL SDL or proto file,
+    the schema rules replace the inventory's added/removed operations of that file (they say
+    the same thing, more precisely)."""
+    schema = schema_file_changes(base, head)
+    covered = {c.file for c in schema if c.kind in ("graphql", "grpc")}
+    endpoints = diff_inventories(before, after)
+    kept = [c for c in endpoints if not (c.kind in ("graphql", "grpc") and c.file in covered)]
+    return kept + schema
 
 
 def diff_inventories(before: Inventory, after: Inventory) -> list[ContractChange]:
