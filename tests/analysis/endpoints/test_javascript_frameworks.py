@@ -198,3 +198,32 @@ def test_routers_chained_across_files_get_every_prefix(
         )
     found = [(e.method, e.path) for e in inventory(root).endpoints]
     assert found == [("GET", "/" + "/".join([prefixes[0], *prefixes[1:], leaf]) + "/{id}")]
+
+
+def test_nest_uri_versioning_and_router_module_paths(tmp_path: Path) -> None:
+    (tmp_path / "main.ts").write_text(
+        "import { NestFactory } from '@nestjs/core';\n"
+        "import { VersioningType } from '@nestjs/common';\n"
+        "async function bootstrap() {\n  const app = await NestFactory.create(AppModule);\n"
+        "  app.setGlobalPrefix('api');\n"
+        "  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });\n}\n"
+    )
+    (tmp_path / "admin.module.ts").write_text(
+        "import { Module } from '@nestjs/common';\nimport { RouterModule } from '@nestjs/core';\n"
+        "import { UsersController } from './users.controller';\n"
+        "@Module({ controllers: [UsersController] })\nexport class AdminModule {}\n"
+        "@Module({ imports: [AdminModule, RouterModule.register([{ path: 'admin', "
+        "module: AdminModule }])] })\nexport class AppModule {}\n"
+    )
+    (tmp_path / "users.controller.ts").write_text(
+        "import { Controller, Get, Version, VERSION_NEUTRAL } from '@nestjs/common';\n"
+        "@Controller('users')\nexport class UsersController {\n"
+        "  @Get()\n  list() {}\n\n"
+        "  @Version(['2', VERSION_NEUTRAL])\n  @Get(':id')\n  show() {}\n}\n"
+    )
+    found = sorted((e.method, e.path) for e in inventory(tmp_path).endpoints)
+    assert found == [
+        ("GET", "/api/admin/users/{id}"),
+        ("GET", "/api/v1/admin/users"),
+        ("GET", "/api/v2/admin/users/{id}"),
+    ]

@@ -68,6 +68,7 @@ class NestRoute:
     decorators: tuple[str, ...]  # source text of the method's decorators
     handler: str
     line: int
+    version: Value | None = None  # @Version(...)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class NestController:
     decorators: tuple[str, ...]
     routes: tuple[NestRoute, ...]
     line: int
+    version: Value | None = None  # @Controller({version})
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,9 @@ class FileFacts:
     controllers: list[NestController] = field(default_factory=list)
     nest_middleware: list[NestMiddleware] = field(default_factory=list)
     global_prefixes: list[tuple[Value, int]] = field(default_factory=list)
+    versioning: list[Value] = field(default_factory=list)  # app.enableVersioning(options)
+    nest_modules: list[tuple[str, Value]] = field(default_factory=list)  # (@Module, controllers)
+    router_modules: list[Value] = field(default_factory=list)  # RouterModule.register(routes)
     global_guards: list[str] = field(default_factory=list)
     sockets: list[SocketEvent] = field(default_factory=list)
     constructions: list[tuple[Value, int]] = field(default_factory=list)  # `new X(...)`

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from backend_agent.analysis.endpoints.javascript.facts import (
     FileFacts,
@@ -14,6 +15,7 @@ from backend_agent.analysis.endpoints.javascript.facts import (
     Value,
 )
 from backend_agent.analysis.endpoints.javascript.routers import middleware_auth
+from backend_agent.analysis.endpoints.javascript.scan import describe
 from backend_agent.analysis.endpoints.javascript.values import Evaluator
 from backend_agent.analysis.endpoints.model import Auth, Endpoint, Unresolved, normalise_path
 
@@ -31,26 +33,34 @@ def nest_endpoints(
     if not controllers:
         return endpoints, unresolved
     prefix, problem = _global_prefix(facts, values)
+    versioning = _Versioning.of(facts, values)
+    module_paths = _router_module_paths(facts, values)
     global_guards = [g for fa in facts.values() for g in fa.global_guards]
     middleware = [(f, m) for f, fa in facts.items() for m in fa.nest_middleware]
     for file, controller in controllers:
         bases = values.strings(file, controller.prefix)
+        module_path = module_paths.get(controller.name, "")
         for route in controller.routes:
             paths = values.strings(file, route.path)
-            if bases is None or paths is None or problem:
-                reason = problem or "controller or route path is not a literal string"
+            versions = versioning.segments(file, route.version or controller.version, values)
+            reason = problem or versioning.problem
+            if bases is None or paths is None:
+                reason = "controller or route path is not a literal string"
+            elif versions is None:
+                reason = "API version is not a literal string"
+            if reason or bases is None or paths is None or versions is None:
                 unresolved.append(Unresolved(file, route.line, route.handler, reason))
                 continue
             for base in bases:
                 for path in paths:
-                    local = normalise_path(f"{base}/{path}")
+                    local = normalise_path(f"{module_path}/{base}/{path}")
                     auth = _auth(controller, route, local, global_guards, middleware, values)
-                    for method in route.methods:
+                    for version, method in ((v, m) for v in versions for m in route.methods):
                         endpoints.append(
                             Endpoint(
                                 "rest",
                                 method,
-                                normalise_path(f"{prefix}/{local}"),
+                                normalise_path(f"{prefix}/{version}/{local}"),
                                 auth,
                                 "nestjs",
                                 route.handler,
@@ -59,6 +69,81 @@ def nest_endpoints(
                             )
                         )
     return endpoints, unresolved
+
+
+@dataclass(frozen=True)
+class _Versioning:
+    """``app.enableVersioning({type: VersioningType.URI, prefix, defaultVersion})``."""
+
+    uri: bool = False
+    prefix: str = "v"
+    default: Value | None = None
+    problem: str = ""
+
+    @classmethod
+    def of(cls, facts: Mapping[str, FileFacts], values: Evaluator) -> _Versioning:
+        for file, file_facts in facts.items():
+            for options in file_facts.versioning:
+                thing = values.eval(file, options)
+                fields = dict(thing.value) if thing.kind == "obj" else {}
+                kind = fields.get("type")
+                if kind is None or kind[0] != "member":
+                    return cls(problem="versioning type is not a literal")
+                if kind[2] != "URI":
+                    return cls()
+                prefix = fields.get("prefix", ("str", "v"))
+                strings = values.strings(thing.file, prefix)
+                return cls(True, strings[0] if strings else "", fields.get("defaultVersion"))
+        return cls()
+
+    def segments(self, file: str, version: Value | None, values: Evaluator) -> list[str] | None:
+        """Path segments for a route's version(s): "" without URI versioning or a version."""
+        chosen = version if version is not None else self.default
+        if not self.uri or chosen is None:
+            return [""]
+        found = []
+        for item in chosen[1] if chosen[0] == "arr" else (chosen,):
+            if describe(item) == "VERSION_NEUTRAL":  # served with and without a version
+                found.append("")
+                continue
+            strings = values.strings(file, item)
+            if strings is None:
+                return None
+            found += [f"{self.prefix}{s}" for s in strings]
+        return found
+
+
+def _router_module_paths(facts: Mapping[str, FileFacts], values: Evaluator) -> dict[str, str]:
+    """Controller class -> path from ``RouterModule.register([{path, module, children}])``."""
+    module_paths: dict[str, str] = {}
+
+    def walk(file: str, routes: Value, base: str) -> None:
+        thing = values.eval(file, routes)
+        for item in thing.value if thing.kind == "arr" else ():
+            entry = values.eval(thing.file, item)
+            fields = dict(entry.value) if entry.kind == "obj" else {}
+            paths = values.strings(entry.file, fields.get("path", ("str", "")))
+            path = normalise_path(f"{base}/{paths[0]}") if paths else base
+            module = values.eval(entry.file, fields["module"]) if "module" in fields else None
+            if module is not None and module.kind == "class":
+                module_paths[module.name] = path
+            if "children" in fields:
+                walk(entry.file, fields["children"], path)
+
+    for file, file_facts in facts.items():
+        for routes in file_facts.router_modules:
+            walk(file, routes, "")
+    controller_paths: dict[str, str] = {}
+    for file, file_facts in facts.items():
+        for module, controllers in file_facts.nest_modules:
+            if module not in module_paths:
+                continue
+            listed = values.eval(file, controllers)
+            for item in listed.value if listed.kind == "arr" else ():
+                controller = values.eval(listed.file, item)
+                if controller.kind == "class":
+                    controller_paths[controller.name] = module_paths[module]
+    return controller_paths
 
 
 def _global_prefix(facts: Mapping[str, FileFacts], values: Evaluator) -> tuple[str, str]:

@@ -258,10 +258,9 @@ class _Scanner:
                 self.facts.bindings[f"{name}.{method_name}"] = ("fn", f"{name}.{method_name}")
                 self._function(member, f"{name}.{method_name}")
         self.classes.pop()
-        controller = next(
-            (d for d in decorators if _decorator_name(_text(d)) == "Controller"), None
-        )
-        if controller is not None:
+        by_name = {_decorator_name(_text(d)): d for d in decorators}
+        if "Controller" in by_name:
+            controller = by_name["Controller"]
             self.facts.controllers.append(
                 NestController(
                     name,
@@ -269,28 +268,43 @@ class _Scanner:
                     tuple(_text(d) for d in decorators),
                     tuple(routes),
                     _line(node),
+                    self._option_arg(controller, "version"),
                 )
             )
+        if "Module" in by_name:
+            controllers = self._option_arg(by_name["Module"], "controllers")
+            if controllers is not None:
+                self.facts.nest_modules.append((name, controllers))
         return name
+
+    def _decorator_args(self, decorator: Node) -> tuple[Value, ...]:
+        call = next((c for c in decorator.named_children if c.type == "call_expression"), None)
+        return self._args(call.child_by_field_name("arguments")) if call is not None else ()
+
+    def _option_arg(self, decorator: Node, option: str) -> Value | None:
+        """A field of a decorator's options object, e.g. ``@Controller({version: '1'})``."""
+        args = self._decorator_args(decorator)
+        return dict(args[0][1]).get(option) if args and args[0][0] == "obj" else None
 
     def _path_arg(self, decorator: Node) -> Value:
         """The path argument of ``@Controller(...)`` or ``@Get(...)``; "" when absent."""
-        call = next((c for c in decorator.named_children if c.type == "call_expression"), None)
-        args = call.child_by_field_name("arguments") if call is not None else None
-        if args is None or not args.named_children:
+        args = self._decorator_args(decorator)
+        if not args:
             return ("str", "")
-        value = self.value(args.named_children[0])
-        if value[0] == "obj":
-            path: Value = dict(value[1]).get("path", ("str", ""))
+        if args[0][0] == "obj":
+            path: Value = dict(args[0][1]).get("path", ("str", ""))
             return path
-        return value
+        return args[0]
 
     def _nest_route(self, decorators: list[Node], handler: str, node: Node) -> NestRoute | None:
-        for decorator in decorators:
-            method = NEST_VERBS.get(_decorator_name(_text(decorator)))
-            if method is not None:
+        by_name = {_decorator_name(_text(d)): d for d in decorators}
+        version_args = self._decorator_args(by_name["Version"]) if "Version" in by_name else ()
+        for name, decorator in by_name.items():
+            if name in NEST_VERBS:
                 texts = tuple(_text(d) for d in decorators)
-                return NestRoute((method,), self._path_arg(decorator), texts, handler, _line(node))
+                path = self._path_arg(decorator)
+                version = version_args[0] if version_args else None
+                return NestRoute((NEST_VERBS[name],), path, texts, handler, _line(node), version)
         return None
 
     # ---- expressions --------------------------------------------------------------------
@@ -483,8 +497,12 @@ class _Scanner:
             self._route(receiver, prop, args, node, line, order)
         elif prop == "route" and len(args) == 1 and args[0][0] == "obj":
             self._fastify_route(receiver, args[0], line, order)
+        elif prop == "register" and describe(receiver) == "RouterModule" and args:
+            facts.router_modules.append(args[0])
         elif prop in ("use", "register"):
             facts.uses.append(UseCall(receiver, prop, args, line, order))
+        elif prop == "enableVersioning":
+            facts.versioning.append(args[0] if args else UNKNOWN)
         elif prop == "addHook" and len(args) >= 2:
             facts.uses.append(UseCall(receiver, "hook", args[1:], line, order))
         elif prop == "setGlobalPrefix" and args:
