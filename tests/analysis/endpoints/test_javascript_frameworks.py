@@ -227,3 +227,22 @@ def test_nest_uri_versioning_and_router_module_paths(tmp_path: Path) -> None:
         ("GET", "/api/v1/admin/users"),
         ("GET", "/api/v2/admin/users/{id}"),
     ]
+
+
+def test_nest_app_guard_provider_protects_all_but_public_routes(tmp_path: Path) -> None:
+    (tmp_path / "app.module.ts").write_text(
+        "import { Module } from '@nestjs/common';\nimport { APP_GUARD } from '@nestjs/core';\n"
+        "import { JwtAuthGuard } from './jwt-auth.guard';\n"
+        "import { CatsController } from './cats.controller';\n"
+        "@Module({\n  controllers: [CatsController],\n"
+        "  providers: [{ provide: APP_GUARD, useClass: JwtAuthGuard }],\n})\n"
+        "export class AppModule {}\n"
+    )
+    (tmp_path / "cats.controller.ts").write_text(
+        "import { Controller, Get, Post } from '@nestjs/common';\n"
+        "import { Public } from './public.decorator';\n"
+        "@Controller('cats')\nexport class CatsController {\n"
+        "  @Public()\n  @Get()\n  list() {}\n\n  @Post()\n  create() {}\n}\n"
+    )
+    auth = {(e.method, e.path): e.auth for e in inventory(tmp_path).endpoints}
+    assert auth == {("GET", "/cats"): "none", ("POST", "/cats"): "required"}
