@@ -229,8 +229,9 @@ def secret_value(value: str) -> bool:
     """Whether a literal looks like a real secret rather than a placeholder or a label."""
     if len(value) < 4 or any(ch.isspace() for ch in value) or len(set(value)) < 3:
         return False
-    # not a template, nor the name of an environment variable
-    return value[0] not in "$<{%" and not re.fullmatch(r"[A-Z][A-Z0-9_]*", value)
+    if value[0] in "$<{%" or re.fullmatch(r"[A-Z][A-Z0-9_]*", value):
+        return False  # a template, or the name of an environment variable
+    return not re.fullmatch(r"[A-Z][a-z0-9]*(-[A-Z][a-z0-9]*)+", value)  # a header name
 
 
 def token_format(value: str) -> bool:

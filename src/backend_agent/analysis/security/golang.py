@@ -109,8 +109,10 @@ class GoRules:
                 return True
             if kind in ("selector_expression", "call_expression") and _SOURCE.match(text(current)):
                 return True
-            if kind == "call_expression" and _callee(current) in _SANITIZERS:
-                continue
+            if kind == "func_literal" or (
+                kind == "call_expression" and _callee(current) in _SANITIZERS
+            ):
+                continue  # a function is not data; a conversion ends the taint
             if kind == "selector_expression":
                 stack.extend(_fields(current, "operand"))
             elif kind not in _STRINGS:

@@ -122,8 +122,8 @@ class JavaScriptRules:
                 return True
             if kind == "decorator" and _SOURCE_DECORATOR.match(text(current)):
                 return True
-            if kind == "call_expression" and _name(current) in _SANITIZERS:
-                continue
+            if kind in _FUNCTIONS or (kind == "call_expression" and _name(current) in _SANITIZERS):
+                continue  # a function is not data; a conversion ends the taint
             if kind == "member_expression":
                 stack.extend(_fields(current, "object"))
             elif kind == "pair":

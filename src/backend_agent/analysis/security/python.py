@@ -109,8 +109,8 @@ class PythonRules:
                 return True
             if kind in ("attribute", "call", "subscript") and _SOURCE.match(text(current)):
                 return True
-            if kind == "call" and _name(current) in _SANITIZERS:
-                continue
+            if kind == "lambda" or (kind == "call" and _name(current) in _SANITIZERS):
+                continue  # a function is not data; a conversion ends the taint
             if kind == "attribute":
                 stack.extend(_fields(current, "object"))
             elif kind == "keyword_argument":
@@ -128,7 +128,7 @@ class PythonRules:
         if kind == "parenthesized_expression":
             return any(self.is_built(c, env) for c in node.named_children)
         if kind == "string":
-            return any(c.type == "interpolation" for c in node.children)
+            return any(c.type == "interpolation" and not _escaped(c) for c in node.children)
         if kind == "concatenated_string":
             return any(self.is_built(c, env) for c in node.named_children)
         if kind == "binary_operator":
@@ -301,6 +301,12 @@ def _arguments(call: Node) -> tuple[list[Node], dict[str, Node]]:
         elif arg.type != "comment":
             args.append(arg)
     return args, kwargs
+
+
+def _escaped(interpolation: Node) -> bool:
+    """``{int(x)}`` or ``{shlex.quote(x)}``: an interpolation that cannot inject anything."""
+    value = interpolation.named_children[0] if interpolation.named_children else None
+    return value is not None and value.type == "call" and _name(value) in _SANITIZERS
 
 
 def _string_value(node: Node) -> str | None:

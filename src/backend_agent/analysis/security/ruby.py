@@ -27,6 +27,7 @@ _SOURCE = re.compile(
 )
 _SOURCE_NAMES = frozenset({"params", "cookies"})
 _SANITIZERS = frozenset({"to_i", "to_f", "to_sym", "Integer", "Float", "url_for"})
+_ESCAPES = _SANITIZERS | {"shellescape", "escape", "quote", "sanitize_sql"}
 _QUERY_METHODS = frozenset(
     {
         "find_by_sql", "where", "order", "reorder", "select", "joins", "group", "having",
@@ -113,7 +114,7 @@ class RubyRules:
         if kind == "parenthesized_statements":
             return any(self.is_built(c, env) for c in node.named_children)
         if kind in _STRINGS:
-            return any(c.type == "interpolation" for c in node.children)
+            return any(c.type == "interpolation" and not _escaped(c) for c in node.children)
         if kind == "binary":
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             operator = text(node.child_by_field_name("operator"))
@@ -277,6 +278,12 @@ def _symbol(node: Node | None) -> str:
         return ""
     value = _string_value(node)
     return value if value is not None else text(node).strip(":")
+
+
+def _escaped(interpolation: Node) -> bool:
+    """``#{id.to_i}``, ``#{path.shellescape}``, ``#{conn.quote(x)}``: nothing to inject."""
+    value = interpolation.named_children[0] if interpolation.named_children else None
+    return value is not None and value.type == "call" and _method(value) in _ESCAPES
 
 
 def _string_value(node: Node) -> str | None:
