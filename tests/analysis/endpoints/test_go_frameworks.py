@@ -19,7 +19,7 @@ def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BACKEND_AGENT_CACHE_DIR", str(tmp_path / "cache"))
 
 
-@pytest.mark.parametrize("framework", ["gin", "chi"])
+@pytest.mark.parametrize("framework", ["gin", "chi", "echo"])
 def test_inventory_matches_expected(framework: str) -> None:
     expected = json.loads((FIXTURES / framework / "expected.json").read_text())
     assert build_inventory(Project(FIXTURES / framework)).as_dict() == expected

@@ -97,9 +97,9 @@ class GoResolver:
         self.by_dir: dict[str, dict[str, list[tuple[str, dict[str, Any]]]]] = {}
         self.methods: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         self.by_name: dict[str, list[dict[str, Any]]] = {}
-        called: set[str] = set()
+        calls: set[tuple[str, str, str]] = set()
         for path, facts_of in self.facts.items():
-            directory = path.rsplit("/", 1)[0] if "/" in path else ""
+            directory = _directory(path)
             for fn in facts_of["functions"]:
                 self.by_name.setdefault(fn["name"], []).append(fn)
                 if fn["receiver"]:
@@ -108,8 +108,13 @@ class GoResolver:
                     self.by_dir.setdefault(directory, {}).setdefault(fn["name"], []).append(
                         (path, fn)
                     )
-                _called_names(fn["body"], called)
-        self.called = called
+                _calls(fn["body"], facts_of["imports"], directory, calls)
+        self.called: set[tuple[str, str, str]] = set()
+        for kind, where, name in calls:
+            if kind == "pkg":
+                where = self._package_dir(where) or ""
+                kind = "dir"
+            self.called.add((kind, where, name))
         self._active: set[int] = set()
         self._done: set[int] = set()
         self.skippers: dict[str, Fn] = {}
@@ -119,7 +124,11 @@ class GoResolver:
         router that no interpreted caller reached (its group prefix is then unknown)."""
         for path, facts_of in self.facts.items():
             for fn in facts_of["functions"]:
-                if fn["name"] not in self.called or (fn["name"] == "main" and not fn["receiver"]):
+                if fn["receiver"]:
+                    called = ("method", "", fn["name"]) in self.called
+                else:
+                    called = ("dir", _directory(path), fn["name"]) in self.called
+                if not called or (fn["name"] == "main" and not fn["receiver"]):
                     self._interpret(path, fn["params"], fn["body"], {}, 0, id(fn))
         for path, facts_of in self.facts.items():
             for fn in facts_of["functions"]:
@@ -523,7 +532,11 @@ def auth_of(middleware: list[str], skips: dict[str, str] | None = None) -> Auth:
     return next((state for state in order if state in states), "none")
 
 
-def _called_names(body: list[Expr], called: set[str]) -> None:
+def _calls(
+    body: list[Expr], imports: dict[str, str], directory: str, calls: set[tuple[str, str, str]]
+) -> None:
+    """What a body calls: ("pkg", import path, name), ("dir", directory, name) for a function
+    of its own package, ("method", "", name) for a method of something."""
     stack: list[Any] = list(body)
     while stack:
         item = stack.pop()
@@ -531,12 +544,18 @@ def _called_names(body: list[Expr], called: set[str]) -> None:
             if item and item[0] == "call":
                 func = item[1]
                 if func[0] == "id":
-                    called.add(func[1])
+                    calls.add(("dir", directory, func[1]))
+                elif func[0] == "sel" and func[1][0] == "id" and func[1][1] in imports:
+                    calls.add(("pkg", imports[func[1][1]], func[2]))
                 elif func[0] == "sel":
-                    called.add(func[2])
+                    calls.add(("method", "", func[2]))
             stack.extend(item)
         elif isinstance(item, list | dict):
             stack.extend(item.values() if isinstance(item, dict) else item)
+
+
+def _directory(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else ""
 
 
 def _router_type(type_text: str) -> str | None:

@@ -43,16 +43,23 @@ _ROUTING_IMPORTS = re.compile(
 
 
 _PACKAGE = re.compile(rb"^package\s+(\w+)", re.MULTILINE)
+# Files that import no router package but may still pass routers along: ``package main``, and
+# code that calls registration-like functions on values built elsewhere.
+_PASSES_ROUTERS = re.compile(
+    rb"^package\s+main\b|\.(?:Group|Mount|Route|Subrouter|PathPrefix|Routes|Handler)\(|"
+    rb"\bRegister\w*\(|\bNew(?:Router|Server|App)\w*\(",
+    re.MULTILINE,
+)
 
 
 def scan_go(source: bytes) -> dict[str, Any]:
     """Facts about one Go file (see the module docstring for the encoding).
 
-    A file that imports no HTTP or router package cannot declare routes: it is not parsed,
-    only its package name is recorded.
+    A file that imports no HTTP or router package and shows no sign of passing routers along
+    cannot declare routes: it is not parsed, only its package name is recorded.
     """
     facts: dict[str, Any] = {"package": "", "imports": {}, "functions": [], "vars": []}
-    if _ROUTING_IMPORTS.search(source) is None:
+    if _ROUTING_IMPORTS.search(source) is None and _PASSES_ROUTERS.search(source) is None:
         package = _PACKAGE.search(source)
         facts["package"] = package.group(1).decode() if package else ""
         return facts
