@@ -144,3 +144,15 @@ def test_flask_restx_namespaces_and_resources(tmp_path: Path) -> None:
         ("GET", "/api/todos/{todo_id}", "required"),
         ("DELETE", "/api/todos/{todo_id}", "required"),
     }
+
+
+def test_prefixes_from_constants_and_environment_defaults(tmp_path: Path) -> None:
+    (tmp_path / "constants.py").write_text('VERSION = "v2"  # not parsed: nothing relevant\n')
+    (tmp_path / "main.py").write_text(
+        "import os\nfrom fastapi import APIRouter, FastAPI\nfrom constants import VERSION\n\n"
+        "ROOT = os.getenv('API_ROOT', '/api')\nrouter = APIRouter(prefix=f'{ROOT}/{VERSION}')\n\n"
+        "@router.get('/ping')\ndef ping():\n    pass\n\n"
+        "app = FastAPI()\napp.include_router(router)\n"
+    )
+    found = [(e.method, e.path) for e in build_inventory(Project(tmp_path)).endpoints]
+    assert found == [("GET", "/api/v2/ping")]
