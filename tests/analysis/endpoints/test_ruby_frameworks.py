@@ -162,3 +162,19 @@ def test_resources_only_expands_to_exactly_the_rails_routes(
     found = {(e.method, e.path) for e in inventory(root).endpoints}
     expected = {(m, f"/{scope}/{name}{suffix}") for a in only for m, suffix in PLURAL[a]}
     assert found == expected
+
+
+def test_sinatra_apps_mounted_by_rails_routes_and_urlmap(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "routes.rb").write_text(
+        "Rails.application.routes.draw do\n  mount HooksApp => '/hooks'\nend\n"
+    )
+    (tmp_path / "hooks.rb").write_text(
+        "class HooksApp < Sinatra::Base\n  post '/github' do\n  end\nend\n"
+    )
+    (tmp_path / "status.rb").write_text(
+        "class StatusApp < Sinatra::Application\n  get '/ping' do\n  end\nend\n"
+    )
+    (tmp_path / "config.ru").write_text("run Rack::URLMap.new('/status' => StatusApp)\n")
+    found = {(e.method, e.path, e.framework) for e in inventory(tmp_path).endpoints}
+    assert found == {("POST", "/hooks/github", "sinatra"), ("GET", "/status/ping", "sinatra")}

@@ -75,6 +75,7 @@ class _Resolution:
         }
         self.grape = GrapeApis({n: v for n, v in self.class_defs.items() if GrapeApis.is_api(v[1])})
         self.grape_mounted: set[str] = set()
+        self.sinatra_mounts: dict[str, str] = {}  # Sinatra apps mounted in Rails routes
         self.endpoints: list[Endpoint] = []
         self.unresolved: list[Unresolved] = []
         self.cable_paths: list[str] = []
@@ -91,7 +92,7 @@ class _Resolution:
                 self.trees[path], "Rails.application", "Application"
             ):
                 self._rails(path)
-        prefixes: dict[str, str] = {}
+        prefixes: dict[str, str] = dict(self.sinatra_mounts)
         for path, items in self.trees.items():
             if path.endswith(".ru"):
                 prefixes.update(rackup_prefixes(items))
@@ -177,6 +178,10 @@ class _Resolution:
         if grape is not None:
             self.grape_mounted.add(grape)
             self.grape.emit(grape, path)
+            return True
+        sinatra = self.class_defs.get(engine)
+        if sinatra is not None and "Sinatra::" in sinatra[1].superclass:
+            self.sinatra_mounts[engine] = path
             return True
         name = engine.removesuffix(".routes")
         for routes_file, items in sorted(self.trees.items()):

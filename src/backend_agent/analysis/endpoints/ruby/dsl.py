@@ -144,14 +144,21 @@ def _sinatra_block(
 
 
 def rackup_prefixes(items: tuple[Item, ...]) -> dict[str, str]:
-    """config.ru: ``map '/api' do run Api end`` gives Api the prefix /api."""
+    """config.ru: ``map '/api' do run Api end`` and ``Rack::URLMap.new('/api' => Api)`` give
+    Api the prefix /api."""
     found: dict[str, str] = {}
-    for item in items:
-        if isinstance(item, Call) and item.name == "map" and item.args:
+    calls = list(_calls(items))
+    calls += [a[1] for c in calls for a in c.args if a[0] == "call"]
+    for item in calls:
+        if item.name == "map" and item.args:
             path = _string(item.args[0]) or ""
             for child in item.children:
                 if isinstance(child, Call) and child.name == "run" and child.args:
                     found[str(child.args[0][1]).split(".")[0]] = path
+        elif item.name == "new" and item.receiver.endswith("URLMap"):
+            for key, value in item.options:
+                if key.startswith("=>") and value[0] == "const":
+                    found[str(value[1])] = key[2:]
     return found
 
 

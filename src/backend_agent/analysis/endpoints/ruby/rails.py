@@ -239,7 +239,11 @@ class RailsRoutes:
     def _mount(self, call: Call, scope: _Scope) -> None:
         engine, path = "", ""
         if call.args:
-            engine = str(call.args[0][1]) if len(call.args[0]) > 1 else ""
+            target = call.args[0]
+            if target[0] == "call":  # mount ActionCable.server, at: '/cable'
+                engine = f"{target[1].receiver}.{target[1].name}"
+            else:
+                engine = _string(target)
             path = _string(call.option("at")) or _string(call.option("path"))
         for key, value in call.options:
             if key.startswith("=>"):

@@ -10,7 +10,8 @@ calls with literal arguments and blocks, so one small generic tree serves every 
 - ``MethodDef(name, body, line)``: the first few hundred characters of the body.
 
 Values are tuples: ``("sym", s)``, ``("str", s)``, ``("const", "A::B")``, ``("arr", items)``,
-``("hash", ((key, value), ...))``, ``("nil",)``, ``("bool", "true")``, ``("other", text)``.
+``("hash", ((key, value), ...))``, ``("nil",)``, ``("bool", "true")``, ``("call", Call)``,
+``("other", text)``.
 """
 
 from __future__ import annotations
@@ -212,4 +213,6 @@ def value(node: Node | None) -> RbValue:
         return ("nil",)
     if kind in ("true", "false"):
         return ("bool", kind)
+    if kind == "call":  # e.g. `run Rack::URLMap.new('/api' => Api)`
+        return ("call", _call(node))
     return ("other", text[:120])
