@@ -178,3 +178,16 @@ def test_the_puppeteer_preset_points_at_the_installed_chromium(project: Path) ->
 def test_an_unknown_preset_is_a_user_error(project: Path) -> None:
     with pytest.raises(UserError, match="unknown preset 'slack'; choose one of filesystem"):
         preset_entry("slack", project)
+
+
+def test_list_in_text_mode_names_each_server_its_source_and_why_it_failed(project: Path) -> None:
+    assert "No MCP servers configured" in mcp(project, "list").stdout
+    (project / ".mcp.json").write_text(
+        json.dumps({"mcpServers": {"broken": {"command": "no-such-mcp-binary", "args": ["-x"]}}})
+    )
+    done = mcp(project, "list", "--timeout", "30")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "broken: no-such-mcp-binary -x [stdio] - failed: command not found: no-such-mcp-binary",
+        f"    from {project.resolve() / '.mcp.json'}",
+    ]

@@ -56,10 +56,22 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     add.add_argument("name", nargs="?", metavar="NAME", help="the server's name")
-    add.add_argument("--env", action="append", default=[], metavar="K=V", help="repeatable")
+    add.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="an environment variable of a stdio server (repeatable; ${VAR} is kept as is)",
+    )
     add.add_argument("--url", metavar="URL", help="an HTTP or SSE server's URL")
     add.add_argument("--transport", choices=("http", "sse"), default="http", help="with --url")
-    add.add_argument("--header", action="append", default=[], metavar="K:V", help="repeatable")
+    add.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="K:V",
+        help="an HTTP header of an --url server (repeatable)",
+    )
     add.add_argument("--preset", metavar="PRESET", help="filesystem, git, github, brave, puppeteer")
     add.add_argument(
         "--scope",
