@@ -42,7 +42,7 @@ class RubyExtractor:
     """Routes of the Ruby frameworks (see docs/endpoints-frameworks.md)."""
 
     name = "ruby"
-    version = 1
+    version = 2
 
     def wants(self, path: str) -> bool:
         return (path.endswith((".rb", ".ru"))) and not _SKIPPED.search(path)
