@@ -250,6 +250,28 @@ def test_missing_credentials_is_one_clear_line(
     assert "ANTHROPIC_API_KEY" in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
+def test_a_project_settings_model_runs_agents_that_inherit_the_model(
+    tmp_path: Path, env: dict[str, str], project: Path
+) -> None:
+    settings = project / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text(json.dumps({"model": script(tmp_path, ["from settings"], model="cfg")}))
+    agents = json.dumps({"plain": {"description": "d", "prompt": "You help."}})
+    done = backend_agent(
+        ["-p", "hi", "--output-format", "json", "--agents", agents, "--agent", "plain"],
+        env,
+        project,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["result"] == "from settings"
+    cli = backend_agent(
+        ["-p", "hi", "--agents", agents, "--agent", "plain", "--model", script(tmp_path, ["cli"])],
+        env,
+        project,
+    )
+    assert cli.stdout == "cli\n"
+
+
 def test_tool_flags_narrow_the_tools_the_model_sees(
     tmp_path: Path, env: dict[str, str], project: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from backend_agent.errors import UserError
 from backend_agent.models.anthropic import AnthropicModel
 from backend_agent.models.catalog import ALIASES
 from backend_agent.models.openai import OpenAIModel
-from backend_agent.models.registry import choose_model_spec, create_model
+from backend_agent.models.registry import choose_model_spec, create_model, settings_model
 from backend_agent.models.scripted import ScriptedModel
 
 
@@ -80,3 +81,51 @@ def test_model_choice_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     assert choose_model_spec(None, None) == "haiku"
     assert choose_model_spec(None, "opus") == "opus"
     assert choose_model_spec("openai:gpt-5", "opus") == "openai:gpt-5"
+
+
+def write_settings(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+
+
+def test_settings_files_choose_the_model_below_the_environment(
+    tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BACKEND_AGENT_MODEL", raising=False)
+    project = tmp_path / "project"
+    project.mkdir()
+    write_settings(isolated_home / ".claude" / "settings.json", {"model": "opus"})
+    assert choose_model_spec(None, None, cwd=project) == "opus"
+    write_settings(project / ".claude" / "settings.json", {"model": "haiku", "permissions": {}})
+    assert choose_model_spec(None, None, cwd=project) == "haiku"
+    write_settings(project / ".claude" / "settings.local.json", {"model": "openai:gpt-5"})
+    assert choose_model_spec(None, None, cwd=project) == "openai:gpt-5"
+    assert choose_model_spec(None, "sonnet", cwd=project) == "sonnet"
+    monkeypatch.setenv("BACKEND_AGENT_MODEL", "gpt-5-mini")
+    assert choose_model_spec(None, None, cwd=project) == "gpt-5-mini"
+
+
+def test_a_settings_file_without_a_model_leaves_the_choice_to_the_others(
+    tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BACKEND_AGENT_MODEL", raising=False)
+    write_settings(isolated_home / ".claude" / "settings.json", {"model": "opus"})
+    write_settings(tmp_path / ".claude" / "settings.local.json", {"model": "  "})
+    write_settings(tmp_path / ".claude" / "settings.json", {"permissions": {"allow": []}})
+    assert settings_model(tmp_path) == "opus"
+    assert choose_model_spec(None, None, cwd=tmp_path / "elsewhere") == "opus"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("{not json", "invalid JSON"), ('{"model": 5}', "model: expected a model name")],
+)
+def test_a_bad_settings_model_is_a_user_error_naming_the_file(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / ".claude" / "settings.json"
+    path.parent.mkdir()
+    path.write_text(text)
+    with pytest.raises(UserError, match=message) as raised:
+        settings_model(tmp_path)
+    assert str(path) in str(raised.value)

@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         metavar="MODEL",
         help="opus|sonnet|haiku, a claude-... id, openai:<id>, anthropic:<id>, scripted:<file> "
-        "(default: the agent's model, then $BACKEND_AGENT_MODEL, then sonnet)",
+        "(default: the agent's model, then $BACKEND_AGENT_MODEL, then the model key of "
+        ".claude/settings*.json files, then sonnet)",
     )
     group.add_argument(
         "--base-url",

@@ -4,6 +4,7 @@ Model, importing a provider's SDK only when that provider is chosen.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -16,9 +17,50 @@ MODEL_ENV = "BACKEND_AGENT_MODEL"
 _OPENAI_PREFIXES = ("gpt-", "o1", "o3", "o4-", "chatgpt-")
 
 
-def choose_model_spec(cli_model: str | None, agent_model: str | None) -> str:
-    """``--model`` over the agent's ``model`` over ``BACKEND_AGENT_MODEL`` over the default."""
-    return cli_model or agent_model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+def choose_model_spec(
+    cli_model: str | None, agent_model: str | None, *, cwd: Path | None = None
+) -> str:
+    """``--model`` over the agent's ``model`` over the configuration (``BACKEND_AGENT_MODEL``,
+    then the ``model`` key of the settings files for a run in ``cwd``) over the default.
+
+    ``cwd`` defaults to the process's working directory, which is the run's unless ``--cwd``
+    points elsewhere.
+    """
+    return (
+        cli_model
+        or agent_model
+        or os.environ.get(MODEL_ENV)
+        or settings_model(Path.cwd() if cwd is None else cwd)
+        or DEFAULT_MODEL
+    )
+
+
+def settings_model(cwd: Path) -> str | None:
+    """The ``model`` key of Claude Code's settings files, the most specific file that sets it:
+    ``.claude/settings.local.json`` over ``.claude/settings.json`` over
+    ``~/.claude/settings.json``. None when no file sets it."""
+    chosen: str | None = None
+    for path in (
+        Path.home() / ".claude" / "settings.json",
+        cwd / ".claude" / "settings.json",
+        cwd / ".claude" / "settings.local.json",
+    ):
+        if path.is_file():
+            chosen = _model_key(path) or chosen
+    return chosen
+
+
+def _model_key(path: Path) -> str | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise UserError(f"{path}: invalid JSON ({error}); fix or remove it") from error
+    value = data.get("model") if isinstance(data, dict) else None
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise UserError(f"{path}: model: expected a model name such as sonnet or openai:gpt-5")
+    return value.strip() or None
 
 
 def create_model(spec: str, *, base_url: str | None = None) -> Model:
