@@ -4,13 +4,23 @@ full path is their concatenation (Python include_router chains, Go groups passed
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backend_agent.analysis.endpoints.inventory import build_inventory
 from backend_agent.analysis.project import Project
+
+
+@pytest.fixture(autouse=True, scope="module")
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BACKEND_AGENT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
+
 
 segment = st.from_regex(r"[a-z][a-z0-9_-]{0,7}", fullmatch=True)
 prefixes = st.lists(st.lists(segment, max_size=2), min_size=1, max_size=4)
