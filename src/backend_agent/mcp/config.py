@@ -161,7 +161,9 @@ def scoped_servers(cwd: Path, home: Path | None = None) -> list[ServerConfig]:
     servers = parse_servers(user_data, f"{user_path} (user)")
     servers += parse_servers(read_json_file(project / PROJECT_FILE), str(project / PROJECT_FILE))
     projects = user_data.get("projects", {})
-    local = projects.get(str(project)) if isinstance(projects, dict) else None
+    local = None
+    if isinstance(projects, dict):  # keyed by the path as the user typed it, or resolved
+        local = projects.get(str(cwd.absolute())) or projects.get(str(project))
     if isinstance(local, dict):
         servers += parse_servers(local, f"{user_path} (local, {project})")
     return servers
