@@ -15,7 +15,7 @@ class GoExtractor:
     """Scans ``.go`` files into statement facts; interprets them to follow routers."""
 
     name = "go"
-    version = 5
+    version = 6
 
     def wants(self, path: str) -> bool:
         return path.endswith(".go") and not path.endswith("_test.go")

@@ -68,6 +68,7 @@ class RouteDecl:
     file: str
     line: int
     mounted: list[str] = field(default_factory=list)
+    receiver: tuple[str, str] | None = None  # (name, type) of the method registering it
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,8 @@ class GoResolver:
         self.by_dir: dict[str, dict[str, list[tuple[str, dict[str, Any]]]]] = {}
         self.methods: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         self.by_name: dict[str, list[dict[str, Any]]] = {}
+        self._receivers: dict[int, tuple[str, str]] = {}
+        self._receiver: tuple[str, str] | None = None
         calls: set[tuple[str, str, str]] = set()
         for path, facts_of in self.facts.items():
             directory = _directory(path)
@@ -104,6 +107,7 @@ class GoResolver:
                 self.by_name.setdefault(fn["name"], []).append(fn)
                 if fn["receiver"]:
                     self.methods.setdefault(fn["name"], []).append((path, fn))
+                    self._receivers[id(fn)] = (fn.get("receiver_name", ""), fn["receiver"])
                 else:
                     self.by_dir.setdefault(directory, {}).setdefault(fn["name"], []).append(
                         (path, fn)
@@ -157,6 +161,8 @@ class GoResolver:
             package = self.facts[route.file]["package"]
             if handler.split(".", 1)[0] in self.facts[route.file]["imports"]:
                 package, handler = handler.split(".", 1)
+            elif route.receiver and handler.startswith(route.receiver[0] + "."):
+                handler = route.receiver[1] + handler[len(route.receiver[0]) :]
             for method in route.methods or ["ANY"]:
                 auth = auth_of(route.middleware, self._skipped(route.middleware, method, full))
                 endpoints.append(
@@ -188,6 +194,8 @@ class GoResolver:
             return None
         self._active.add(key)
         self._done.add(key)
+        enclosing = self._receiver
+        self._receiver = self._receivers.get(key, enclosing)
         env: dict[str, Value] = {}
         for index, (name, type_text) in enumerate(params):
             if name in bound:
@@ -203,6 +211,7 @@ class GoResolver:
             return self._run(path, env, body, depth)
         finally:
             self._active.discard(key)
+            self._receiver = enclosing
 
     def _run(self, path: str, env: dict[str, Value], body: list[Expr], depth: int) -> Value | None:
         """Statements in order (both branches of an ``if``); the first router returned."""
@@ -459,6 +468,7 @@ class GoResolver:
             path,
             line,
         )
+        decl.receiver = self._receiver
         self.routes.append(decl)
         return decl
 

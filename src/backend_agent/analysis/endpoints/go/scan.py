@@ -84,17 +84,20 @@ def scan_go(source: bytes) -> dict[str, Any]:
 
 def _function(node: Node) -> dict[str, Any]:
     receiver = node.child_by_field_name("receiver")
-    receiver_type = ""
+    receiver_type = receiver_name = ""
     if receiver is not None:
         for param in receiver.named_children:
             kind = param.child_by_field_name("type")
             receiver_type = _text(kind).lstrip("*") if kind is not None else ""
+            names = param.children_by_field_name("name")
+            receiver_name = _text(names[0]) if names else ""
     name = node.child_by_field_name("name")
     body = node.child_by_field_name("body")
     statements = _statements(body) if body is not None else []
     return {
         "name": _text(name) if name is not None else "",
         "receiver": receiver_type,
+        "receiver_name": receiver_name,
         "params": _params(node.child_by_field_name("parameters")),
         "body": statements,
         "line": node.start_point.row + 1,
