@@ -178,3 +178,16 @@ def test_sinatra_apps_mounted_by_rails_routes_and_urlmap(tmp_path: Path) -> None
     (tmp_path / "config.ru").write_text("run Rack::URLMap.new('/status' => StatusApp)\n")
     found = {(e.method, e.path, e.framework) for e in inventory(tmp_path).endpoints}
     assert found == {("POST", "/hooks/github", "sinatra"), ("GET", "/status/ping", "sinatra")}
+
+
+def test_devise_authenticate_block_requires_sign_in(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "routes.rb").write_text(
+        "Rails.application.routes.draw do\n  authenticate :user do\n"
+        "    resources :invoices, only: [:index]\n  end\n"
+        "  get 'pricing', to: 'pages#pricing'\nend\n"
+    )
+    assert auth_by_route(tmp_path) == {
+        ("GET", "/invoices"): "required",
+        ("GET", "/pricing"): "unknown",  # PagesController is not in the repository
+    }

@@ -141,11 +141,11 @@ class _Resolution:
             controller = _controller_class(route.controller) if route.controller else ""
             if route.devise and controller not in self.controllers:
                 controller = "ApplicationController"
-            auth = (
-                action_auth(self.controllers, controller, route.action, route.devise)
-                if controller
-                else "unknown"
-            )
+            auth: Auth = "unknown"
+            if route.authenticated:
+                auth = "required"
+            elif controller:
+                auth = action_auth(self.controllers, controller, route.action, route.devise)
             handler = f"{route.controller}#{route.action}" if route.controller else route.action
             self.endpoints.append(
                 Endpoint(

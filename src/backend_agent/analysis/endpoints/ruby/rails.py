@@ -25,6 +25,7 @@ class RailsRoute:
     file: str
     line: int
     devise: str = ""  # the Devise controller family ("sessions", ...) for devise_for routes
+    authenticated: bool = False  # inside Devise's `authenticate`/`authenticated` block
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class RailsRoutes:
         self.concerns: dict[str, tuple[Item, ...]] = {}
         self.cable_paths: list[str] = []
         self.file = ""
+        self.authenticated = 0  # depth of Devise `authenticate :user do` blocks
 
     def expand(self, file: str, items: tuple[Item, ...], base: str = "") -> None:
         """Expand the ``routes.draw`` blocks of a file, under ``base`` for mounted engines."""
@@ -144,6 +146,10 @@ class RailsRoutes:
             self.file = included
             self._block(self.context.files.get(included, ()), scope)
             self.file = saved
+        elif name in ("authenticate", "authenticated"):  # Devise: signed-in users only
+            self.authenticated += 1
+            self._block(call.children, scope)
+            self.authenticated -= 1
         elif name in _TRANSPARENT or (call.has_block and name in ("api_version", "version")):
             self._block(call.children, scope)
 
@@ -347,7 +353,15 @@ class RailsRoutes:
 
     def _add(self, method: str, path: str, controller: str, action: str, line: int) -> None:
         self.routes.append(
-            RailsRoute(method, normalise_rails(path), controller, action, self.file, line)
+            RailsRoute(
+                method,
+                normalise_rails(path),
+                controller,
+                action,
+                self.file,
+                line,
+                authenticated=self.authenticated > 0,
+            )
         )
 
 
