@@ -95,8 +95,8 @@ def _line(
     auth = coarse / matched if matched else 0.0
     strict = exact / matched if matched else 0.0
     return (
-        f"{name:26} exact {matched}/{size} = {recall:.0%}  precision {precision:.0%} "
-        f"(true {true_precision:.0%})  auth {auth:.0%} (spec wording {strict:.0%})"
+        f"{name:26} exact {matched}/{size} = {recall:.1%}  precision {precision:.1%} "
+        f"(true {true_precision:.1%})  auth {auth:.1%} (spec wording {strict:.1%})"
     )
 
 
