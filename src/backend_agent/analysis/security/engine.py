@@ -208,12 +208,14 @@ _TOKEN_FORMATS = re.compile(
     r"|xox[abprs]-[A-Za-z0-9-]{10,}"
     r"|(?:sk|rk)_live_[A-Za-z0-9]{20,}"
     r"|AIza[0-9A-Za-z_\-]{35}"
-    r"|-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----"
+    r"|-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----(?:[A-Za-z0-9+/=\s]|\\n){64}"
 )
 
 
 def secret_name(name: str) -> bool:
     """Whether an identifier names a secret: ``DB_PASSWORD``, ``jwtSecret``, ``api_key``."""
+    if not re.fullmatch(r"[A-Za-z_$@][\w-]*", name):
+        return False  # not an identifier: "AWS::IAM::AccessKey" is a type name
     words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
     parts = [p for p in re.split(r"[^a-z0-9]+", words) if p]
     if parts[-1:] == ["base"]:  # Rails' secret_key_base
@@ -229,8 +231,8 @@ def secret_value(value: str) -> bool:
     """Whether a literal looks like a real secret rather than a placeholder or a label."""
     if len(value) < 4 or any(ch.isspace() for ch in value) or len(set(value)) < 3:
         return False
-    if value[0] in "$<{%" or re.fullmatch(r"[A-Z][A-Z0-9_]*", value):
-        return False  # a template, or the name of an environment variable
+    if value[0] in "$<{%" or re.fullmatch(r"[A-Z][A-Z0-9_]*|[a-z]+(_[a-z]+)+", value):
+        return False  # a template, or the name of a variable or field
     return not re.fullmatch(r"[A-Z][a-z0-9]*(-[A-Z][a-z0-9]*)+", value)  # a header name
 
 

@@ -163,7 +163,8 @@ class PythonRules:
             self._check_pair(node, env, ctx)
         elif kind == "string":
             literal = _string_value(node)
-            if literal is not None:
+            documentation = node.parent is not None and node.parent.type == "expression_statement"
+            if literal is not None and not documentation:
                 SIGNALS.see_string(literal, ctx)
                 if token_format(literal):
                     ctx.emit(
