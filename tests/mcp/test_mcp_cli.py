@@ -110,7 +110,7 @@ def test_list_starts_each_server_and_shows_status_and_tool_count(project: Path, 
     )
     assert done.returncode == 0, done.stderr
     rows = {row["name"]: row for row in json.loads(done.stdout)}
-    assert rows["demo"]["status"] == "connected" and rows["demo"]["tools"] == 8
+    assert rows["demo"]["status"] == "connected" and rows["demo"]["tools"] == 9
     assert rows["demo"]["target"] == f"{sys.executable} {DEMO_SERVER}"
     assert rows["demo"]["source"] == str(project.resolve() / ".mcp.json")
     assert rows["broken"]["status"] == "failed"

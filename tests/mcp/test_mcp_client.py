@@ -51,7 +51,7 @@ def test_server_tools_appear_with_the_servers_description_and_schema(
     assert stdio_demo.reports == []
     assert stdio_demo.mcp_tools() == [
         f"mcp__demo__{name}"
-        for name in ("echo", "add", "fail", "crash", "pixel", "big", "env", "header")
+        for name in ("echo", "add", "fail", "crash", "slow", "pixel", "big", "env", "header")
     ]
     (spec,) = stdio_demo.session.specs(["mcp__demo__add"])
     assert spec.description == "Add two integers."
@@ -169,6 +169,21 @@ def test_a_server_that_hangs_past_the_time_limit_is_given_up(
         (report,) = started.reports
         assert "MCP server 'silent'" in report and "did not answer within 1.5 s" in report
         assert started.mcp_tools() == []
+    finally:
+        started.close()
+
+
+def test_a_call_past_the_time_limit_is_an_error_and_the_server_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MCP_TOOL_TIMEOUT", "500")
+    started = Started(tmp_path, [demo()])
+    try:
+        late = started.session.call("mcp__demo__slow", {"seconds": 5})
+        assert late.is_error and "no answer within 0.5 s" in late.content
+        assert "MCP_TOOL_TIMEOUT" in late.content
+        assert started.session.call("mcp__demo__echo", {"text": "still"}).content == "still"
+        assert started.reports == []
     finally:
         started.close()
 

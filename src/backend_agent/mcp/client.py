@@ -81,6 +81,10 @@ class ServerLost(Exception):
     """The connection to a server broke (the process exited, the HTTP endpoint went away)."""
 
 
+class CallTimedOut(Exception):
+    """A tool call got no answer within the call time limit (the server stays connected)."""
+
+
 class ServerConnection:
     """One server: its SDK client, held open by a task on the manager's loop."""
 
@@ -249,10 +253,8 @@ class McpManager:
                 connection.task.cancel()
 
     def call(self, server: str, tool: str, arguments: dict[str, Any]) -> mcp_types.CallToolResult:
-        """Call one tool; ServerLost when the connection broke (the server is then ``lost``).
-
-        Other failures (a protocol error, the call timing out) raise as they are.
-        """
+        """Call one tool; ServerLost when the connection broke (the server is then ``lost``),
+        CallTimedOut past the time limit; other failures (protocol errors) raise as they are."""
         connection = self.connections[server]
         client = connection.client
         if connection.status != "connected" or client is None:
@@ -263,6 +265,11 @@ class McpManager:
         try:
             return future.result()
         except Exception as exc:
+            if isinstance(exc, MCPError) and exc.code == mcp_types.REQUEST_TIMEOUT:
+                raise CallTimedOut(
+                    f"no answer within {self.call_timeout:g} s "
+                    "(MCP_TOOL_TIMEOUT, in milliseconds, sets the limit)"
+                ) from exc
             if not _is_connection_failure(exc):
                 raise
             connection.fail("lost", describe_error(exc))

@@ -13,7 +13,13 @@ from typing import Any
 import mcp_types
 
 from backend_agent.errors import UserError
-from backend_agent.mcp.client import McpManager, RemoteTool, ServerLost, describe_error
+from backend_agent.mcp.client import (
+    CallTimedOut,
+    McpManager,
+    RemoteTool,
+    ServerLost,
+    describe_error,
+)
 from backend_agent.mcp.config import MissingVariable, ServerConfig
 from backend_agent.messages import ImageBlock, ToolSpec
 from backend_agent.tools.base import ToolResult
@@ -69,6 +75,8 @@ class McpTool:
                 f"MCP server '{self.server}' stopped during {self._name}: {exc}. "
                 "Its tools are no longer available."
             )
+        except CallTimedOut as exc:
+            return ToolResult.error(f"{self._name} failed: {exc}")
         except Exception as exc:
             return ToolResult.error(f"{self._name} failed: {describe_error(exc)}")
         return tool_result(result)

@@ -2,7 +2,7 @@
 `python demo_server.py streamable-http|sse PORT`.
 
 Its tools: echo, add, fail (a tool error), crash (the process exits mid-call), pixel (an image),
-big (a long text), env (one variable of the server's environment) and header (one header of
+slow, big (a long text), env (one variable of the server's environment) and header (one header of
 the HTTP request, over HTTP transports).
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import sys
+import time
 
 from mcp.server.mcpserver import Context, Image, MCPServer
 
@@ -41,6 +42,12 @@ def fail(reason: str) -> str:
 def crash() -> str:
     print("demo server: about to crash", file=sys.stderr, flush=True)
     os._exit(3)
+
+
+@server.tool(description="Sleep for the given seconds, then answer.")
+def slow(seconds: float) -> str:
+    time.sleep(seconds)
+    return "awake"
 
 
 @server.tool(description="A one-pixel PNG image.")
