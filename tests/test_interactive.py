@@ -80,6 +80,27 @@ def test_streams_answers_with_tool_lines_and_exits_on_ctrl_d(tmp_path: Path) -> 
     assert "The notes have two lines." in text and "Second answer." in text
 
 
+@pytest.mark.usefixtures("home")
+def test_reasoning_streams_dimmed_on_its_own_line_before_the_answer(tmp_path: Path) -> None:
+    model = write_script(tmp_path, [{"thinking": "The user greets me.", "text": "Hello there."}])
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, color_system="truecolor", width=100)
+    with create_pipe_input() as keys:
+        keys.send_text("hi\r\x04")
+        run_interactive(
+            RunOptions(cwd=tmp_path, model=model),
+            prompt_session=PromptSession(input=keys, output=DummyOutput()),
+            console=console,
+        )
+
+    output = screen.getvalue()
+    dimmed = "".join(re.findall(r"\x1b\[2;3m([^\x1b]*)", output))  # dim italic runs
+    assert dimmed.replace(" ", "") == "✻Theusergreetsme."
+    lines = _strip_ansi(output).splitlines()
+    assert "✻ The user greets me." in lines
+    assert "backend-agent Hello there." in lines
+
+
 def test_a_real_terminal_session_cancels_with_ctrl_c_and_exits_with_ctrl_d(
     tmp_path: Path, home: Path
 ) -> None:

@@ -1,5 +1,5 @@
-"""Terminal rendering of a run with rich: the agent's text as it streams, and one line per tool
-call with its key argument and outcome.
+"""Terminal rendering of a run with rich: the agent's text as it streams (its reasoning dimmed),
+and one line per tool call with its key argument and outcome.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ KEY_ARGUMENT = {
 }
 MAX_ARGUMENT_CHARS = 80
 DEFAULT_AGENT_COLOR = "#A0A0A0"
+THINKING_MARK = "✻ "
+THINKING_STYLE = "dim italic"
 
 
 def key_argument(call: ToolUseBlock) -> str:
@@ -63,17 +65,25 @@ class RunRenderer:
         self.color = color or DEFAULT_AGENT_COLOR
         self._mid_line = False  # the last thing printed was streamed text without a newline
         self._speaking = False  # the agent's label was printed for the current answer
+        self._thinking = False  # the last thing streamed was reasoning
 
     def on_event(self, event: AgentEvent) -> None:
         if isinstance(event, TextDelta):
+            if self._thinking:
+                self._end_line()
+                self._thinking = False
             if not self._speaking:
                 self.console.print(agent_label(self.name, self.color), end=" ")
                 self._speaking = True
-            self.console.print(event.text, end="", markup=False, highlight=False)
-            self._mid_line = not event.text.endswith("\n")
+            self._stream(event.text, "")
         elif isinstance(event, ThinkingDelta):
-            return
+            if not self._thinking:
+                self._end_line()
+                self.console.print(THINKING_MARK, end="", style=THINKING_STYLE)
+                self._thinking = True
+            self._stream(event.text, THINKING_STYLE)
         elif isinstance(event, ToolStart):
+            self._thinking = False
             self._end_line()
             line = Text.assemble(("● ", self.color), (event.call.name, "bold"))
             line.append(f"({key_argument(event.call)})")
@@ -88,7 +98,7 @@ class RunRenderer:
     def finish(self, result: RunResult) -> None:
         """End the answer and say how the run ended when it was not a plain success."""
         self._end_line()
-        self._speaking = False
+        self._speaking = self._thinking = False
         if result.cancelled:
             self.console.print(Text("(cancelled)", style="yellow"))
         elif result.is_error:
@@ -98,6 +108,10 @@ class RunRenderer:
         self.console.print(
             Text(f"{result.num_turns} turns · {tokens} tokens · {cost}", style="dim")
         )
+
+    def _stream(self, text: str, style: str) -> None:
+        self.console.print(text, end="", style=style, markup=False, highlight=False)
+        self._mid_line = not text.endswith("\n")
 
     def _end_line(self) -> None:
         if self._mid_line:
