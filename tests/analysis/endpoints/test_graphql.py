@@ -8,7 +8,12 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend_agent.analysis.endpoints.graphql import extractor, schema_changes, sdl_operations
+from backend_agent.analysis.endpoints.graphql import (
+    extractor,
+    gqlgen_schema_globs,
+    schema_changes,
+    sdl_operations,
+)
 from backend_agent.analysis.project import Project
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "endpoints" / "graphql"
@@ -37,14 +42,24 @@ def test_schema_files_split_over_documents_match_expected_inventory() -> None:
     rows = sorted([e.kind, e.method, e.path, e.auth, e.framework, e.file] for e in found.endpoints)
     assert rows == json.loads((FIXTURE / "expected.json").read_text())["endpoints"]
     # the schema { query: RootQuery } in one file names the root of an extension in another
+    # and gqlgen.yml's `schema:` globs mark the files as gqlgen's
     assert [
         "graphql",
         "QUERY",
         "me",
         "required",
-        "graphql",
+        "gqlgen",
         "graph/schema/subscriptions.graphqls",
     ] in rows
+
+
+def test_gqlgen_config_schema_globs() -> None:
+    assert gqlgen_schema_globs("schema:\n  - graph/*.graphqls\n  - api/**/*.graphql\n") == (
+        "graph/*.graphqls",
+        "api/**/*.graphql",
+    )
+    assert gqlgen_schema_globs("schema: schema.graphql\n") == ("schema.graphql",)
+    assert gqlgen_schema_globs("schema: [unclosed\n") == ()
 
 
 def test_client_documents_and_invalid_sdl_yield_no_operations() -> None:

@@ -8,6 +8,7 @@ finders plus description and deprecation comparisons.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from graphql import GraphQLSchema
 
 SDL_SUFFIXES = (".graphql", ".gql", ".graphqls")
+GQLGEN_CONFIGS = ("gqlgen.yml", "gqlgen.yaml")
 _ROOTS = {"query": "QUERY", "mutation": "MUTATION", "subscription": "SUBSCRIPTION"}
 _AUTH_DIRECTIVE = re.compile(r"auth|authenticated|requires?(scope|role|login)|hasrole|login", re.I)
 
@@ -105,19 +107,29 @@ class GraphQLExtractor:
     """Operations of ``.graphql``/``.gql``/``.graphqls`` schema files (gqlgen, Apollo, ...)."""
 
     name = "graphql"
-    version = 1
+    version = 2
 
     def wants(self, path: str) -> bool:
-        return path.lower().endswith(SDL_SUFFIXES)
+        return path.lower().endswith(SDL_SUFFIXES) or path.rsplit("/", 1)[-1] in GQLGEN_CONFIGS
 
-    def scan(self, path: str, source: bytes) -> SdlFacts | None:
-        return sdl_facts(source.decode("utf-8", "replace"))
+    def scan(self, path: str, source: bytes) -> SdlFacts | GqlgenConfig | None:
+        text = source.decode("utf-8", "replace")
+        if path.rsplit("/", 1)[-1] in GQLGEN_CONFIGS:
+            return GqlgenConfig(gqlgen_schema_globs(text))
+        return sdl_facts(text)
 
     def resolve(self, facts: Mapping[str, Any], project: Project) -> Inventory:
         documents = {p: f for p, f in facts.items() if isinstance(f, SdlFacts)}
+        gqlgen = [
+            posixpath.join(posixpath.dirname(p), glob)
+            for p, f in facts.items()
+            if isinstance(f, GqlgenConfig)
+            for glob in f.schema_globs
+        ]
         roots = tuple(r for doc in documents.values() for r in doc.roots)
         endpoints = []
         for path, doc in documents.items():
+            framework = "gqlgen" if any(_glob_match(path, g) for g in gqlgen) else "graphql"
             for op in operations([SdlFacts(roots, doc.fields)]):
                 endpoints.append(
                     Endpoint(
@@ -125,13 +137,41 @@ class GraphQLExtractor:
                         op.method,
                         op.name,
                         op.auth,
-                        "graphql",
+                        framework,
                         op.type_name,
                         path,
                         op.line,
                     )
                 )
         return Inventory(endpoints, []).sorted()
+
+
+@dataclass(frozen=True)
+class GqlgenConfig:
+    """The ``schema:`` globs of a gqlgen.yml (relative to its directory)."""
+
+    schema_globs: tuple[str, ...]
+
+
+def gqlgen_schema_globs(config: str) -> tuple[str, ...]:
+    """The ``schema:`` entry of gqlgen.yml: one glob or a list of them."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(config)
+    except yaml.YAMLError:
+        return ()
+    schema = data.get("schema") if isinstance(data, dict) else None
+    if isinstance(schema, str):
+        return (schema,)
+    return tuple(str(item) for item in schema) if isinstance(schema, list) else ()
+
+
+def _glob_match(path: str, pattern: str) -> bool:
+    """gqlgen globs: ``*`` within a directory, ``**`` across directories."""
+    pattern = posixpath.normpath(pattern)
+    regex = re.escape(pattern).replace(r"\*\*/", "(?:.*/)?").replace(r"\*", "[^/]*")
+    return re.fullmatch(regex, path) is not None
 
 
 extractor = GraphQLExtractor()
