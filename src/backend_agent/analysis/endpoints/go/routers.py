@@ -67,7 +67,6 @@ class RouteDecl:
     handler: Expr | None
     file: str
     line: int
-    mounted: list[str] = field(default_factory=list)
     receiver: tuple[str, str] | None = None  # (name, type) of the method registering it
 
 
@@ -85,6 +84,19 @@ class Fn:
 
 
 Value = Router | RouteDecl | Unknown | Fn | str
+
+
+@dataclass(frozen=True)
+class RouterCall:
+    """A call on a router value: method, evaluated arguments, their source, middleware names."""
+
+    file: str
+    method: str
+    args: list[Value]
+    exprs: list[Expr]
+    names: list[str]
+    line: int
+    depth: int
 
 
 class GoResolver:
@@ -358,94 +370,89 @@ class GoResolver:
         line: int,
         depth: int,
     ) -> Value:
-        framework = router.framework
+        """A method called on a router: structure (groups, mounts, middleware) or a route."""
         names = [_middleware_name(a, e) for a, e in zip(args, arg_exprs, strict=True)]
-        upper = method.upper()
+        call = RouterCall(path, method, args, arg_exprs, names, line, depth)
+        for handle in (self._structure_call, self._mux_call, self._verb_call):
+            result = handle(router, call)
+            if result is not None:
+                return result
+        return Unknown(method)
+
+    def _structure_call(self, router: Router, call: RouterCall) -> Value | None:
+        """Group, Route, With, Use, Mount and gorilla's PathPrefix."""
+        method, args = call.method, call.args
         if method in ("Group", "Route") and args and isinstance(args[0], str | Unknown):
-            segment = args[0] if isinstance(args[0], str) else None
             fn = next((a for a in args if isinstance(a, Fn)), None)
-            middleware = [] if fn is not None else names[1:]
-            child = router.child(segment, _fragment(args[0]), middleware)
+            child = router.child(
+                _str(args[0]), _fragment(args[0]), [] if fn is not None else call.names[1:]
+            )
             if fn is not None:
-                self._interpret(fn.file, fn.params, fn.body, {"0": child}, depth + 1, id(fn))
+                self._interpret(fn.file, fn.params, fn.body, {"0": child}, call.depth + 1, id(fn))
             return child
         if method == "Group" and args and isinstance(args[0], Fn):
-            child = router.child("", "", [])
-            self._interpret(
-                args[0].file, args[0].params, args[0].body, {"0": child}, depth + 1, id(args[0])
-            )
+            child, fn = router.child("", "", []), args[0]
+            self._interpret(fn.file, fn.params, fn.body, {"0": child}, call.depth + 1, id(fn))
             return child
         if method == "With":
-            return router.child("", "", names)
+            return router.child("", "", call.names)
         if method == "Use":
             router.middleware.extend(
-                n for a, n in zip(args, names, strict=True) if not isinstance(a, str)
+                n for a, n in zip(args, call.names, strict=True) if not isinstance(a, str)
             )
             return router
         if method == "Mount" and len(args) >= 2 and isinstance(args[-1], Router):
-            mounted = args[-1]
-            if mounted is not router:
-                mounted.parent, mounted.segment = (
-                    router,
-                    args[0] if isinstance(args[0], str) else None,
-                )
-                mounted.fragment = _fragment(args[0])
-                mounted.middleware[:0] = router.middleware
+            _mount(router, args[-1], args[0], strip_slash=False)
             return router
         if method == "PathPrefix" and args:
-            decl = RouteDecl(router, [], _str(args[0]), _fragment(args[0]), [], None, path, line)
-            decl.mounted.append("prefix")
-            return decl
-        if (
-            method in ("Handle", "HandleFunc")
-            and framework in ("net/http", "chi", "gorilla")
-            and len(args) >= 2
-        ):
-            if isinstance(args[1], Router) and framework != "gorilla":
-                pattern = _str(args[0])
-                args[1].parent, args[1].segment = (
-                    router,
-                    pattern.rstrip("/") if pattern is not None else None,
-                )
-                args[1].fragment = _fragment(args[0])
-                return router
-            methods, route_path = (
-                _pattern(args[0]) if framework == "net/http" else ([], _str(args[0]))
+            return RouteDecl(
+                router, [], _str(args[0]), _fragment(args[0]), [], None, call.file, call.line
             )
-            return self._add(
-                router, methods, route_path, _fragment(args[0]), [], arg_exprs[1], path, line
-            )
-        verb = {"Any": "ANY", "All": "ANY"}.get(method, upper if upper in VERBS else None)
-        if method in ("Handle", "Add", "Method", "MethodFunc") and len(args) >= 3:
-            verb, args, arg_exprs, names = (
-                (_str(args[0]) or "ANY").upper(),
-                args[1:],
-                arg_exprs[1:],
-                names[1:],
-            )
-        if method == "Match" and len(args) >= 3:
-            verbs = [v.upper() for v in _strings(arg_exprs[0])]
-            return self._add(
-                router,
-                verbs,
-                _str(args[1]),
-                _fragment(args[1]),
-                names[3:],
-                arg_exprs[2],
-                path,
-                line,
-            )
-        if verb is None or not args:
-            return Unknown(method)
-        if len(args) == 1:
-            return Unknown(method)
-        if framework == "echo":
-            handler, middleware = arg_exprs[1], names[2:]
+        return None
+
+    def _mux_call(self, router: Router, call: RouterCall) -> Value | None:
+        """``Handle``/``HandleFunc`` of net/http, chi and gorilla: a route, or a mounted router."""
+        args = call.args
+        if call.method not in ("Handle", "HandleFunc") or len(args) < 2:
+            return None
+        if router.framework not in ("net/http", "chi", "gorilla"):
+            return None
+        if isinstance(args[1], Router) and router.framework != "gorilla":
+            _mount(router, args[1], args[0], strip_slash=True)
+            return router
+        if router.framework == "net/http":
+            methods, route_path = _pattern(args[0])
         else:
-            handler, middleware = arg_exprs[-1], names[1:-1]
+            methods, route_path = [], _str(args[0])
         return self._add(
-            router, [verb], _str(args[0]), _fragment(args[0]), middleware, handler, path, line
+            router, methods, route_path, _fragment(args[0]), [], call.exprs[1], call.file, call.line
         )
+
+    def _verb_call(self, router: Router, call: RouterCall) -> Value | None:
+        """GET/Get/..., Any/All, Handle/Add/Method(verb, path, ...), Echo's Match."""
+        method, args, exprs, names = call.method, call.args, call.exprs, call.names
+        if method == "Match" and len(args) >= 3:
+            verbs = [v.upper() for v in _strings(exprs[0])]
+            return self._add(
+                router, verbs, _str(args[1]), _fragment(args[1]), names[3:], exprs[2],
+                call.file, call.line,
+            )  # fmt: skip
+        verb = {"Any": "ANY", "All": "ANY"}.get(method)
+        if verb is None and method.upper() in VERBS:
+            verb = method.upper()
+        if method in ("Handle", "Add", "Method", "MethodFunc") and len(args) >= 3:
+            verb = (_str(args[0]) or "ANY").upper()
+            args, exprs, names = args[1:], exprs[1:], names[1:]
+        if verb is None or len(args) < 2:
+            return None
+        if router.framework == "echo":  # echo: handler first, then route middleware
+            handler, middleware = exprs[1], names[2:]
+        else:
+            handler, middleware = exprs[-1], names[1:-1]
+        return self._add(
+            router, [verb], _str(args[0]), _fragment(args[0]), middleware, handler,
+            call.file, call.line,
+        )  # fmt: skip
 
     def _add(
         self,
@@ -494,6 +501,17 @@ class GoResolver:
             return False
         candidates = self.by_name.get(name, [])
         return bool(candidates) and all(fn["upgrades"] for fn in candidates)
+
+
+def _mount(parent: Router, child: Router, pattern: Value, strip_slash: bool) -> None:
+    """``child`` now lives under ``parent`` at ``pattern`` and inherits its middleware."""
+    if child is parent:
+        return
+    segment = _str(pattern)
+    if segment is not None and strip_slash:
+        segment = segment.rstrip("/")
+    child.parent, child.segment, child.fragment = parent, segment, _fragment(pattern)
+    child.middleware[:0] = parent.middleware
 
 
 def _builder_call(
