@@ -165,6 +165,13 @@ def test_invalid_max_turns_and_unknown_fields_are_warnings(tmp_path: Path) -> No
     assert any("'mood'" in w and "unknown field" in w for w in warnings)
 
 
+def test_hooks_that_are_not_a_mapping_are_a_warning(tmp_path: Path) -> None:
+    definition, warnings = load(tmp_path, "name: a\ndescription: d\nhooks: [echo hi]")
+    assert definition.hooks is None
+    (warning,) = warnings
+    assert "'hooks'" in warning and "agent.md" in warning and "ignored" in warning
+
+
 @pytest.mark.parametrize("missing", ["name", "description"])
 def test_missing_name_or_description_is_an_error_naming_the_file(
     tmp_path: Path, missing: str

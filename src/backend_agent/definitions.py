@@ -198,6 +198,13 @@ class _FieldReader:
         )
         return ()
 
+    def hooks(self, fields: Mapping[str, Any]) -> dict[str, Any] | None:
+        value = fields.get("hooks")
+        if value is None or isinstance(value, dict):
+            return value
+        self.warning("hooks", "expected a mapping of hook events (PreToolUse: [...]); ignored")
+        return None
+
 
 _KNOWN_FIELDS = {
     "hooks",
@@ -256,7 +263,7 @@ def definition_from_fields(
         color=reader.color(fields),
         max_turns=reader.max_turns(fields),
         mcp_servers=reader.mcp_servers(fields),
-        hooks=fields["hooks"] if isinstance(fields.get("hooks"), dict) else None,
+        hooks=reader.hooks(fields),
         source=source,
         path=path,
     )
