@@ -72,7 +72,7 @@ def schema_file_changes(base: Project, head: Project) -> list[ContractChange]:
         old = _read(base, path)
         new = _read(head, path)
         lower = path.lower()
-        if lower.endswith((".graphql", ".gql")):
+        if lower.endswith((".graphql", ".gql", ".graphqls")):
             changes.extend(_schema_diff("graphql", "schema_changes")(old or "", new or "", path))
         elif lower.endswith(".proto"):
             changes.extend(_schema_diff("grpc", "proto_changes")(old or "", new or "", path))
@@ -157,7 +157,7 @@ def _schema_diff(module: str, function: str) -> SchemaDiff:
 
 
 def _changed_files(base: Project, head: Project) -> list[str]:
-    wanted = (".graphql", ".gql", ".proto")
+    wanted = (".graphql", ".gql", ".graphqls", ".proto")
     paths = {
         p for p in base.files() + head.files() if p.lower().endswith(wanted) or is_spec_candidate(p)
     }
