@@ -113,101 +113,59 @@ def spec_changes(old: Spec | None, new: Spec | None, file: str) -> list[Contract
     after = new.operations if new is not None else {}
     changes: list[ContractChange] = []
     for key, operation in sorted(before.items()):
-        label = f"{key[0]} {key[1]}"
         current = after.get(key)
         if current is None:
+            message = f"{key[0]} {key[1]} removed from the spec"
             changes.append(
-                _change(
-                    "openapi.operation-removed",
-                    "breaking",
-                    f"{label} removed from the spec",
-                    file,
-                    operation.line,
-                )
+                _change("openapi.operation-removed", "breaking", message, file, operation.line)
             )
-            continue
-        for param in sorted(current.required_params - operation.required_params):
-            changes.append(
-                _change(
-                    "openapi.required-parameter-added",
-                    "breaking",
-                    f"{label}: new required parameter {param!r}",
-                    file,
-                    current.line,
-                )
-            )
-        for prop in sorted(current.required_body - operation.required_body):
-            changes.append(
-                _change(
-                    "openapi.required-property-added",
-                    "breaking",
-                    f"{label}: request body property {prop!r} is now required",
-                    file,
-                    current.line,
-                )
-            )
-        for param in sorted(operation.params - current.params):
-            changes.append(
-                _change(
-                    "openapi.parameter-removed",
-                    "possibly-breaking",
-                    f"{label}: parameter {param!r} removed",
-                    file,
-                    current.line,
-                )
-            )
-        if (
-            operation.success
-            and current.success
-            and not set(operation.success) & set(current.success)
-        ):
-            old_codes, new_codes = (
-                ",".join(sorted(operation.success)),
-                ",".join(sorted(current.success)),
-            )
-            changes.append(
-                _change(
-                    "openapi.success-status-changed",
-                    "breaking",
-                    f"{label}: success status {old_codes} -> {new_codes}",
-                    file,
-                    current.line,
-                )
-            )
-        for status, props in sorted(operation.success.items()):
-            for prop in sorted(props - current.success.get(status, props)):
-                changes.append(
-                    _change(
-                        "openapi.response-property-removed",
-                        "breaking",
-                        f"{label}: response {status} no longer has {prop!r}",
-                        file,
-                        current.line,
-                    )
-                )
-        for prop, values in sorted(operation.enums.items()):
-            for value in sorted(values - current.enums.get(prop, values)):
-                changes.append(
-                    _change(
-                        "openapi.enum-value-removed",
-                        "breaking",
-                        f"{label}: {prop!r} no longer returns {value!r}",
-                        file,
-                        current.line,
-                    )
-                )
+        else:
+            changes += [
+                _change(rule, compatibility, message, file, current.line)
+                for rule, compatibility, message in _operation_changes(operation, current)
+            ]
     for key, operation in sorted(after.items()):
         if key not in before:
+            message = f"{key[0]} {key[1]} added to the spec"
             changes.append(
-                _change(
-                    "openapi.operation-added",
-                    "non-breaking",
-                    f"{key[0]} {key[1]} added to the spec",
-                    file,
-                    operation.line,
-                )
+                _change("openapi.operation-added", "non-breaking", message, file, operation.line)
             )
     return changes
+
+
+def _operation_changes(old: Operation, new: Operation) -> list[tuple[str, str, str]]:
+    """(rule, compatibility, message) for one operation present in both versions."""
+    label = f"{new.method} {new.path}"
+    found = [
+        ("openapi.required-parameter-added", "breaking", f"{label}: new required parameter {p!r}")
+        for p in sorted(new.required_params - old.required_params)
+    ]
+    found += [
+        ("openapi.required-property-added", "breaking",
+         f"{label}: request body property {p!r} is now required")
+        for p in sorted(new.required_body - old.required_body)
+    ]  # fmt: skip
+    found += [
+        ("openapi.parameter-removed", "possibly-breaking", f"{label}: parameter {p!r} removed")
+        for p in sorted(old.params - new.params)
+    ]
+    if old.success and new.success and not set(old.success) & set(new.success):
+        codes = f"{','.join(sorted(old.success))} -> {','.join(sorted(new.success))}"
+        found.append(
+            ("openapi.success-status-changed", "breaking", f"{label}: success status {codes}")
+        )
+    for status, props in sorted(old.success.items()):
+        found += [
+            ("openapi.response-property-removed", "breaking",
+             f"{label}: response {status} no longer has {p!r}")
+            for p in sorted(props - new.success.get(status, props))
+        ]  # fmt: skip
+    for prop, values in sorted(old.enums.items()):
+        found += [
+            ("openapi.enum-value-removed", "breaking", f"{label}: {prop!r} no longer returns {v!r}")
+            for v in sorted(values - new.enums.get(prop, values))
+        ]
+    return found
 
 
 def _read_operation(
