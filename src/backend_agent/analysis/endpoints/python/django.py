@@ -247,69 +247,57 @@ class DjangoResolver:
                 self._emit(verb, route, view, f"{handler}.{name}", view.target.path, action_line)
 
     def _view(self, path: str, view: Expr, route: str, line: int) -> None:
+        """Endpoints of one urlpattern's view: a class (``X.as_view()``) or a function."""
         if view[0] == "c" and view[1][0] == "a" and view[1][2] == "as_view":
-            cls_view = self._class_view(path, "", view[1][1])
-            if cls_view is None:
-                return
-            mapping = view[2][0] if view[2] and view[2][0][0] == "d" else None
-            verbs = (
-                [v.upper() for v in mapping[1] if v in VERBS]
-                if mapping is not None
-                else [v.upper() for v in VERBS if v in cls_view.methods]
-            )
-            cls = cls_view.target
-            line = self.names.facts[cls.path]["classes"][cls.name]["line"]
-            for verb in verbs:
-                self._emit(verb, route, cls_view, self._handler(cls), cls.path, line)
+            self._class_view_route(path, view, route)
             return
         target = self.names.target(path, "", view)
         if target is None or target.kind != "func":
             return
         func = self.names.facts[target.path]["functions"][target.name]
-        verbs, permissions, auth, drf = ["ANY"], None, [], False
+        view_like = ClassView(Target("func", target.path, name=target.name), auth=[])
+        verbs = ["ANY"]
         for decorator in func["decorators"]:
-            name = (
-                self.names.callee(target.path, "", decorator)
-                if decorator[0] == "c"
-                else _last(decorator)
-            )
-            if name == "api_view":
-                drf = True
-                verbs = [
-                    v.upper()
-                    for v in self._strings_or_names(
-                        target.path,
-                        "",
-                        decorator[2][0]
-                        if decorator[2]
-                        else decorator[3].get("http_method_names", ("l", [("s", "GET")])),
-                    )
-                ]
-            elif name == "require_http_methods" and decorator[2]:
-                verbs = [
-                    v.upper() for v in self._strings_or_names(target.path, "", decorator[2][0])
-                ]
-            elif name in ("require_GET", "require_POST", "require_safe"):
-                verbs = {
-                    "require_GET": ["GET"],
-                    "require_POST": ["POST"],
-                    "require_safe": ["GET", "HEAD"],
-                }[name]
-            elif name == "permission_classes" and decorator[2]:
-                permissions = [
-                    n.rsplit(".", 1)[-1]
-                    for n in self._strings_or_names(target.path, "", decorator[2][0])
-                ]
-            elif (state := by_name(name)) is not None:
-                auth.append(state)
-        view_like = ClassView(
-            Target("func", target.path, name=target.name), permissions=permissions, auth=auth
-        )
-        if drf:
-            view_like.base_names.add("APIView")
+            verbs = self._function_decorator(target.path, decorator, view_like) or verbs
         handler = f"{self.names.module_name(target.path)}.{target.name}"
         for verb in verbs:
             self._emit(verb, route, view_like, handler, target.path, func["line"])
+
+    def _class_view_route(self, path: str, view: Expr, route: str) -> None:
+        cls_view = self._class_view(path, "", view[1][1])
+        if cls_view is None:
+            return
+        mapping = view[2][0] if view[2] and view[2][0][0] == "d" else None
+        if mapping is not None:  # ViewSet.as_view({"get": "list", ...})
+            verbs = [v.upper() for v in mapping[1] if v in VERBS]
+        else:
+            verbs = [v.upper() for v in VERBS if v in cls_view.methods]
+        cls = cls_view.target
+        line = self.names.facts[cls.path]["classes"][cls.name]["line"]
+        for verb in verbs:
+            self._emit(verb, route, cls_view, self._handler(cls), cls.path, line)
+
+    def _function_decorator(self, path: str, decorator: Expr, view: ClassView) -> list[str]:
+        """Verbs a function view's decorator allows (empty: it says nothing about verbs);
+        records DRF-ness, permission classes and auth decorators on ``view``."""
+        name = self.names.callee(path, "", decorator) if decorator[0] == "c" else _last(decorator)
+        argument = decorator[2][0] if decorator[0] == "c" and decorator[2] else None
+        if name == "api_view":
+            view.base_names.add("APIView")
+            keywords = decorator[3] if decorator[0] == "c" else {}
+            methods = argument or keywords.get("http_method_names", ("l", [("s", "GET")]))
+            return [v.upper() for v in self._strings_or_names(path, "", methods)]
+        if name == "require_http_methods" and argument is not None:
+            return [v.upper() for v in self._strings_or_names(path, "", argument)]
+        fixed = {"require_GET": ["GET"], "require_POST": ["POST"], "require_safe": ["GET", "HEAD"]}
+        if name in fixed:
+            return fixed[name]
+        if name == "permission_classes" and argument is not None:
+            names = self._strings_or_names(path, "", argument)
+            view.permissions = [n.rsplit(".", 1)[-1] for n in names]
+        elif (state := by_name(name)) is not None:
+            view.auth.append(state)
+        return []
 
     def _emit(
         self, verb: str, route: str, view: ClassView, handler: str, file: str, line: int
