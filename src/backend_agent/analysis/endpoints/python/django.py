@@ -110,14 +110,19 @@ class DjangoResolver:
         return [p for p in modules if p not in included]
 
     def _default_permissions(self) -> list[str] | None:
+        """DRF's DEFAULT_PERMISSION_CLASSES; its default (AllowAny) when a settings module
+        exists without it; None (auth unknown) when the repository holds no settings."""
+        has_settings = False
         for path, facts in self.names.facts.items():
-            config = facts["assigns"].get("", {}).get("REST_FRAMEWORK")
+            module = facts["assigns"].get("", {})
+            config = module.get("REST_FRAMEWORK")
             if config is not None and config[0] == "d":
                 value = config[1].get("DEFAULT_PERMISSION_CLASSES")
                 if value is None:
                     return ["AllowAny"]
                 return [n.rsplit(".", 1)[-1] for n in self._strings_or_names(path, "", value)]
-        return None
+            has_settings = has_settings or "INSTALLED_APPS" in module
+        return ["AllowAny"] if has_settings else None
 
     def _patterns(self, path: str) -> list[Expr]:
         assigns = self.names.facts[path]["assigns"].get("", {})
