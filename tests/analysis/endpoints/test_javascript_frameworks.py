@@ -246,3 +246,15 @@ def test_nest_app_guard_provider_protects_all_but_public_routes(tmp_path: Path) 
     )
     auth = {(e.method, e.path): e.auth for e in inventory(tmp_path).endpoints}
     assert auth == {("GET", "/cats"): "none", ("POST", "/cats"): "required"}
+
+
+def test_chained_module_exports_assignment_exports_the_router(tmp_path: Path) -> None:
+    (tmp_path / "users.js").write_text(
+        "const router = require('express').Router();\n"
+        "router.get('/users', (req, res) => res.end());\n"
+        "exports = module.exports = router;\n"
+    )
+    (tmp_path / "app.js").write_text(
+        "const app = require('express')();\napp.use('/v1', require('./users'));\n"
+    )
+    assert [(e.method, e.path) for e in inventory(tmp_path).endpoints] == [("GET", "/v1/users")]

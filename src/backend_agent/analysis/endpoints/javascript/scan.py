@@ -431,7 +431,10 @@ class _Scanner:
         target = _text(left)
         if target in ("module.exports", "exports"):
             value = self.value(right, "default")
-            self.facts.exports["default"] = value
+            if (
+                value != UNKNOWN or "default" not in self.facts.exports
+            ):  # exports = module.exports = x
+                self.facts.exports["default"] = value
             if value[0] == "obj":
                 for key, item in value[1]:
                     self.facts.exports.setdefault(key, item)
