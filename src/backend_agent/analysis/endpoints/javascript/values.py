@@ -168,6 +168,8 @@ class Evaluator:
             return self.eval(obj.file, ("ref", f"{obj.name}.{prop}"), depth + 1)
         if obj.kind == "instance":
             return self.eval(obj.file, ("ref", f"{obj.name}.{prop}"), depth + 1)
+        if obj.kind == "node" and prop == "default":  # require('./esm-module').default
+            return obj
         if obj.kind == "node":
             return Thing("nodeprop", detail=prop, node=obj.node)
         return UNKNOWN_THING
