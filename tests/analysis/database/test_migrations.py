@@ -437,3 +437,48 @@ def test_rails_change_table_block(tmp_path):
         (6, "rename-column"),
         (7, "add-foreign-key-validating"),
     ]
+
+
+def test_knex_and_sequelize_inline_unique_and_foreign_key_constraints(tmp_path):
+    knex = migration_from(
+        tmp_path / "knex",
+        "migrations/20240101_orders.js",
+        "exports.up = function (knex) {\n"
+        '  return knex.schema.table("orders", (table) => {\n'
+        '    table.string("code").unique().index();\n'
+        '    table.integer("user_id").references("users.id");\n'
+        '    table.string("note").index();\n'
+        "  });\n"
+        "};\n"
+        "exports.down = (knex) => knex.schema.dropTable('orders');\n",
+    )
+    operations = [(op.line, op.kind, op.constraint) for op in knex.operations]
+    assert operations == [
+        (3, "add-column", None),
+        (3, "add-constraint", "unique"),
+        (4, "add-column", None),
+        (4, "add-constraint", "foreign-key"),
+        (5, "add-column", None),
+        (5, "add-index", None),
+    ]
+    sequelize = migration_from(
+        tmp_path / "sequelize",
+        "migrations/20240101-orders.js",
+        "module.exports = {\n"
+        "  up: async (queryInterface, Sequelize) => {\n"
+        "    await queryInterface.addColumn('orders', 'code', {\n"
+        "      type: Sequelize.STRING, allowNull: true, unique: true,\n"
+        "      references: { model: 'codes', key: 'id' } });\n"
+        "  },\n"
+        "  down: async (queryInterface) => queryInterface.removeColumn('orders', 'code'),\n"
+        "};\n",
+    )
+    assert [(op.kind, op.constraint) for op in sequelize.operations] == [
+        ("add-column", None),
+        ("add-constraint", "foreign-key"),
+        ("add-constraint", "unique"),
+    ]
+    assert {f.rule for f in sequelize.findings} >= {
+        "add-unique-constraint",
+        "add-foreign-key-validating",
+    }
