@@ -210,6 +210,17 @@ class _Reader:
         else:
             self.operations.extend(sql_operations(text, self.dialect, node_line(node)))
 
+    def column_constraints(
+        self, call: Node, table: str | None, column: str | None, *, references: bool, unique: bool
+    ) -> None:
+        """The foreign key and unique constraint a column definition declares inline."""
+        if references:
+            self.add("add-constraint", call, table=table, column=column, constraint="foreign-key")
+        if unique:
+            self.add(
+                "add-constraint", call, table=table, column=column, constraint="unique", unique=True
+            )
+
     def sorted(self) -> list[Operation]:
         return sorted(self.operations, key=lambda op: op.line)
 
@@ -331,13 +342,9 @@ def _knex_column(
         nullable=not not_null,
         has_default=has_default,
     )
-    if "references" in chain:
-        reader.add("add-constraint", call, table=table, column=column, constraint="foreign-key")
-    if "unique" in chain:
-        reader.add(
-            "add-constraint", call, table=table, column=column, constraint="unique", unique=True
-        )
-    elif "index" in chain:
+    unique = "unique" in chain
+    reader.column_constraints(call, table, column, references="references" in chain, unique=unique)
+    if "index" in chain and not unique:
         reader.add("add-index", call, table=table, column=column)
 
 
@@ -512,12 +519,13 @@ def _sequelize_add_column(reader: _Reader, call: Node, table: str | None, args: 
         nullable=nullable,
         has_default=has_default,
     )
-    if "references" in options:
-        reader.add("add-constraint", call, table=table, column=column, constraint="foreign-key")
-    if _bool(options.get("unique")):
-        reader.add(
-            "add-constraint", call, table=table, column=column, constraint="unique", unique=True
-        )
+    reader.column_constraints(
+        call,
+        table,
+        column,
+        references="references" in options,
+        unique=bool(_bool(options.get("unique"))),
+    )
 
 
 def _sequelize_change_column(
