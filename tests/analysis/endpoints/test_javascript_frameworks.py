@@ -258,3 +258,14 @@ def test_chained_module_exports_assignment_exports_the_router(tmp_path: Path) ->
         "const app = require('express')();\napp.use('/v1', require('./users'));\n"
     )
     assert [(e.method, e.path) for e in inventory(tmp_path).endpoints] == [("GET", "/v1/users")]
+
+
+def test_all_with_wildcard_is_middleware_not_a_route(tmp_path: Path) -> None:
+    (tmp_path / "app.js").write_text(
+        "const app = require('express')();\nconst requireAuth = (req, res, next) => next();\n"
+        "app.get('/health', (req, res) => res.end());\n"
+        "app.all('/admin/*', requireAuth);\n"
+        "app.get('/admin/stats', (req, res) => res.end());\n"
+    )
+    auth = {(e.method, e.path): e.auth for e in inventory(tmp_path).endpoints}
+    assert auth == {("GET", "/health"): "none", ("GET", "/admin/stats"): "required"}

@@ -530,6 +530,11 @@ class _Scanner:
             path, rest = args[0], args[1:]
             if len(rest) >= 2 and rest[0][0] == "str":  # koa-router named route
                 path, rest = rest[0], rest[1:]
+            if verb == "all" and path[0] == "str" and path[1].endswith("*"):
+                # router.all('/admin/*', requireAdmin): middleware for what follows, not a route
+                prefix: Value = ("str", path[1].rstrip("*").rstrip("/"))
+                self.facts.uses.append(UseCall(receiver, "use", (prefix, *rest), line, order))
+                return
             middleware, handler = rest[:-1], rest[-1:]
         flat: list[Value] = []
         for item in middleware:
