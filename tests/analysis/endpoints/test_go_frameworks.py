@@ -4,6 +4,7 @@ gorilla/websocket) and on small Echo, Fiber and gorilla/mux programs."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,20 @@ func (h *Handler) Register(e *echo.Echo) {
         ("rest", "POST", "/api/articles", "required"),
         ("rest", "GET", "/api/other", "unknown"),
     }
+
+
+def test_go_modules_in_a_monorepo_resolve_through_go_mod(tmp_path: Path) -> None:
+    """Two services with a package named ``router`` each: import paths map through go.mod."""
+    shutil.copytree(FIXTURES / "echo", tmp_path / "services" / "conduit")
+    other = tmp_path / "services" / "other"
+    (other / "router").mkdir(parents=True)
+    (other / "go.mod").write_text("module example.com/other\n\ngo 1.22\n")
+    (other / "router" / "router.go").write_text(
+        'package router\nimport "github.com/labstack/echo/v4"\n'
+        'func New() *echo.Echo {\n\te := echo.New()\n\te.GET("/other", nil)\n\treturn e\n}\n'
+    )
+    expected = json.loads((FIXTURES / "echo" / "expected.json").read_text())["endpoints"]
+    found = build_inventory(Project(tmp_path)).endpoints
+    conduit = [(e.method, e.path, e.auth) for e in found if e.file.startswith("services/conduit")]
+    assert conduit == [(e["method"], e["path"], e["auth"]) for e in expected]
+    assert ("GET", "/other") in {(e.method, e.path) for e in found}

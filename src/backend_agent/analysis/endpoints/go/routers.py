@@ -103,7 +103,10 @@ class GoResolver:
     """Interprets every entry function, following routers into callees across packages."""
 
     def __init__(self, facts: Mapping[str, dict[str, Any]]) -> None:
-        self.facts = {p: f for p, f in facts.items() if not p.endswith("_test.go")}
+        self.modules = {
+            _directory(p): f["module"] for p, f in facts.items() if p.endswith("go.mod")
+        }
+        self.facts = {p: f for p, f in facts.items() if p.endswith(".go")}
         self.routes: list[RouteDecl] = []
         self.fields: dict[str, Value] = {}
         self.default_mux: Router | None = None
@@ -111,6 +114,11 @@ class GoResolver:
         self.methods: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         self.by_name: dict[str, list[dict[str, Any]]] = {}
         self._receivers: dict[int, tuple[str, str]] = {}
+        self._dir_suffixes: dict[str, list[str]] = {}
+        for directory in {_directory(p) for p in self.facts}:
+            pieces = directory.split("/") if directory else []
+            for start in range(len(pieces)):
+                self._dir_suffixes.setdefault("/".join(pieces[start:]), []).append(directory)
         self._receiver: tuple[str, str] | None = None
         calls: set[tuple[str, str, str]] = set()
         for path, facts_of in self.facts.items():
@@ -353,11 +361,20 @@ class GoResolver:
         return self._call_functions(candidates, args, depth) or Unknown(name)
 
     def _package_dir(self, import_path: str) -> str | None:
+        """The directory of an imported package: through the go.mod that declares its module,
+        else the longest unique directory suffix of the import path."""
+        for directory, module in self.modules.items():
+            if module and (import_path == module or import_path.startswith(module + "/")):
+                rest = import_path[len(module) :].strip("/")
+                candidate = "/".join(part for part in (directory, rest) if part)
+                if candidate in self.by_dir:
+                    return candidate
         parts = import_path.split("/")
         for start in range(len(parts)):
-            candidate = "/".join(parts[start:])
-            if candidate in self.by_dir:
-                return candidate
+            suffix = "/".join(parts[start:])
+            found = self._dir_suffixes.get(suffix, [])
+            if len(found) == 1:
+                return found[0]
         return None
 
     def _router_call(

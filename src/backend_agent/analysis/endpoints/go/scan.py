@@ -82,6 +82,15 @@ def scan_go(source: bytes) -> dict[str, Any]:
     return facts
 
 
+_MODULE = re.compile(rb"^module\s+(\S+)", re.MULTILINE)
+
+
+def scan_go_mod(source: bytes) -> dict[str, Any]:
+    """A go.mod file: its module path (import paths below it map to its directory)."""
+    found = _MODULE.search(source)
+    return {"module": found.group(1).decode().strip('"') if found else ""}
+
+
 def _function(node: Node) -> dict[str, Any]:
     receiver = node.child_by_field_name("receiver")
     receiver_type = receiver_name = ""
