@@ -212,12 +212,16 @@ _TOKEN_FORMATS = re.compile(
 )
 
 
+def _words(name: str) -> list[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return [p for p in re.split(r"[^a-z0-9]+", spaced) if p]
+
+
 def secret_name(name: str) -> bool:
     """Whether an identifier names a secret: ``DB_PASSWORD``, ``jwtSecret``, ``api_key``."""
     if not re.fullmatch(r"[A-Za-z_$@][\w-]*", name):
         return False  # not an identifier: "AWS::IAM::AccessKey" is a type name
-    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
-    parts = [p for p in re.split(r"[^a-z0-9]+", words) if p]
+    parts = _words(name)
     if parts[-1:] == ["base"]:  # Rails' secret_key_base
         parts = parts[:-1]
     if not parts:
@@ -227,13 +231,21 @@ def secret_name(name: str) -> bool:
     return parts[-1] == "key" and len(parts) > 1 and parts[-2] in _KEY_QUALIFIERS
 
 
-def secret_value(value: str) -> bool:
-    """Whether a literal looks like a real secret rather than a placeholder or a label."""
+def secret_value(name: str, value: str) -> bool:
+    """Whether a literal given to a secret-named variable looks like a real secret.
+
+    Not: placeholders, labels and sentences (``"Invalid password"``, ``"next_token"``,
+    ``"X-Csrf-Token"``), nor values that repeat the name's own word (``"nextToken"`` for an
+    ``input_token``, ``"password"`` for ``PASSWORD``): those name a field, they do not fill it.
+    """
     if len(value) < 4 or any(ch.isspace() for ch in value) or len(set(value)) < 3:
         return False
     if value[0] in "$<{%" or re.fullmatch(r"[A-Z][A-Z0-9_]*|[a-z]+(_[a-z]+)+", value):
         return False  # a template, or the name of a variable or field
-    return not re.fullmatch(r"[A-Z][a-z0-9]*(-[A-Z][a-z0-9]*)+", value)  # a header name
+    if re.fullmatch(r"[A-Z][a-z0-9]*(-[A-Z][a-z0-9]*)+", value):
+        return False  # a header name
+    words = _words(name)
+    return not (words and words[-1] in value.lower() and not any(c.isdigit() for c in value))
 
 
 def token_format(value: str) -> bool:

@@ -354,7 +354,7 @@ def _check_secret(name: str, value: Node | None, ctx: FileContext) -> None:
     if value is None or not secret_name(name):
         return
     literal = _string_value(value)
-    if literal is not None and secret_value(literal) and not token_format(literal):
+    if literal is not None and secret_value(name, literal) and not token_format(literal):
         ctx.emit("hardcoded-secret", value, f"{name} is set to a literal secret")
 
 
