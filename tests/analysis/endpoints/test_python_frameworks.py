@@ -156,3 +156,22 @@ def test_prefixes_from_constants_and_environment_defaults(tmp_path: Path) -> Non
     )
     found = [(e.method, e.path) for e in build_inventory(Project(tmp_path)).endpoints]
     assert found == [("GET", "/api/v2/ping")]
+
+
+def test_two_services_with_the_same_package_names(tmp_path: Path) -> None:
+    """``from app.routes import router`` resolves within each service's own source tree."""
+    for service, prefix in (("billing", "/bills"), ("users", "/users")):
+        (tmp_path / service / "app").mkdir(parents=True)
+        (tmp_path / service / "app" / "routes.py").write_text(
+            f"from fastapi import APIRouter\nrouter = APIRouter(prefix='{prefix}')\n\n"
+            "@router.get('/{item_id}')\ndef read(item_id: int):\n    pass\n"
+        )
+        (tmp_path / service / "app" / "main.py").write_text(
+            "from fastapi import FastAPI\nfrom app.routes import router\n\n"
+            "app = FastAPI()\napp.include_router(router, prefix='/api')\n"
+        )
+    found = {(e.path, e.file) for e in build_inventory(Project(tmp_path)).endpoints}
+    assert found == {
+        ("/api/bills/{item_id}", "billing/app/routes.py"),
+        ("/api/users/{item_id}", "users/app/routes.py"),
+    }

@@ -53,13 +53,12 @@ class Names:
                 for start in range(end):
                     self._packages.setdefault(".".join(parts[start:end]), set()).add(package)
 
-    def module_path(self, dotted: str) -> str | None:
-        """The file of a module name: exact match first, else a unique suffix match."""
+    def module_path(self, dotted: str, near: str = "") -> str | None:
+        """The file of a module name: an exact match, else a suffix match (for source roots
+        below the project root); among several, the one closest to the importing file."""
         candidates = self._by_module.get(dotted, [])
         exact = [p for p in candidates if self._module_of[p] == dotted]
-        if exact:
-            return exact[0]
-        return candidates[0] if len(candidates) == 1 else None
+        return _closest(exact or candidates, near)
 
     def module_name(self, path: str) -> str:
         return self._module_of.get(path, "")
@@ -93,14 +92,14 @@ class Names:
         level, module, member = imported
         dotted = self.absolute(path, level, module)
         if member is None:
-            return self._module_or_package(dotted) or Target("external", "", name=dotted)
-        target_path = self.module_path(dotted)
+            return self._module_or_package(dotted, path) or Target("external", "", name=dotted)
+        target_path = self.module_path(dotted, path)
         if target_path is not None:
             found = self.lookup(target_path, "", member, depth + 1)
             if found is not None:
                 return found
         full = f"{dotted}.{member}" if dotted else member
-        return self._module_or_package(full) or Target("external", "", name=full)
+        return self._module_or_package(full, path) or Target("external", "", name=full)
 
     def target(self, path: str, scope: str, value: Expr, depth: int = 0) -> Target | None:
         """What an expression denotes, following names and attribute access."""
@@ -220,9 +219,9 @@ class Names:
                 return followed
         return bound
 
-    def _module_or_package(self, dotted: str) -> Target | None:
+    def _module_or_package(self, dotted: str, near: str = "") -> Target | None:
         """A module file, or a package directory (``name`` = its full dotted name)."""
-        found = self.module_path(dotted)
+        found = self.module_path(dotted, near)
         if found is not None:
             return Target("module", found)
         packages = self._packages.get(dotted, set())
@@ -230,5 +229,25 @@ class Names:
 
     def _submodule(self, package_path: str, attr: str) -> Target | None:
         dotted = self._module_of.get(package_path, "")
-        found = self.module_path(f"{dotted}.{attr}" if dotted else attr)
+        found = self.module_path(f"{dotted}.{attr}" if dotted else attr, package_path)
         return Target("module", found) if found else None
+
+
+def _closest(candidates: list[str], near: str) -> str | None:
+    """The only candidate, or the one sharing the longest directory prefix with ``near``."""
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    if not near:
+        return None
+    near_parts = near.split("/")[:-1]
+
+    def shared(path: str) -> int:
+        count = 0
+        for mine, theirs in zip(path.split("/")[:-1], near_parts, strict=False):
+            if mine != theirs:
+                break
+            count += 1
+        return count
+
+    ranked = sorted(candidates, key=shared, reverse=True)
+    return ranked[0] if shared(ranked[0]) > shared(ranked[1]) else None
