@@ -269,3 +269,19 @@ def test_all_with_wildcard_is_middleware_not_a_route(tmp_path: Path) -> None:
     )
     auth = {(e.method, e.path): e.auth for e in inventory(tmp_path).endpoints}
     assert auth == {("GET", "/health"): "none", ("GET", "/admin/stats"): "required"}
+
+
+def test_nest_code_first_graphql_resolver(tmp_path: Path) -> None:
+    (tmp_path / "cats.resolver.ts").write_text(
+        "import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';\n"
+        "import { UseGuards } from '@nestjs/common';\n"
+        "import { GqlAuthGuard } from './gql-auth.guard';\n"
+        "@Resolver(() => Cat)\nexport class CatsResolver {\n"
+        "  @Query(() => [Cat], { name: 'cats' })\n  findAll(@Args('limit') limit: number) {}\n\n"
+        "  @UseGuards(GqlAuthGuard)\n  @Mutation(() => Cat)\n  createCat() {}\n}\n"
+    )
+    found = {(e.kind, e.method, e.path): e.auth for e in inventory(tmp_path).endpoints}
+    assert found == {
+        ("graphql", "QUERY", "cats"): "none",
+        ("graphql", "MUTATION", "createCat"): "required",
+    }

@@ -45,7 +45,7 @@ class JavaScriptExtractor:
     """Routes of the Node.js frameworks, resolved across files (docs/endpoints-frameworks.md)."""
 
     name = "javascript"
-    version = 5
+    version = 6
 
     def wants(self, path: str) -> bool:
         return language_for(path) in ("javascript", "typescript", "tsx") and not _TEST_FILE.search(

@@ -79,6 +79,7 @@ class NestController:
     routes: tuple[NestRoute, ...]
     line: int
     version: Value | None = None  # @Controller({version})
+    graphql: bool = False  # a code-first @Resolver(): routes are QUERY/MUTATION/SUBSCRIPTION
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,9 @@ def nest_endpoints(
     global_guards = [g for fa in facts.values() for g in fa.global_guards]
     middleware = [(f, m) for f, fa in facts.items() for m in fa.nest_middleware]
     for file, controller in controllers:
+        if controller.graphql:
+            endpoints += _resolver_fields(file, controller, global_guards, values)
+            continue
         bases = values.strings(file, controller.prefix)
         module_path = module_paths.get(controller.name, "")
         for route in controller.routes:
@@ -69,6 +72,30 @@ def nest_endpoints(
                             )
                         )
     return endpoints, unresolved
+
+
+def _resolver_fields(
+    file: str, resolver: NestController, global_guards: list[str], values: Evaluator
+) -> list[Endpoint]:
+    """A code-first GraphQL resolver's operations, with its guards' auth."""
+    found = []
+    for field in resolver.routes:
+        names = values.strings(file, field.path) or [field.handler.rsplit(".", 1)[-1]]
+        auth = _auth(resolver, field, "", global_guards, [], values)
+        for name in names:
+            found.append(
+                Endpoint(
+                    "graphql",
+                    field.methods[0],
+                    name,
+                    auth,
+                    "nestjs",
+                    field.handler,
+                    file,
+                    field.line,
+                )
+            )
+    return found
 
 
 @dataclass(frozen=True)

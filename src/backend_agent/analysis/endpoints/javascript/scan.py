@@ -23,6 +23,7 @@ NEST_VERBS = {
     "Get": "GET", "Post": "POST", "Put": "PUT", "Patch": "PATCH", "Delete": "DELETE",
     "Options": "OPTIONS", "Head": "HEAD", "All": "ANY",
 }  # fmt: skip
+GRAPHQL_OPERATIONS = {"Query": "QUERY", "Mutation": "MUTATION", "Subscription": "SUBSCRIPTION"}
 # Fastify route options whose functions run before the handler (where auth lives).
 FASTIFY_HOOKS = ("onRequest", "preHandler", "preValidation", "preParsing")
 _UNWRAP = {
@@ -233,6 +234,7 @@ class _Scanner:
         body = node.child_by_field_name("body")
         self.classes.append(name)
         routes: list[NestRoute] = []
+        resolver = any(_decorator_name(_text(d)) == "Resolver" for d in decorators)
         pending: list[Node] = []
         for member in body.named_children if body is not None else []:
             if member.type == "decorator":
@@ -252,13 +254,23 @@ class _Scanner:
                     self.facts.bindings[key] = self.value(value, key)
             elif member.type == "method_definition":
                 method_name = _text(member.child_by_field_name("name"))
-                route = self._nest_route(member_decorators, f"{name}.{method_name}", member)
+                handler = f"{name}.{method_name}"
+                route = (
+                    self._resolver_field(member_decorators, handler, method_name, member)
+                    if resolver
+                    else self._nest_route(member_decorators, handler, member)
+                )
                 if route is not None:
                     routes.append(route)
                 self.facts.bindings[f"{name}.{method_name}"] = ("fn", f"{name}.{method_name}")
                 self._function(member, f"{name}.{method_name}")
         self.classes.pop()
         by_name = {_decorator_name(_text(d)): d for d in decorators}
+        if resolver:
+            texts = tuple(_text(d) for d in decorators)
+            self.facts.controllers.append(
+                NestController(name, ("str", ""), texts, tuple(routes), _line(node), graphql=True)
+            )
         if "Controller" in by_name:
             controller = by_name["Controller"]
             self.facts.controllers.append(
@@ -295,6 +307,22 @@ class _Scanner:
             path: Value = dict(args[0][1]).get("path", ("str", ""))
             return path
         return args[0]
+
+    def _resolver_field(
+        self, decorators: list[Node], handler: str, method: str, node: Node
+    ) -> NestRoute | None:
+        """``@Query(() => [Cat], {name: 'cats'})`` in a ``@Resolver()``: one GraphQL field."""
+        for decorator in decorators:
+            kind = GRAPHQL_OPERATIONS.get(_decorator_name(_text(decorator)))
+            if kind is None:
+                continue
+            options = [a for a in self._decorator_args(decorator) if a[0] == "obj"]
+            field: Value = ("str", method)
+            if options:
+                field = dict(options[0][1]).get("name", field)
+            texts = tuple(_text(d) for d in decorators)
+            return NestRoute((kind,), field, texts, handler, _line(node))
+        return None
 
     def _nest_route(self, decorators: list[Node], handler: str, node: Node) -> NestRoute | None:
         by_name = {_decorator_name(_text(d)): d for d in decorators}
