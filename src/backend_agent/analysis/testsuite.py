@@ -5,6 +5,7 @@ change added or modified.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -93,6 +94,7 @@ def run_tests(
 
 
 def run_one(root: Path, runner: TestRunner, timeout: float) -> TestRun:
+    """Run one runner in its directory (its whole process group killed after ``timeout``)."""
     cwd = root / runner.directory
     argv = _resolved(_machine_readable(runner), cwd)
     env = {**os.environ, "CI": "1", "NO_COLOR": "1", "FORCE_COLOR": "0"}
@@ -108,40 +110,36 @@ def run_one(root: Path, runner: TestRunner, timeout: float) -> TestRun:
             start_new_session=True,
         )
     except OSError as exc:
-        return TestRun(
-            runner.name,
-            runner.command,
-            runner.directory,
-            None,
-            False,
-            0.0,
-            None,
-            None,
-            None,
-            f"cannot start {argv[0]}: {exc.strerror}",
-        )
+        return _test_run(runner, None, False, 0.0, f"cannot start {argv[0]}: {exc.strerror}")
     timed_out = False
     try:
         raw, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
-        os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # it may end just as time runs out
+            os.killpg(process.pid, signal.SIGKILL)
         raw, _ = process.communicate()
-    duration = time.monotonic() - started
+    exit_code = None if timed_out else process.returncode
     output = ANSI.sub("", raw.decode("utf-8", "replace"))
+    return _test_run(runner, exit_code, timed_out, time.monotonic() - started, output)
+
+
+def _test_run(
+    runner: TestRunner, exit_code: int | None, timed_out: bool, duration: float, output: str
+) -> TestRun:
+    """The TestRun of a finished (or unstartable) runner, with the counts its output gives."""
     counts = parse_counts(runner.name, output)
-    tail = "\n".join(output.rstrip().splitlines()[-OUTPUT_TAIL_LINES:])
     return TestRun(
-        runner.name,
-        runner.command,
-        runner.directory,
-        None if timed_out else process.returncode,
-        timed_out,
-        round(duration, 3),
-        counts.passed if counts else None,
-        counts.failed if counts else None,
-        counts.skipped if counts else None,
-        tail,
+        runner=runner.name,
+        command=runner.command,
+        directory=runner.directory,
+        exit_code=exit_code,
+        timed_out=timed_out,
+        duration=round(duration, 3),
+        passed=counts.passed if counts else None,
+        failed=counts.failed if counts else None,
+        skipped=counts.skipped if counts else None,
+        output_tail="\n".join(output.rstrip().splitlines()[-OUTPUT_TAIL_LINES:]),
     )
 
 
