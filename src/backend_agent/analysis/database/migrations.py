@@ -77,23 +77,30 @@ def analyze_migrations(project: Project, paths: Iterable[str] | None = None) -> 
                 history = _django_history_before(project, folder, path, files)
                 django_history[folder] = history
             migration = python_migrations.django(project, path, dialect, history)
-        elif tool == "alembic":
-            migration = python_migrations.alembic(project, path, dialect)
-        elif tool == "rails":
-            migration = rails.rails(project, path, dialect)
-        elif tool in ("knex", "typeorm", "sequelize"):
-            migration = js_migrations.js_migration(project, path, tool, dialect)
-        elif tool == "prisma":
-            migration = sqlfiles.prisma(project, path, dialect)
-        elif tool == "golang-migrate":
-            migration = sqlfiles.golang_migrate(project, path, dialect, known)
-        elif tool == "goose":
-            migration = sqlfiles.goose(project, path, dialect)
         else:
-            migration = sqlfiles.plain_sql(project, path, dialect)
+            migration = _read_migration(project, path, tool, dialect, known)
         migration.findings = check(migration)
         migrations.append(migration)
     return migrations
+
+
+def _read_migration(
+    project: Project, path: str, tool: Tool, dialect: Dialect, known: set[str]
+) -> Migration:
+    """One migration file read by its tool's reader (Django, which needs history, aside)."""
+    if tool == "alembic":
+        return python_migrations.alembic(project, path, dialect)
+    if tool == "rails":
+        return rails.rails(project, path, dialect)
+    if tool in ("knex", "typeorm", "sequelize"):
+        return js_migrations.js_migration(project, path, tool, dialect)
+    if tool == "prisma":
+        return sqlfiles.prisma(project, path, dialect)
+    if tool == "golang-migrate":
+        return sqlfiles.golang_migrate(project, path, dialect, known)
+    if tool == "goose":
+        return sqlfiles.goose(project, path, dialect)
+    return sqlfiles.plain_sql(project, path, dialect)
 
 
 def _up_file(path: str) -> str:
