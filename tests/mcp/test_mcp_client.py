@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import _thread
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -186,6 +188,44 @@ def test_a_call_past_the_time_limit_is_an_error_and_the_server_stays(
         assert started.reports == []
     finally:
         started.close()
+
+
+def test_ctrl_c_during_a_call_stops_waiting_and_the_server_stays(tmp_path: Path) -> None:
+    started = Started(tmp_path, [demo()])
+    try:
+        timer = threading.Timer(1.0, _thread.interrupt_main)
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            started.session.call("mcp__demo__slow", {"seconds": 60})
+        timer.join()
+        assert started.session.call("mcp__demo__echo", {"text": "back"}).content == "back"
+    finally:
+        started.close()
+
+
+def test_ctrl_c_while_servers_start_stops_waiting_and_close_kills_them(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    hangs = ServerConfig(
+        "hangs",
+        "stdio",
+        "test",
+        command=sys.executable,
+        args=(
+            "-c",
+            f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); "
+            "time.sleep(120)",
+        ),
+    )
+    manager = McpManager([hangs], cwd=tmp_path, startup_timeout=60, call_timeout=60)
+    timer = threading.Timer(1.5, _thread.interrupt_main)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        manager.start()
+    timer.join()
+    manager.close()
+    pid = int(pid_file.read_text())
+    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+    assert manager.connections["hangs"].status == "stopped"
 
 
 def test_a_streamable_http_server_of_our_own(

@@ -12,10 +12,11 @@ import os
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import Future
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import anyio
 import httpx2
@@ -66,6 +67,8 @@ INHERITED_VARIABLES = (
 STDERR_TAIL_LINES = 8
 _STDERR_TAIL_BYTES = 4000
 _SHUTDOWN_SECONDS = 10.0
+_WAIT_SLICE_SECONDS = 0.1
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,7 @@ class ServerConnection:
                 self.fail("failed" if self.status == "starting" else "lost", describe_error(exc))
         finally:
             self.client = None
-            if self.status == "connected":
+            if self.status in ("starting", "connected"):
                 self.status = "stopped"
             self.ready.set()
 
@@ -214,6 +217,16 @@ def _is_connection_failure(exc: BaseException) -> bool:
     )
 
 
+def _wait_interruptibly(future: Future[T]) -> T:
+    """The future's result, waited for in short slices so that Ctrl-C (a KeyboardInterrupt,
+    which only the main thread sees between slices) is not held up by a long call."""
+    while True:
+        try:
+            return future.result(timeout=_WAIT_SLICE_SECONDS)
+        except TimeoutError:
+            continue
+
+
 class McpManager:
     """Starts a set of servers, calls their tools from any thread, and stops them."""
 
@@ -235,7 +248,12 @@ class McpManager:
     def start(self) -> None:
         """Start every server in parallel; return when all answered or the time limit passed."""
         self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start_all(), self._loop).result()
+        future = asyncio.run_coroutine_threadsafe(self._start_all(), self._loop)
+        try:
+            _wait_interruptibly(future)
+        except BaseException:  # Ctrl-C: stop waiting; close() stops the servers
+            future.cancel()
+            raise
 
     async def _start_all(self) -> None:
         connections = list(self.connections.values())
@@ -263,7 +281,7 @@ class McpManager:
             client.call_tool(tool, arguments, read_timeout_seconds=self.call_timeout), self._loop
         )
         try:
-            return future.result()
+            return _wait_interruptibly(future)
         except Exception as exc:
             if isinstance(exc, MCPError) and exc.code == mcp_types.REQUEST_TIMEOUT:
                 raise CallTimedOut(
@@ -316,6 +334,9 @@ class McpManager:
         tasks = []
         for connection in self.connections.values():
             connection.stop.set()
-            if connection.task is not None:
-                tasks.append(connection.task)
+            if connection.task is None:
+                continue
+            if connection.status == "starting":
+                connection.task.cancel()
+            tasks.append(connection.task)
         await asyncio.gather(*tasks, return_exceptions=True)
