@@ -109,10 +109,6 @@ class ServerConnection:
         self.stop = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
-    @property
-    def name(self) -> str:
-        return self.config.name
-
     async def run(self) -> None:
         """Connect, list the tools, then hold the connection open until ``stop`` is set."""
         try:
