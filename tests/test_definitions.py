@@ -275,3 +275,15 @@ def test_agents_command_lists_name_source_color_tools_and_model(tmp_path: Path) 
     assert rows["reviewer"][:5] == ["reviewer", "project", "██", "#22C55E", "haiku"]
     assert "Read, Grep" in done.stdout
     assert rows["backend-agent"][:5] == ["backend-agent", "built-in", "██", "#60A5FA", "opus"]
+
+
+def test_agents_command_rejects_a_missing_directory(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    done = subprocess.run(
+        [sys.executable, "-m", "backend_agent", "agents", "--cwd", str(missing)],
+        capture_output=True,
+        text=True,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == f"backend-agent: error: --cwd {missing}: not a directory\n"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from backend_agent.errors import UserError
+
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
@@ -17,6 +19,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory")
     parser.add_argument("--agents", metavar="JSON", help="extra agents, as for a run")
     args = parser.parse_args(argv)
+    if not args.cwd.is_dir():
+        raise UserError(f"--cwd {args.cwd}: not a directory")
 
     from rich.console import Console
     from rich.table import Table
