@@ -285,3 +285,21 @@ def test_nest_code_first_graphql_resolver(tmp_path: Path) -> None:
         ("graphql", "QUERY", "cats"): "none",
         ("graphql", "MUTATION", "createCat"): "required",
     }
+
+
+def test_tsconfig_path_aliases_resolve_imports(tmp_path: Path) -> None:
+    (tmp_path / "tsconfig.json").write_text(
+        '{\n  // aliases\n  "compilerOptions": {\n    "baseUrl": "./src",\n'
+        '    "paths": { "@routes/*": ["http/routes/*"], },\n  },\n}\n'
+    )
+    (tmp_path / "src" / "http" / "routes").mkdir(parents=True)
+    (tmp_path / "src" / "http" / "routes" / "users.ts").write_text(
+        "import { Router } from 'express';\nconst r = Router();\n"
+        "r.get('/users', (req, res) => res.end());\nexport default r;\n"
+    )
+    (tmp_path / "src" / "constants.ts").write_text("export const API = '/api/v3';\n")
+    (tmp_path / "src" / "main.ts").write_text(
+        "import express from 'express';\nimport users from '@routes/users';\n"
+        "import { API } from 'constants';\nconst app = express();\napp.use(API, users);\n"
+    )
+    assert [(e.method, e.path) for e in inventory(tmp_path).endpoints] == [("GET", "/api/v3/users")]

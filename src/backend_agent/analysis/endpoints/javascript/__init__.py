@@ -3,11 +3,12 @@ ws and Apollo typeDefs."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from backend_agent.analysis.endpoints.javascript.facts import FileFacts
+from backend_agent.analysis.endpoints.javascript.facts import FileFacts, TsConfig
 from backend_agent.analysis.endpoints.model import Endpoint, Inventory, normalise_path
 from backend_agent.analysis.parsing import language_for
 from backend_agent.analysis.project import Project
@@ -21,6 +22,9 @@ _TEST_FILE = re.compile(
 _NEXT_APP = re.compile(r"(?:^|/)app/((?:.*/)?)route\.[cm]?[jt]sx?$")
 _NEXT_PAGES = re.compile(r"(?:^|/)pages/(api/.*?)(?:/index)?\.[cm]?[jt]sx?$")
 _NITRO = re.compile(r"(?:^|/)server/(api|routes)/(.*?)\.[cm]?[jt]s$")
+_TS_CONFIG = re.compile(r"(?:^|/)[tj]sconfig(?:\.[\w-]+)?\.json$")
+# Strings are kept; // and /* */ comments are dropped (tsconfig files allow them).
+_JSON_NOISE = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.DOTALL)
 _FILE_ROUTE = re.compile(r"(?:^|/)(?:app/(?:.*/)?route|pages/api/|server/(?:api|routes)/)")
 # Byte strings without which a file declares no route, mount, prefix, guard or auth middleware
 # (path-like string literals cover prefix constants): other files are not parsed.
@@ -45,16 +49,20 @@ class JavaScriptExtractor:
     """Routes of the Node.js frameworks, resolved across files (docs/endpoints-frameworks.md)."""
 
     name = "javascript"
-    version = 6
+    version = 7
 
     def wants(self, path: str) -> bool:
+        if _TS_CONFIG.search(path):
+            return True
         return language_for(path) in ("javascript", "typescript", "tsx") and not _TEST_FILE.search(
             path
         )
 
-    def scan(self, path: str, source: bytes) -> FileFacts:
+    def scan(self, path: str, source: bytes) -> FileFacts | TsConfig:
         from backend_agent.analysis.endpoints.javascript.scan import scan_source
 
+        if _TS_CONFIG.search(path):
+            return ts_config(source)
         language = language_for(path)
         assert language is not None
         if not _FILE_ROUTE.search(path) and not any(hint in source for hint in _HINTS):
@@ -67,7 +75,8 @@ class JavaScriptExtractor:
         from backend_agent.analysis.endpoints.javascript.values import Evaluator
 
         typed: dict[str, FileFacts] = {p: f for p, f in facts.items() if isinstance(f, FileFacts)}
-        values = Evaluator(typed)
+        configs = {p: f for p, f in facts.items() if isinstance(f, TsConfig)}
+        values = Evaluator(typed, configs)
         graph = RouterGraph(typed, values)
         graph.build()
         endpoints, unresolved = graph.endpoints()
@@ -78,6 +87,22 @@ class JavaScriptExtractor:
         endpoints += _websockets(typed, values)
         endpoints += _apollo(typed)
         return Inventory(endpoints, unresolved).sorted()
+
+
+def ts_config(source: bytes) -> TsConfig:
+    """``compilerOptions.baseUrl`` and ``paths`` of a tsconfig (JSON with comments)."""
+    text = _JSON_NOISE.sub(lambda m: m.group(1) or "", source.decode("utf-8", "replace"))
+    try:
+        options = json.loads(re.sub(r",(\s*[}\]])", r"\1", text)).get("compilerOptions") or {}
+    except (ValueError, AttributeError):
+        return TsConfig(None, ())
+    paths = options.get("paths")
+    paths = paths if isinstance(paths, dict) else {}
+    base_url = options.get("baseUrl") if isinstance(options.get("baseUrl"), str) else None
+    return TsConfig(
+        base_url,
+        tuple((str(k), tuple(str(t) for t in v)) for k, v in paths.items() if isinstance(v, list)),
+    )
 
 
 def _file_routes(facts: Mapping[str, FileFacts]) -> list[Endpoint]:

@@ -122,3 +122,11 @@ class FileFacts:
     constructions: list[tuple[Value, int]] = field(default_factory=list)  # `new X(...)`
     graphql_sdl: list[tuple[str, int]] = field(default_factory=list)
     request_methods: tuple[str, ...] = ()  # methods compared with req.method (pages/api)
+
+
+@dataclass(frozen=True)
+class TsConfig:
+    """Module resolution settings of a tsconfig.json/jsconfig.json: ``baseUrl`` and ``paths``."""
+
+    base_url: str | None
+    paths: tuple[tuple[str, tuple[str, ...]], ...]  # ("@app/*", ("src/app/*",))

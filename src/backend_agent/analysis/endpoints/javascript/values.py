@@ -6,7 +6,7 @@ import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from backend_agent.analysis.endpoints.javascript.facts import FileFacts, Value
+from backend_agent.analysis.endpoints.javascript.facts import FileFacts, TsConfig, Value
 
 _EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 _MAX_DEPTH = 40
@@ -71,8 +71,11 @@ UNKNOWN_THING = Thing("unknown")
 class Evaluator:
     """Evaluates values of any file against the facts of all files."""
 
-    def __init__(self, facts: Mapping[str, FileFacts]) -> None:
+    def __init__(
+        self, facts: Mapping[str, FileFacts], configs: Mapping[str, TsConfig] | None = None
+    ) -> None:
         self.facts = facts
+        self.configs = dict(configs or {})
         self.factory_args: dict[RouterNode, tuple[Value, ...]] = {}
         self._modules: dict[tuple[str, str], str | None] = {}
 
@@ -86,10 +89,11 @@ class Evaluator:
     def _find_module(self, importer: str, spec: str) -> str | None:
         if spec.startswith("."):
             bases = [posixpath.normpath(posixpath.join(posixpath.dirname(importer), spec))]
-        elif spec.startswith(("@/", "~/")):
-            bases = [f"src/{spec[2:]}", spec[2:]]
         else:
-            bases = [spec, f"src/{spec}"]
+            bases = self._aliased(importer, spec)
+            if spec.startswith(("@/", "~/")):
+                bases += [f"src/{spec[2:]}", spec[2:]]
+            bases += [spec, f"src/{spec}"]
         for base in bases:
             stem = base[: -len(ext)] if (ext := posixpath.splitext(base)[1]) == ".js" else base
             for candidate in (
@@ -100,6 +104,29 @@ class Evaluator:
                 if candidate in self.facts:
                     return candidate
         return None
+
+    def _aliased(self, importer: str, spec: str) -> list[str]:
+        """Paths a bare specifier maps to under the nearest tsconfig's ``paths``/``baseUrl``."""
+        found: list[str] = []
+        for config_path, config in self.configs.items():
+            directory = posixpath.dirname(config_path)
+            if directory and not importer.startswith(directory + "/"):
+                continue
+            base = posixpath.join(directory, config.base_url or ".")
+            for pattern, targets in config.paths:
+                head, star, tail = pattern.partition("*")
+                if star and spec.startswith(head) and spec.endswith(tail):
+                    rest = spec[len(head) : len(spec) - len(tail)]
+                elif not star and spec == pattern:
+                    rest = ""
+                else:
+                    continue
+                found += [
+                    posixpath.normpath(posixpath.join(base, t.replace("*", rest))) for t in targets
+                ]
+            if config.base_url is not None:
+                found.append(posixpath.normpath(posixpath.join(base, spec)))
+        return found
 
     def eval(self, file: str, value: Value, depth: int = 0) -> Thing:
         if depth > _MAX_DEPTH or not value:
