@@ -175,3 +175,31 @@ def test_two_services_with_the_same_package_names(tmp_path: Path) -> None:
         ("/api/bills/{item_id}", "billing/app/routes.py"),
         ("/api/users/{item_id}", "users/app/routes.py"),
     }
+
+
+def test_app_wide_guards(tmp_path: Path) -> None:
+    """A guard hook makes a blueprint's or app's routes required; an auth middleware whose
+    per-route effect cannot be read makes the app's other routes unknown, not none."""
+    (tmp_path / "web.py").write_text(
+        "from flask import Blueprint\nadmin = Blueprint('admin', __name__, url_prefix='/admin')\n\n"
+        "@admin.before_request\ndef require_login():\n    pass\n\n"
+        "@admin.get('/stats')\ndef stats():\n    pass\n"
+    )
+    (tmp_path / "shop.py").write_text(
+        "from flask import Flask\nfrom guards import check_token\napp = Flask(__name__)\n"
+        "app.before_request(check_token)\n\n@app.get('/cart')\ndef cart():\n    pass\n"
+    )
+    (tmp_path / "api.py").write_text(
+        "from fastapi import Depends, FastAPI\n"
+        "from auth import TokenAuthMiddleware, get_current_user\n"
+        "app = FastAPI()\napp.add_middleware(TokenAuthMiddleware)\n\n"
+        "@app.get('/open')\ndef open_():\n    pass\n\n"
+        "@app.get('/me')\ndef me(user=Depends(get_current_user)):\n    pass\n"
+    )
+    found = {(e.path, e.auth) for e in build_inventory(Project(tmp_path)).endpoints}
+    assert found == {
+        ("/admin/stats", "required"),
+        ("/cart", "required"),
+        ("/open", "unknown"),
+        ("/me", "required"),
+    }

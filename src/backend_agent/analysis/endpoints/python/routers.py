@@ -206,6 +206,9 @@ class RouterGraph:
         return None
 
     def _decorator(self, path: str, scope: str, fname: str, func: dict, decorator: Expr) -> None:  # type: ignore[type-arg]
+        if decorator[0] == "a" and decorator[2] == "before_request":
+            self._app_guard(path, scope, decorator[1], fname)
+            return
         if decorator[0] != "c" or decorator[1][0] != "a":
             return
         verb = decorator[1][2]
@@ -269,6 +272,20 @@ class RouterGraph:
             self._registered_route(parent, framework, path, scope, method, args, kwargs, call[4])
         elif method == "add_resource" and len(args) >= 2:
             self._class_route(parent, framework, path, scope, args[0], args[1:], call[4])
+        elif method in ("add_middleware", "before_request") and args:
+            self._app_guard(path, scope, target, _show(args[0]).rsplit(".", 1)[-1])
+
+    def _app_guard(self, path: str, scope: str, target: Expr, name: str) -> None:
+        """Middleware or a before-request hook on a whole app/blueprint. A guard-like name
+        (``require_login``) means ``required``; an auth middleware whose effect per route
+        cannot be read (``AuthenticationMiddleware``) makes that router's auth ``unknown``,
+        unless a route's own dependencies say it is required."""
+        obj = self._object(path, scope, target)
+        state = by_name(name)
+        if obj is None or state is None:
+            return
+        hook = not name.endswith("Middleware")
+        self.own_auth.setdefault(obj, []).append(state if hook else "unknown")
 
     def _mount(
         self,

@@ -46,6 +46,7 @@ REGISTRATION_CALLS = frozenset(
         "use",
         "add_middleware",
         "route",
+        "before_request",
     }
 )
 
