@@ -18,7 +18,7 @@ class PythonExtractor:
     """Scans ``.py`` files into facts; resolves routers, mounts, URLconfs and auth."""
 
     name = "python"
-    version = 4
+    version = 5
 
     def wants(self, path: str) -> bool:
         return path.endswith(".py")
