@@ -117,3 +117,14 @@ def test_project_level_rules_see_javascript_and_typescript_as_one_application(
         ("missing-rate-limit", "server.ts", 2),
         ("missing-security-headers", "server.ts", 2),
     }
+
+
+def test_ssrf_looks_at_the_url_not_at_the_options(tmp_path: Path) -> None:
+    (tmp_path / "proxy.js").write_text(
+        "async function forward(req) {\n"
+        "  const options = { method: 'POST', body: req.body };\n"
+        "  await fetch(new Request('https://api.example.com/hook', options));\n"
+        "  await fetch(new Request(req.query.target, options));\n"
+        "}\n"
+    )
+    assert [(f.rule, f.line) for f in analyze_security(Project(tmp_path))] == [("ssrf", 4)]

@@ -197,7 +197,7 @@ def _propagate(rules: LanguageRules, nodes: list[Node], env: Env) -> None:
 # --- secrets: shared by every language -------------------------------------------------------
 
 _SECRET_LAST_WORDS = frozenset(
-    {"secret", "password", "passwd", "pwd", "token", "apikey", "passphrase", "credentials"}
+    {"secret", "password", "passwd", "pwd", "token", "apikey", "passphrase"}
 )
 _KEY_QUALIFIERS = frozenset(
     {"api", "secret", "private", "access", "signing", "encryption", "jwt", "session", "master"}

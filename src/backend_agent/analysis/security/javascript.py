@@ -308,6 +308,10 @@ def _literal_leaf(node: Node) -> bool:
 
 
 def _url_argument(first: Node) -> Node:
+    """The URL of ``fetch(url)``, ``fetch(new Request(url, options))``, ``axios({url})``."""
+    if first.type == "new_expression" and _name(first) in ("Request", "URL"):
+        args = _arguments(first)
+        return args[0] if args else first
     if first.type == "object":
         for pair in first.named_children:
             value = pair.child_by_field_name("value")
