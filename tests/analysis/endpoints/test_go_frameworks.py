@@ -152,3 +152,24 @@ def test_go_modules_in_a_monorepo_resolve_through_go_mod(tmp_path: Path) -> None
     conduit = [(e.method, e.path, e.auth) for e in found if e.file.startswith("services/conduit")]
     assert conduit == [(e["method"], e["path"], e["auth"]) for e in expected]
     assert ("GET", "/other") in {(e.method, e.path) for e in found}
+
+
+def test_echo_root_middleware_applies_to_routes_registered_before_it(tmp_path: Path) -> None:
+    found = program(
+        tmp_path,
+        """package main
+import "github.com/labstack/echo/v4"
+import "github.com/labstack/echo/v4/middleware"
+func main() {
+	e := echo.New()
+	e.GET("/early", early)
+	api := e.Group("/api")
+	api.GET("/items", items)
+	e.Use(middleware.KeyAuth(validate))
+}
+""",
+    )
+    assert found == {
+        ("rest", "GET", "/early", "required"),
+        ("rest", "GET", "/api/items", "required"),
+    }

@@ -42,6 +42,7 @@ class Router:
     fragment: str = ""
     middleware: list[str] = field(default_factory=list)
     parent: Router | None = None
+    everywhere: list[str] = field(default_factory=list)  # echo's e.Use: every route, any order
 
     def child(self, segment: str | None, fragment: str, middleware: list[str]) -> Router:
         return Router(self.framework, segment, fragment, [*self.middleware, *middleware], self)
@@ -184,7 +185,8 @@ class GoResolver:
             elif route.receiver and handler.startswith(route.receiver[0] + "."):
                 handler = route.receiver[1] + handler[len(route.receiver[0]) :]
             for method in route.methods or ["ANY"]:
-                auth = auth_of(route.middleware, self._skipped(route.middleware, method, full))
+                middleware = [*route.middleware, *_root(route.router).everywhere]
+                auth = auth_of(middleware, self._skipped(middleware, method, full))
                 endpoints.append(
                     Endpoint(
                         "websocket" if websocket else "rest",
@@ -414,9 +416,11 @@ class GoResolver:
         if method == "With":
             return router.child("", "", call.names)
         if method == "Use":
-            router.middleware.extend(
-                n for a, n in zip(args, call.names, strict=True) if not isinstance(a, str)
-            )
+            added = [n for a, n in zip(args, call.names, strict=True) if not isinstance(a, str)]
+            if router.framework == "echo" and router.parent is None:
+                router.everywhere.extend(added)  # Echo#Use wraps the router: all routes
+            else:
+                router.middleware.extend(added)  # others: routes registered after it
             return router
         if method == "Mount" and len(args) >= 2 and isinstance(args[-1], Router):
             _mount(router, args[-1], args[0], strip_slash=False)
@@ -518,6 +522,13 @@ class GoResolver:
             return False
         candidates = self.by_name.get(name, [])
         return bool(candidates) and all(fn["upgrades"] for fn in candidates)
+
+
+def _root(router: Router) -> Router:
+    seen = 0
+    while router.parent is not None and seen < _MAX_DEPTH:
+        router, seen = router.parent, seen + 1
+    return router
 
 
 def _mount(parent: Router, child: Router, pattern: Value, strip_slash: bool) -> None:
