@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +100,41 @@ def test_the_run_reports_the_mode_in_force(project: Path, env: dict[str, str]) -
         assert assembled.init_record()["permissionMode"] == "plan"
     finally:
         assembled.close()
+
+
+def test_interactive_approval_in_a_real_terminal(project: Path, env: dict[str, str]) -> None:
+    """Answer "don't ask again" in a pseudo-terminal: the command runs and the rule is saved."""
+    script = project.parent / "script.yaml"
+    turns = [{"tool_calls": [TOUCH]}, "all done"]
+    script.write_text(yaml.safe_dump({"model": "claude-sonnet-4-5", "turns": turns}))
+    fd, terminal = pty.openpty()
+    argv = [sys.executable, "-m", "backend_agent", "--model", f"scripted:{script}", "go"]
+    process = subprocess.Popen(
+        argv, cwd=project, env=env, stdin=terminal, stdout=terminal, stderr=terminal
+    )
+    os.close(terminal)
+    screen = b""
+
+    def wait_for(text: bytes, times: int = 1) -> None:
+        nonlocal screen
+        deadline = time.monotonic() + 60
+        while screen.count(text) < times and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.2)[0]:
+                screen += os.read(fd, 4096)
+        assert screen.count(text) >= times, screen.decode(errors="replace")
+
+    try:
+        wait_for(b"Choose [1/2/3]")
+        assert b"touch made.txt" in screen and b"saves Bash(touch made.txt)" in screen
+        os.write(fd, b"2\r")
+        wait_for(b"all done")
+        wait_for(b"\x1b[?2004h", times=2)  # the next prompt is ready (bracketed paste on)
+        os.write(fd, b"\x04")  # Ctrl-D ends the session
+        assert process.wait(timeout=60) == 0
+    finally:
+        process.kill()
+        process.wait()
+        os.close(fd)
+    assert (project / "made.txt").exists()
+    local = json.loads((project / ".claude" / "settings.local.json").read_text())
+    assert local == {"permissions": {"allow": ["Bash(touch made.txt)"]}}
