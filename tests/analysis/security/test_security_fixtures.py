@@ -75,6 +75,10 @@ def test_missing_auth_flags_only_state_changing_endpoints_without_auth() -> None
             _endpoint("GET", "/orders", "none", 12),
             _endpoint("PUT", "/orders/{id}", "required", 13),
             _endpoint("PATCH", "/orders/{id}", "unknown", 14),
+            _endpoint("POST", "/api/users/login", "none", 15),
+            _endpoint("POST", "/auth/token", "none", 16),
+            _endpoint("POST", "/webhooks/stripe", "none", 17),
+            Endpoint("rest", "POST", "/items", "none", "flask", "h", "tests/test_app.py", 3),
             Endpoint(
                 "graphql", "MUTATION", "createOrder", "none", "apollo", "r", "schema.graphql", 3
             ),

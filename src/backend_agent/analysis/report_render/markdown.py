@@ -50,13 +50,14 @@ def _plan(report: Report) -> list[str]:
     total = len(plan.files) if plan.base else sum(plan.areas.values())
     items = [f"- {plan_summary(plan, total)}"]
     items += [f"- Commit {c.sha}: {c.subject} ({c.author})" for c in plan.commits]
+    files = []
     for change in sorted(plan.files, key=lambda f: (f.area, f.path)):
         renamed = f" from {_code(change.old_path)}" if change.old_path else ""
-        items.append(
+        files.append(
             f"- {change.area}: {change.status}{renamed} {_code(at(change.path, change.line))} "
             f"(+{change.insertions} −{change.deletions})"
         )
-    return items
+    return items + _limited(files, len(files))
 
 
 def _endpoints(report: Report) -> list[str]:

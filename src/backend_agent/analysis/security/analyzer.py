@@ -51,7 +51,7 @@ def analyze_files(
     findings = [f for ctx in contexts for f in ctx.findings]
     findings += project_findings(contexts)
     if inventory is not None:
-        findings += missing_auth(inventory)
+        findings += [f for f in missing_auth(inventory) if not skipped(f.file)]
     unique = {(f.rule, f.file, f.line, f.message): f for f in findings}
     return sorted(unique.values(), key=lambda f: (f.severity.rank, f.file, f.line, f.rule))
 

@@ -21,6 +21,12 @@ HEADER_NAMES = (
     r"x-frame-options)"
 )
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Endpoints that are public by design: where a client gets its credentials in the first place.
+_AUTHENTICATION_ENTRY = re.compile(
+    r"(?i)/(log-?in|sign-?in|sign_in|sign-?up|sign_up|register|registration|session|sessions|"
+    r"token|access-token|refresh|refresh-token|forgot-password|reset-password|password-reset|"
+    r"oauth|callback|webhooks?)(/|$)"
+)
 # Frameworks whose defaults already cover a protection (Rails and Sinatra set security
 # headers; Rails' ActionController::Base checks CSRF tokens unless told not to).
 _DEFAULT_HEADERS = frozenset({"rails", "sinatra"})
@@ -74,7 +80,11 @@ def project_findings(contexts: Iterable[FileContext]) -> list[Finding]:
 
 
 def missing_auth(inventory: Inventory) -> list[Finding]:
-    """State-changing REST endpoints that the inventory says need no authentication."""
+    """State-changing REST endpoints that the inventory says need no authentication.
+
+    Login, sign-up, token, password-reset, OAuth callback and webhook routes are public by
+    design and are not reported.
+    """
     rule = RULES["missing-auth"]
     return [
         Finding(
@@ -86,7 +96,10 @@ def missing_auth(inventory: Inventory) -> list[Finding]:
             rule.fix,
         )
         for e in inventory.endpoints
-        if e.kind == "rest" and e.method in STATE_CHANGING and e.auth == "none"
+        if e.kind == "rest"
+        and e.method in STATE_CHANGING
+        and e.auth == "none"
+        and not _AUTHENTICATION_ENTRY.search(e.path)
     ]
 
 
