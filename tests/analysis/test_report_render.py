@@ -362,3 +362,11 @@ REPORT_SCHEMA = _object(
 def test_json_matches_the_schema_documented_in_docs_report_md() -> None:
     for report in (full_report(), empty_report(), empty_report(None)):
         jsonschema.validate(json.loads(render(report, "json")), REPORT_SCHEMA)
+
+
+def test_markdown_lists_at_most_200_changed_files() -> None:
+    report = empty_report()
+    report.plan.files = [FileChange(f"src/m{i:03}.py", "added", "source", 1, 0) for i in range(250)]
+    plan = render(report, "md").split("### Plan")[1].split("###")[0]
+    assert plan.count("- source: added") == 200
+    assert "- … and 50 more" in plan
