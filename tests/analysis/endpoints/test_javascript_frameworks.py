@@ -303,3 +303,28 @@ def test_tsconfig_path_aliases_resolve_imports(tmp_path: Path) -> None:
         "import { API } from 'constants';\nconst app = express();\napp.use(API, users);\n"
     )
     assert [(e.method, e.path) for e in inventory(tmp_path).endpoints] == [("GET", "/api/v3/users")]
+
+
+def test_env_prefix_is_unresolved_with_what_is_known(tmp_path: Path) -> None:
+    (tmp_path / "articles.js").write_text(
+        "const Router = require('@koa/router');\nconst verifyAuth = require('./verifyAuth');\n"
+        "const router = new Router({ prefix: `${process.env.ROUTER_PREFIX}/articles` });\n"
+        "router.get('/feed', verifyAuth(), (ctx) => {});\nmodule.exports = router;\n"
+    )
+    (tmp_path / "tags.js").write_text(
+        "const Router = require('@koa/router');\nconst verifyAuth = require('./verifyAuth');\n"
+        "const router = new Router({ prefix: '/api/tags' });\n"
+        "router.get('/', verifyAuth(false), (ctx) => {});\nmodule.exports = router;\n"
+    )
+    (tmp_path / "app.js").write_text(
+        "const Koa = require('koa');\nconst app = new Koa();\n"
+        "app.use(require('./articles').routes());\napp.use(require('./tags').routes());\n"
+    )
+    found = inventory(tmp_path)
+    assert [(e.path, e.auth) for e in found.endpoints] == [("/api/tags", "optional")]
+    assert [(u.fragment, u.reason) for u in found.unresolved] == [
+        (
+            "{?}/articles/feed",
+            "router prefix `${process.env.ROUTER_PREFIX}/articles` is not a literal",
+        )
+    ]

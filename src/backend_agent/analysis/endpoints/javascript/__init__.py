@@ -49,7 +49,7 @@ class JavaScriptExtractor:
     """Routes of the Node.js frameworks, resolved across files (docs/endpoints-frameworks.md)."""
 
     name = "javascript"
-    version = 7
+    version = 8
 
     def wants(self, path: str) -> bool:
         if _TS_CONFIG.search(path):

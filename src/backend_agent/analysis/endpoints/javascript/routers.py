@@ -33,7 +33,10 @@ _AUTH = re.compile(
     r"require.?(?:user|login|admin|session)|ensure.?(?:user|login|logged)|role|permission|"
     r"admin|acl\b|optional.?(?:user|login)"
 )
-_OPTIONAL = re.compile(r"optional|maybe|soft|try.?auth|if.?auth|lenient|loose|anonymous")
+_OPTIONAL = re.compile(
+    r"optional|maybe|soft|try.?auth|if.?auth|lenient|loose|anonymous|"
+    r"\(\s*false\s*\)|required\s*:\s*false"  # verifyAuth(false), auth({required: false})
+)
 _NOT_AUTH = re.compile(r"csrf|throttl|ratelimit|rate.?limit")
 
 
@@ -365,17 +368,32 @@ class RouterGraph:
             self._cache[node] = results
         return results
 
-    def _own_prefix(self, node: RouterNode) -> str | None:
+    def _own_prefix_value(self, node: RouterNode) -> Value | None:
+        """A router's own prefix (koa-router ``prefix`` option or ``router.prefix()``)."""
         value = self.own_prefix.get(node)
         if value is None and node.kind == "koa-router":
             args = self.values.factory_args.get(node, ())
             options = self.values.eval(node.file, args[0]) if args else None
             if options is not None and options.kind == "obj":
                 value = dict(options.value).get("prefix")
+        return value
+
+    def _own_prefix(self, node: RouterNode) -> str | None:
+        value = self._own_prefix_value(node)
         if value is None:
             return ""
         prefixes = self.values.strings(node.file, value)
         return prefixes[0] if prefixes and len(prefixes) == 1 else None
+
+    def _fragment(self, node: RouterNode, path: str) -> tuple[str, str]:
+        """What is known of a route's path under an unknown prefix, and why it is unknown."""
+        value = self._own_prefix_value(node)
+        if value is None or self._own_prefix(node) is not None:
+            return "{?}" + normalise_path(path), ""
+        parts = value[1] if value[0] == "tpl" else (value,)
+        known = "".join(str(part[1]) if part[0] == "str" else "{?}" for part in parts)
+        reason = f"router prefix {describe(value)} is not a literal"
+        return known + normalise_path(path).rstrip("/"), reason
 
     def endpoints(self) -> tuple[list[Endpoint], list[Unresolved]]:
         endpoints: list[Endpoint] = []
@@ -409,13 +427,10 @@ class RouterGraph:
             return
         if not mounts:
             for path in paths:
+                fragment, why = self._fragment(node, path)
+                reason = f"{describe(route.receiver)} is never mounted on an app we can see"
                 unresolved.append(
-                    Unresolved(
-                        file,
-                        route.line,
-                        "{?}" + normalise_path(path),
-                        f"{describe(route.receiver)} is never mounted on an app we can see",
-                    )
+                    Unresolved(file, route.line, fragment, f"{reason}; {why}" if why else reason)
                 )
             return
         local = [
@@ -426,14 +441,9 @@ class RouterGraph:
         for mount in mounts:
             for path in paths:
                 if mount.prefix is None:
-                    unresolved.append(
-                        Unresolved(
-                            file,
-                            route.line,
-                            "{?}" + normalise_path(path),
-                            "mount prefix is not a literal",
-                        )
-                    )
+                    fragment, why = self._fragment(node, path)
+                    reason = why or "mount prefix is not a literal"
+                    unresolved.append(Unresolved(file, route.line, fragment, reason))
                     continue
                 scoped = [
                     use.middleware

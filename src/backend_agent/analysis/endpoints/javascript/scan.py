@@ -756,6 +756,10 @@ def describe(value: Value) -> str:
         return f"{describe(value[1])}({', '.join(describe(a) for a in value[2])})"
     if kind == "str":
         return repr(value[1])
+    if kind == "tpl":
+        return (
+            "`" + "".join(p[1] if p[0] == "str" else f"${{{describe(p)}}}" for p in value[1]) + "`"
+        )
     if kind == "fn":
         return "<anonymous>" if str(value[1]).startswith("<") else str(value[1])
     if kind == "class":
