@@ -370,3 +370,20 @@ def test_markdown_lists_at_most_200_changed_files() -> None:
     plan = render(report, "md").split("### Plan")[1].split("###")[0]
     assert plan.count("- source: added") == 200
     assert "- … and 50 more" in plan
+
+
+def test_removed_auth_is_a_security_risk_even_though_clients_keep_working() -> None:
+    report = empty_report()
+    report.endpoints.changes = [
+        ContractChange(
+            "auth-removed", "non-breaking", "DELETE /x no longer needs auth", "a.py", 4, "rest"
+        ),
+        ContractChange("endpoint-added", "non-breaking", "new POST /y", "a.py", 9, "rest"),
+    ]
+    [risk] = report.risks
+    assert (risk.severity, risk.category, risk.rule, risk.line) == (
+        Severity.HIGH,
+        "security",
+        "auth-removed",
+        4,
+    )
