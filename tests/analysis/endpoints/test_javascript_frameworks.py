@@ -328,3 +328,17 @@ def test_env_prefix_is_unresolved_with_what_is_known(tmp_path: Path) -> None:
             "router prefix `${process.env.ROUTER_PREFIX}/articles` is not a literal",
         )
     ]
+
+
+def test_barrel_files_re_exporting_routers(tmp_path: Path) -> None:
+    (tmp_path / "routes").mkdir()
+    (tmp_path / "routes" / "pets.ts").write_text(
+        "import { Router } from 'express';\nconst pets = Router();\n"
+        "pets.get('/pets', (req, res) => res.end());\nexport default pets;\n"
+    )
+    (tmp_path / "routes" / "index.ts").write_text("export { default as pets } from './pets';\n")
+    (tmp_path / "main.ts").write_text(
+        "import express from 'express';\nimport { pets } from './routes';\n"
+        "const app = express();\napp.use('/v1', pets);\n"
+    )
+    assert [(e.method, e.path) for e in inventory(tmp_path).endpoints] == [("GET", "/v1/pets")]
