@@ -82,6 +82,11 @@ def scan_go(source: bytes) -> dict[str, Any]:
     return facts
 
 
+# Parameters of request handlers: such a function serves a request, it registers no routes,
+# so its body is not turned into statements (its WebSocket upgrade is still detected).
+_HANDLER_PARAM = re.compile(
+    r"^\*?(gin\.Context|echo\.Context|fiber\.Ctx|http\.ResponseWriter|http\.Request)$"
+)
 _MODULE = re.compile(rb"^module\s+(\S+)", re.MULTILINE)
 
 
@@ -102,12 +107,14 @@ def _function(node: Node) -> dict[str, Any]:
             receiver_name = _text(names[0]) if names else ""
     name = node.child_by_field_name("name")
     body = node.child_by_field_name("body")
-    statements = _statements(body) if body is not None else []
+    params = _params(node.child_by_field_name("parameters"))
+    serves_requests = any(_HANDLER_PARAM.search(kind) for _, kind in params)
+    statements = _statements(body) if body is not None and not serves_requests else []
     return {
         "name": _text(name) if name is not None else "",
         "receiver": receiver_type,
         "receiver_name": receiver_name,
-        "params": _params(node.child_by_field_name("parameters")),
+        "params": params,
         "body": statements,
         "line": node.start_point.row + 1,
         "upgrades": body is not None and _upgrades(body),

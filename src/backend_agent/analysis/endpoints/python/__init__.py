@@ -18,7 +18,7 @@ class PythonExtractor:
     """Scans ``.py`` files into facts; resolves routers, mounts, URLconfs and auth."""
 
     name = "python"
-    version = 5
+    version = 6
 
     def wants(self, path: str) -> bool:
         return path.endswith(".py")

@@ -70,6 +70,12 @@ _CONSTANT = re.compile(
 )
 
 
+ROUTE_DECORATORS = frozenset(
+    {"get", "post", "put", "patch", "delete", "head", "options", "route", "api_route",
+     "websocket", "websocket_route"}
+)  # fmt: skip
+
+
 def scan_python(source: bytes) -> dict[str, Any]:
     """Facts about one Python file (see the module docstring for the expression encoding).
 
@@ -216,8 +222,14 @@ def _record_definition(
         return
     facts["functions"].setdefault(name, _function_facts(node, decorators, scope, line))
     body = node.child_by_field_name("body")
-    if body is not None and facts["bodies"]:
+    if body is not None and facts["bodies"] and not _is_route_handler(decorators):
         _walk_block(body, name, facts)
+
+
+def _is_route_handler(decorators: list[Expr]) -> bool:
+    """A function decorated as a route serves requests; it registers none (its body is
+    not worth walking)."""
+    return any(d[0] == "c" and d[1][0] == "a" and d[1][2] in ROUTE_DECORATORS for d in decorators)
 
 
 def _function_facts(node: Node, decorators: list[Expr], scope: str, line: int) -> dict[str, Any]:
