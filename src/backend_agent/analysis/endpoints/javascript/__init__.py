@@ -33,7 +33,8 @@ _HINTS = (
     b"typeDefs", b"graphql", b".use(", b".register(", b".route(", b".get(", b".post(",
     b".put(", b".patch(", b".delete(", b".del(", b".all(", b".on(", b"jwt", b"Jwt",
     b"passport", b"auth", b"Auth", b"prefix", b"Prefix", b"'/", b'"/', b"`/",
-    b"export {", b"export *", b"exports = require(",  # barrels re-exporting routers
+    b"export {", b"export *", b"exports = require(", b"exports = {", b"export default {",
+    # ^ barrels re-exporting routers
 )  # fmt: skip
 _VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _SOCKET_LIFECYCLE = {
@@ -50,7 +51,7 @@ class JavaScriptExtractor:
     """Routes of the Node.js frameworks, resolved across files (docs/endpoints-frameworks.md)."""
 
     name = "javascript"
-    version = 9
+    version = 10
 
     def wants(self, path: str) -> bool:
         if _TS_CONFIG.search(path):
