@@ -16,7 +16,12 @@ from collections.abc import Callable
 from importlib import import_module
 
 from backend_agent.analysis.endpoints.inventory import build_inventory
-from backend_agent.analysis.endpoints.model import ContractChange, Endpoint, Inventory
+from backend_agent.analysis.endpoints.model import (
+    Compatibility,
+    ContractChange,
+    Endpoint,
+    Inventory,
+)
 from backend_agent.analysis.endpoints.openapi import is_spec_candidate, parse_spec, spec_changes
 from backend_agent.analysis.project import Project
 
@@ -198,5 +203,7 @@ def _label(endpoint: Endpoint) -> str:
     return f"{endpoint.kind} {endpoint.method} {endpoint.path}"
 
 
-def _change(rule: str, compatibility: str, message: str, endpoint: Endpoint) -> ContractChange:
-    return ContractChange(rule, compatibility, message, endpoint.file, endpoint.line, endpoint.kind)  # type: ignore[arg-type]
+def _change(
+    rule: str, compatibility: Compatibility, message: str, endpoint: Endpoint
+) -> ContractChange:
+    return ContractChange(rule, compatibility, message, endpoint.file, endpoint.line, endpoint.kind)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from backend_agent.analysis.endpoints.model import Auth, Endpoint, Unresolved, normalise_path
 from backend_agent.analysis.endpoints.python.auth import by_name, drf_permissions
 from backend_agent.analysis.endpoints.python.names import Names, Target
-from backend_agent.analysis.endpoints.python.scan import Expr
+from backend_agent.analysis.endpoints.python.scan import Expr, Facts
 
 VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
 # What DRF/Django base classes provide: viewset actions or view methods.
@@ -368,7 +368,9 @@ class DjangoResolver:
             if name in ("LoginRequiredMixin", "PermissionRequiredMixin"):
                 view.auth.append("required")
 
-    def _action(self, view: ClassView, path: str, name: str, method: dict, decorator: Expr) -> None:  # type: ignore[type-arg]
+    def _action(
+        self, view: ClassView, path: str, name: str, method: Facts, decorator: Expr
+    ) -> None:
         if decorator[0] != "c" or self.names.callee(path, "", decorator) not in (
             "action",
             "detail_route",

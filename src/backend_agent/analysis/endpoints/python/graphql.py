@@ -7,6 +7,7 @@ from __future__ import annotations
 from backend_agent.analysis.endpoints.model import Auth, Endpoint
 from backend_agent.analysis.endpoints.python.auth import by_name
 from backend_agent.analysis.endpoints.python.names import Names
+from backend_agent.analysis.endpoints.python.scan import Facts
 
 ROOTS = {"Query": "QUERY", "Mutation": "MUTATION", "Subscription": "SUBSCRIPTION"}
 FIELD_DECORATORS = frozenset({"field", "mutation", "subscription"})
@@ -40,7 +41,7 @@ def graphql_endpoints(names: Names) -> list[Endpoint]:
     return endpoints
 
 
-def _fields(names: Names, path: str, cls: dict, library: str) -> list[tuple[str, int, Auth]]:  # type: ignore[type-arg]
+def _fields(names: Names, path: str, cls: Facts, library: str) -> list[tuple[str, int, Auth]]:
     found: list[tuple[str, int, Auth]] = []
     for attr, (value, line) in cls["attrs"].items():
         if attr.startswith("_") or attr == "Meta":

@@ -6,10 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from backend_agent.analysis.endpoints.model import Auth, Endpoint, Unresolved, normalise_path
+from backend_agent.analysis.endpoints.model import (
+    Auth,
+    Endpoint,
+    EndpointKind,
+    Unresolved,
+    normalise_path,
+)
 from backend_agent.analysis.endpoints.python.auth import by_name, combine
 from backend_agent.analysis.endpoints.python.names import Names
-from backend_agent.analysis.endpoints.python.scan import Expr
+from backend_agent.analysis.endpoints.python.scan import Expr, Facts
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
 ObjId = tuple[str, str, str]
@@ -39,7 +45,7 @@ class Route:
     file: str
     line: int
     framework: str
-    kind: str
+    kind: EndpointKind
     auth: list[Auth]
 
 
@@ -122,7 +128,7 @@ class RouterGraph:
                     for method in route.methods:
                         endpoints.append(
                             Endpoint(
-                                route.kind,  # type: ignore[arg-type]
+                                route.kind,
                                 method,
                                 normalise_path(full),
                                 auth,
@@ -205,7 +211,7 @@ class RouterGraph:
                 return FRAMEWORK_ROOTS[root]
         return None
 
-    def _decorator(self, path: str, scope: str, fname: str, func: dict, decorator: Expr) -> None:  # type: ignore[type-arg]
+    def _decorator(self, path: str, scope: str, fname: str, func: Facts, decorator: Expr) -> None:
         if decorator[0] == "a" and decorator[2] == "before_request":
             self._app_guard(path, scope, decorator[1], fname)
             return
@@ -533,7 +539,7 @@ class RouterGraph:
         framework: str,
         auth: list[Auth],
     ) -> None:
-        kind = "websocket" if methods == ("WS",) else "rest"
+        kind: EndpointKind = "websocket" if methods == ("WS",) else "rest"
         self.routes.setdefault(obj, []).append(
             Route(
                 methods,
@@ -550,7 +556,7 @@ class RouterGraph:
 
     # -- auth -----------------------------------------------------------------------------
 
-    def _function_auth(self, path: str, fname: str, func: dict) -> list[Auth]:  # type: ignore[type-arg]
+    def _function_auth(self, path: str, fname: str, func: Facts) -> list[Auth]:
         states = [a for d in func["decorators"] if (a := self._decorator_auth(path, d))]
         for where, scope, dep in self._param_deps(path, func):
             state = self._depends_auth(where, scope, dep, 0)
@@ -558,7 +564,7 @@ class RouterGraph:
                 states.append(state)
         return states
 
-    def _param_deps(self, path: str, func: dict) -> list[tuple[str, str, Expr]]:  # type: ignore[type-arg]
+    def _param_deps(self, path: str, func: Facts) -> list[tuple[str, str, Expr]]:
         """``Depends(...)`` of a function's parameters as (file, scope, call), including those
         in type aliases (``CurrentUser = Annotated[User, Depends(get_current_user)]``)."""
         deps = [(path, func["scope"], dep) for dep in func["deps"]]
@@ -634,13 +640,13 @@ class RouterGraph:
         return f"{module}.{name}" if module else name
 
 
-def _assignments(facts: dict) -> Iterator[tuple[tuple[str, str], Expr]]:  # type: ignore[type-arg]
+def _assignments(facts: Facts) -> Iterator[tuple[tuple[str, str], Expr]]:
     for scope, names in facts["assigns"].items():
         for name, value in names.items():
             yield (scope, name), value
 
 
-def _imports_web_framework(facts: dict) -> bool:  # type: ignore[type-arg]
+def _imports_web_framework(facts: Facts) -> bool:
     return any(root in FRAMEWORK_ROOTS for root in facts["roots"])
 
 

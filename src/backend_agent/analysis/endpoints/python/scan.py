@@ -17,6 +17,7 @@ from tree_sitter import Node
 from backend_agent.analysis.parsing import parse
 
 Expr = tuple[Any, ...]
+Facts = dict[str, Any]  # one file's scan facts, or one class's or function's part of them
 
 # Method calls worth remembering wherever they appear (registration of routes and mounts).
 REGISTRATION_CALLS = frozenset(
