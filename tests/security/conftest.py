@@ -3,8 +3,10 @@ a local HTTP server and a victim process, all private to one test."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
@@ -58,12 +60,33 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     handler = type("Handler", (_Recorder,), {"seen": seen})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    # A service socket where services keep them (e.g. /run/postgresql/.s.PGSQL.5432).
+    run_dir = Path(tempfile.mkdtemp(prefix="escape-", dir="/run"))
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(run_dir / "service.sock"))
+    listener.listen(4)
+    connections: list[str] = []
+    threading.Thread(target=_accept, args=(listener, connections), daemon=True).start()
     victim = subprocess.Popen(["sleep", "300"])
+    world = World(
+        workspace, home, outside, server.server_address[1], victim.pid, run_dir / "service.sock"
+    )
+    world.requests, world.socket_connections = seen, connections
     try:
-        yield World(workspace, home, outside, server.server_address[1], victim.pid, seen)
+        yield world
     finally:
         victim.kill()
         victim.wait()
         server.shutdown()
         server.server_close()
+        listener.close()
+        shutil.rmtree(run_dir, ignore_errors=True)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _accept(listener: socket.socket, connections: list[str]) -> None:
+    with contextlib.suppress(OSError):
+        while True:
+            connection, _ = listener.accept()
+            connections.append("connected")
+            connection.close()

@@ -15,4 +15,6 @@ class World:
     outside: Path
     port: int
     victim_pid: int
+    socket_path: Path
     requests: list[str] = field(default_factory=list)
+    socket_connections: list[str] = field(default_factory=list)

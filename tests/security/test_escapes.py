@@ -78,6 +78,10 @@ def reached_server(world: World, output: str) -> str | None:
     return None
 
 
+def reached_socket(world: World, output: str) -> str | None:
+    return "a service's unix socket was reached" if world.socket_connections else None
+
+
 def victim_killed(world: World, output: str) -> str | None:
     stat = Path(f"/proc/{world.victim_pid}/stat")
     state = stat.read_text().split(")")[-1].split()[0] if stat.exists() else "gone"
@@ -336,6 +340,19 @@ ATTEMPTS = [
         bash(lambda w: f"echo 'GET /tcp HTTP/1.0' > /dev/tcp/127.0.0.1/{w.port}"),
         reached_server,
         rules=("Bash(echo:*)",),
+        sandboxed=True,
+    ),
+    Attempt(
+        "bash-python-connects-to-service-socket",
+        "Bash",
+        bash(
+            lambda w: (
+                f'{PY} -c "import socket; s = socket.socket(socket.AF_UNIX); '
+                f"s.connect('{w.socket_path}')\""
+            )
+        ),
+        reached_socket,
+        rules=(f"Bash({PY}:*)",),
         sandboxed=True,
     ),
     # Git and agent configuration.

@@ -41,7 +41,12 @@ DEFAULT_HIDDEN_PATHS = (
 READ_ONLY_INSIDE = (".git/hooks", ".git/config", ".claude", ".mcp.json")
 # Environment variables that look like credentials are removed from sandboxed commands.
 CREDENTIAL_VARIABLE = re.compile(
-    r"(API_?KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)|^(AWS|AZURE)_", re.IGNORECASE
+    r"(API_?KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)|^(AWS|AZURE)_|^SSH_AUTH_SOCK$",
+    re.IGNORECASE,
+)
+# Runtime directories full of service sockets (a symlinked /var/run is covered by /run).
+_RUNTIME_DIRS = tuple(
+    run for run in ("/run", "/var/run") if os.path.isdir(run) and not os.path.islink(run)
 )
 # Tool caches move to the private /tmp, since the home directory is read-only.
 CACHE_VARIABLES = {
@@ -78,6 +83,10 @@ class BubblewrapLauncher:
 
     def argv(self, command: str, cwd: str) -> list[str]:
         args = [self.bwrap, *_BASE_FLAGS]
+        if not self.network:
+            # Unix sockets ignore network namespaces: hide the usual home of service sockets
+            # (databases, Docker, D-Bus, SSH agents).
+            args += [arg for run in _RUNTIME_DIRS for arg in ("--tmpfs", run)]
         for directory in self.writable:
             if directory.exists():
                 args += ["--bind", str(directory), str(directory)]
