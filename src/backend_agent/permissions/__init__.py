@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from backend_agent.errors import UserError
 from backend_agent.permissions.approval import Approver, TerminalApprover
@@ -145,5 +145,5 @@ def _choose_mode(flag: str | None, agent: str | None, settings: str | None) -> P
             continue
         if value not in PERMISSION_MODES:
             raise UserError(f"{where} {value!r}: choose one of {', '.join(PERMISSION_MODES)}")
-        return value  # type: ignore[return-value]
+        return cast(PermissionMode, value)
     return "default"
