@@ -409,3 +409,31 @@ def test_a_subdirectory_of_a_repository_reports_its_own_change(tmp_path: Path) -
         "app.py",
         _line_of(BASE_FILES["app.py"] + ENDPOINT, "@app.post"),
     )
+
+
+def test_a_new_application_is_checked_against_protections_anywhere(tmp_path: Path) -> None:
+    _git(tmp_path, "init", "-q")
+    _write(
+        tmp_path,
+        {
+            "security.js": "const helmet = require('helmet');\n"
+            "const limit = require('express-rate-limit');\n"
+            "module.exports = [helmet(), limit()];\n",
+            "package.json": '{"name": "svc"}\n',
+        },
+    )
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-qm", "protections")
+    _write(tmp_path, {"server.js": "const express = require('express');\nconst app = express();\n"})
+
+    def project_level() -> set[tuple[str, str, int]]:
+        result = report(str(tmp_path), "--base", "HEAD", "--format", "json")
+        findings = json.loads(result.stdout)["security"]["findings"]
+        return {(f["rule"], f["file"], f["line"]) for f in findings}
+
+    assert project_level() == set()  # helmet and the limiter live in an unchanged file
+    (tmp_path / "security.js").unlink()
+    assert project_level() == {
+        ("missing-rate-limit", "server.js", 2),
+        ("missing-security-headers", "server.js", 2),
+    }

@@ -75,9 +75,10 @@ def build_report(
     tell("tests", 0, 0)
     tests = _tests(project, plan, base is None, run_tests, tell)
     tell("security", 0, 0)
-    auth_scope = inventory if base is None else Inventory(endpoints.added)
-    security = _security(project, auth_scope, tell)
-    if base is not None:
+    if base is None:
+        security = _security(project, project.files(), inventory, tell)
+    else:
+        security = _security(project, changed or [], Inventory(endpoints.added), tell)
         added = {f.path for f in plan.files if f.status == "added"}
         security = [f for f in security if _introduced(f, added, changed_lines)]
         database.findings = [f for f in database.findings if _introduced(f, added, changed_lines)]
@@ -389,16 +390,26 @@ def _result(run: TestRun) -> TestResult:
 # --- Security -----------------------------------------------------------------------------
 
 
-def _security(project: Project, inventory: Inventory, tell: Progress) -> list[Finding]:
-    from backend_agent.analysis.security.analyzer import analyze_files
+def _security(
+    project: Project, paths: list[str], inventory: Inventory, tell: Progress
+) -> list[Finding]:
+    """Findings in ``paths``. When one of them creates an application, the other files are
+    scanned too: whether the application has rate limiting, headers or CSRF protection
+    depends on what they import."""
+    from backend_agent.analysis.security.analyzer import collect_findings, scan_files
 
-    files = project.files()
-    done = 0
+    total, done = len(paths), 0
 
     def advance(_path: str) -> None:
         nonlocal done
         done += 1
-        if done % 200 == 0 or done == len(files):
-            tell("security", done, len(files))
+        if done % 200 == 0 or done == total:
+            tell("security", done, total)
 
-    return analyze_files(project, files, inventory, advance)
+    contexts = scan_files(project, paths, advance)
+    if any(ctx.apps for ctx in contexts) and len(paths) < len(project.files()):
+        scanned = set(paths)
+        rest = [p for p in project.files() if p not in scanned]
+        total += len(rest)
+        contexts += scan_files(project, rest, advance)
+    return collect_findings(contexts, inventory)

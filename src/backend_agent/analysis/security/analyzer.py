@@ -27,16 +27,14 @@ _GEMFILES = frozenset({"Gemfile", "gems.rb"})
 
 def analyze_security(project: Project, inventory: Inventory | None = None) -> list[Finding]:
     """Every security finding, worst first; ``missing-auth`` needs the endpoint inventory."""
-    return analyze_files(project, project.files(), inventory)
+    return collect_findings(scan_files(project, project.files()), inventory)
 
 
-def analyze_files(
-    project: Project,
-    paths: list[str],
-    inventory: Inventory | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> list[Finding]:
-    """Like ``analyze_security`` on some files only; ``progress`` is told of each file."""
+def scan_files(
+    project: Project, paths: list[str], progress: Callable[[str], None] | None = None
+) -> list[FileContext]:
+    """The per-file results (findings, protections, applications) of the files worth scanning;
+    ``progress`` is told of each path."""
     contexts: list[FileContext] = []
     for path in paths:
         if progress is not None:
@@ -48,6 +46,13 @@ def analyze_files(
         if len(source) > MAX_FILE_BYTES or _minified(source):
             continue
         contexts.append(scan_file(path, source, language, _rules(language)))
+    return contexts
+
+
+def collect_findings(
+    contexts: list[FileContext], inventory: Inventory | None = None
+) -> list[Finding]:
+    """File findings, project-level findings and ``missing-auth``, de-duplicated, worst first."""
     findings = [f for ctx in contexts for f in ctx.findings]
     findings += project_findings(contexts)
     if inventory is not None:
