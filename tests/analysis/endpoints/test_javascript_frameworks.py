@@ -342,3 +342,14 @@ def test_barrel_files_re_exporting_routers(tmp_path: Path) -> None:
         "const app = express();\napp.use('/v1', pets);\n"
     )
     assert [(e.method, e.path) for e in inventory(tmp_path).endpoints] == [("GET", "/v1/pets")]
+
+
+def test_router_passed_as_parameter_is_mounted_not_taken_for_a_prefix(tmp_path: Path) -> None:
+    (tmp_path / "app.js").write_text(
+        "const express = require('express');\nconst app = express();\n"
+        "const api = express.Router();\napi.get('/ping', (req, res) => res.end());\n"
+        "function attach(target, router, base) {\n  target.use(router);\n"
+        "  target.use(base, router);\n}\nattach(app, api, '/v1');\n"
+    )
+    found = sorted((e.method, e.path) for e in inventory(tmp_path).endpoints)
+    assert found == [("GET", "/ping"), ("GET", "/v1/ping")]

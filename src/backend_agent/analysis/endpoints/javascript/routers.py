@@ -168,38 +168,41 @@ class RouterGraph:
         prefix: str | None = ""
         if args and not hook:
             first = self.values.eval(file, args[0])
-            if first.kind in ("str", "arr") or _is_param(first):
+            # a parameter is a prefix when more arguments follow and no router flows into it
+            routed = first.node is not None and bool(self.edges.get(first.node))
+            if first.kind in ("str", "arr") or (_is_param(first) and len(args) > 1 and not routed):
                 prefixes = self.prefix_strings(file, args[0])
                 prefix = prefixes[0] if prefixes and len(prefixes) == 1 else None
                 args = args[1:]
         middleware: list[Guard] = []
         for arg in args:
-            thing = self.values.eval(file, arg)
-            mounted = self._mountable(file, thing)
-            through = self._through_parameter(file, arg) if mounted is None else []
-            if mounted is not None:
-                child, extra = mounted
+            mounted = self._mountable(file, arg)
+            for child, extra in mounted:
                 self.edges[child].append(
                     _Edge(node, _join(prefix, extra), tuple(middleware), file, order)
                 )
-            elif through:
-                for child in through:
-                    self.edges[child].append(_Edge(node, prefix, tuple(middleware), file, order))
-            else:
+            if not mounted:
                 level = self.auth_level(file, arg)
                 middleware.append(level)
                 self.uses[node].append(_Use(file, order, prefix or "", level))
 
-    def _mountable(self, file: str, thing: Thing) -> tuple[RouterNode, str | None] | None:
-        """The router a ``use`` argument mounts (with koa-mount's prefix), or None."""
+    def _mountable(self, file: str, arg: Value) -> list[tuple[RouterNode, str | None]]:
+        """The routers a ``use`` argument mounts (with koa-mount's prefix); none for a
+        middleware. A parameter mounts the routers its call sites pass."""
+        thing = self.values.eval(file, arg)
+        if _is_param(thing):
+            passed = [self.values.eval(f, v) for f, v in self.possible(file, arg)]
+            routers = [p.node for p in passed if p.node is not None and p.kind == "node"]
+            if routers and not any(_is_param(p) for p in passed):
+                return [(router, "") for router in routers]
         if thing.kind == "node" and thing.node is not None:
-            return thing.node, ""
+            return [(thing.node, "")]
         if thing.kind == "external" and thing.name in _KOA_MOUNT and len(thing.value) == 2:
             inner = self.values.eval(file, thing.value[1])
             prefixes = self.prefix_strings(file, thing.value[0])
             if inner.kind == "node" and inner.node is not None:
-                return inner.node, prefixes[0] if prefixes and len(prefixes) == 1 else None
-        return None
+                return [(inner.node, prefixes[0] if prefixes and len(prefixes) == 1 else None)]
+        return [(router, "") for router in self._through_parameter(file, arg)]
 
     def _through_parameter(self, file: str, value: Value) -> list[RouterNode]:
         """``controller.router`` where ``controller`` is a parameter: the routers of the values
