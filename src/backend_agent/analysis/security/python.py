@@ -343,10 +343,12 @@ def _strings_in(node: Node | None) -> list[str]:
 
 
 def _imported(node: Node) -> list[str]:
+    """``import a.b`` -> ``a.b``; ``from flask import session as s`` -> ``flask``,
+    ``flask.session``."""
     if node.type == "import_statement":
         return [text(n.child_by_field_name("name") or n) for n in node.named_children]
     module = text(node.child_by_field_name("module_name"))
-    names = [n for n in node.children_by_field_name("name")]
+    names = node.children_by_field_name("name")  # dotted names, or aliased imports
     return [module] + [f"{module}.{text(n.child_by_field_name('name') or n)}" for n in names]
 
 
