@@ -138,3 +138,23 @@ def test_interactive_approval_in_a_real_terminal(project: Path, env: dict[str, s
     assert (project / "made.txt").exists()
     local = json.loads((project / ".claude" / "settings.local.json").read_text())
     assert local == {"permissions": {"allow": ["Bash(touch made.txt)"]}}
+
+
+def test_hooks_in_agent_frontmatter_run(project: Path, env: dict[str, str]) -> None:
+    hook = (
+        f"{sys.executable} -c \"import sys; print('no shell today', file=sys.stderr); sys.exit(2)\""
+    )
+    frontmatter = {
+        "name": "guarded",
+        "description": "an agent with a hook",
+        "hooks": {
+            "PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": hook}]}]
+        },
+    }
+    agent = project.parent / "guarded.md"
+    agent.write_text(f"---\n{yaml.safe_dump(frontmatter)}---\nYou work.\n")
+    flags = ("--agent-file", str(agent), "--permission-mode", "bypassPermissions")
+    result, stderr = run(project, env, [TOUCH], *flags)
+    assert [d["tool_name"] for d in result["permission_denials"]] == ["Bash"]
+    assert not (project / "made.txt").exists()
+    assert "unknown field" not in stderr
