@@ -26,6 +26,7 @@ from backend_agent.permissions.shell import ParsedCommand, UnparsableCommand, Wo
 SESSION_TOOLS = frozenset({"BashOutput", "KillShell"})
 _GLOB_CHARS = frozenset("*?[")
 _DIRECTORY_CHANGERS = frozenset({"cd", "pushd"})
+_MAX_DIRECTORIES_FOLLOWED = 16
 
 PLAN_MODE_MESSAGE = (
     "Plan mode is on: {tool} could change files or run commands, so it is not available while "
@@ -176,7 +177,7 @@ class PermissionEngine:
         if paths.dynamic:
             return Verdict(
                 "ask",
-                "its arguments use expansions whose paths cannot be checked before it runs: "
+                "its paths cannot be checked before it runs (expansions or directory changes): "
                 + ", ".join(paths.dynamic),
             )
         unallowed = [
@@ -213,7 +214,11 @@ class PermissionEngine:
             for word in sub.arguments:
                 self._check_word(word, bases, found)
             if changes_directory and sub.arguments and not sub.arguments[0].dynamic:
-                bases += [resolve(sub.arguments[0].text, base) for base in list(bases)]
+                moved = [resolve(sub.arguments[0].text, base) for base in bases]
+                bases = list(dict.fromkeys([*bases, *moved]))
+                if len(bases) > _MAX_DIRECTORIES_FOLLOWED:
+                    found.dynamic.append(f"`{sub.text}` (too many directory changes to follow)")
+                    bases = bases[:_MAX_DIRECTORIES_FOLLOWED]
         for word in parsed.redirect_targets:
             self._check_word(word, bases, found)
         return found
