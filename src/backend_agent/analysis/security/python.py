@@ -77,6 +77,26 @@ SIGNALS = Signals(
         "sessions": r"django\.contrib\.sessions\.middleware\.SessionMiddleware",
     },
 )
+# Route handlers (FastAPI, Flask, Starlette routers): their parameters are request data, except
+# injected dependencies, framework objects and values the framework has already converted.
+_ROUTE_DECORATOR = re.compile(
+    r"@\s*[\w.]+\.(get|post|put|patch|delete|head|options|route|api_route|websocket)\s*\("
+)
+_INJECTED = re.compile(r"\b(Depends|Security)\s*\(")
+_FRAMEWORK_TYPES = frozenset(
+    {
+        "Request", "Response", "BackgroundTasks", "WebSocket", "HTTPConnection",
+        "SecurityScopes", "Session", "AsyncSession", "Connection",
+    }
+)  # fmt: skip
+_CONVERTED_TYPES = frozenset(
+    {"int", "float", "bool", "UUID", "uuid.UUID", "datetime", "date", "time", "Decimal"}
+)
+_PARAMETERS = frozenset(
+    {"identifier", "typed_parameter", "default_parameter", "typed_default_parameter"}
+)
+_LOOSE_TYPES = re.compile(r"(dict|Dict|Any|Json|Mapping|typing\.Any)\b")
+_FLASK_CONVERTED = re.compile(r"<(?:int|float|uuid):(\w+)>")
 _APPS = {"Flask": "flask", "flask.Flask": "flask", "FastAPI": "fastapi", "Starlette": "starlette"}
 
 
@@ -87,11 +107,15 @@ class PythonRules:
     interesting = frozenset(
         {
             "call", "assignment", "keyword_argument", "pair", "string",
-            "import_statement", "import_from_statement",
+            "import_statement", "import_from_statement", "function_definition",
         }
     )  # fmt: skip
 
     def assigned(self, node: Node) -> Iterable[tuple[list[str], Node]]:
+        if node.type == "function_definition":  # a route handler's parameters hold request data
+            for name, parameter, _scalar in route_parameters(node):
+                yield [name], parameter
+            return
         if node.type != "assignment":
             return
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
@@ -107,6 +131,8 @@ class PythonRules:
             kind = current.type
             if kind == "identifier" and text(current) in env.tainted:
                 return True
+            if current.parent is not None and current.parent.type == "parameters":
+                return True  # only ``assigned`` hands over parameters: a route handler's
             if kind in ("attribute", "call", "subscript") and _SOURCE.match(text(current)):
                 return True
             if kind == "lambda" or (kind == "call" and _name(current) in _SANITIZERS):
@@ -161,6 +187,8 @@ class PythonRules:
             _check_secret(text(name), value, ctx)
         elif kind == "pair":
             self._check_pair(node, env, ctx)
+        elif kind == "function_definition":
+            return  # its parameters were handled by ``assigned``
         elif kind == "string":
             literal = _string_value(node)
             documentation = node.parent is not None and node.parent.type == "expression_statement"
@@ -226,8 +254,11 @@ class PythonRules:
         _check_cors_call(node, callee, name, args, kwargs, ctx)
 
     def _check_mongo_filter(self, query: Node, env: Env, ctx: FileContext, callee: str) -> None:
-        if _WHOLE_BODY.fullmatch(text(query)):
-            message = f"{callee}() uses the request body as its filter"
+        whole_filter = query.type == "identifier" and self.is_tainted(query, env)
+        if _WHOLE_BODY.fullmatch(text(query)) or (
+            whole_filter and not _validated_route_parameter(query)
+        ):
+            message = f"{callee}() uses request data as its whole filter"
             ctx.emit("nosql-injection.operator", query, message)
             return
         if query.type != "dictionary":
@@ -239,6 +270,8 @@ class PythonRules:
                 continue
             if value.type == "call" and _name(value) in _SCALAR_CASTS:
                 continue
+            if _validated_route_parameter(value):
+                continue  # a string or a model's field, never an operator object
             if self.is_tainted(value, env):
                 message = f"{callee}() filter takes {text(value)} unchecked from the request"
                 ctx.emit("nosql-injection.operator", value, message)
@@ -279,6 +312,61 @@ class PythonRules:
             ctx.emit("cors", node, message)
         if left.type in ("identifier", "attribute"):
             _check_secret(target.rsplit(".", 1)[-1], right, ctx)
+
+
+def route_parameters(function: Node) -> list[tuple[str, Node, bool]]:
+    """(name, parameter, validated shape) for each parameter of a route handler that carries
+    request data: FastAPI query/path/body parameters, Flask path variables. A validated shape
+    (a string, a model) cannot smuggle a MongoDB operator; ``dict`` and ``Any`` can.
+
+    Not: dependencies (``Depends``/``Security``), framework objects (``Request``, ``Session``)
+    and parameters the framework converts to numbers, dates or UUIDs (``int``, ``<int:id>``).
+    """
+    decorated = function.parent
+    if decorated is None or decorated.type != "decorated_definition":
+        return []
+    routes = [
+        text(d) for d in decorated.named_children if d.type == "decorator"
+        if _ROUTE_DECORATOR.match(text(d))
+    ]  # fmt: skip
+    if not routes:
+        return []
+    converted = {m.group(1) for route in routes for m in _FLASK_CONVERTED.finditer(route)}
+    found = []
+    parameters = function.child_by_field_name("parameters")
+    for parameter in parameters.named_children if parameters is not None else []:
+        if parameter.type not in _PARAMETERS:  # *args, **kwargs, the bare * and /
+            continue
+        name_node = parameter if parameter.type == "identifier" else parameter.named_children[0]
+        name, annotation = text(name_node), _base_type(parameter.child_by_field_name("type"))
+        if name_node.type != "identifier" or name in converted or name in ("self", "cls"):
+            continue
+        if _INJECTED.search(text(parameter)) or annotation in _FRAMEWORK_TYPES:
+            continue
+        if annotation not in _CONVERTED_TYPES:
+            found.append((name, parameter, not _LOOSE_TYPES.match(annotation)))
+    return found
+
+
+def _base_type(annotation: Node | None) -> str:
+    """``Annotated[str, Query()]`` and ``Optional[str]`` and ``str | None`` are ``str``."""
+    value = re.sub(r"\s", "", text(annotation))
+    value = re.sub(r"^(Annotated|Optional)\[([^,\]]+).*", r"\2", value)
+    return value.removesuffix("|None")
+
+
+def _validated_route_parameter(value: Node) -> bool:
+    """Whether the value is a route handler's string or model parameter, or a field of one."""
+    root = value
+    while root.type == "attribute" and root.child_by_field_name("object") is not None:
+        root = root.child_by_field_name("object") or root
+    function = value.parent
+    while function is not None and function.type != "function_definition":
+        function = function.parent
+    if root.type != "identifier" or function is None:
+        return False
+    name = text(root)
+    return any(n == name and validated for n, _p, validated in route_parameters(function))
 
 
 def _fields(node: Node, name: str) -> list[Node]:
