@@ -26,6 +26,7 @@ _SOURCE = re.compile(
     r"PostForm|Header|Body|Cookie)\b"
     r"|(c|ctx)\.(Query|DefaultQuery|QueryParam|QueryParams|Param|Params|PostForm|"
     r"DefaultPostForm|FormValue|GetHeader|Cookie|Body|BodyParser|ShouldBind\w*|Bind\w*)\b"
+    r"|(c|ctx)\.Request\.(URL|Form|PostForm|FormValue|PostFormValue|Header|Body|Cookie)\b"
     r"|mux\.Vars\(|chi\.URLParam\("
 )
 _SANITIZERS = frozenset(
@@ -39,6 +40,20 @@ _SQL_SINKS = frozenset(
 )  # fmt: skip
 _SQL_TEXT_SINKS = frozenset(
     {"Exec", "Query", "QueryRow", "Raw", "ExecContext", "QueryContext", "QueryRowContext"}
+)
+# mongo-go-driver collection methods and where their filter is (after the context).
+_MONGO_FILTER_POSITION = {
+    "Find": 1, "FindOne": 1, "FindOneAndUpdate": 1, "FindOneAndDelete": 1,
+    "FindOneAndReplace": 1, "UpdateOne": 1, "UpdateMany": 1, "DeleteOne": 1, "DeleteMany": 1,
+    "CountDocuments": 1, "ReplaceOne": 1, "Distinct": 2,
+}  # fmt: skip
+# Types that hold any JSON shape, so a request decoded into one can carry {"$ne": ...}.
+_LOOSE_TYPE = re.compile(
+    r"((bson|primitive)\.[MD]|map\[string\]\s*(interface\{\}|any)|interface\{\}|any)$"
+)
+_LOOSE_VALUE = re.compile(
+    r"(&?(bson|primitive)\.[MD]\{|map\[string\]\s*(interface\{\}|any)\{"
+    r"|make\(\s*map\[string\]\s*(interface\{\}|any))"
 )
 _GORM_CLAUSES = frozenset({"Where", "Or", "Not", "Order", "Group", "Having", "Joins"})
 _SHELLS = frozenset({"sh", "bash", "zsh", "/bin/sh", "/bin/bash", "/usr/bin/env"})
@@ -84,7 +99,7 @@ class GoRules:
     interesting = frozenset(
         {
             "call_expression", "short_var_declaration", "assignment_statement", "var_spec",
-            "const_spec", "keyed_element", "composite_literal", "import_spec",
+            "const_spec", "keyed_element", "composite_literal", "literal_value", "import_spec",
             "interpreted_string_literal", "raw_string_literal", "selector_expression",
         }
     )  # fmt: skip
@@ -152,6 +167,10 @@ class GoRules:
                 _check_secret(text(key), element, ctx)
         elif kind == "composite_literal":
             _check_cors_config(node, ctx)
+        elif kind == "literal_value":
+            where = _where_value(node)
+            if where is not None and not _constant(where):
+                ctx.emit("nosql-injection.where", where, "a $where clause is built from data")
         elif kind == "import_spec":
             SIGNALS.see_import(_string_value(node.child_by_field_name("path")) or "", ctx)
         elif kind == "selector_expression":
@@ -186,6 +205,9 @@ class GoRules:
                 ctx.emit("sql-injection", node, f"{callee}() runs SQL built from a string")
         elif query is not None and name in _SQL_TEXT_SINKS and self.is_tainted(query, env):
             ctx.emit("sql-injection", node, f"{callee}() runs SQL text taken from the request")
+        position = _MONGO_FILTER_POSITION.get(name)
+        if position is not None and len(args) > position and args[0].type != "unary_expression":
+            self._check_mongo_filter(args[position], callee, env, ctx)
         if callee in ("exec.Command", "exec.CommandContext"):
             self._check_command(node, callee, args, env, ctx)
         if name == "Redirect" and any(self.is_tainted(a, env) for a in args):
@@ -200,6 +222,22 @@ class GoRules:
             if variable and secret_name(variable) and fallback and fallback.strip():
                 message = f"{variable} falls back to a literal when the environment lacks it"
                 ctx.emit("hardcoded-secret.env-fallback", node, message)
+
+    def _check_mongo_filter(self, query: Node, callee: str, env: Env, ctx: FileContext) -> None:
+        """A filter decoded from the request into a map (not a struct) can carry operators."""
+        loose = _loose_names(query)
+        if query.type == "identifier" and text(query) in loose and self.is_tainted(query, env):
+            message = f"{callee}() uses a map decoded from the request as its whole filter"
+            ctx.emit("nosql-injection.operator", query, message)
+            return
+        body = query.child_by_field_name("body") if query.type == "composite_literal" else None
+        for element in body.named_children if body is not None else []:
+            _key, value = _keyed(element) if element.type == "keyed_element" else (None, None)
+            if value is not None and value.type == "index_expression":
+                value = value.child_by_field_name("operand")
+            if value is not None and text(value) in loose and self.is_tainted(value, env):
+                message = f"{callee}() filter takes {text(value)} unchecked from the request"
+                ctx.emit("nosql-injection.operator", element, message)
 
     def _check_command(
         self, node: Node, callee: str, args: list[Node], env: Env, ctx: FileContext
@@ -350,6 +388,65 @@ def _check_cors_config(node: Node, ctx: FileContext) -> None:
     )
     if any_origin and text(fields.get("AllowCredentials")) == "true":
         ctx.emit("cors", node, f"{kind} allows any origin together with AllowCredentials")
+
+
+def _where_value(literal: Node) -> Node | None:
+    """The value of ``"$where"`` in ``bson.M{"$where": v}``, ``{"$where", v}`` or
+    ``{Key: "$where", Value: v}``."""
+    elements = [c for c in literal.named_children if c.type != "comment"]
+    pairs = [_keyed(e) for e in elements if e.type == "keyed_element"]
+    if len(pairs) < len(elements):  # bson.E written positionally
+        values = [e.named_children[0] if e.named_children else e for e in elements]
+        pairs = [(values[0], values[1])] if len(values) == 2 else []
+    fields = {text(k): v for k, v in pairs if k is not None}
+    if "Key" in fields and _string_value(fields["Key"]) == "$where":
+        return fields.get("Value")
+    return next((v for k, v in pairs if k is not None and _string_value(k) == "$where"), None)
+
+
+def _constant(value: Node) -> bool:
+    """A literal, or a name declared ``const`` in the file."""
+    if _literal(value):
+        return True
+    if value.type != "identifier":
+        return False
+    root = value
+    while root.parent is not None:
+        root = root.parent
+    constants = {
+        text(n) for d in descendants(root) if d.type == "const_spec"
+        for n in d.children_by_field_name("name")
+    }  # fmt: skip
+    return text(value) in constants
+
+
+def _loose_names(node: Node) -> set[str]:
+    """Variables of the enclosing function declared as maps of any JSON value and filled by
+    decoding (``Decode(&m)``, ``ShouldBindJSON(&m)``, ``Unmarshal(b, &m)``)."""
+    function = node
+    while function.parent is not None and function.type not in (
+        "function_declaration",
+        "method_declaration",
+    ):
+        function = function.parent
+    names: set[str] = set()
+    decoded: set[str] = set()
+    for found in descendants(function):
+        if found.type == "call_expression":
+            decoded.update(
+                text(a.named_children[0])
+                for a in _arguments(found)
+                if a.type == "unary_expression" and text(a).startswith("&") and a.named_children
+            )
+        elif found.type == "var_spec":
+            kind = re.sub(r"\s", "", text(found.child_by_field_name("type")))
+            if _LOOSE_TYPE.match(kind):
+                names.update(text(n) for n in found.children_by_field_name("name"))
+        elif found.type == "short_var_declaration":
+            for targets, value in _pairs(found):
+                if _LOOSE_VALUE.match(text(value)):
+                    names.update(text(n) for n in targets)
+    return names & decoded
 
 
 def _package(node: Node) -> str:
