@@ -132,3 +132,19 @@ def test_ssrf_looks_at_the_url_not_at_the_options(tmp_path: Path) -> None:
         "}\n"
     )
     assert [(f.rule, f.line) for f in analyze_security(Project(tmp_path))] == [("ssrf", 4)]
+
+
+def test_ruby_operator_injection_needs_mongodb_in_the_project(tmp_path: Path) -> None:
+    """``where(email: params[:email])`` is safe with ActiveRecord, injectable with Mongoid."""
+    (tmp_path / "app.rb").write_text(
+        "class UsersController < ApplicationController\n"
+        "  def show\n"
+        "    @user = User.where(email: params[:email]).first\n"
+        "  end\n"
+        "end\n"
+    )
+    (tmp_path / "Gemfile").write_text('gem "rails"\ngem "pg"\n')
+    assert analyze_security(Project(tmp_path)) == []
+    (tmp_path / "Gemfile").write_text('gem "rails"\ngem "mongoid"\n')
+    found = [(f.rule, f.file, f.line) for f in analyze_security(Project(tmp_path))]
+    assert found == [("nosql-injection.operator", "app.rb", 3)]

@@ -52,8 +52,18 @@ def scan_files(
 def collect_findings(
     contexts: list[FileContext], inventory: Inventory | None = None
 ) -> list[Finding]:
-    """File findings, project-level findings and ``missing-auth``, de-duplicated, worst first."""
+    """File findings (those that need a signal only when some file of the language shows it),
+    project-level findings and ``missing-auth``, de-duplicated, worst first."""
     findings = [f for ctx in contexts for f in ctx.findings]
+    signals: dict[str, set[str]] = {}
+    for ctx in contexts:
+        signals.setdefault(ctx.language, set()).update(ctx.signals)
+    findings += [
+        finding
+        for ctx in contexts
+        for signal, finding in ctx.conditional
+        if signal in signals[ctx.language]
+    ]
     findings += project_findings(contexts)
     if inventory is not None:
         findings += [f for f in missing_auth(inventory) if not skipped(f.file)]

@@ -48,11 +48,21 @@ class FileContext:
     findings: list[Finding] = field(default_factory=list)
     signals: set[str] = field(default_factory=set)  # e.g. "rate-limit", "sessions"
     apps: list[AppSite] = field(default_factory=list)
+    # Findings that hold only if some file of the language shows a signal ("mongodb"): a
+    # ``where(name: params[:name])`` is operator injection with Mongoid, not with ActiveRecord.
+    conditional: list[tuple[str, Finding]] = field(default_factory=list)
 
     def emit(self, rule_id: str, node: Node, message: str) -> None:
+        self.findings.append(self._finding(rule_id, node, message))
+
+    def emit_if(self, signal: str, rule_id: str, node: Node, message: str) -> None:
+        """Report the finding only if the project (this language) shows ``signal``."""
+        self.conditional.append((signal, self._finding(rule_id, node, message)))
+
+    def _finding(self, rule_id: str, node: Node, message: str) -> Finding:
         rule = RULES[rule_id]
         line = node.start_point[0] + 1
-        self.findings.append(Finding(rule_id, rule.severity, message, self.path, line, rule.fix))
+        return Finding(rule_id, rule.severity, message, self.path, line, rule.fix)
 
     def app(self, framework: str, node: Node) -> None:
         self.apps.append(AppSite(self.language, framework, self.path, node.start_point[0] + 1))

@@ -42,6 +42,18 @@ _SQL_TEXT_METHODS = frozenset(
     }
 )  # fmt: skip
 _RAW_SQL = frozenset({"execute", "exec_query", "select_all", "select_value", "select_rows"})
+# Mongoid criteria and Mongo driver collection methods that take a filter hash first.
+_MONGO_QUERIES = frozenset(
+    {
+        "where", "find_by", "find_by!", "any_of", "all_of", "none_of", "nor", "find_one_and_update",
+        "find_one_and_delete", "find_one_and_replace", "update_one", "update_many", "delete_one",
+        "delete_many", "count_documents", "replace_one",
+    }
+)  # fmt: skip
+_DRIVER_COLLECTION = re.compile(r".*(\[:\w+\]|collection)$")  # client[:users], Model.collection
+_SCALAR_CASTS = frozenset(
+    {"to_s", "to_i", "to_f", "to_sym", "String", "Integer", "Float", "from_string", "permit"}
+)
 _SHELL = frozenset({"system", "exec", "spawn", "open"})
 _SHELL_CALLS = re.compile(r"(Open3\.(capture2e?|capture3|popen2e?|popen3|pipeline\w*)|IO\.popen)")
 _HTTP_CLIENT = re.compile(
@@ -62,6 +74,7 @@ SIGNALS = Signals(
         "rate-limit": r"(rack-attack|rack/attack|rack-throttle|rack/throttle)$",
         "security-headers": r"(secure_headers)$",
         "csrf": r"(rack_csrf|rack/csrf)$",
+        "mongodb": r"(mongoid|mongo)$",
     },
     strings={"security-headers": HEADER_NAMES},
 )
@@ -133,8 +146,7 @@ class RubyRules:
         elif kind == "assignment":
             self._check_assignment(node, ctx)
         elif kind == "pair":
-            key = node.child_by_field_name("key")
-            _check_secret(_symbol(key), node.child_by_field_name("value"), ctx)
+            self._check_pair(node, ctx)
         elif kind == "binary":
             _check_env_fallback(node, ctx)
         elif kind == "class":
@@ -145,6 +157,8 @@ class RubyRules:
         elif kind == "scope_resolution":
             if text(node) == "Rack::Attack":
                 ctx.signals.add("rate-limit")
+            elif text(node) in ("Mongoid::Document", "Mongo::Client"):
+                ctx.signals.add("mongodb")
         elif kind == "subshell" and self.is_built(node, env):
             ctx.emit("command-injection", node, "a backtick command is built from data")
         elif kind == "string":
@@ -154,6 +168,13 @@ class RubyRules:
                 if token_format(value):
                     message = "a string literal has the format of a real credential"
                     ctx.emit("hardcoded-secret.token-format", node, message)
+
+    def _check_pair(self, node: Node, ctx: FileContext) -> None:
+        key, value = node.child_by_field_name("key"), node.child_by_field_name("value")
+        where = _symbol(key).strip("\"'") == "$where"
+        if where and value is not None and not _literal(value) and value.type != "constant":
+            ctx.emit("nosql-injection.where", node, "a $where clause is built from data")
+        _check_secret(_symbol(key), value, ctx)
 
     def _stringy(self, node: Node, env: Env) -> bool:
         return node.type in _STRINGS or self.is_built(node, env)
@@ -169,6 +190,9 @@ class RubyRules:
             if first_value == "sinatra":
                 ctx.app("sinatra", node)
         self._check_framework_settings(node, receiver, name, args, ctx)
+        driver_find = name == "find" and _DRIVER_COLLECTION.match(receiver) is not None
+        if (receiver and name in _MONGO_QUERIES) or driver_find:
+            self._check_mongo_filter(callee, first, options, env, ctx)
         if first is None:
             return
         if self.is_built(first, env) and (
@@ -194,6 +218,30 @@ class RubyRules:
             if first_value and secret_name(first_value) and fallback and fallback.strip():
                 message = f"{first_value} falls back to a literal when the environment lacks it"
                 ctx.emit("hardcoded-secret.env-fallback", node, message)
+
+    def _check_mongo_filter(
+        self, callee: str, first: Node | None, options: dict[str, Node], env: Env, ctx: FileContext
+    ) -> None:
+        """Request hashes as Mongo filters: ``where(params[:q])``, ``where(params.permit!)``,
+        ``find_by(email: params[:email])`` (Rack turns ``email[$ne]=`` into a hash)."""
+        if first is not None and first.type != "hash":
+            if self.is_tainted(first, env) and not _scalar_cast(first) and not _string_node(first):
+                message = f"{callee}() uses a hash from the request as its filter"
+                ctx.emit_if("mongodb", "nosql-injection.operator", first, message)
+            return
+        pairs = first.named_children if first is not None else []
+        entries = {
+            _symbol(p.child_by_field_name("key")): p.child_by_field_name("value")
+            for p in pairs
+            if p.type == "pair"
+        }
+        entries.update(options)
+        for key, value in entries.items():
+            if key.strip("\"'").startswith("$") or value is None:  # $where has its own rule
+                continue
+            if self.is_tainted(value, env) and not _scalar_cast(value) and not _string_node(value):
+                message = f"{callee}() filter takes {text(value)} unchecked from the request"
+                ctx.emit_if("mongodb", "nosql-injection.operator", value, message)
 
     def _check_framework_settings(
         self, node: Node, receiver: str, name: str, args: list[Node], ctx: FileContext
@@ -292,6 +340,16 @@ def _string_value(node: Node) -> str | None:
     return "".join(
         text(c) for c in node.children if c.type in ("string_content", "escape_sequence")
     )
+
+
+def _string_node(value: Node) -> bool:
+    """A string literal, interpolated or not, is never a hash of operators."""
+    return value.type in _STRINGS
+
+
+def _scalar_cast(value: Node) -> bool:
+    """``params[:x].to_s``, ``String(x)``, ``params.permit(:a, :b)``: no hash gets through."""
+    return value.type == "call" and _method(value) in _SCALAR_CASTS
 
 
 def _literal(node: Node) -> bool:
