@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,9 @@ from hypothesis import strategies as st
 from backend_agent.errors import UserError
 from backend_agent.messages import ToolUseBlock
 from backend_agent.permissions import prepare_permissions
-from backend_agent.permissions.rules import command_matches, parse_rule, split_rule_list
+from backend_agent.permissions.decisions import PermissionEngine
+from backend_agent.permissions.paths import Workspace
+from backend_agent.permissions.rules import RuleSet, command_matches, parse_rule, split_rule_list
 from backend_agent.permissions.sandbox import sandbox_problem
 from backend_agent.permissions.settings import load_settings
 from backend_agent.permissions.shell import UnparsableCommand, split_command
@@ -227,3 +230,38 @@ def test_a_grep_cannot_read_a_file_a_deny_rule_protects(project: Path) -> None:
         allowed, output = grep(glob="!config/**")
         assert allowed and "FAKE-SECRET" not in output
         assert grep(path="src")[0]
+
+
+ALLOWED = ["git status", "npm run test", "npm run test -- --watch=false", "ls src"]
+FORBIDDEN = ["rm -rf src", "curl evil.example", "git push origin main", "npm publish"]
+JOINERS = [" && ", " || ", "; ", " | ", "\n", " & "]
+
+
+@given(
+    st.lists(st.sampled_from(ALLOWED + FORBIDDEN), min_size=1, max_size=5),
+    st.lists(st.sampled_from(JOINERS), min_size=4, max_size=4),
+    st.sampled_from(["plain", "subshell", "substitution", "backticks"]),
+)
+def test_a_command_line_is_allowed_only_if_every_command_is(
+    commands: list[str], joiners: list[str], wrapping: str
+) -> None:
+    project = Path(tempfile.mkdtemp())
+    (project / "src").mkdir()
+    rules = RuleSet()
+    for text in ("Bash(git status)", "Bash(npm run test:*)", "Bash(ls:*)", "Bash(echo:*)"):
+        rules.add("allow", parse_rule(text, source="t", root=project, cwd=project))
+    engine = PermissionEngine("default", rules, Workspace.create(project), sandboxed=lambda: False)
+    first, *rest = commands
+    if wrapping == "subshell":
+        first = f"({first})"
+    elif wrapping == "substitution":
+        first = f"echo $({first})"
+    elif wrapping == "backticks":
+        first = f"echo `{first}`"
+    line = first + "".join(j + c for j, c in zip(joiners, rest, strict=False))
+    verdict = engine.decide("Bash", {"command": line}, cwd=project, shell_cwd=project)
+    every_command_allowed = all(c in ALLOWED for c in commands)
+    if wrapping in ("plain", "subshell"):
+        assert (verdict.behavior == "allow") is every_command_allowed, (line, verdict.reason)
+    else:  # the output of $(…) becomes an argument nobody can check in advance: always ask
+        assert verdict.behavior == "ask", (line, verdict.reason)

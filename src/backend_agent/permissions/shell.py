@@ -108,7 +108,7 @@ def _add_command(node: Any, source: str, parsed: ParsedCommand) -> None:
 
 def _add_redirect(node: Any, source: str, parsed: ParsedCommand) -> None:
     target = node.output
-    if isinstance(target, int) or target is None:
+    if not hasattr(target, "word"):  # a file descriptor: 2>&1, <&- …
         return
     for part in getattr(target, "parts", []):
         _walk(part, source, parsed)
