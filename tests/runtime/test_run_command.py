@@ -89,10 +89,22 @@ def test_p_without_a_prompt_is_a_user_error() -> None:
         options_from_args(build_parser().parse_args(["-p"]), stdin_prompt="  \n")
 
 
-@pytest.mark.parametrize("flag", ["--max-turns=0", "--max-budget-usd=-1", "--permission-mode=yolo"])
-def test_invalid_values_are_rejected_by_the_parser(flag: str) -> None:
+@pytest.mark.parametrize(
+    ("flag", "message"),
+    [
+        ("--max-turns=0", "--max-turns: expected a positive whole number, got '0'"),
+        ("--max-turns=ten", "--max-turns: expected a positive whole number, got 'ten'"),
+        ("--max-budget-usd=-1", "--max-budget-usd: expected a positive number, got '-1'"),
+        ("--max-budget-usd=nan", "--max-budget-usd: expected a positive number, got 'nan'"),
+        ("--permission-mode=yolo", "--permission-mode: invalid choice: 'yolo'"),
+    ],
+)
+def test_invalid_values_are_rejected_by_the_parser(
+    flag: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit):
         build_parser().parse_args(["-p", "x", flag])
+    assert message in capsys.readouterr().err
 
 
 names = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,12}", fullmatch=True)
