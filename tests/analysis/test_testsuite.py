@@ -221,3 +221,12 @@ def test_cli_base_lists_changed_tests(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "rspec" in out
     assert "test files added or changed:\n  spec/order_spec.rb" in out
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "soon"])
+def test_cli_refuses_a_timeout_that_is_not_a_positive_number(value, capsys):
+    from backend_agent.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["tests", "--timeout", value, "--run"])
+    assert f"--timeout: expected a positive number, got '{value}'" in capsys.readouterr().err

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from backend_agent.commands.arguments import positive_int
 from backend_agent.errors import UserError
 
 
@@ -36,7 +37,10 @@ def main(argv: list[str]) -> int:
     )
     schema.add_argument("--schema", help="SQL schema to list (default: the connection's)")
     schema.add_argument(
-        "--limit", type=int, default=10_000, help="Redis: keys to sample at most (default 10000)"
+        "--limit",
+        type=positive_int,
+        default=10_000,
+        help="Redis: keys to sample at most (default 10000)",
     )
     schema.add_argument("--format", choices=("table", "json"), default="table")
     schema.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from backend_agent.cli import SUBCOMMANDS
+from backend_agent.commands.arguments import positive_float, positive_int
 from backend_agent.definitions import PERMISSION_MODES
 from backend_agent.errors import UserError
 from backend_agent.runtime.options import OutputFormat, RunOptions
@@ -91,9 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="API base URL (e.g. an OpenAI-compatible server such as Ollama)",
     )
     group = parser.add_argument_group("limits")
-    group.add_argument("--max-turns", type=_positive_int, help="stop after this many model turns")
+    group.add_argument("--max-turns", type=positive_int, help="stop after this many model turns")
     group.add_argument(
-        "--max-budget-usd", type=_positive_float, help="stop once the run has cost this much"
+        "--max-budget-usd", type=positive_float, help="stop once the run has cost this much"
     )
     group = parser.add_argument_group("tools and permissions")
     group.add_argument("--permission-mode", choices=PERMISSION_MODES)
@@ -230,23 +231,3 @@ def main(argv: list[str]) -> int:
     from backend_agent.ui.interactive import run_interactive
 
     return run_interactive(options, first_prompt=args.prompt)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0:  # also refuses nan, which no spending would ever reach
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value

@@ -12,6 +12,7 @@ from typing import Any
 from backend_agent.analysis.project import Project
 from backend_agent.analysis.stack import TestRunner, detect_stack
 from backend_agent.analysis.testsuite import TestRun, changed_tests, run_tests
+from backend_agent.commands.arguments import positive_float
 
 
 def main(argv: list[str]) -> int:
@@ -26,7 +27,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--run", action="store_true", help="run the tests and count results")
     parser.add_argument("--base", metavar="REV", help="list test files changed since REV")
     parser.add_argument(
-        "--timeout", type=float, default=600, metavar="S", help="per runner (default 600)"
+        "--timeout", type=positive_float, default=600, metavar="S", help="per runner (default 600)"
     )
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)

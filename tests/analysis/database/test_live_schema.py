@@ -214,3 +214,9 @@ def test_mask_password_keeps_everything_else():
         "postgresql://u:***@h:5432/db?sslmode=require"
     )
     assert mask_password("redis://h:6379/0") == "redis://h:6379/0"
+
+
+def test_cli_refuses_a_key_limit_below_one(capsys):
+    with pytest.raises(SystemExit):
+        main(["db", "schema", "--url", "redis://127.0.0.1:1/0", "--limit", "0"])
+    assert "--limit: expected a positive whole number, got '0'" in capsys.readouterr().err
