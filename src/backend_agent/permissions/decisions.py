@@ -297,15 +297,24 @@ def _denied_file_in_search(
     path_rules = [rule for rule in rules.for_tool("deny", "Grep") if rule.specifier is not None]
     if not path_rules:
         return None
+    from backend_agent.tools.builtin import ToolError
     from backend_agent.tools.ripgrep import rg_binary
 
-    args = [rg_binary(), "--files", "--no-messages"]
+    try:
+        args = [rg_binary(), "--files", "--no-messages"]
+    except ToolError as error:
+        return Verdict("deny", f"cannot check which files Grep would read: {error}")
     if isinstance(file_glob, str) and file_glob:
         args.append(f"--glob={file_glob}")
     relative = os.path.relpath(directory, os.path.realpath(cwd))
     if relative != ".":
         args += ["--", str(directory) if relative.startswith("..") else relative]
-    listing = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=60, check=False)
+    try:
+        listing = subprocess.run(
+            args, cwd=cwd, capture_output=True, text=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return Verdict("deny", f"cannot check which files Grep would read: {error}")
     for line in listing.stdout.splitlines():
         file = Path(os.path.realpath(os.path.join(cwd, line)))
         for rule in path_rules:

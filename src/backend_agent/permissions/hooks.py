@@ -155,16 +155,20 @@ class HookRunner:
 
     def _run_one(self, hook: HookSpec, stdin: str, result: HookResult) -> None:
         env = {**os.environ, "CLAUDE_PROJECT_DIR": self.cwd}
-        process = subprocess.Popen(
-            ["bash", "-c", hook.command],
-            cwd=self.cwd,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
+        try:
+            process = subprocess.Popen(
+                ["bash", "-c", hook.command],
+                cwd=self.cwd,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+        except OSError as error:
+            self.warn(f"{hook.event} hook `{hook.command}` could not start: {error}")
+            return
         try:
             stdout, stderr = process.communicate(stdin, timeout=hook.timeout)
         except subprocess.TimeoutExpired:
