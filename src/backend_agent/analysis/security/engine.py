@@ -204,6 +204,61 @@ def _propagate(rules: LanguageRules, nodes: list[Node], env: Env) -> None:
                     changed = True
 
 
+# --- CORS headers set by hand: shared by every language ---------------------------------------
+
+HeaderSettings = Callable[[Node], list[tuple[str, Node]]]
+"""A language's reading of one node as header assignments: (lower-case name, value) pairs."""
+
+
+def hand_set_cors(
+    node: Node,
+    env: Env,
+    rules: LanguageRules,
+    headers: HeaderSettings,
+    literal: Callable[[Node], str | None],
+) -> str | None:
+    """What is wrong with the ``Access-Control-Allow-Origin`` set at ``node``, if anything:
+    ``*`` or the request's own origin, while the same function allows credentials.
+
+    A reflected origin is fine when the function tests it first (``if ALLOWED.has(origin)``).
+    """
+    for name, value in headers(node):
+        if name != "access-control-allow-origin":
+            continue
+        any_origin = literal(value) == "*"
+        if not any_origin and not rules.is_tainted(value, env):
+            continue
+        scope = _enclosing(node, rules.scope_types)
+        if not any_origin and _tested(scope, text(value)):
+            continue
+        if any(
+            header == "access-control-allow-credentials"
+            and (literal(allowed) or text(allowed)).lower() == "true"
+            for found in descendants(scope)
+            for header, allowed in headers(found)
+        ):
+            origin = "'*'" if any_origin else "the request's Origin"
+            return f"Access-Control-Allow-Origin is set to {origin} together with credentials"
+    return None
+
+
+def _enclosing(node: Node, scope_types: frozenset[str]) -> Node:
+    """The innermost function around ``node``, or the whole file."""
+    scope = node
+    while scope.parent is not None and scope.type not in scope_types:
+        scope = scope.parent
+    return scope
+
+
+def _tested(scope: Node, expression: str) -> bool:
+    """Whether a condition in ``scope`` mentions ``expression`` (an allow-list check)."""
+    return any(
+        expression in text(condition)
+        for found in descendants(scope)
+        if (condition := found.child_by_field_name("condition")) is not None
+    )
+
+
 # --- secrets: shared by every language -------------------------------------------------------
 
 _SECRET_LAST_WORDS = frozenset(

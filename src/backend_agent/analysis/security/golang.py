@@ -13,6 +13,7 @@ from backend_agent.analysis.security.engine import (
     FileContext,
     all_literal,
     descendants,
+    hand_set_cors,
     operands,
     secret_name,
     secret_value,
@@ -26,7 +27,7 @@ _SOURCE = re.compile(
     r"PostForm|Header|Body|Cookie)\b"
     r"|(c|ctx)\.(Query|DefaultQuery|QueryParam|QueryParams|Param|Params|PostForm|"
     r"DefaultPostForm|FormValue|GetHeader|Cookie|Body|BodyParser|ShouldBind\w*|Bind\w*)\b"
-    r"|(c|ctx)\.Request\.(URL|Form|PostForm|FormValue|PostFormValue|Header|Body|Cookie)\b"
+    r"|(c|ctx)\.Request(\(\))?\.(URL|Form|PostForm|FormValue|PostFormValue|Header|Body|Cookie)\b"
     r"|mux\.Vars\(|chi\.URLParam\("
 )
 _SANITIZERS = frozenset(
@@ -155,6 +156,9 @@ class GoRules:
         kind = node.type
         if kind == "call_expression":
             self._check_call(node, env, ctx)
+            cors = hand_set_cors(node, env, self, _header_settings, _string_value)
+            if cors is not None:
+                ctx.emit("cors", node, cors)
         elif kind in ("short_var_declaration", "var_spec", "const_spec"):
             for names, value in _pairs(node):
                 for name in names:
@@ -388,6 +392,16 @@ def _check_cors_config(node: Node, ctx: FileContext) -> None:
     )
     if any_origin and text(fields.get("AllowCredentials")) == "true":
         ctx.emit("cors", node, f"{kind} allows any origin together with AllowCredentials")
+
+
+def _header_settings(node: Node) -> list[tuple[str, Node]]:
+    """``w.Header().Set/Add("Name", v)``, Gin ``c.Header("Name", v)``, Fiber ``c.Set(…)``."""
+    setter = _callee(node).rsplit(".", 1)[-1]
+    if node.type != "call_expression" or setter not in ("Set", "Add", "Header"):
+        return []
+    args = _arguments(node)
+    name = _string_value(args[0]) if len(args) == 2 else None
+    return [(name.lower(), args[1])] if name else []
 
 
 def _where_value(literal: Node) -> Node | None:

@@ -13,6 +13,7 @@ from backend_agent.analysis.security.engine import (
     FileContext,
     all_literal,
     descendants,
+    hand_set_cors,
     operands,
     secret_name,
     secret_value,
@@ -24,7 +25,9 @@ from backend_agent.analysis.security.signals import HEADER_NAMES, Signals
 _REQUEST = r"(req|request|ctx|ctx\.request|event)"
 _SOURCE = re.compile(
     _REQUEST + r"\.(body|query|params|headers|cookies|queryStringParameters|pathParameters)\b"
+    r"|(req|request)\.(get|header)\(|ctx\.get\("  # Express and Koa header reads
 )
+_HEADER_SETTERS = frozenset({"setHeader", "header", "set", "append"})
 _WHOLE_BODY = re.compile(_REQUEST + r"\.(body|query|params)")
 _SOURCE_DECORATOR = re.compile(r"@(Body|Query|Param|Headers)\b")
 _SANITIZERS = frozenset({"parseInt", "parseFloat", "Number", "Boolean", "encodeURIComponent"})
@@ -152,6 +155,10 @@ class JavaScriptRules:
 
     def check(self, node: Node, env: Env, ctx: FileContext) -> None:
         kind = node.type
+        if kind in ("call_expression", "pair", "assignment_expression"):
+            cors = hand_set_cors(node, env, self, _header_settings, _string_value)
+            if cors is not None:
+                ctx.emit("cors", node, cors)
         if kind in ("call_expression", "new_expression"):
             self._check_call(node, env, ctx)
         elif kind == "variable_declarator":
@@ -318,6 +325,27 @@ def _url_argument(first: Node) -> Node:
             if pair.type == "pair" and _key(pair) == "url" and value is not None:
                 return value
     return first
+
+
+def _header_settings(node: Node) -> list[tuple[str, Node]]:
+    """``res.setHeader(name, v)``, ``res.set/header/append(name, v)``,
+    ``headers.set(name, v)``, ``{'Name': v}`` and ``res.headers['Name'] = v``."""
+    name: str | None = None
+    value: Node | None = None
+    if node.type == "call_expression" and _name(node) in _HEADER_SETTERS:
+        args = _arguments(node)
+        if len(args) == 2:
+            name, value = _string_value(args[0]), args[1]
+    elif node.type == "pair":
+        key = node.child_by_field_name("key")
+        if key is not None and key.type == "string":
+            name, value = _string_value(key), node.child_by_field_name("value")
+    elif node.type == "assignment_expression":
+        left = node.child_by_field_name("left")
+        index = left.child_by_field_name("index") if left is not None else None
+        if index is not None and left is not None and left.type == "subscript_expression":
+            name, value = _string_value(index), node.child_by_field_name("right")
+    return [(name.lower(), value)] if name and value is not None else []
 
 
 def _record_app(node: Node, callee: str, ctx: FileContext) -> None:

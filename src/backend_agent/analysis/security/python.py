@@ -13,6 +13,7 @@ from backend_agent.analysis.security.engine import (
     FileContext,
     all_literal,
     descendants,
+    hand_set_cors,
     operands,
     secret_name,
     secret_value,
@@ -178,6 +179,10 @@ class PythonRules:
 
     def check(self, node: Node, env: Env, ctx: FileContext) -> None:
         kind = node.type
+        if kind in ("call", "assignment", "pair"):
+            cors = hand_set_cors(node, env, self, _header_settings, _string_value)
+            if cors is not None:
+                ctx.emit("cors", node, cors)
         if kind == "call":
             self._check_call(node, env, ctx)
         elif kind == "assignment":
@@ -511,6 +516,27 @@ def _check_cors_call(
     any_origin = "*" in _strings_in(kwargs.get("allow_origins"))
     if cors_middleware and any_origin and _is_true(kwargs.get("allow_credentials")):
         ctx.emit("cors", node, f"{callee}(CORSMiddleware) allows '*' with credentials")
+
+
+def _header_settings(node: Node) -> list[tuple[str, Node]]:
+    """``response.headers["Name"] = v`` (and Django's ``response["Name"] = v``),
+    ``headers.add/set/setdefault("Name", v)`` and ``{"Name": v}``."""
+    name: str | None = None
+    value: Node | None = None
+    if node.type == "assignment":
+        left = node.child_by_field_name("left")
+        index = left.child_by_field_name("subscript") if left is not None else None
+        if left is not None and left.type == "subscript" and index is not None:
+            name, value = _string_value(index), node.child_by_field_name("right")
+    elif node.type == "call" and _name(node) in ("add", "set", "setdefault", "add_header"):
+        args, _kwargs = _arguments(node)
+        if len(args) == 2:
+            name, value = _string_value(args[0]), args[1]
+    elif node.type == "pair":
+        key = node.child_by_field_name("key")
+        if key is not None:
+            name, value = _string_value(key), node.child_by_field_name("value")
+    return [(name.lower(), value)] if name and value is not None else []
 
 
 def _production_settings(path: str) -> bool:

@@ -13,6 +13,7 @@ from backend_agent.analysis.security.engine import (
     FileContext,
     all_literal,
     descendants,
+    hand_set_cors,
     operands,
     secret_name,
     secret_value,
@@ -23,7 +24,7 @@ from backend_agent.analysis.security.signals import HEADER_NAMES, Signals
 
 _SOURCE = re.compile(
     r"request\.(params|query_parameters|request_parameters|body|headers|query_string|referer|"
-    r"referrer)\b"
+    r"referrer|origin)\b|request\.env\[['\"]HTTP_"
 )
 _SOURCE_NAMES = frozenset({"params", "cookies"})
 _SANITIZERS = frozenset({"to_i", "to_f", "to_sym", "Integer", "Float", "url_for"})
@@ -141,6 +142,10 @@ class RubyRules:
 
     def check(self, node: Node, env: Env, ctx: FileContext) -> None:
         kind = node.type
+        if kind in ("call", "assignment", "pair"):
+            cors = hand_set_cors(node, env, self, _header_settings, _string_value)
+            if cors is not None:
+                ctx.emit("cors", node, cors)
         if kind == "call":
             self._check_call(node, env, ctx)
         elif kind == "assignment":
@@ -340,6 +345,27 @@ def _string_value(node: Node) -> str | None:
     return "".join(
         text(c) for c in node.children if c.type in ("string_content", "escape_sequence")
     )
+
+
+def _header_settings(node: Node) -> list[tuple[str, Node]]:
+    """``headers["Name"] = v`` (also on ``response``), ``response.set_header("Name", v)`` and
+    ``"Name" => v`` (Sinatra's ``headers``, Rack response hashes)."""
+    name: str | None = None
+    value: Node | None = None
+    if node.type == "assignment":
+        left = node.child_by_field_name("left")
+        keys = [c for c in left.named_children if c.type != "comment"] if left is not None else []
+        if left is not None and left.type == "element_reference" and len(keys) == 2:
+            name, value = _string_value(keys[1]), node.child_by_field_name("right")
+    elif node.type == "call" and _method(node) in ("set_header", "add_header"):
+        args, _options = _arguments(node)
+        if len(args) == 2:
+            name, value = _string_value(args[0]), args[1]
+    elif node.type == "pair":
+        key = node.child_by_field_name("key")
+        if key is not None:
+            name, value = _string_value(key), node.child_by_field_name("value")
+    return [(name.lower(), value)] if name and value is not None else []
 
 
 def _string_node(value: Node) -> bool:
