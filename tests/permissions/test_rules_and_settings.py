@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -265,3 +268,31 @@ def test_a_command_line_is_allowed_only_if_every_command_is(
         assert (verdict.behavior == "allow") is every_command_allowed, (line, verdict.reason)
     else:  # the output of $(…) becomes an argument nobody can check in advance: always ask
         assert verdict.behavior == "ask", (line, verdict.reason)
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+def test_killing_a_sandboxed_background_shell_leaves_nothing_running(project: Path) -> None:
+    marker = f"sleep 300.{os.getpid()}"
+    setup = prepare_permissions(
+        RunOptions(cwd=project, permission_mode="bypassPermissions"), warn=lambda message: None
+    )
+    with ToolSession(project, launcher=setup.launcher) as session:
+        started = session.call("Bash", {"command": marker, "run_in_background": True})
+        assert not started.is_error and "bash_1" in started.content
+        assert _eventually(lambda: _running(marker))
+        assert not session.call("KillShell", {"shell_id": "bash_1"}).is_error
+    assert _eventually(lambda: not _running(marker))
+
+
+def _running(command: str) -> bool:
+    found = subprocess.run(["pgrep", "-f", command], capture_output=True, text=True)
+    return bool(found.stdout.strip())
+
+
+def _eventually(condition: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + 10
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
