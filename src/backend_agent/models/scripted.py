@@ -45,11 +45,13 @@ class ScriptedTurn:
 class ScriptedModel:
     """Replays a script's turns in order; ``model_id`` (for prices) comes from the script."""
 
-    def __init__(self, turns: list[ScriptedTurn], *, model_id: str = "scripted") -> None:
+    def __init__(
+        self, turns: list[ScriptedTurn], *, model_id: str = "scripted", source: str = "the script"
+    ) -> None:
         self._turns = turns
         self._model_id = model_id
+        self.source = source  # the script's file, for messages
         self.requests: list[ModelRequest] = []  # what the runtime sent, for tests and debugging
-        self.source = "the script"
 
     @classmethod
     def from_file(cls, path: Path) -> ScriptedModel:
@@ -62,12 +64,10 @@ class ScriptedModel:
             raise UserError(f"{path}: cannot read script: {exc.strerror or exc}") from exc
         except yaml.YAMLError as exc:
             raise UserError(f"{path}: not valid YAML/JSON: {exc}") from exc
-        model = cls.from_data(data, origin=str(path))
-        model.source = str(path)
-        return model
+        return cls.from_data(data, origin=str(path))
 
     @classmethod
-    def from_data(cls, data: Any, *, origin: str = "script") -> ScriptedModel:
+    def from_data(cls, data: Any, *, origin: str = "the script") -> ScriptedModel:
         """A model from an already-parsed script (``{"model": ..., "turns": [...]}`` or a list)."""
         if isinstance(data, list):
             data = {"turns": data}
@@ -79,7 +79,7 @@ class ScriptedModel:
         turns = [
             _parse_turn(turn, origin, number) for number, turn in enumerate(data["turns"], start=1)
         ]
-        return cls(turns, model_id=model_id)
+        return cls(turns, model_id=model_id, source=origin)
 
     @property
     def model_id(self) -> str:
