@@ -42,6 +42,7 @@ def block_to_dict(block: ContentBlock) -> dict[str, Any]:
 
 
 def message_to_dict(message: Message) -> dict[str, Any]:
+    """A message as ``{"role", "content"}`` with wire-shaped blocks."""
     return {"role": message.role, "content": [block_to_dict(b) for b in message.content]}
 
 
@@ -62,6 +63,7 @@ def init_record(
 
 
 def assistant_record(event: TurnEnd, session_id: str) -> dict[str, Any]:
+    """One model turn: its message with the model, stop reason and usage."""
     message = {
         "type": "message",
         "model": event.model,
@@ -78,6 +80,7 @@ def assistant_record(event: TurnEnd, session_id: str) -> dict[str, Any]:
 
 
 def user_record(event: PromptSent | ToolResultsSent, session_id: str) -> dict[str, Any]:
+    """A user message: a prompt, hook feedback, or a turn's tool results."""
     return {
         "type": "user",
         "message": message_to_dict(event.message),

@@ -15,6 +15,7 @@ from backend_agent.runtime.records import assistant_record, result_record, user_
 
 
 def transcript_path(session_id: str) -> Path:
+    """Where the session's JSONL transcript is written."""
     return backend_agent_home() / "sessions" / f"{session_id}.jsonl"
 
 

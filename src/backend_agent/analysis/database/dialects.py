@@ -26,6 +26,7 @@ IMAGE = re.compile(r"image:\s*['\"]?(postgres|postgis|mysql|mariadb)\b", re.IGNO
 
 
 def dialect_of(word: str) -> Dialect:
+    """The dialect a configuration word names (``pg``, ``mysql2``, ``sqlite3``, ...)."""
     word = word.lower()
     if word.startswith(("postgres", "pg", "postgis")):
         return "postgres"

@@ -93,6 +93,8 @@ class PrefixStats:
 
 @dataclass
 class RedisSummary:
+    """A Redis keyspace by key prefix: counts, types and TTLs of the keys scanned."""
+
     url: str  # password masked
     db: int
     total_keys: int  # DBSIZE

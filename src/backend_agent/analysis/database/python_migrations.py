@@ -103,6 +103,7 @@ ALEMBIC_CONSTRAINTS: dict[str, ConstraintKind] = {
 
 
 def is_alembic(text: str) -> bool:
+    """An Alembic revision: an ``upgrade()`` in a file that names alembic or a down_revision."""
     return "def upgrade(" in text and ("alembic" in text or "down_revision" in text)
 
 
@@ -292,6 +293,7 @@ def _alter_column(
 
 
 def is_django(path: str, text: str) -> bool:
+    """A Django migration: a ``Migration`` class in a file directly under ``migrations/``."""
     parts = PurePosixPath(path).parts
     return (
         len(parts) >= 2

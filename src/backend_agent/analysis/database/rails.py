@@ -69,6 +69,7 @@ VERSION = re.compile(r"^(\d+)_(\w+)$")
 
 
 def is_rails(path: str, text: str) -> bool:
+    """An ActiveRecord migration, by its base class or its ``db/migrate/`` location."""
     return "ActiveRecord::Migration" in text or "/db/migrate/" in f"/{path}"
 
 

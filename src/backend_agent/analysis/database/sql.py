@@ -52,6 +52,8 @@ _log.addFilter(_QuietFallbacks())
 
 @dataclass(frozen=True)
 class Statement:
+    """One SQL statement of a file, with where it starts."""
+
     text: str
     line: int  # 1-based line of the statement's first character
 
@@ -121,6 +123,7 @@ def sql_operations(sql: str, dialect: Dialect, first_line: int = 1) -> list[Oper
 
 
 def statement_operations(statement: Statement, dialect: Dialect) -> list[Operation]:
+    """The schema operations of one statement; data changes and opaque SQL as ``raw-sql``."""
     text, line = statement.text, statement.line
     if _IGNORED.match(text):
         return []

@@ -18,6 +18,7 @@ FLYWAY_UNDO = re.compile(r"^U\d[\w.]*__")
 
 
 def is_goose(text: str) -> bool:
+    """A goose SQL migration: it has a ``-- +goose Up`` annotation."""
     return any(m.group(1).lower() == "up" for m in GOOSE_ANNOTATION.finditer(text))
 
 
