@@ -28,6 +28,13 @@ _SOURCE = re.compile(
     r"|(req|request)\.(get|header)\(|ctx\.get\("  # Express and Koa header reads
 )
 _HEADER_SETTERS = frozenset({"setHeader", "header", "set", "append"})
+_ERRORHANDLER = re.compile(r"require\(\s*['\"]errorhandler['\"]\s*\)")
+_ENV_TEST = re.compile(r"(?i)env|development|debug")  # if (app.get('env') === 'development')
+_NODE_ENV = re.compile(r"process\.env(\.NODE_ENV|\[['\"]NODE_ENV['\"]\])")
+_SERVER = re.compile(
+    r"\b(express|fastify|Fastify)\(|new (Koa|ApolloServer)\(|NestFactory\.create|createServer\("
+)
+_DEVELOPMENT_FILE = re.compile(r"(?i)(^|[._-])(dev|development|local|test)([._-]|$)")
 _WHOLE_BODY = re.compile(_REQUEST + r"\.(body|query|params)")
 _SOURCE_DECORATOR = re.compile(r"@(Body|Query|Param|Headers)\b")
 _SANITIZERS = frozenset({"parseInt", "parseFloat", "Number", "Boolean", "encodeURIComponent"})
@@ -166,8 +173,12 @@ class JavaScriptRules:
                 text(node.child_by_field_name("name")), node.child_by_field_name("value"), ctx
             )
         elif kind == "assignment_expression":
-            left = text(node.child_by_field_name("left")).rsplit(".", 1)[-1]
-            _check_secret(left, node.child_by_field_name("right"), ctx)
+            target = text(node.child_by_field_name("left"))
+            right = node.child_by_field_name("right")
+            _check_secret(target.rsplit(".", 1)[-1], right, ctx)
+            development = right is not None and _string_value(right) == "development"
+            if development and _NODE_ENV.fullmatch(target) and _server_code(node, ctx):
+                ctx.emit("debug-mode", node, "NODE_ENV is forced to 'development' in code")
         elif kind == "pair":
             self._check_pair(node, ctx)
         elif kind == "object":
@@ -203,6 +214,7 @@ class JavaScriptRules:
             ctx.signals.add("sessions")
         if first is None:
             return
+        _check_debug_mode(node, callee, name, args, ctx)
         if name in _SQL_SINKS and self.is_built(first, env):
             origin = env.built.get(text(first), first) if first.type == "identifier" else first
             if SQL_TEXT.search(text(origin)):
@@ -397,6 +409,81 @@ def _check_jwt(node: Node, name: str, args: list[Node], ctx: FileContext) -> Non
         ctx.emit("jwt-misuse.none-algorithm", node, "jwt.verify() accepts 'none'")
     if options is not None and _property(options, "ignoreExpiration") == "true":
         ctx.emit("jwt-misuse.ignore-expiration", node, "jwt.verify() ignores token expiry")
+
+
+def _check_debug_mode(
+    node: Node, callee: str, name: str, args: list[Node], ctx: FileContext
+) -> None:
+    """Express's ``errorhandler`` mounted whatever the environment, ``app.set('env',
+    'development')``, and Apollo Server told to put stack traces in responses."""
+    if _DEVELOPMENT_FILE.search(ctx.path.rsplit("/", 1)[-1]):
+        return
+    values = [_string_value(a) for a in args]
+    if name == "set" and values[:2] == ["env", "development"]:
+        ctx.emit("debug-mode", node, f"{callee}('env', 'development') turns on development mode")
+    if name == "use" and any(_errorhandler(a) for a in args) and not _env_dependent(node):
+        message = f"{callee}(errorhandler()) sends stack traces whatever the environment"
+        ctx.emit("debug-mode", node, message)
+    if node.type == "new_expression" and name == "ApolloServer" and args[0].type == "object":
+        for option in ("debug", "includeStacktraceInErrorResponses"):
+            if _property(args[0], option) == "true":
+                ctx.emit(
+                    "debug-mode", node, f"ApolloServer {option}: true puts stack traces in errors"
+                )
+
+
+def _errorhandler(argument: Node) -> bool:
+    """``errorhandler()`` or ``require('errorhandler')()``: the development error page."""
+    if argument.type != "call_expression":
+        return False
+    function = argument.child_by_field_name("function")
+    if function is None:
+        return False
+    if _ERRORHANDLER.fullmatch(text(function)):
+        return True
+    root = argument
+    while root.parent is not None:
+        root = root.parent
+    return function.type == "identifier" and text(function) in _errorhandler_names(root)
+
+
+def _errorhandler_names(program: Node) -> set[str]:
+    """Top-level names bound to the ``errorhandler`` package (import or require)."""
+    names: set[str] = set()
+    for statement in program.named_children:
+        if statement.type == "import_statement":
+            source = statement.child_by_field_name("source")
+            if source is not None and _string_value(source) == "errorhandler":
+                names.update(text(n) for n in descendants(statement) if n.type == "identifier")
+        elif statement.type in ("lexical_declaration", "variable_declaration"):
+            for declarator in statement.named_children:
+                value = declarator.child_by_field_name("value")
+                if value is not None and _ERRORHANDLER.fullmatch(text(value)):
+                    names.add(text(declarator.child_by_field_name("name")))
+    return names
+
+
+def _env_dependent(node: Node) -> bool:
+    """Whether ``node`` runs only in some environments: under ``if (… env …)``, ``env && …``
+    or ``env ? … : …``."""
+    parent = node.parent
+    while parent is not None:
+        test = parent.child_by_field_name("condition")
+        if parent.type == "binary_expression":
+            test = parent.child_by_field_name("left")
+        if test is not None and _ENV_TEST.search(text(test)):
+            return True
+        parent = parent.parent
+    return False
+
+
+def _server_code(node: Node, ctx: FileContext) -> bool:
+    """Whether the file starts an HTTP server (a build or dev script may set NODE_ENV)."""
+    root = node
+    while root.parent is not None:
+        root = root.parent
+    development = _DEVELOPMENT_FILE.search(ctx.path.rsplit("/", 1)[-1])
+    return not development and _SERVER.search(text(root)) is not None
 
 
 def _check_cors_options(node: Node, ctx: FileContext) -> None:
