@@ -19,8 +19,11 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
+from backend_agent.messages import Usage
+from backend_agent.runtime.agent import RunResult
 from backend_agent.runtime.options import RunOptions
 from backend_agent.ui.interactive import run_interactive
+from backend_agent.ui.render import run_summary
 
 SEED_BLUE = "38;2;96;165;250"  # #60A5FA as a truecolor escape
 
@@ -99,6 +102,21 @@ def test_reasoning_streams_dimmed_on_its_own_line_before_the_answer(tmp_path: Pa
     lines = _strip_ansi(output).splitlines()
     assert "✻ The user greets me." in lines
     assert "backend-agent Hello there." in lines
+
+
+def test_the_run_summary_counts_cached_input_tokens() -> None:
+    usage = Usage(
+        input_tokens=120,
+        output_tokens=640,
+        cache_creation_input_tokens=9_000,
+        cache_read_input_tokens=18_000,
+    )
+    result = RunResult("success", "done", "s", 2, 10, 5, usage, 0.01234, [])
+    assert run_summary(result) == (
+        "2 turns · 27,120 tokens in (18,000 from cache), 640 out · $0.0123"
+    )
+    single = RunResult("success", "done", "s", 1, 10, 5, Usage(input_tokens=7), 0.0, [])
+    assert run_summary(single) == "1 turn · 7 tokens in, 0 out · $0"
 
 
 def test_a_real_terminal_session_cancels_with_ctrl_c_and_exits_with_ctrl_d(

@@ -51,6 +51,17 @@ def outcome(content: str, is_error: bool) -> str:
     return f"{'error: ' if is_error else ''}{first}{more}"
 
 
+def run_summary(result: RunResult) -> str:
+    """Turns, tokens and cost of a run; input counts cached tokens too, so it is what was read."""
+    usage = result.usage
+    cached = usage.cache_read_input_tokens
+    read = usage.input_tokens + usage.cache_creation_input_tokens + cached
+    turns = f"{result.num_turns} turn{'' if result.num_turns == 1 else 's'}"
+    cache = f" ({cached:,} from cache)" if cached else ""
+    cost = f"${result.total_cost_usd:.4f}" if result.total_cost_usd else "$0"
+    return f"{turns} · {read:,} tokens in{cache}, {usage.output_tokens:,} out · {cost}"
+
+
 def agent_label(name: str, color: str | None) -> Text:
     """The agent's name, bold, in its color (truecolor)."""
     return Text(name, style=f"bold {color or DEFAULT_AGENT_COLOR}")
@@ -103,11 +114,7 @@ class RunRenderer:
             self.console.print(Text("(cancelled)", style="yellow"))
         elif result.is_error:
             self.console.print(Text(f"{result.subtype}: {result.result}", style="red"))
-        cost = f"${result.total_cost_usd:.4f}" if result.total_cost_usd else "$0"
-        tokens = result.usage.input_tokens + result.usage.output_tokens
-        self.console.print(
-            Text(f"{result.num_turns} turns · {tokens} tokens · {cost}", style="dim")
-        )
+        self.console.print(Text(run_summary(result), style="dim"))
 
     def _stream(self, text: str, style: str) -> None:
         self.console.print(text, end="", style=style, markup=False, highlight=False)
