@@ -287,3 +287,10 @@ def test_agents_command_rejects_a_missing_directory(tmp_path: Path) -> None:
     )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == f"backend-agent: error: --cwd {missing}: not a directory\n"
+
+
+def test_permission_modes_agree_with_the_settings_schema() -> None:
+    """definitions.py keeps its own list so --help need not import pydantic; it must not drift."""
+    from backend_agent.permissions.settings import PERMISSION_MODES as SETTINGS_MODES
+
+    assert sorted(PERMISSION_MODES) == sorted(SETTINGS_MODES)
