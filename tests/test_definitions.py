@@ -294,3 +294,11 @@ def test_permission_modes_agree_with_the_settings_schema() -> None:
     from backend_agent.permissions.settings import PERMISSION_MODES as SETTINGS_MODES
 
     assert sorted(PERMISSION_MODES) == sorted(SETTINGS_MODES)
+
+
+def test_builtin_tool_names_are_the_tools_a_session_has(tmp_path: Path) -> None:
+    """Unknown-tool warnings check against BUILTIN_TOOLS; a new tool must be listed there."""
+    from backend_agent.tools import ToolSession
+
+    with ToolSession(tmp_path) as session:
+        assert sorted(session.tool_names) == sorted(BUILTIN_TOOLS)
