@@ -65,3 +65,25 @@ def test_very_long_concatenations_are_followed_without_recursion() -> None:
     }
     for name, source in files.items():
         assert rules_fired({name: source}) == {"sql-injection"}, name
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    parameter=identifiers,
+    method=st.sampled_from(["get", "post", "put", "delete", "api_route"]),
+    converted=st.sampled_from(["int", "float", "bool", "UUID", "Annotated[int, Path()]"]),
+)
+def test_route_parameters_are_request_data_unless_the_framework_converts_them(
+    parameter: str, method: str, converted: str
+) -> None:
+    name = f"{parameter}_"  # never a keyword
+    handler = (
+        f'@router.{method}("/items/{{{name}}}")\n'
+        f"def handler({name}: ANNOTATION, db: Session = Depends(get_db)):\n"
+        f"    db.execute({name})\n"
+        f'    db.execute(f"SELECT * FROM items WHERE id = {{{name}}}")\n'
+        f"    return httpx.get({name})\n"
+    )
+    fired = rules_fired({"api.py": handler.replace("ANNOTATION", "str")})
+    assert fired == {"sql-injection", "ssrf"}
+    assert rules_fired({"api.py": handler.replace("ANNOTATION", converted)}) == set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Literal
 
 from tree_sitter import Node
 
@@ -114,8 +115,9 @@ class PythonRules:
 
     def assigned(self, node: Node) -> Iterable[tuple[list[str], Node]]:
         if node.type == "function_definition":  # a route handler's parameters hold request data
-            for name, parameter, _scalar in route_parameters(node):
-                yield [name], parameter
+            for name, parameter, shape in _route_parameters(node):
+                if shape != "converted":
+                    yield [name], parameter
             return
         if node.type != "assignment":
             return
@@ -261,7 +263,7 @@ class PythonRules:
     def _check_mongo_filter(self, query: Node, env: Env, ctx: FileContext, callee: str) -> None:
         whole_filter = query.type == "identifier" and self.is_tainted(query, env)
         if _WHOLE_BODY.fullmatch(text(query)) or (
-            whole_filter and not _validated_route_parameter(query)
+            whole_filter and _route_parameter_shape(query) != "validated"
         ):
             message = f"{callee}() uses request data as its whole filter"
             ctx.emit("nosql-injection.operator", query, message)
@@ -275,8 +277,8 @@ class PythonRules:
                 continue
             if value.type == "call" and _name(value) in _SCALAR_CASTS:
                 continue
-            if _validated_route_parameter(value):
-                continue  # a string or a model's field, never an operator object
+            if _route_parameter_shape(value) in ("validated", "converted"):
+                continue  # a string, a number or a model's field: never an operator object
             if self.is_tainted(value, env):
                 message = f"{callee}() filter takes {text(value)} unchecked from the request"
                 ctx.emit("nosql-injection.operator", value, message)
@@ -319,13 +321,17 @@ class PythonRules:
             _check_secret(target.rsplit(".", 1)[-1], right, ctx)
 
 
-def route_parameters(function: Node) -> list[tuple[str, Node, bool]]:
-    """(name, parameter, validated shape) for each parameter of a route handler that carries
-    request data: FastAPI query/path/body parameters, Flask path variables. A validated shape
-    (a string, a model) cannot smuggle a MongoDB operator; ``dict`` and ``Any`` can.
+Shape = Literal["converted", "validated", "loose"]
 
-    Not: dependencies (``Depends``/``Security``), framework objects (``Request``, ``Session``)
-    and parameters the framework converts to numbers, dates or UUIDs (``int``, ``<int:id>``).
+
+def _route_parameters(function: Node) -> list[tuple[str, Node, Shape]]:
+    """(name, parameter, shape) for each parameter of a route handler that comes from the
+    request: FastAPI query/path/body parameters, Flask path variables. Not: dependencies
+    (``Depends``/``Security``) and framework objects (``Request``, ``Session``).
+
+    Shapes: ``converted`` to a number, date or UUID by the framework (``int``, ``<int:id>``),
+    harmless anywhere; ``validated`` as a string or a model, which cannot smuggle a MongoDB
+    operator; ``loose`` (``dict``, ``Any``), which can.
     """
     decorated = function.parent
     if decorated is None or decorated.type != "decorated_definition":
@@ -337,19 +343,22 @@ def route_parameters(function: Node) -> list[tuple[str, Node, bool]]:
     if not routes:
         return []
     converted = {m.group(1) for route in routes for m in _FLASK_CONVERTED.finditer(route)}
-    found = []
+    found: list[tuple[str, Node, Shape]] = []
     parameters = function.child_by_field_name("parameters")
     for parameter in parameters.named_children if parameters is not None else []:
         if parameter.type not in _PARAMETERS:  # *args, **kwargs, the bare * and /
             continue
         name_node = parameter if parameter.type == "identifier" else parameter.named_children[0]
         name, annotation = text(name_node), _base_type(parameter.child_by_field_name("type"))
-        if name_node.type != "identifier" or name in converted or name in ("self", "cls"):
+        if name_node.type != "identifier" or name in ("self", "cls"):
             continue
         if _INJECTED.search(text(parameter)) or annotation in _FRAMEWORK_TYPES:
             continue
-        if annotation not in _CONVERTED_TYPES:
-            found.append((name, parameter, not _LOOSE_TYPES.match(annotation)))
+        if name in converted or annotation in _CONVERTED_TYPES:
+            found.append((name, parameter, "converted"))
+        else:
+            loose = _LOOSE_TYPES.match(annotation)
+            found.append((name, parameter, "loose" if loose else "validated"))
     return found
 
 
@@ -360,8 +369,8 @@ def _base_type(annotation: Node | None) -> str:
     return value.removesuffix("|None")
 
 
-def _validated_route_parameter(value: Node) -> bool:
-    """Whether the value is a route handler's string or model parameter, or a field of one."""
+def _route_parameter_shape(value: Node) -> Shape | None:
+    """The shape of the route handler parameter that ``value`` is (or is a field of)."""
     root = value
     while root.type == "attribute" and root.child_by_field_name("object") is not None:
         root = root.child_by_field_name("object") or root
@@ -369,9 +378,9 @@ def _validated_route_parameter(value: Node) -> bool:
     while function is not None and function.type != "function_definition":
         function = function.parent
     if root.type != "identifier" or function is None:
-        return False
+        return None
     name = text(root)
-    return any(n == name and validated for n, _p, validated in route_parameters(function))
+    return next((shape for n, _p, shape in _route_parameters(function) if n == name), None)
 
 
 def _fields(node: Node, name: str) -> list[Node]:
@@ -398,8 +407,11 @@ def _arguments(call: Node) -> tuple[list[Node], dict[str, Node]]:
 
 
 def _escaped(interpolation: Node) -> bool:
-    """``{int(x)}`` or ``{shlex.quote(x)}``: an interpolation that cannot inject anything."""
+    """``{int(x)}``, ``{shlex.quote(x)}`` or a route parameter the framework made a number:
+    an interpolation that cannot inject anything."""
     value = interpolation.named_children[0] if interpolation.named_children else None
+    if value is not None and value.type == "identifier":
+        return _route_parameter_shape(value) == "converted"
     return value is not None and value.type == "call" and _name(value) in _SANITIZERS
 
 
