@@ -25,7 +25,7 @@ from backend_agent.analysis.security.signals import HEADER_NAMES, Signals
 _REQUEST = r"(req|request|ctx|ctx\.request|event)"
 _SOURCE = re.compile(
     _REQUEST + r"\.(body|query|params|headers|cookies|queryStringParameters|pathParameters)\b"
-    r"|(req|request)\.(get|header)\(|ctx\.get\("  # Express and Koa header reads
+    r"|req\.(get|header)\(|ctx\.get\("  # Express and Koa header reads
 )
 _HEADER_SETTERS = frozenset({"setHeader", "header", "set", "append"})
 _ERRORHANDLER = re.compile(r"require\(\s*['\"]errorhandler['\"]\s*\)")
