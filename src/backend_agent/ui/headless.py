@@ -16,14 +16,14 @@ from backend_agent.errors import UserError
 from backend_agent.messages import Usage
 from backend_agent.runtime.agent import RunResult
 from backend_agent.runtime.events import AgentEvent, ToolResultsSent, TurnEnd
-from backend_agent.runtime.options import RunOptions
+from backend_agent.runtime.options import OutputFormat, RunOptions
 from backend_agent.runtime.records import assistant_record, result_record, user_record
 
 
 class HeadlessOutput:
     """Writes one run's output in the chosen format."""
 
-    def __init__(self, output_format: str, out: TextIO) -> None:
+    def __init__(self, output_format: OutputFormat, out: TextIO) -> None:
         self.format = output_format
         self.out = out
         self.session_id = ""
