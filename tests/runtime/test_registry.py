@@ -117,15 +117,19 @@ def test_a_settings_file_without_a_model_leaves_the_choice_to_the_others(
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
-    [("{not json", "invalid JSON"), ('{"model": 5}', "model: expected a model name")],
+    ("content", "message"),
+    [
+        (b"{not json", "invalid JSON"),
+        (b'{"model": 5}', "model: expected a model name"),
+        (b'{"model": "\xff"}', "invalid JSON"),
+    ],
 )
 def test_a_bad_settings_model_is_a_user_error_naming_the_file(
-    tmp_path: Path, text: str, message: str
+    tmp_path: Path, content: bytes, message: str
 ) -> None:
     path = tmp_path / ".claude" / "settings.json"
     path.parent.mkdir()
-    path.write_text(text)
+    path.write_bytes(content)
     with pytest.raises(UserError, match=message) as raised:
         settings_model(tmp_path)
     assert str(path) in str(raised.value)

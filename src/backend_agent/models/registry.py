@@ -53,7 +53,9 @@ def settings_model(cwd: Path) -> str | None:
 def _model_key(path: Path) -> str | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
+    except OSError as error:
+        raise UserError(f"{path}: cannot read settings ({error.strerror or error})") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise UserError(f"{path}: invalid JSON ({error}); fix or remove it") from error
     value = data.get("model") if isinstance(data, dict) else None
     if value is None:
