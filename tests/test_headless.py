@@ -156,6 +156,50 @@ def test_stream_json_prints_init_messages_and_a_final_result_line(
     assert set(final) == RESULT_FIELDS
 
 
+def test_stream_json_lines_arrive_while_the_run_is_still_going(
+    tmp_path: Path, env: dict[str, str], project: Path
+) -> None:
+    wait_for_go = "while [ ! -f go ]; do sleep 0.05; done; echo went"
+    turns = [
+        {"tool_calls": [{"name": "Bash", "input": {"command": wait_for_go, "timeout": 60000}}]},
+        "done",
+    ]
+    args = ["-p", "go", "--output-format", "stream-json", "--model", script(tmp_path, turns)]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "backend_agent",
+            *args,
+            "--allowedTools",
+            "Bash",
+            "--sandbox",
+            "off",
+        ],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        init = json.loads(process.stdout.readline())
+        assistant = json.loads(process.stdout.readline())
+        # The tool is still waiting for "go", so these lines were flushed as they were known.
+        assert process.poll() is None
+        assert (init["type"], assistant["type"]) == ("system", "assistant")
+        (project / "go").touch()
+        rest, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    records = [json.loads(line) for line in rest.splitlines()]
+    assert "went" in str(records[0]["message"]["content"])
+    assert records[-1]["type"] == "result" and records[-1]["result"] == "done"
+
+
 def test_the_session_transcript_is_written_as_jsonl(
     tmp_path: Path, env: dict[str, str], project: Path
 ) -> None:
