@@ -221,6 +221,8 @@ def hand_set_cors(
     ``*`` or the request's own origin, while the same function allows credentials.
 
     A reflected origin is fine when the function tests it first (``if ALLOWED.has(origin)``).
+    Both headers must be set together: not under separate conditions (``if allow_all: …``,
+    ``if allow_credentials: …``), as configurable CORS middleware does.
     """
     for name, value in headers(node):
         if name != "access-control-allow-origin":
@@ -229,11 +231,13 @@ def hand_set_cors(
         if not any_origin and not rules.is_tainted(value, env):
             continue
         scope = _enclosing(node, rules.scope_types)
-        if not any_origin and _tested(scope, text(value)):
+        if not any_origin and _tested(node, scope, text(value)):
             continue
+        branches = _branches(node, scope)
         if any(
             header == "access-control-allow-credentials"
             and (literal(allowed) or text(allowed)).lower() == "true"
+            and _together(branches, _branches(found, scope))
             for found in descendants(scope)
             for header, allowed in headers(found)
         ):
@@ -250,13 +254,33 @@ def _enclosing(node: Node, scope_types: frozenset[str]) -> Node:
     return scope
 
 
-def _tested(scope: Node, expression: str) -> bool:
-    """Whether a condition in ``scope`` mentions ``expression`` (an allow-list check)."""
-    return any(
-        expression in text(condition)
-        for found in descendants(scope)
-        if (condition := found.child_by_field_name("condition")) is not None
-    )
+def _branches(node: Node, scope: Node) -> set[tuple[int, int]]:
+    """The conditional branches (``if`` bodies, ``else`` parts) that ``node`` runs under."""
+    found: set[tuple[int, int]] = set()
+    current = node
+    while current.parent is not None and current != scope:
+        if current.parent.child_by_field_name("condition") is not None:
+            found.add((current.start_byte, current.end_byte))
+        current = current.parent
+    return found
+
+
+def _together(first: set[tuple[int, int]], second: set[tuple[int, int]]) -> bool:
+    """Whether code under one set of branches always runs with code under the other."""
+    return first <= second or second <= first
+
+
+def _tested(node: Node, scope: Node, expression: str) -> bool:
+    """Whether a condition mentioning ``expression`` (an allow-list check) guards ``node``:
+    it encloses ``node``, or comes before it (``if (!ALLOWED.has(origin)) return``)."""
+    for found in descendants(scope):
+        condition = found.child_by_field_name("condition")
+        if condition is None or expression not in text(condition):
+            continue
+        encloses = found.start_byte <= node.start_byte and node.end_byte <= found.end_byte
+        if encloses or found.end_byte <= node.start_byte:
+            return True
+    return False
 
 
 # --- secrets: shared by every language -------------------------------------------------------
