@@ -10,14 +10,15 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backend_agent.errors import UserError
 from backend_agent.messages import ToolUseBlock
-from backend_agent.permissions import prepare_permissions
+from backend_agent.permissions import prepare_permissions, shell
 from backend_agent.permissions.decisions import PermissionEngine
 from backend_agent.permissions.paths import Workspace
 from backend_agent.permissions.rules import RuleSet, command_matches, parse_rule, split_rule_list
@@ -86,10 +87,21 @@ def test_compound_commands_are_split_into_every_command() -> None:
     assert names == ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"]
 
 
+def test_a_command_the_parser_never_finishes_is_unparsable_instead_of_a_hang(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(shell, "PARSE_TIMEOUT_S", 0.5)
+    with pytest.raises(UnparsableCommand, match="did not finish"):
+        split_command("'${'-")  # bashlex loops forever on this one
+    assert [c.name for c in split_command("git status && ls").commands] == ["git", "ls"]
+
+
+@settings(deadline=None)  # inputs that make bashlex loop take the parse time limit
 @given(st.text(alphabet="ab $()`'\"|&;<>{}\n\\=*~/-", max_size=40))
 def test_the_splitter_either_splits_or_reports_unparsable(command: str) -> None:
     try:
-        parsed = split_command(command)
+        with mock.patch.object(shell, "PARSE_TIMEOUT_S", 0.5):
+            parsed = split_command(command)
     except UnparsableCommand:
         return
     assert parsed.commands

@@ -4,14 +4,27 @@ Every command inside ``&&``, ``||``, ``;``, ``|``, newlines, ``$(…)``, backtic
 substitutions, subshells, groups and loops is returned, so a permission rule has to allow each
 of them; anything bashlex cannot parse (or a construct we do not analyse) is reported as
 unparsable, and the caller asks the user.
+
+bashlex can loop forever on some inputs (e.g. ``'${'-``), so parsing runs in a small worker
+process with a memory cap and a time limit: a command the worker cannot finish is unparsable,
+and the agent never hangs on a command line a model (or a hostile repository) wrote.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import atexit
+import json
+import select
+import subprocess
+import sys
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import IO, Any
 
 import bashlex
+
+PARSE_TIMEOUT_S = 5.0
+WORKER_MEMORY_BYTES = 1 << 30
 
 _HEREDOC_TYPES = frozenset({"<<", "<<-", "<<<"})
 _DYNAMIC_KINDS = frozenset({"parameter", "commandsubstitution", "processsubstitution"})
@@ -56,6 +69,84 @@ class ParsedCommand:
 
 def split_command(command: str) -> ParsedCommand:
     """Parse ``command``; raise UnparsableCommand when it cannot be analysed with confidence."""
+    return _PARSER.split(command)
+
+
+class _ParserProcess:
+    """One long-lived worker running ``_split_here``; replaced when it hangs or dies."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[str] | None = None
+        self._lock = threading.Lock()
+        atexit.register(self._stop)
+
+    def split(self, command: str) -> ParsedCommand:
+        with self._lock:
+            reply = self._ask(command)
+        if "error" in reply:
+            raise UnparsableCommand(reply["error"])
+        return ParsedCommand(
+            [
+                SimpleCommand(
+                    c["text"], tuple(c["assignments"]), tuple(Word(**w) for w in c["words"])
+                )
+                for c in reply["commands"]
+            ],
+            [Word(**w) for w in reply["redirect_targets"]],
+        )
+
+    def _ask(self, command: str) -> dict[str, Any]:
+        process = self._running()
+        stdin, stdout = _pipes(process)
+        stdin.write(json.dumps(command) + "\n")
+        stdin.flush()
+        readable, _, _ = select.select([stdout], [], [], PARSE_TIMEOUT_S)
+        line = stdout.readline() if readable else ""
+        if not line:
+            self._stop()
+            raise UnparsableCommand("the shell parser did not finish reading it")
+        reply: dict[str, Any] = json.loads(line)
+        return reply
+
+    def _running(self) -> subprocess.Popen[str]:
+        if self._process is None or self._process.poll() is not None:
+            self._process = subprocess.Popen(
+                [sys.executable, "-P", __file__],  # -P: no script dir on sys.path
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                bufsize=1,
+            )
+        return self._process
+
+    def _stop(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+
+def _pipes(process: subprocess.Popen[str]) -> tuple[IO[str], IO[str]]:
+    assert process.stdin is not None and process.stdout is not None
+    return process.stdin, process.stdout
+
+
+def _serve() -> None:
+    """The worker's loop: one JSON string per line in, one JSON reply per line out."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, WORKER_MEMORY_BYTES))
+    for line in sys.stdin:
+        try:
+            reply: dict[str, Any] = asdict(_split_here(json.loads(line)))
+        except UnparsableCommand as error:
+            reply = {"error": str(error)}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+
+
+def _split_here(command: str) -> ParsedCommand:
     try:
         trees = bashlex.parse(command)
     except Exception as error:  # bashlex raises many types (ParsingError, NotImplementedError…)
@@ -124,3 +215,9 @@ def _is_dynamic(node: Any) -> bool:
     return any(
         part.kind in _DYNAMIC_KINDS or _is_dynamic(part) for part in getattr(node, "parts", [])
     )
+
+
+_PARSER = _ParserProcess()
+
+if __name__ == "__main__":
+    _serve()
