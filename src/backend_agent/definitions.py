@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from backend_agent.errors import UserError
+from backend_agent.errors import UserError, warn_to_stderr
 
 Source = Literal["built-in", "user", "project", "cli", "file"]
 
@@ -89,11 +89,6 @@ class AgentDefinition:
 
 
 Warn = Callable[[str], None]
-
-
-def warn_to_stderr(message: str) -> None:
-    """The default warning sink: one line on stderr."""
-    print(f"backend-agent: warning: {message}", file=sys.stderr)
 
 
 def error_to_stderr(message: str) -> None:

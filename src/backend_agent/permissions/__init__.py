@@ -7,12 +7,11 @@ runtime's Policy for that session.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
-from backend_agent.errors import UserError
+from backend_agent.errors import UserError, warn_to_stderr
 from backend_agent.permissions.approval import Approver, TerminalApprover
 from backend_agent.permissions.decisions import PermissionEngine
 from backend_agent.permissions.hooks import HookRunner, HookSpec
@@ -37,10 +36,6 @@ __all__ = [
     "PermissionSetup",
     "prepare_permissions",
 ]
-
-
-def warn_on_stderr(message: str) -> None:
-    print(f"backend-agent: warning: {message}", file=sys.stderr)
 
 
 @dataclass
@@ -93,7 +88,7 @@ def prepare_permissions(
     *,
     agent_mode: str | None = None,
     agent_hooks: Sequence[HookSpec] = (),
-    warn: Callable[[str], None] = warn_on_stderr,
+    warn: Callable[[str], None] = warn_to_stderr,
 ) -> PermissionSetup:
     """Load settings and choose mode, working directories, hooks and sandbox for a run.
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from backend_agent.errors import UserError
+from backend_agent.errors import UserError, warn_to_stderr
 
 HookEvent = Literal["PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop", "SessionStart"]
 PermissionDecision = Literal["allow", "deny", "ask"]
@@ -110,10 +110,6 @@ class HookResult:
             self.permission, self.permission_reason = decision, reason
 
 
-def _warn_on_stderr(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)
-
-
 class HookRunner:
     """Runs the configured hooks of a session; ``warn`` reports hook failures to the user."""
 
@@ -125,7 +121,7 @@ class HookRunner:
         cwd: str,
         permission_mode: str,
         transcript_path: str = "",
-        warn: Callable[[str], None] = _warn_on_stderr,
+        warn: Callable[[str], None] = warn_to_stderr,
     ) -> None:
         self.hooks = hooks
         self.session_id = session_id

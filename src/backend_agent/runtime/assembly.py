@@ -9,8 +9,8 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from backend_agent.definitions import AgentDefinition, select_agent, warn_to_stderr
-from backend_agent.errors import UserError
+from backend_agent.definitions import AgentDefinition, select_agent
+from backend_agent.errors import UserError, warn_to_stderr
 from backend_agent.mcp.startup import start_run_servers
 from backend_agent.models.base import Model
 from backend_agent.models.registry import choose_model_spec, create_model
@@ -76,9 +76,8 @@ def assemble(options: RunOptions, *, interactive: bool) -> AssembledRun:
         agent_file=options.agent_file,
         agents_json=options.agents_json,
     )
-    model = create_model(
-        choose_model_spec(options.model, definition.model), base_url=options.base_url
-    )
+    model_spec = choose_model_spec(options.model, definition.model, cwd=options.cwd)
+    model = create_model(model_spec, base_url=options.base_url)
     permissions = prepare_permissions(
         options,
         agent_mode=definition.permission_mode,
