@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any
 
 from backend_agent.analysis.endpoints.model import ContractChange, Inventory
@@ -71,7 +72,8 @@ def print_table(inventory: Inventory, changes: list[ContractChange] | None = Non
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    # Piped output keeps one line per row (greppable) instead of wrapping at 80 columns.
+    console = Console() if sys.stdout.isatty() else Console(width=100_000)
     table = Table(title=f"{len(inventory.endpoints)} endpoints", title_justify="left")
     for column in ("kind", "method", "path", "auth", "framework", "handler", "source"):
         table.add_column(column, overflow="fold")
