@@ -29,7 +29,7 @@ from backend_agent.messages import (
     ToolUseBlock,
     Usage,
 )
-from backend_agent.models.base import EventSink
+from backend_agent.models.base import EventSink, image_left_out
 from backend_agent.models.retry import (
     Failure,
     RetryPolicy,
@@ -41,7 +41,6 @@ from backend_agent.models.retry import (
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 CACHE_BREAKPOINT: dict[str, str] = {"type": "ephemeral"}
 MAX_BREAKPOINTS = 4
-IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
 # Error types the API may send inside a 200 stream that are worth another try.
 RETRYABLE_STREAM_ERRORS = frozenset({"overloaded_error", "api_error", "rate_limit_error"})
@@ -201,11 +200,9 @@ def _thinking_to_wire(block: ThinkingBlock) -> dict[str, Any]:
 
 def _image_to_wire(block: ImageBlock) -> dict[str, Any]:
     """An image block; a type the API cannot take becomes a note, so the request still works."""
-    if block.media_type not in IMAGE_TYPES:
-        return {
-            "type": "text",
-            "text": f"[{block.media_type} image left out: the API takes JPEG, PNG, GIF or WebP]",
-        }
+    note = image_left_out(block)
+    if note is not None:
+        return note
     source = {"type": "base64", "media_type": block.media_type, "data": block.data}
     return {"type": "image", "source": source}
 

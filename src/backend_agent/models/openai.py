@@ -31,7 +31,7 @@ from backend_agent.messages import (
     ToolUseBlock,
     Usage,
 )
-from backend_agent.models.base import EventSink
+from backend_agent.models.base import EventSink, image_left_out
 from backend_agent.models.retry import (
     Failure,
     RetryPolicy,
@@ -43,7 +43,6 @@ from backend_agent.models.retry import (
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 LOCAL_SERVER_KEY = "local-server"
 """Sent when a base URL is given without a key: local servers ignore it, the SDK wants one."""
-IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
 FINISH_REASONS: dict[str, StopReason] = {
     "stop": "end_turn",
@@ -295,10 +294,8 @@ def _user_to_wire(message: Message) -> list[dict[str, Any]]:
 
 def _image_part(image: ImageBlock) -> dict[str, Any]:
     """An image as a data URL; a type the API cannot take becomes a note."""
-    if image.media_type not in IMAGE_TYPES:
-        return {
-            "type": "text",
-            "text": f"[{image.media_type} image left out: the API takes JPEG, PNG, GIF or WebP]",
-        }
+    note = image_left_out(image)
+    if note is not None:
+        return note
     url = f"data:{image.media_type};base64,{image.data}"
     return {"type": "image_url", "image_url": {"url": url}}
