@@ -231,27 +231,36 @@ def _change(
 
 
 def _line_of(sdl: str, description: str) -> int:
-    """Best line for a change: the field or type the message names, if still in the file."""
-    match = re.match(r"(\w+)(?:\.(\w+))?", description)
-    if match is None:
-        return 1
-    type_name, field = match.groups()
+    """Best line for a change: the field or type the message names, if still in the file.
+
+    graphql-core words its messages differently across versions ("User.email was removed." or
+    "Field User.email was removed."; "B was removed from enum type Role."), so look for a
+    dotted ``Type.member`` first, then for any word that names a type defined in ``sdl``.
+    """
     lines = sdl.splitlines()
-    start = next(
-        (
-            i
-            for i, text in enumerate(lines)
-            if re.search(rf"\b(type|input|interface|enum|union|scalar)\s+{type_name}\b", text)
-        ),
-        None,
-    )
-    if start is None:
-        return 1
-    if field:
-        for offset, text in enumerate(lines[start:]):
-            if re.match(rf"\s*{field}\b", text):
-                return start + offset + 1
-    return start + 1
+    dotted = re.search(r"\b(\w+)\.(\w+)", description)
+    candidates = [dotted.groups()] if dotted else []
+    candidates += [(word, None) for word in re.findall(r"\b[A-Za-z_]\w*\b", description)]
+    for type_name, member in candidates:
+        start = next(
+            (
+                i
+                for i, text in enumerate(lines)
+                if re.search(rf"{_TYPE_KEYWORDS}\s+{type_name}\b", text)
+            ),
+            None,
+        )
+        if start is None:
+            continue
+        if member:
+            for offset, text in enumerate(lines[start:]):
+                if re.match(rf"\s*{member}\b", text):
+                    return start + offset + 1
+        return start + 1
+    return 1
+
+
+_TYPE_KEYWORDS = r"\b(?:type|input|interface|enum|union|scalar)"
 
 
 def _additions_and_metadata(
