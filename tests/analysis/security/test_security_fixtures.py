@@ -78,6 +78,10 @@ def test_missing_auth_flags_only_state_changing_endpoints_without_auth() -> None
             _endpoint("POST", "/api/users/login", "none", 15),
             _endpoint("POST", "/auth/token", "none", 16),
             _endpoint("POST", "/webhooks/stripe", "none", 17),
+            Endpoint("rest", "POST", "/api/users", "none", "fastapi", "auth.register", "a.py", 5),
+            Endpoint(
+                "rest", "POST", "/api/users", "none", "fastapi", "users.create_user", "a.py", 9
+            ),
             Endpoint("rest", "POST", "/items", "none", "flask", "h", "tests/test_app.py", 3),
             Endpoint(
                 "graphql", "MUTATION", "createOrder", "none", "apollo", "r", "schema.graphql", 3
@@ -86,10 +90,11 @@ def test_missing_auth_flags_only_state_changing_endpoints_without_auth() -> None
     )
     findings = analyze_security(Project(FIXTURES / "javascript" / "clean"), inventory)
     assert [(f.rule, f.file, f.line) for f in findings] == [
+        ("missing-auth", "a.py", 9),  # registration by handler name is public; create_user is not
         ("missing-auth", "src/server.js", 10),
         ("missing-auth", "src/server.js", 11),
     ]
-    assert "POST /orders" in findings[0].message
+    assert "POST /orders" in findings[1].message
 
 
 def test_rules_read_a_git_revision(tmp_path: Path) -> None:

@@ -27,6 +27,12 @@ _AUTHENTICATION_ENTRY = re.compile(
     r"token|access-token|refresh|refresh-token|forgot-password|reset-password|password-reset|"
     r"oauth|callback|webhooks?)(/|$)"
 )
+# The same, recognised by the handler's own name when the path is a plain collection
+# (RealWorld-style registration is ``POST /api/users`` handled by ``register``).
+_AUTHENTICATION_HANDLER = re.compile(
+    r"(?i)(^|[^a-z])(log_?in|sign_?in|sign_?up|register|registration|authenticate|"
+    r"create_?session|obtain_?token|refresh_?token)[a-z]*$"
+)
 # Frameworks whose defaults already cover a protection (Rails and Sinatra set security
 # headers; Rails' ActionController::Base checks CSRF tokens unless told not to).
 _DEFAULT_HEADERS = frozenset({"rails", "sinatra"})
@@ -100,6 +106,7 @@ def missing_auth(inventory: Inventory) -> list[Finding]:
         and e.method in STATE_CHANGING
         and e.auth == "none"
         and not _AUTHENTICATION_ENTRY.search(e.path)
+        and not _AUTHENTICATION_HANDLER.search(e.handler)
     ]
 
 
