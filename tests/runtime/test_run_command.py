@@ -117,3 +117,13 @@ def test_tool_lists_split_on_commas_and_spaces_but_not_inside_rules(
     items: list[str], sep: str
 ) -> None:
     assert split_tool_list([sep.join(items)]) == items
+
+
+def test_tool_lists_take_several_arguments_like_claude() -> None:
+    args = build_parser().parse_args(
+        ["-p", "fix it", "--allowedTools", "Bash(git status:*)", "Bash(echo:*)", "--tools", "Read"]
+    )
+    options = options_from_args(args)
+    assert options.prompt == "fix it"
+    assert options.allowed_tools == ["Bash(git status:*)", "Bash(echo:*)"]
+    assert options.tools == ["Read"]

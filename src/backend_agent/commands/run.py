@@ -98,11 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     group = parser.add_argument_group("tools and permissions")
     group.add_argument("--permission-mode", choices=PERMISSION_MODES)
-    tools_help = "comma- or space-separated; repeatable"
+    tools_help = "comma- or space-separated, or several arguments (as with claude)"
     group.add_argument(
         "--tools",
         metavar="LIST",
-        action="append",
+        action="extend",
+        nargs="+",
         help=f'the only tools available ("" for none, "default" for all); {tools_help}',
     )
     group.add_argument(
@@ -110,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--allowed-tools",
         dest="allowed_tools",
         metavar="LIST",
-        action="append",
+        action="extend",
+        nargs="+",
         default=[],
         help=f'tools or rules allowed without asking, e.g. "Bash(git diff:*) Edit"; {tools_help}',
     )
@@ -119,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--disallowed-tools",
         dest="disallowed_tools",
         metavar="LIST",
-        action="append",
+        action="extend",
+        nargs="+",
         default=[],
         help=f'tools removed, or rules denied, e.g. Write or "Bash(rm:*)"; {tools_help}',
     )
