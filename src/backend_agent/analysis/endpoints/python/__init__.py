@@ -14,7 +14,6 @@ from backend_agent.analysis.endpoints.python.routers import RouterGraph
 from backend_agent.analysis.endpoints.python.scan import scan_python
 from backend_agent.analysis.project import Project
 
-
 # Test suites declare throwaway apps and routes; they are not the service's endpoints.
 _TEST_FILE = re.compile(r"(^|/)(tests?|testing)/|(^|/)(test_[^/]*|[^/]*_tests?|conftest)\.py$")
 
