@@ -312,9 +312,9 @@ def _all_calls(items: tuple[Item, ...]) -> list[Call]:
 
 
 def _camelize(path: str) -> str:
-    return "::".join(
-        "".join(word.capitalize() for word in segment.split("_")) for segment in path.split("/")
-    )
+    """``admin/user_roles`` (or Hanami's ``articles::comments``) -> ``Admin::UserRoles``."""
+    segments = path.replace("::", "/").split("/")
+    return "::".join("".join(word.capitalize() for word in s.split("_")) for s in segments)
 
 
 def _controller_class(controller: str) -> str:
