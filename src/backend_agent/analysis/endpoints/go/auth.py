@@ -28,6 +28,44 @@ _LENIENT = re.compile(
 )
 
 
+# Marks a middleware whose code we read and that never turns a request away.
+PASSES_ALL = " [never rejects a request]"
+# Calls and values by which middleware turns a request away.
+_REJECTS = re.compile(
+    r"Abort|\.Error$|http\.Error|WriteHeader|SendStatus|NewHTTPError|Unauthorized|Forbidden"
+)
+_REJECT_ARGS = re.compile(r"StatusUnauthorized|StatusForbidden|\b40[13]\b")
+
+
+def rejects(function: Fn) -> bool:
+    """Whether a middleware function can turn a request away: it aborts, writes a 401/403,
+    or (echo, fiber) returns an error instead of calling the next handler."""
+    stack: list[object] = list(function.body)
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, tuple) or not item:
+            if isinstance(item, list | dict):
+                stack.extend(item.values() if isinstance(item, dict) else item)
+            continue
+        if item[0] == "call":
+            name = render(item[1])
+            if _REJECTS.search(name) or any(_REJECT_ARGS.search(render(a)) for a in item[2]):
+                return True
+        if item[0] == "ret" and item[1] and _returns_error(item[1][0]):
+            return True
+        stack.extend(item[1:])
+    return False
+
+
+def _returns_error(value: Expr) -> bool:
+    if value[0] == "id":
+        return str(value[1]) not in ("nil", "true", "false")
+    if value[0] == "call":  # `return next(c)` / `return c.Next()` pass the request on
+        name = render(value[1])
+        return not (name in ("next", "h", "handler") or name.endswith((".Next", "ServeHTTP")))
+    return bool(value[0] == "sel")
+
+
 def auth_of(middleware: list[str], skips: dict[str, str] | None = None) -> Auth:
     """Auth from middleware names: auth-like names are ``required``; a ``false`` argument,
     a lenient named argument or an "optional" name makes them ``optional``; a skipper that
@@ -46,7 +84,12 @@ def auth_of(middleware: list[str], skips: dict[str, str] | None = None) -> Auth:
             continue
         if status == "unknown" or (status is None and any(f in name for f in SKIP_FIELDS)):
             states.append("unknown")
-        elif "optional" in head.lower() or _LENIENT.search(name) or _OPTIONAL_NAME.search(head):
+        elif (
+            "optional" in head.lower()
+            or _LENIENT.search(name)
+            or _OPTIONAL_NAME.search(head)
+            or name.endswith(PASSES_ALL)
+        ):
             states.append("optional")
         else:
             states.append("required")

@@ -9,7 +9,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from backend_agent.analysis.endpoints.go import frameworks
-from backend_agent.analysis.endpoints.go.auth import auth_of, evaluate_skipper, skipper
+from backend_agent.analysis.endpoints.go.auth import (
+    PASSES_ALL,
+    auth_of,
+    evaluate_skipper,
+    rejects,
+    skipper,
+)
 from backend_agent.analysis.endpoints.go.frameworks import CONSTRUCTORS, ROOT_TYPES, router_type
 from backend_agent.analysis.endpoints.go.scan import Expr
 from backend_agent.analysis.endpoints.go.values import (
@@ -371,9 +377,10 @@ class GoResolver:
         """How a middleware argument reads: its source (for a variable, the call that made
         it), with boolean arguments named by the callee's parameters when the callee is in
         the repository (``JWTAuth(secret, optional=true)``)."""
+        lenient = PASSES_ALL if isinstance(value, Fn) and not rejects(value) else ""
         described = env.get(f"{source[1]}#source") if source[0] == "id" else None
         if isinstance(described, str):
-            return described
+            return described + lenient if not described.endswith(PASSES_ALL) else described
         if source[0] == "call" and any(a[0] == "b" for a in source[2]):
             params = self._params_of(path, source[1])
             if params is not None and len(params) == len(source[2]):
@@ -381,8 +388,8 @@ class GoResolver:
                     f"{name}={render(a)}" if a[0] == "b" else render(a)
                     for (name, _), a in zip(params, source[2], strict=True)
                 ]
-                return f"{render(source[1])}({', '.join(rendered)})"
-        return value.text if isinstance(value, Unknown) else render(source)
+                return f"{render(source[1])}({', '.join(rendered)})" + lenient
+        return value.text if isinstance(value, Unknown) else render(source) + lenient
 
     def _params_of(self, path: str, func: Expr) -> list[tuple[str, str]] | None:
         where: str | None = directory(path)
