@@ -151,7 +151,7 @@ def test_regex_route_is_unresolved(tmp_path: Path) -> None:
     found = inventory(tmp_path)
     assert found.endpoints == []
     assert [(u.line, u.reason) for u in found.unresolved] == [
-        (2, "route path is not a literal string, nor built from values callers pass")
+        (2, "route path is not a literal string")
     ]
 
 

@@ -23,10 +23,11 @@ CONSTRUCTORS = {
     ("gin", "Default"): "gin", ("gin", "New"): "gin", ("echo", "New"): "echo",
     ("chi", "NewRouter"): "chi", ("chi", "NewMux"): "chi", ("mux", "NewRouter"): "gorilla",
     ("http", "NewServeMux"): "net/http", ("fiber", "New"): "fiber",
+    ("httprouter", "New"): "httprouter",
 }  # fmt: skip
 ROUTER_TYPES = {
     "gin.": "gin", "echo.": "echo", "chi.": "chi", "fiber.": "fiber", "mux.Router": "gorilla",
-    "http.ServeMux": "net/http",
+    "http.ServeMux": "net/http", "httprouter.Router": "httprouter",
 }  # fmt: skip
 # Parameters of these types are the application itself: their prefix is "".
 ROOT_TYPES = ("gin.Engine", "echo.Echo", "fiber.App")
@@ -118,7 +119,7 @@ def _mux_call(interpreter: Interpreter, router: Router, call: RouterCall) -> Val
 
 
 def _verb_call(interpreter: Interpreter, router: Router, call: RouterCall) -> Value | None:
-    """GET/Get/..., Any/All, Handle/Add/Method(verb, path, ...), Echo's Match."""
+    """GET/Get/..., Any/All, Handle/Add/Method/Handler(verb, path, ...), Echo's Match."""
     method, args, exprs, names = call.method, call.args, call.exprs, call.names
     if method == "Match" and len(args) >= 3:
         verbs = [v.upper() for v in literal_strings(exprs[0])]
@@ -129,7 +130,8 @@ def _verb_call(interpreter: Interpreter, router: Router, call: RouterCall) -> Va
     verb = {"Any": "ANY", "All": "ANY"}.get(method)
     if verb is None and method.upper() in VERBS:
         verb = method.upper()
-    if method in ("Handle", "Add", "Method", "MethodFunc") and len(args) >= 3:
+    verb_first = ("Handle", "Add", "Method", "MethodFunc", "Handler", "HandlerFunc")
+    if method in verb_first and len(args) >= 3:
         verb = (text_of(args[0]) or "ANY").upper()
         args, exprs, names = args[1:], exprs[1:], names[1:]
     if verb is None or len(args) < 2:

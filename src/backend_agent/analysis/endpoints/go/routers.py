@@ -36,6 +36,12 @@ from backend_agent.analysis.endpoints.go.values import (
 from backend_agent.analysis.endpoints.model import Endpoint, Unresolved, normalise_path
 
 _Function = dict[str, Any]
+# A call wrapping a route's handler in a guard: `app.requireAuthenticatedUser(app.updateUser)`.
+_GUARD_WRAPPER = re.compile(
+    r"(?:^|\.)(?:require|ensure|must|protect|only|with_?auth|authenticated)\w*$|"
+    r"(?:Required|Guard|Middleware)$",
+    re.IGNORECASE,
+)
 
 
 class GoResolver:
@@ -246,6 +252,8 @@ class GoResolver:
         base = value[1]
         imports = self.facts[path]["imports"]
         if base[0] == "id" and base[1] not in env and base[1] in imports:
+            if imports[base[1]] == "net/http" and str(value[2]).startswith("Method"):
+                return str(value[2])[len("Method") :].upper()  # http.MethodPost -> "POST"
             where = self._package_dir(imports[base[1]])
             found = self._global(where, value[2], depth) if where is not None else None
             return found or Unknown(render(value))
@@ -426,8 +434,12 @@ class GoResolver:
         path: str,
         line: int,
     ) -> RouteDecl:
+        wrappers: list[str] = []
+        while handler[0] == "call" and handler[2] and _GUARD_WRAPPER.search(render(handler[1])):
+            wrappers.append(render(handler[1]))  # `requireUser(app.updateUser)`
+            handler = handler[2][-1]
         decl = RouteDecl(
-            router, methods, route_path, fragment, [*router.middleware, *middleware],
+            router, methods, route_path, fragment, [*router.middleware, *middleware, *wrappers],
             handler, path, line,
         )  # fmt: skip
         decl.receiver = self._receiver

@@ -38,7 +38,7 @@ _BLOCKS = (
 # Only files importing one of these can register routes or serve WebSockets.
 _ROUTING_IMPORTS = re.compile(
     rb'"(github\.com/(gin-gonic/gin|labstack/echo|go-chi/chi|gofiber/fiber|gorilla/mux|'
-    rb"gorilla/websocket)|net/http|nhooyr\.io/websocket)"
+    rb"julienschmidt/httprouter|gorilla/websocket)|net/http|nhooyr\.io/websocket)"
 )
 
 

@@ -114,8 +114,12 @@ class GuardReader:
             facts = self.values.facts[thing.file]
             switches = facts.config_reads.get(thing.name, ())
             if thing.name in facts.credential_functions and describe(value) == "<anonymous>":
-                return Guard("required", switches=switches)
+                lenient = thing.name not in facts.rejecting  # reads a token only when sent
+                return Guard("optional" if lenient else "required", switches=switches)
             level = middleware_auth(describe(value))
+            reads = thing.name in facts.credential_functions
+            if level == "required" and reads and thing.name not in facts.rejecting:
+                level = "optional"  # reads a token when one is sent, turns nobody away
             return Guard(level, switches=switches if level else ())
         level = middleware_auth(describe(value))
         if level != "required":

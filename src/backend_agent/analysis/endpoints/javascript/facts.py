@@ -136,7 +136,8 @@ class FileFacts:
     request_methods: tuple[str, ...] = ()  # methods compared with req.method (pages/api)
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     param_defaults: dict[str, Value] = field(default_factory=dict)  # "fn#i" -> default value
-    throwing: set[str] = field(default_factory=set)  # functions whose body throws
+    # Functions whose body can turn a request away: throws, or answers 401/403.
+    rejecting: set[str] = field(default_factory=set)
     # Functions whose body reads the Authorization header or verifies a token.
     credential_functions: set[str] = field(default_factory=set)
     # Function -> names it calls that may check a user (``requireUserSession``, ``auth``).

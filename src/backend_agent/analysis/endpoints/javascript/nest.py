@@ -203,7 +203,7 @@ def _auth(
         levels |= {guards.level(g) for g in guards.global_guards}
     for file, applied in middleware:
         if _applies(applied, controller, route, local_path, file, values):
-            levels |= {middleware_auth(m) for m in applied.middleware}
+            levels |= {guards.middleware_level(m) for m in applied.middleware}
     if "required" in levels:
         return "required"
     return "optional" if "optional" in levels else "none"
@@ -231,9 +231,21 @@ class _Guards:
         level = middleware_auth(guard) or middleware_auth(base)
         overrides = found is not None and "handleRequest" in found[1].methods
         if level == "required" and found is not None and overrides:
-            lenient = f"{name}.handleRequest" not in self.facts[found[0]].throwing
+            lenient = f"{name}.handleRequest" not in self.facts[found[0]].rejecting
             return "optional" if lenient else level
         return level
+
+    def middleware_level(self, name: str) -> Auth | None:
+        """A middleware class named for auth whose ``use`` never turns a request away only
+        reads a token when one is sent (optional)."""
+        level = middleware_auth(name)
+        found = self.classes.get(name)
+        if level != "required" or found is None or "use" not in found[1].methods:
+            return level
+        facts = self.facts[found[0]]
+        use = f"{name}.use"
+        lenient = use in facts.credential_functions and use not in facts.rejecting
+        return "optional" if lenient else level
 
     def inherited(self, controller: NestController) -> tuple[str, ...]:
         """A controller's decorators with those of the base classes it extends."""

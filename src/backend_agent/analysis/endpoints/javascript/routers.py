@@ -23,6 +23,7 @@ from backend_agent.analysis.endpoints.javascript.values import (
     Evaluator,
     RouterNode,
     Thing,
+    is_environment,
     join_paths,
 )
 from backend_agent.analysis.endpoints.model import Endpoint, Unresolved, normalise_path
@@ -192,6 +193,29 @@ class RouterGraph:
             found_all += found
         return sorted(set(found_all)) or None
 
+    def blocker(self, file: str, value: Value, depth: int = 0) -> Value:
+        """The part of a value that keeps it from being literal, followed through bindings,
+        template parts and what callers pass (``env.API_PREFIX`` behind ``options.prefix``)."""
+        if depth > 8 or file not in self.facts or self.strings(file, value) is not None:
+            return value
+        kind = value[0]
+        if kind == "ref" and value[1] in self.facts[file].bindings:
+            return self.blocker(file, self.facts[file].bindings[value[1]], depth + 1)
+        if kind in ("tpl", "default"):
+            parts = value[1] if kind == "tpl" else value[1:]
+            stuck = [p for p in parts if self.strings(file, p) is None]
+            return self.blocker(file, stuck[-1], depth + 1) if stuck else value
+        target = value[1] if kind == "member" else value
+        base = self.values.eval(file, target)
+        if kind == "member" and base.kind == "obj" and value[2] in dict(base.value):
+            return self.blocker(base.file, dict(base.value)[value[2]], depth + 1)
+        if _is_param(base):
+            for origin, item in self.possible(file, target):
+                inner = ("member", item, value[2]) if kind == "member" else item
+                if self.strings(origin, inner) is None:
+                    return self.blocker(origin, inner, depth + 1)
+        return value
+
     # ---- edges ---------------------------------------------------------------------------
 
     def mount(
@@ -345,7 +369,12 @@ class RouterGraph:
         if not mounts and node.kind == "param" and not route_like:
             return  # a parameter of a function nobody calls with a router: `m.get(k, d)`
         if paths is None:
-            reason = "route path is not a literal string, nor built from values callers pass"
+            stuck = self.blocker(file, route.path)
+            reason = "route path is not a literal string"
+            if stuck != route.path:
+                reason += f": it depends on {describe(stuck)}, which is not a literal"
+            if is_environment(stuck):
+                reason += " (an environment variable the code gives no default)"
             unresolved.append(Unresolved(file, route.line, describe(route.path), reason))
             return
         if not mounts:

@@ -48,6 +48,11 @@ _CREDENTIALS = re.compile(
 )
 # Calls inside a handler that may check the user (file-system routes keep auth there).
 _USER_CALL = re.compile(r"auth|session|user|token|jwt|login|guard|protect|permission|role", re.I)
+# A function body that can turn a request away.
+_REJECTS = re.compile(
+    rb"\bthrow\b|\b40[13]\b|Unauthori[sz]ed|Forbidden|redirect\(|\.status\(\s*4\d\d|"
+    rb"sendStatus\(\s*4\d\d|next\(\s*(?:new\s+)?\w*(?:Error|error|err)\b"
+)
 # Where a request's route config lives (fastify ``request.routeOptions.config``, ...).
 _ROUTE_CONFIG = ("config", "routeConfig")
 
@@ -114,10 +119,6 @@ class Scanner:
                 scope = self.scopes[-1][0]
                 if scope and scope not in self.facts.returns:
                     self.facts.returns[scope] = value
-        elif kind == "throw_statement":
-            self.facts.throwing.add(self.function_key())
-            for child in node.named_children:
-                self.value(child)
         elif kind == "expression_statement":
             for child in node.named_children:
                 self.value(child)
@@ -164,6 +165,8 @@ class Scanner:
         body = node.child_by_field_name("body")
         if body is not None and _CREDENTIALS.search(body.text or b""):
             self.facts.credential_functions.add(key)
+        if body is not None and _REJECTS.search(body.text or b""):
+            self.facts.rejecting.add(key)
         index = 0
         for param in nodes:
             if param.type in ("comment", "decorator"):
