@@ -96,7 +96,8 @@ def score(checkout: Path, entry: dict[str, object]) -> tuple[Score, list[str]]:
     coarse = [
         label
         for label in matched
-        if found[label] != "unknown" and (found[label] == "required") == (truth[label] == "required")
+        if found[label] != "unknown"
+        and (found[label] == "required") == (truth[label] == "required")
     ]
     exact = [label for label in matched if found[label] == truth[label]]
     wrong = [f"missed {label}" for label in truth if label not in found]

@@ -13,7 +13,7 @@ from backend_agent.analysis.endpoints.model import Auth
 SKIP_FIELDS = ("Skipper", "Filter", "Next")
 AUTH_NAME = re.compile(
     r"auth|jwt|token|login|session|bearer|apikey|api_key|protect|guard|"
-    r"require_?user|current_?user|verify",
+    r"require_?\w*(?:user|login|admin|role)|current_?user|verify|admin|role|permission",
     re.IGNORECASE,
 )
 # Names that say the middleware keeps authenticated users out or lets anyone in.

@@ -30,7 +30,8 @@ FILE_ROUTE = re.compile(
 _VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 # h3's plain wrappers: the handler inside says what auth is.
 _PLAIN_WRAPPERS = ("defineEventHandler", "eventHandler", "defineCachedEventHandler")
-# Session and user getters that Next.js and Nitro handlers call and check themselves.
+# Session and user getters that Next.js and Nitro handlers call and check themselves (a
+# handler that then throws or answers 401 requires a user; one that does not, reads it).
 _SESSION_CALL = re.compile(
     r"getServerSession|getSession|getUserSession|currentUser|getToken|^auth$|\.auth$",
     re.IGNORECASE,
@@ -113,8 +114,12 @@ def _handler_auth(facts: FileFacts, exported: Value) -> Auth | None:
     (``defineAuthenticatedEventHandler(...)``, ``withAuth(...)``), or a check it calls
     (``requireUserSession(event)``, ``getServerSession()``); None when it says nothing."""
     levels, function = _handler(facts, exported)
+    rejects = function in facts.rejecting
     for name in facts.auth_calls.get(function or "", ()):
-        levels.append("required" if _SESSION_CALL.search(name) else middleware_auth(name))
+        if _SESSION_CALL.search(name):  # a getter: required only if the handler turns away
+            levels.append("required" if rejects else "optional")
+        else:
+            levels.append(middleware_auth(name))
     if "required" in levels:
         return "required"
     return "optional" if "optional" in levels else None

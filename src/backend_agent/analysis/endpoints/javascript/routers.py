@@ -238,24 +238,26 @@ class RouterGraph:
     def _use(
         self, file: str, node: RouterNode, args: tuple[Value, ...], order: int, hook: bool
     ) -> None:
-        prefix: str | None = ""
+        prefixes: list[str | None] = [""]
         if args and not hook:
             first = self.values.eval(file, args[0])
             # a parameter is a prefix when more arguments follow and no router flows into it
             routed = first.node is not None and bool(self.edges.get(first.node))
             if first.kind in ("str", "arr") or (_is_param(first) and len(args) > 1 and not routed):
-                prefixes = self.strings(file, args[0])
-                prefix = prefixes[0] if prefixes and len(prefixes) == 1 else None
+                found = self.strings(file, args[0])  # several when callers pass several
+                prefixes = list(found) if found else [None]
                 args = args[1:]
-        middleware: list[Guard] = []
-        for arg in args:
-            mounted = self._mountable(file, arg)
-            for child, extra in mounted:
-                self.mount(child, node, join_paths(prefix, extra), tuple(middleware), file, order)
-            if not mounted:
-                level = self.guards.guard(file, arg)
-                middleware.append(level)
-                self.uses[node].append(_Use(file, order, prefix or "", level))
+        for prefix in prefixes:
+            middleware: list[Guard] = []
+            for arg in args:
+                mounted = self._mountable(file, arg)
+                for child, extra in mounted:
+                    where = join_paths(prefix, extra)
+                    self.mount(child, node, where, tuple(middleware), file, order)
+                if not mounted:
+                    level = self.guards.guard(file, arg)
+                    middleware.append(level)
+                    self.uses[node].append(_Use(file, order, prefix or "", level))
 
     def _mountable(self, file: str, arg: Value) -> list[tuple[RouterNode, str | None]]:
         """The routers a ``use`` argument mounts (with koa-mount's prefix); none for a
