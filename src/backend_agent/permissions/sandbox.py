@@ -242,6 +242,7 @@ class SandboxLauncher:
         self.config = config
         self.working_dirs = tuple(working_dirs)
         self.warn = warn
+        self.problems: list[str] = []  # why each sandbox tried before the chosen one could not run
 
     @functools.cached_property
     def chosen(self) -> CommandLauncher:
@@ -252,7 +253,7 @@ class SandboxLauncher:
             *self.config.hidden_paths,
         )
         writable = (*self.working_dirs, *self.config.writable_paths)
-        problems: list[str] = []
+        problems = self.problems
         backends = enabled_backends()
         if "bubblewrap" in backends:
             bwraps = bwrap_candidates()
