@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -264,3 +267,54 @@ def test_what_a_finished_sandboxed_command_left_running_is_gone(
         result = session.call("Bash", {"command": f"(setsid sleep {marker} &); echo started"})
         assert result.content == "started"
         assert _eventually(lambda: not _running(f"sleep {marker}"))
+
+
+# ------------------------------------------------------------------ Landlock's allow-list
+
+
+@pytest.fixture
+def landlock_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    if landlock.abi_version() < 1:
+        pytest.skip("Landlock is not enabled in this kernel")
+    monkeypatch.setenv(BACKENDS_VARIABLE, "landlock")
+
+
+@pytest.mark.usefixtures("landlock_only")
+def test_landlock_hides_secrets_inside_a_working_directory_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Running in $HOME: the hidden paths are cut out of the working directory's grant."""
+    home = Path(tempfile.mkdtemp(prefix="landlock-home-", dir="/var/tmp"))
+    try:
+        (home / ".ssh").mkdir()
+        (home / ".ssh" / "id_rsa").write_text("FAKE-KEY\n")
+        (home / "src").mkdir()
+        (home / "notes.txt").write_text("notes\n")
+        monkeypatch.setenv("HOME", str(home))
+        setup = prepare_permissions(bypass(home), warn=lambda message: None)
+        with ToolSession(home, launcher=setup.launcher) as session:
+            secret = session.call("Bash", {"command": "cat ~/.ssh/id_rsa"})
+            planted = session.call("Bash", {"command": "echo k >> ~/.ssh/authorized_keys"})
+            work = session.call("Bash", {"command": "cat notes.txt && echo x > src/new.py"})
+        assert "FAKE-KEY" not in secret.content and "Permission denied" in secret.content
+        assert planted.is_error and not (home / ".ssh" / "authorized_keys").exists()
+        assert work.content == "notes" and (home / "src" / "new.py").read_text() == "x\n"
+    finally:
+        shutil.rmtree(home)
+
+
+@pytest.mark.usefixtures("landlock_only")
+def test_landlock_keeps_disks_closed_but_harmless_devices_open(project: Path) -> None:
+    disks = [
+        e.path for e in os.scandir("/dev") if stat.S_ISBLK(e.stat(follow_symlinks=False).st_mode)
+    ]
+    if not disks:
+        pytest.skip("no block device in /dev to try")
+    setup = prepare_permissions(bypass(project), warn=lambda message: None)
+    with ToolSession(project, launcher=setup.launcher) as session:
+        disk = session.call("Bash", {"command": f"head -c 1 {disks[0]} | wc -c"})
+        devices = session.call(
+            "Bash", {"command": "echo x > /dev/null && head -c 4 /dev/zero | wc -c"}
+        )
+    assert "Permission denied" in disk.content, disk.content
+    assert devices.content == "4"

@@ -1,11 +1,11 @@
 """The Landlock sandbox for Bash where bubblewrap cannot run (no user namespaces).
 
-Run as a script, this file is the keeper of one shell command: ``python -I -S landlock.py SPEC
--- ARGV``. The keeper becomes a child subreaper, forks, restricts the child (no new privileges,
-no capabilities, Landlock rules, a seccomp filter on sockets) and execs ARGV there. When the
-command exits, or the keeper is told to stop, every process the command left is killed, the way
-a PID namespace would. The keeper itself stays unrestricted, so with Landlock ABI 6 the command
-cannot signal it.
+Run as a script, this file is the keeper of one shell command: ``python -I -S landlock.py
+OPTIONS -- ARGV``. The keeper becomes a child subreaper, forks, restricts the child (no new
+privileges, no capabilities, Landlock rules, a seccomp filter on sockets) and execs ARGV there.
+When the command exits, or the keeper is told to stop, every process the command left is
+killed, the way a PID namespace would. The keeper itself stays unrestricted, so with Landlock
+ABI 6 the command cannot signal it.
 
 Landlock grants by allow-list and cannot subtract, so "read everything but the secrets" is built
 by splitting: a directory that holds a hidden path gets only READ_DIR (names, not contents), and
@@ -16,16 +16,13 @@ Only the standard library is imported: the keeper starts with ``-I -S`` in a few
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import json
 import os
 import signal
 import stat
 import struct
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
 
 # Filesystem rights (ABI 1 unless noted).
 EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
@@ -64,26 +61,56 @@ _SOCKET_SYSCALLS: dict[str, dict[int, tuple[int, ...]]] = {
 }
 
 
-@dataclass(frozen=True)
 class Spec:
-    """What one sandboxed command may touch; passed to the keeper as JSON."""
+    """What one sandboxed command may touch; passed to the keeper as options (``to_args``).
 
-    writable: list[str]
-    hidden: list[str]
-    network: bool = False
-    unset: list[str] = field(default_factory=list)
-    setenv: dict[str, str] = field(default_factory=dict)
+    Plain classes and hand-made options, not dataclasses and JSON: the keeper starts for every
+    command, and those imports would cost it more than everything else it does."""
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+    def __init__(
+        self,
+        writable: Sequence[str],
+        hidden: Sequence[str],
+        network: bool = False,
+        unset: Sequence[str] = (),
+        setenv: dict[str, str] | None = None,
+    ) -> None:
+        self.writable, self.hidden, self.network = list(writable), list(hidden), network
+        self.unset, self.setenv = list(unset), dict(setenv or {})
+
+    def to_args(self) -> list[str]:
+        args = [*(f"--write={p}" for p in self.writable), *(f"--hide={p}" for p in self.hidden)]
+        args += [f"--unset={name}" for name in self.unset]
+        args += [f"--set={name}={value}" for name, value in self.setenv.items()]
+        return [*args, "--network"] if self.network else args
+
+    @classmethod
+    def from_args(cls, args: Sequence[str]) -> Spec:
+        spec = cls([], [])
+        for arg in args:
+            option, _, value = arg.partition("=")
+            if option == "--write":
+                spec.writable.append(value)
+            elif option == "--hide":
+                spec.hidden.append(value)
+            elif option == "--unset":
+                spec.unset.append(value)
+            elif option == "--set":
+                name, _, text = value.partition("=")
+                spec.setenv[name] = text
+            elif option == "--network":
+                spec.network = True
+            else:
+                raise ValueError(f"unknown option {arg!r}")
+        return spec
 
 
-@dataclass(frozen=True)
 class Support:
     """What this kernel's Landlock can enforce (``abi`` 0: none)."""
 
-    abi: int
-    seccomp: bool  # the socket filter has this machine's syscall numbers
+    def __init__(self, abi: int, seccomp: bool) -> None:
+        self.abi = abi
+        self.seccomp = seccomp  # the socket filter has this machine's syscall numbers
 
     @property
     def network(self) -> bool:
@@ -148,10 +175,13 @@ def _split(root: str, hidden: set[str], rights: int, rules: list[tuple[str, int]
         rules.append((root, rights))
         return
     rules.append((root, rights & READ_DIR))
-    with contextlib.suppress(OSError), os.scandir(root) as entries:
-        for entry in entries:
-            if not entry.is_symlink():
-                _split(entry.path, hidden, rights, rules)
+    try:
+        with os.scandir(root) as entries:
+            children = [entry.path for entry in entries if not entry.is_symlink()]
+    except OSError:
+        return
+    for child in children:
+        _split(child, hidden, rights, rules)
 
 
 # ------------------------------------------------------------------ enforcement
@@ -309,8 +339,10 @@ def kill_descendants() -> None:
         while frontier := _children_of(frontier) - tree:
             tree |= frontier
         for pid in tree:
-            with contextlib.suppress(OSError):
+            try:
                 os.kill(pid, signal.SIGKILL)
+            except OSError:  # gone already (contextlib would slow the keeper's start)
+                continue
         try:
             os.waitpid(-1, 0 if tree else os.WNOHANG)
         except ChildProcessError:
@@ -359,11 +391,12 @@ def _exec_restricted(spec: Spec, argv: Sequence[str]) -> None:
 
 
 def main(args: Iterable[str]) -> int:
-    spec_text, separator, *argv = list(args)
-    if separator != "--" or not argv:
-        print("usage: landlock.py SPEC -- COMMAND...", file=sys.stderr)
+    args = list(args)
+    if "--" not in args or args[-1] == "--":
+        print("usage: landlock.py [--write=DIR] [--hide=PATH] ... -- COMMAND...", file=sys.stderr)
         return 2
-    return keep(Spec(**json.loads(spec_text)), argv)
+    split = args.index("--")
+    return keep(Spec.from_args(args[:split]), args[split + 1 :])
 
 
 if __name__ == "__main__":

@@ -157,7 +157,7 @@ class LandlockLauncher:
             unset=[name for name in os.environ if CREDENTIAL_VARIABLE.search(name)],
             setenv=CACHE_VARIABLES,
         )
-        keeper = [sys.executable, "-I", "-S", landlock.__file__, spec.to_json(), "--"]
+        keeper = [sys.executable, "-I", "-S", landlock.__file__, *spec.to_args(), "--"]
         return [*keeper, "bash", "-c", command]
 
 
