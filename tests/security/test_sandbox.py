@@ -3,9 +3,11 @@ everything inside it, whatever the command did to get away (background jobs, set
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -231,7 +233,9 @@ def cleanup_marker() -> Iterator[list[str]]:
     markers: list[str] = []
     yield markers
     for marker in markers:  # never leave a stray sleep behind, even when the test fails
-        subprocess.run(["pkill", "-9", "-f", marker], check=False)
+        for pid in _running(marker):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGKILL)
 
 
 @pytest.mark.parametrize("command", ESCAPING_COMMANDS, ids=str)

@@ -205,10 +205,20 @@ def sandbox_problem(bwrap: str | None) -> str | None:
     return None
 
 
+@functools.cache
 def landlock_problem() -> str | None:
-    """Why the Landlock sandbox cannot run here (None when it can)."""
+    """Why the Landlock sandbox cannot run here (None when it can); probed once per process."""
     if landlock.abi_version() < 1:
         return "Landlock is not enabled in this kernel (it needs Linux 5.13 or later)"
+    spec = landlock.Spec(writable=[], hidden=[])
+    probe = [sys.executable, "-I", "-S", landlock.__file__, *spec.to_args(), "--", "true"]
+    try:
+        done = subprocess.run(probe, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"the Landlock keeper could not be started ({error})"
+    if done.returncode != 0:
+        detail = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "no message"
+        return f"Landlock cannot restrict commands here: {detail}"
     return None
 
 
