@@ -15,7 +15,8 @@ The ground truth of an implementation is the spec with those departures applied.
 snapshot are skipped. Scoring prints, per checkout and in total: exact method + full-path
 recall and precision against the ground truth (path parameters compared by position, since
 their names are the implementer's choice), and auth (required vs not required, ``unknown``
-counting as wrong; and the exact level).
+counting as wrong; and the exact level); the last line scores the same inventories against
+the bare spec, without the verified departures.
 """
 
 from __future__ import annotations
@@ -83,14 +84,18 @@ def ground_truth(entry: dict[str, object]) -> dict[str, str]:
     return truth
 
 
-def score(checkout: Path, entry: dict[str, object]) -> tuple[Score, list[str]]:
-    """The checkout's score and what it got wrong (for reading, not for the total)."""
+def found_endpoints(checkout: Path) -> dict[str, str]:
+    """``"METHOD /path/{}"`` -> auth of every REST endpoint the inventory reports."""
     inventory = build_inventory(Project(checkout))
-    found = {
+    return {
         f"{e.method} {re.sub(r'{[^}]*}', '{}', e.path)}": e.auth
         for e in inventory.endpoints
         if e.kind == "rest"
     }
+
+
+def score(found: dict[str, str], entry: dict[str, object]) -> tuple[Score, list[str]]:
+    """The score against an implementation's ground truth, and what it got wrong."""
     truth = ground_truth(entry)
     matched = [label for label in truth if label in found]
     coarse = [
@@ -143,16 +148,19 @@ def main(arguments: list[str]) -> None:
         export(Path(arguments[1]), Path(arguments[2]), entries)
         return
     root, names = Path(arguments[0] if arguments else "/tmp/realworld"), arguments[1:]
-    total = Score(0, 0, 0, 0, 0)
+    total = spec_only = Score(0, 0, 0, 0, 0)
     for name, entry in entries.items():
         if names and name not in names:
             continue
-        result, wrong = score(root / name, entry)
+        found = found_endpoints(root / name)
+        result, wrong = score(found, entry)
         total += result
+        spec_only += score(found, {})[0]
         print(_line(name, result))
         for item in wrong:
             print(f"    {item}")
     print(_line("TOTAL", total))
+    print(_line("TOTAL against the spec", spec_only))
 
 
 def _line(name: str, s: Score) -> str:

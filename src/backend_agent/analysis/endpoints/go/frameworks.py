@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
 from backend_agent.analysis.endpoints.go.scan import Expr
@@ -174,8 +175,12 @@ def router_type(type_text: str) -> str | None:
     return next((fw for marker, fw in ROUTER_TYPES.items() if marker in type_text), None)
 
 
-def short_package(package: str) -> str:
-    return {"gorilla/mux": "mux"}.get(package, package)
+def constructor(import_path: str, name: str) -> str | None:
+    """The framework ``pkg.Name(...)`` builds a router of (``gin.New``, ``chi.NewRouter``,
+    ``echo.New``; ``/vN`` import suffixes skipped), None for anything else."""
+    parts = import_path.split("/")
+    package = parts[-2] if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]) else parts[-1]
+    return CONSTRUCTORS.get((package, name))
 
 
 def pattern(value: Value) -> tuple[list[str], str | None]:

@@ -16,7 +16,7 @@ from backend_agent.analysis.endpoints.go.auth import (
     rejects,
     skipper,
 )
-from backend_agent.analysis.endpoints.go.frameworks import CONSTRUCTORS, ROOT_TYPES, router_type
+from backend_agent.analysis.endpoints.go.frameworks import ROOT_TYPES, constructor, router_type
 from backend_agent.analysis.endpoints.go.scan import Expr
 from backend_agent.analysis.endpoints.go.values import (
     MAX_DEPTH,
@@ -325,9 +325,7 @@ class GoResolver:
         depth: int,
     ) -> Value:
         package = import_path.rsplit("/", 1)[-1]
-        if package.startswith("v") and package[1:].isdigit() and "/" in import_path:
-            package = import_path.rsplit("/", 2)[-2]
-        framework = CONSTRUCTORS.get((frameworks.short_package(package), name))
+        framework = constructor(import_path, name)
         if framework is not None:
             return Router(framework)
         if package == "http" and name in ("Handle", "HandleFunc"):
@@ -479,7 +477,7 @@ class GoResolver:
         builders = {
             key
             for key, (_, calls) in calls_of.items()
-            if any(kind == "pkg" and _constructor(where, name) for kind, where, name in calls)
+            if any(kind == "pkg" and constructor(where, name) for kind, where, name in calls)
         }
         names = {calls_of[key][0]["name"] for key in builders}
         changed = True
@@ -491,10 +489,3 @@ class GoResolver:
                     names.add(fn["name"])
                     changed = True
         return builders
-
-
-def _constructor(import_path: str, name: str) -> bool:
-    """``gin.New``, ``echo.New``, ``chi.NewRouter``, ... (``/vN`` import suffixes skipped)."""
-    parts = import_path.split("/")
-    package = parts[-2] if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]) else parts[-1]
-    return (frameworks.short_package(package), name) in CONSTRUCTORS
