@@ -18,6 +18,10 @@ from backend_agent.analysis.endpoints.grpc.reader import parse_proto
 from backend_agent.analysis.endpoints.model import Endpoint, Inventory, Unresolved
 from backend_agent.analysis.project import Project
 
+# A service declaration at the start of a line; files without one are not parsed (parsing is
+# the slow part of a cold scan, and most .proto files only define messages).
+_SERVICE = re.compile(rb"^[ \t]*service[ \t]+\w+[ \t]*\{", re.MULTILINE)
+
 __all__ = ["ProtoSyntaxError", "extractor", "http_path", "parse_proto", "proto_changes"]
 
 
@@ -31,13 +35,13 @@ class GrpcExtractor:
     """gRPC services of .proto files, and the REST endpoints of their HTTP annotations."""
 
     name = "grpc"
-    version = 2
+    version = 3
 
     def wants(self, path: str) -> bool:
         return path.endswith(".proto")
 
     def scan(self, path: str, source: bytes) -> ProtoFacts:
-        if b"service" not in source:  # messages and enums only: no endpoint, not worth parsing
+        if _SERVICE.search(source) is None:  # messages and enums only: no endpoint to read
             return ProtoFacts(ProtoFile(), "")
         try:
             return ProtoFacts(parse_proto(source.decode("utf-8", "replace")), "")
