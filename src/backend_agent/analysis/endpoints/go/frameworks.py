@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from backend_agent.analysis.endpoints.go.scan import Expr
 from backend_agent.analysis.endpoints.go.values import (
@@ -20,6 +20,9 @@ from backend_agent.analysis.endpoints.go.values import (
     text_of,
 )
 
+if TYPE_CHECKING:
+    from backend_agent.analysis.endpoints.go.routers import GoResolver as Interpreter
+
 CONSTRUCTORS = {
     ("gin", "Default"): "gin", ("gin", "New"): "gin", ("echo", "New"): "echo",
     ("chi", "NewRouter"): "chi", ("chi", "NewMux"): "chi", ("mux", "NewRouter"): "gorilla",
@@ -33,24 +36,6 @@ ROUTER_TYPES = {
 # Parameters of these types are the application itself: their prefix is "".
 ROOT_TYPES = ("gin.Engine", "echo.Echo", "fiber.App")
 VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE")
-
-
-class Interpreter(Protocol):
-    """What router calls need from the interpreter: run a function given its arguments."""
-
-    def interpret_fn(self, fn: Fn, router: Router, depth: int) -> None: ...
-
-    def add_route(
-        self,
-        router: Router,
-        methods: list[str],
-        route_path: str | None,
-        fragment: str,
-        middleware: list[str],
-        handler: Expr,
-        path: str,
-        line: int,
-    ) -> RouteDecl: ...
 
 
 def router_call(interpreter: Interpreter, router: Router, call: RouterCall) -> Value:

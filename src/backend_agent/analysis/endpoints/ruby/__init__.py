@@ -208,7 +208,6 @@ class _Resolution:
         """Hanami 1 actions: ``before`` callbacks of the action and of the modules the app's
         ``controller.prepare`` includes; an action that redefines a callback as an empty
         method switches it off. Hanami 2: see ``_hanami2_auth``."""
-        from backend_agent.analysis.endpoints.ruby.controllers import filter_auth
         from backend_agent.analysis.endpoints.ruby.dsl import walk_modules
 
         if not app:
@@ -239,26 +238,13 @@ class _Resolution:
                     bodies[item.name] = item.body
                     if item.name == "included":
                         callbacks += _BEFORE_CALLBACK.findall(item.body)
-        for item in found[1].children:
-            if isinstance(item, MethodDef):
-                bodies[item.name] = item.body
-            elif isinstance(item, Call) and item.name == "before":
-                callbacks += [str(a[1]) for a in item.args if a[0] in ("sym", "str")]
-        levels = {
-            filter_auth(name, bodies.get(name))
-            for name in callbacks
-            if bodies.get(name, "x").strip()
-        }
-        if "required" in levels:
-            return "required"
-        return "optional" if "optional" in levels else "none"
+        _read_callbacks(found[1], bodies, callbacks, override=True)
+        return _callbacks_auth(callbacks, bodies)
 
     def _hanami2_auth(self, namespace: str, target: str) -> Auth:
         """Hanami 2 actions (``to: "books.index"`` is ``<App>::Actions::Books::Index``):
         ``before`` callbacks of the action class and of its superclasses in the repository
         (the app's base ``Action``); ``unknown`` when the action class is not found."""
-        from backend_agent.analysis.endpoints.ruby.controllers import filter_auth
-
         parts = [p for p in target.split(".") if p]
         if not namespace or len(parts) < 2:
             return "unknown"
@@ -271,22 +257,9 @@ class _Resolution:
             if found is None:
                 break
             found_action = True
-            for item in found[1].children:
-                if isinstance(item, MethodDef):
-                    bodies.setdefault(item.name, item.body)  # the subclass's definition wins
-                elif isinstance(item, Call) and item.name == "before":
-                    callbacks += [str(a[1]) for a in item.args if a[0] in ("sym", "str")]
+            _read_callbacks(found[1], bodies, callbacks, override=False)  # subclass wins
             current = self._constant(found[1].superclass, current or "")
-        if not found_action:
-            return "unknown"
-        levels = {
-            filter_auth(name, bodies.get(name))
-            for name in callbacks
-            if bodies.get(name, "x").strip()
-        }
-        if "required" in levels:
-            return "required"
-        return "optional" if "optional" in levels else "none"
+        return _callbacks_auth(callbacks, bodies) if found_action else "unknown"
 
     def _constant(self, name: str, inside: str) -> str | None:
         """A constant named inside class ``inside``, looked up lexically (``Action`` in
@@ -357,6 +330,27 @@ def _all_calls(items: tuple[Item, ...]) -> list[Call]:
         if isinstance(item, Call | ClassDef | ModuleDef):
             found += _all_calls(item.children)
     return found
+
+
+def _read_callbacks(
+    cls: ClassDef, bodies: dict[str, str], callbacks: list[str], override: bool
+) -> None:
+    """A Hanami action class's method bodies and ``before :name`` callbacks."""
+    for item in cls.children:
+        if isinstance(item, MethodDef) and (override or item.name not in bodies):
+            bodies[item.name] = item.body
+        elif isinstance(item, Call) and item.name == "before":
+            callbacks += [str(a[1]) for a in item.args if a[0] in ("sym", "str")]
+
+
+def _callbacks_auth(callbacks: list[str], bodies: dict[str, str]) -> Auth:
+    """Auth from ``before`` callbacks; one redefined as an empty method is switched off."""
+    from backend_agent.analysis.endpoints.ruby.controllers import filter_auth
+
+    levels = {filter_auth(n, bodies.get(n)) for n in callbacks if bodies.get(n, "x").strip()}
+    if "required" in levels:
+        return "required"
+    return "optional" if "optional" in levels else "none"
 
 
 def _camelize(path: str) -> str:
