@@ -34,7 +34,7 @@ def git_branch(cwd: Path) -> str:
     """The checked-out branch of the repository at ``cwd`` ('' outside one, or detached)."""
     try:
         done = subprocess.run(
-            ["git", "rev-parse", "--abbrev-ref", "HEAD"],
+            ["git", "symbolic-ref", "--short", "--quiet", "HEAD"],
             cwd=cwd,
             capture_output=True,
             text=True,
@@ -43,8 +43,7 @@ def git_branch(cwd: Path) -> str:
         )
     except (OSError, subprocess.TimeoutExpired):
         return ""
-    branch = done.stdout.strip()
-    return branch if done.returncode == 0 and branch != "HEAD" else ""
+    return done.stdout.strip() if done.returncode == 0 else ""
 
 
 class Transcript:
