@@ -10,7 +10,7 @@ events; none of them wires a transcript or closes parts itself.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -116,6 +116,7 @@ class Session:
         cwd = config.cwd.resolve()
         if not cwd.is_dir():
             raise UserError(f"--cwd {config.cwd}: not a directory")
+        config = replace(config, cwd=cwd)
         store = store if store is not None else JsonlFileStore.for_cwd(cwd, warn=warn)
         start = _choose_start(config, store, cwd)
         parts = build_parts(
