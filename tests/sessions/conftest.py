@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -28,3 +29,15 @@ def script(tmp_path: Path) -> Callable[..., str]:
         return f"scripted:{path}"
 
     return write
+
+
+@pytest.fixture
+def env(isolated_home: Path) -> dict[str, str]:
+    """The environment of a backend-agent process: this test's home, no credentials."""
+    return {
+        "HOME": str(isolated_home),
+        "BACKEND_AGENT_HOME": str(isolated_home / ".backend-agent"),
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+        "BACKEND_AGENT_MAX_RETRIES": "0",
+    }

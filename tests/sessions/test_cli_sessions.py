@@ -20,36 +20,15 @@ from fakes.openai_server import ChatReply, OpenAIFake
 from backend_agent import paths
 from backend_agent.permissions.sandbox import sandbox_problem
 
+from .helpers import cli
+
 RESULT_FIELDS = {"type", "subtype", "is_error", "result", "session_id", "num_turns"}
-
-
-@pytest.fixture
-def env(isolated_home: Path) -> dict[str, str]:
-    """The environment of a backend-agent process: this test's home, no credentials."""
-    return {
-        "HOME": str(isolated_home),
-        "BACKEND_AGENT_HOME": str(isolated_home / ".backend-agent"),
-        "PATH": os.environ["PATH"],
-        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
-        "BACKEND_AGENT_MAX_RETRIES": "0",
-    }
 
 
 @pytest.fixture
 def notes(project: Path) -> Path:
     (project / "notes.txt").write_text("first line\n")
     return project
-
-
-def cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "backend_agent", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def json_result(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:

@@ -5,9 +5,7 @@ are never overwritten without asking (interactive) or --force (headless)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,8 @@ from backend_agent.permissions import PermissionOptions
 from backend_agent.sessions.checkpoints import RewindConflict
 from backend_agent.sessions.config import SessionConfig
 from backend_agent.sessions.session import Session
+
+from .helpers import cli
 
 EDIT_AND_SED = [
     {"tool_calls": [{"name": "Read", "input": {"file_path": "app.py"}}]},
@@ -46,27 +46,6 @@ def repo(project: Path) -> Path:
     (project / "untouched.txt").write_text("as it was\n")
     (project / "debug.log").write_text("old\n")
     return project
-
-
-@pytest.fixture
-def env(isolated_home: Path) -> dict[str, str]:
-    return {
-        "HOME": str(isolated_home),
-        "BACKEND_AGENT_HOME": str(isolated_home / ".backend-agent"),
-        "PATH": os.environ["PATH"],
-        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
-    }
-
-
-def cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "backend_agent", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def run_edit_and_sed(repo: Path, env: dict[str, str], script: Any) -> str:
