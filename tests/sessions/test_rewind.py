@@ -143,6 +143,8 @@ def test_the_session_object_rewinds_code_and_conversation_together(repo: Path) -
     with Session.open(config, model=model) as session:
         session.prompt("bump the version")
         session.prompt("and then?")
+        assert session.changed_files() == ["app.py", "data.txt"]  # debug.log is ignored
+        assert session.changed_files(since_prompt=2) == []
         (repo / "data.txt").write_text("hand-made\n")
         plan = session.plan_rewind(1)
         assert sorted(plan.files) == ["app.py", "data.txt"] and plan.conflicts == ["data.txt"]

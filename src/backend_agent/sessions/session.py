@@ -32,6 +32,7 @@ from backend_agent.sessions.rewind import (
     CheckpointKeeper,
     RewindOutcome,
     plan_code_rewind,
+    prompt_point,
     rewind_session,
 )
 from backend_agent.sessions.store import JsonlFileStore, SessionStore, Warn
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class _Start:
+class SessionOrigin:
     """How a session begins: new, or continuing an earlier one (resumed or forked)."""
 
     session_id: str
@@ -62,12 +63,14 @@ class Session:
         self,
         parts: SessionParts,
         *,
-        cwd: Path,
         store: SessionStore,
-        start: _Start,
+        start: SessionOrigin,
         config: SessionConfig,
         warn: Warn,
     ) -> None:
+        """Usually called by ``Session.open``: ``parts`` built from ``config`` (whose ``cwd``
+        is absolute), the transcript's ``store``, and how the session begins."""
+        cwd = config.cwd
         self.parts = parts
         self.cwd = cwd
         self.store = store
@@ -128,7 +131,7 @@ class Session:
             warn=warn,
         )
         try:
-            return cls(parts, cwd=cwd, store=store, start=start, config=config, warn=warn)
+            return cls(parts, store=store, start=start, config=config, warn=warn)
         except BaseException:
             parts.close()
             raise
@@ -204,6 +207,15 @@ class Session:
     def prompts(self) -> list[PromptPoint]:
         """The user prompts of the conversation, first to last (what rewind goes back to)."""
         return self.history().prompts
+
+    def changed_files(self, since_prompt: int = 1) -> list[str]:
+        """The files changed since just before prompt ``since_prompt`` (1: the session's
+        whole change), by any tool or anyone else; paths relative to the working directory.
+        UserError when that prompt has no checkpoint."""
+        point = prompt_point(self.history(), since_prompt)
+        if self._checkpoints is None or point.checkpoint is None:
+            raise UserError(f"prompt {since_prompt} has no checkpoint (checkpoints were off)")
+        return self._checkpoints.store.changed_files(point.checkpoint)
 
     # --- running it ------------------------------------------------------------------
 
@@ -317,13 +329,13 @@ class Session:
         return self._checkpoints.snapshot() if self._checkpoints is not None else None
 
 
-def _choose_start(config: SessionConfig, store: SessionStore, cwd: Path) -> _Start:
+def _choose_start(config: SessionConfig, store: SessionStore, cwd: Path) -> SessionOrigin:
     """Which conversation the session continues, and under which id."""
     choice = config.resume
     if not choice.resumes:
         if choice.fork:
             raise UserError("--fork-session needs --continue or --resume")
-        return _Start(lookup.new_session_id(choice.new_id, store))
+        return SessionOrigin(lookup.new_session_id(choice.new_id, store))
     if choice.new_id is not None and not choice.fork:
         raise UserError("--session-id names a new session: add --fork-session to resume into it")
     if choice.session is not None:
@@ -332,8 +344,8 @@ def _choose_start(config: SessionConfig, store: SessionStore, cwd: Path) -> _Sta
         wanted = lookup.latest_session(store, cwd)
     earlier = lookup.load_log(store, wanted)
     if choice.fork:
-        return _Start(lookup.new_session_id(choice.new_id, store), earlier, forked=True)
-    return _Start(wanted, earlier)
+        return SessionOrigin(lookup.new_session_id(choice.new_id, store), earlier, forked=True)
+    return SessionOrigin(wanted, earlier)
 
 
 def _copied(log: SessionLog, session_id: str) -> list[dict[str, Any]]:
