@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, cast
 
 from backend_agent.errors import UserError, warn_to_stderr
 from backend_agent.permissions.approval import Approver
@@ -39,8 +39,6 @@ __all__ = [
     "PermissionSetup",
     "prepare_permissions",
 ]
-
-SandboxKind = Literal["bubblewrap", "none"]
 
 
 @dataclass
@@ -71,11 +69,6 @@ class PermissionSetup:
     def launcher(self) -> CommandLauncher:
         return self.sandbox
 
-    @property
-    def sandbox_kind(self) -> SandboxKind:
-        """What isolates shell commands (probes the sandbox if nothing ran yet)."""
-        return "bubblewrap" if self.sandbox.active else "none"
-
     def policy(
         self,
         session: ToolSession,
@@ -87,7 +80,10 @@ class PermissionSetup:
         """The Policy for ``session``; without an ``approver`` nobody can be asked, so calls
         that need approval are refused."""
         engine = PermissionEngine(
-            self.mode, self.settings.rules, self.workspace, sandboxed=lambda: self.sandbox.active
+            self.mode,
+            self.settings.rules,
+            self.workspace,
+            sandboxed=lambda: self.sandbox.private_tmp,
         )
         runner = HookRunner(
             self.hooks,
@@ -116,7 +112,7 @@ def prepare_permissions(
 
     Mode precedence: ``--permission-mode`` > the agent's ``permissionMode`` > settings
     ``defaultMode`` > ``default``. Warns once (via ``warn``) for bypassPermissions and when the
-    sandbox cannot run.
+    sandbox cannot run; UserError when the sandbox is required and cannot run.
     """
     settings = load_settings(
         cwd,
@@ -147,6 +143,7 @@ def prepare_permissions(
             "and the Bash sandbox still apply"
         )
     sandbox = SandboxLauncher(settings.sandbox, workspace.directories, warn)
+    sandbox.chosen  # noqa: B018 - decided (and warned about) before any command runs
     return PermissionSetup(
         settings, mode, workspace, sandbox, [*settings.hooks, *agent_hooks], warn
     )

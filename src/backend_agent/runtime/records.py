@@ -96,7 +96,7 @@ def init_record(
     sandbox: str,
 ) -> dict[str, Any]:
     """The first record of a session: what runs where, and what isolates shell commands
-    (``bubblewrap`` or ``none``)."""
+    (``bubblewrap``, ``landlock`` or ``none``)."""
     return {
         "type": "system",
         "subtype": "init",

@@ -160,8 +160,8 @@ class Session:
 
     @property
     def sandbox(self) -> str:
-        """What isolates shell commands: ``bubblewrap`` or ``none``."""
-        return self.parts.permissions.sandbox_kind
+        """What isolates shell commands: ``bubblewrap``, ``landlock`` or ``none``."""
+        return self.tools.sandbox
 
     @property
     def transcript_path(self) -> Path | None:

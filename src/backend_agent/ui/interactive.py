@@ -108,6 +108,11 @@ def _print_banner(console: Console, session: Session) -> None:
     line = agent_label(definition.name, definition.color)
     line.append(f"  {session.model.model_id} · {session.cwd}", style="dim")
     console.print(line)
+    sandbox = session.tools.sandbox
+    note = "shell commands are NOT sandboxed" if sandbox == "none" else "shell commands sandboxed"
+    console.print(
+        Text(f"sandbox: {sandbox} ({note})", style="yellow" if sandbox == "none" else "dim")
+    )
     if session.resumed:
         count = len(session.prompts)
         how = f"Forked {session.forked_from} into" if session.forked_from else "Resumed"
