@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from backend_agent.permissions.sandbox import BubblewrapLauncher, sandbox_problem
+from backend_agent.permissions.sandbox import (
+    BubblewrapLauncher,
+    LandlockLauncher,
+    bwrap_candidates,
+    landlock_problem,
+    sandbox_problem,
+)
 from backend_agent.tools import ToolResult, ToolSession
 from backend_agent.tools.base import CommandLauncher, PlainLauncher
 
@@ -56,16 +61,20 @@ def bash(session: ToolSession, command: str, **extra: object) -> ToolResult:
     return session.call("Bash", {"command": command, **extra})
 
 
-def bubblewrap(directory: Path) -> CommandLauncher:
-    problem = sandbox_problem(shutil.which("bwrap"))
-    if problem is not None:
-        pytest.skip(f"bubblewrap cannot run here: {problem}")
-    return BubblewrapLauncher(writable=(directory,))
+def sandboxed(kind: str, directory: Path) -> CommandLauncher:
+    if kind == "landlock":
+        if (problem := landlock_problem()) is not None:
+            pytest.skip(f"Landlock cannot run here: {problem}")
+        return LandlockLauncher(writable=(directory,))
+    bwraps = [bwrap for bwrap in bwrap_candidates() if sandbox_problem(bwrap) is None]
+    if not bwraps:
+        pytest.skip(f"bubblewrap cannot run here: {sandbox_problem(None)}")
+    return BubblewrapLauncher(writable=(directory,), bwrap=bwraps[0])
 
 
-@pytest.fixture(params=["sandbox off", "bubblewrap"])
+@pytest.fixture(params=["sandbox off", "bubblewrap", "landlock"])
 def launcher(request: pytest.FixtureRequest, tmp_path: Path) -> CommandLauncher:
-    return PlainLauncher() if request.param == "sandbox off" else bubblewrap(tmp_path)
+    return PlainLauncher() if request.param == "sandbox off" else sandboxed(request.param, tmp_path)
 
 
 @pytest.fixture
@@ -172,6 +181,8 @@ def test_a_killed_agent_leaves_no_daemon_behind(tmp_path: Path, sleeps: list[str
 
 class AnnouncingLauncher:
     """Signals the moment a command is about to start, to interrupt right then."""
+
+    kind = "none"
 
     def __init__(self) -> None:
         self.starting = threading.Event()
