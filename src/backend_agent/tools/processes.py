@@ -130,7 +130,7 @@ class Reaper:
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a signal handler may kill while a send is under way
         self._socket: socket.socket | None = None
         self._helper: subprocess.Popen[bytes] | None = None
         self._replies: dict[int, _Reply] = {}
