@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from backend_agent.analysis.endpoints.model import ContractChange, Endpoint
 from backend_agent.analysis.findings import Finding, Severity
-from backend_agent.analysis.report import (
+from backend_agent.analysis.report import render
+from backend_agent.analysis.report.model import (
     ColumnChange,
     Commit,
     DatabaseSection,
@@ -26,7 +27,6 @@ from backend_agent.analysis.report import (
     TestResult,
     TestsSection,
 )
-from backend_agent.analysis.report_render import render
 
 HEADINGS = [
     "## Backend Agent Report",
@@ -355,6 +355,7 @@ REPORT_SCHEMA = _object(
                 }
             ),
         },
+        "notes": {"type": "array", "items": _STR},
     }
 )
 

@@ -46,9 +46,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    from backend_agent.analysis.project import Project
-    from backend_agent.analysis.report_build import build_report
-    from backend_agent.analysis.report_render import render
+    from backend_agent.analysis import Project, build_report, render
 
     project = Project(Path(args.path))
     with ProgressBar() as bar:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from backend_agent.analysis.endpoints.model import ContractChange, Endpoint
-from backend_agent.analysis.report import AREAS, EndpointsSection, Plan, TestResult
+from backend_agent.analysis.report.model import AREAS, EndpointsSection, Plan, TestResult
 
 COMPATIBILITY_LABEL = {
     "breaking": "BREAKING",

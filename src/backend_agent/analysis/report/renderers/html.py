@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from backend_agent.analysis.findings import Finding, Severity
-from backend_agent.analysis.report import AREAS, Report, TableChange
-from backend_agent.analysis.report_render.text import (
+from backend_agent.analysis.report.model import AREAS, Report, TableChange
+from backend_agent.analysis.report.renderers.text import (
     at,
     change_label,
     endpoint_label,

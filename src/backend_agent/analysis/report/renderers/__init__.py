@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from backend_agent.analysis.report import Report
+from backend_agent.analysis.report.model import Report
 
 Format = Literal["md", "json", "sarif", "html"]
 FORMATS: tuple[Format, ...] = ("md", "json", "sarif", "html")
@@ -14,11 +14,11 @@ FORMATS: tuple[Format, ...] = ("md", "json", "sarif", "html")
 def render(report: Report, fmt: Format) -> str:
     """The report as text in one of FORMATS."""
     if fmt == "md":
-        from backend_agent.analysis.report_render.markdown import render_markdown
+        from backend_agent.analysis.report.renderers.markdown import render_markdown
 
         return render_markdown(report)
     if fmt == "html":
-        from backend_agent.analysis.report_render.html import render_html
+        from backend_agent.analysis.report.renderers.html import render_html
 
         return render_html(report)
     if fmt == "sarif":

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from backend_agent.analysis.findings import Finding
-from backend_agent.analysis.report import Report
-from backend_agent.analysis.report_render.text import (
+from backend_agent.analysis.report.model import Report
+from backend_agent.analysis.report.renderers.text import (
     at,
     change_label,
     endpoint_detail,
