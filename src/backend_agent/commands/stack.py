@@ -6,7 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from backend_agent.analysis.stack import CATEGORIES, Component, Stack, detect_stack
+from backend_agent.analysis import Stack, detect_stack
+from backend_agent.analysis.stack import CATEGORIES, Component
 
 
 def main(argv: list[str]) -> int:

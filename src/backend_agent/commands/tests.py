@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from backend_agent.analysis.project import Project
-from backend_agent.analysis.stack import TestRunner, detect_stack
+from backend_agent.analysis import Project, detect_stack
+from backend_agent.analysis.stack import TestRunner
 from backend_agent.analysis.testsuite import TestRun, changed_tests, run_tests
 from backend_agent.commands.arguments import positive_float
 
