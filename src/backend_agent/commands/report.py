@@ -40,6 +40,12 @@ def main(argv: list[str]) -> int:
         "(one self-contained page); default: md",
     )
     parser.add_argument(
+        "--full",
+        action="store_true",
+        help="md/html: list every item; without --base they otherwise show the 20 most severe "
+        "per list with counts per rule (json and sarif always hold everything)",
+    )
+    parser.add_argument(
         "--run-tests", action="store_true", help="run the project's tests and include the results"
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
@@ -51,7 +57,7 @@ def main(argv: list[str]) -> int:
     project = Project(Path(args.path))
     with ProgressBar() as bar:
         report = build_report(project, args.base, args.run_tests, bar.update)
-    text = render(report, args.format)
+    text = render(report, args.format, args.full)
     if args.output is None:
         sys.stdout.write(text)
         return 0

@@ -1,0 +1,53 @@
+"""The Jinja2 environment of the report templates (shipped as package data beside this module).
+
+Templates named ``*.html`` and ``*.svg`` are autoescaped; ``*.md`` ones are not (Markdown has
+no escaping to do, and code spans are made by the ``code`` filter).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from backend_agent.analysis.report.renderers import text
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("backend_agent.analysis.report.renderers", "templates"),
+        autoescape=select_autoescape(["html", "svg"], default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(code=code_span, prose=prose, path=breakable_path)
+    env.globals.update(
+        at=text.at,
+        plan_summary=text.plan_summary,
+        change_label=text.change_label,
+        endpoint_label=text.endpoint_label,
+        endpoint_detail=text.endpoint_detail,
+        operation_label=text.operation_label,
+        result_label=text.result_label,
+    )
+    return env
+
+
+def code_span(value: object) -> str:
+    """A Markdown code span (backquotes inside become a look-alike that cannot end it)."""
+    return f"`{str(value).replace('`', 'ʼ')}`"
+
+
+def prose(value: object) -> Markup:
+    """HTML: escaped text whose `backquoted` parts become code."""
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(str(value)))))
+
+
+def breakable_path(value: object) -> Markup:
+    """HTML: an escaped path that may wrap after a slash, and only there."""
+    return Markup("/<wbr>".join(str(escape(part)) for part in str(value).split("/")))
