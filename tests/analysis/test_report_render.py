@@ -149,7 +149,7 @@ def test_html_escapes_everything_it_is_given(name: str) -> None:
     assert set(parser.tags) <= {
         "html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "h3", "p",
         "section", "table", "thead", "tbody", "tr", "th", "td", "code", "span", "ol", "li",
-        "svg", "g", "rect", "text", "div", "wbr",
+        "svg", "g", "rect", "text", "div", "wbr", "br",
     }  # fmt: skip
     assert f"Add {name}" in "".join(parser.text)
 

@@ -28,7 +28,8 @@ from backend_agent.analysis.report.model import (
 
 SUMMARY_LIMIT = 20  # items per list in a whole-repository report
 CHANGE_LIMIT = 200  # items per list in the report of a change
-OPERATION_LIMIT = 10  # operations, findings and rollback steps per migration in a summary
+OPERATION_LIMIT = 10  # operations and findings per migration in a summary
+ROLLBACK_LIMIT = 2  # rollback steps per migration in a summary (the command, the first backup)
 
 T = TypeVar("T")
 
@@ -71,10 +72,14 @@ class FrameworkCount:
 
 @dataclass(frozen=True)
 class MigrationView:
+    """One migration; a summary shows counts (operations per kind, findings per rule)."""
+
     migration: MigrationImpact
     operations: Listing[dict[str, Any]]
     findings: Listing[Finding]
     rollback: Listing[str]
+    operation_kinds: list[tuple[str, int]]
+    finding_rules: list[RuleCount]
 
 
 @dataclass(frozen=True)
@@ -174,11 +179,14 @@ def _cut(items: Sequence[T], limit: int | None) -> Listing[T]:
 
 
 def _migration(migration: MigrationImpact, limit: int | None) -> MigrationView:
+    kinds = Counter(str(op["kind"]) for op in migration.operations)
     return MigrationView(
         migration,
         _cut(migration.operations, limit),
         _cut(migration.findings, limit),
-        _cut(migration.rollback, limit),
+        _cut(migration.rollback, ROLLBACK_LIMIT if limit is not None else None),
+        sorted(kinds.items(), key=lambda item: (-item[1], item[0])),
+        _rule_counts(migration.findings, "migration"),
     )
 
 
