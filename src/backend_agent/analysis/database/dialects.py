@@ -1,8 +1,14 @@
-"""Which SQL dialect a migration is written for, from the tool's configuration near it."""
+"""Which SQL dialect a migration is written for, and why we think so.
+
+In order: the configuration closest to the migration (Prisma datasource, migration_lock.toml,
+database.yml, Django settings, knexfile/ormconfig, compose images, .env URLs), then the
+database drivers the enclosing component depends on (pg, mysql2, psycopg, lib/pq, ...).
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from backend_agent.analysis.database.model import Dialect
@@ -16,13 +22,23 @@ CONFIG_NAMES = re.compile(
     re.IGNORECASE,
 )
 URL = re.compile(r"\b(postgres(?:ql)?|mysql|mariadb|sqlite3?)(?:\+\w+)?://", re.IGNORECASE)
+# A setting naming the database; in database.yml the value may sit inside ERB
+# (``adapter: <%= ENV.fetch("DB_ADAPTER", "postgresql") %>``).
 SETTING = re.compile(
-    r"\b(?:adapter|provider|type|client|dialect|driver|ENGINE)['\"]?\s*[:=]>?\s*['\"]?"
+    r"\b(?:adapter|provider|type|client|dialect|driver|ENGINE)['\"]?\s*[:=]>?\s*"
+    r"(?:<%=[^%\n]*?['\"])?['\"]?"
     r"(?:django\.db\.backends\.)?(postgresql|postgres|pg|mysql2?|mariadb|trilogy|sqlite3?|"
     r"better-sqlite3)\b",
     re.IGNORECASE,
 )
 IMAGE = re.compile(r"image:\s*['\"]?(postgres|postgis|mysql|mariadb)\b", re.IGNORECASE)
+# The names detect_stack gives SQL databases, by dialect.
+STACK_DATABASES: dict[str, Dialect] = {
+    "PostgreSQL": "postgres",
+    "MySQL": "mysql",
+    "SQLite": "sqlite",
+}
+_STRICTNESS: dict[Dialect, int] = {"postgres": 0, "mysql": 1, "sqlite": 2}
 
 
 def dialect_of(word: str) -> Dialect:
@@ -40,19 +56,56 @@ def config_files(project: Project) -> list[str]:
     return [f for f in project.files() if CONFIG_NAMES.search(f)]
 
 
-def infer_dialect(project: Project, migration: str, configs: list[str] | None = None) -> Dialect:
-    """The dialect named by the configuration closest to ``migration``; PostgreSQL if none.
+@dataclass
+class DialectFinder:
+    """Answers "which dialect?" for many migrations of one project, reading each input once."""
 
-    PostgreSQL is the default because its rules (locks, CONCURRENTLY, NOT VALID) are the
-    strictest: an unknown database is reviewed as if it were the most demanding one.
-    """
-    candidates = config_files(project) if configs is None else configs
-    for path in _nearest_first(candidates, migration):
-        text = project.read_text(path)
-        match = SETTING.search(text) or URL.search(text) or IMAGE.search(text)
-        if match:
-            return dialect_of(match.group(1))
-    return "postgres"
+    project: Project
+    configs: list[str] = field(default_factory=list)
+    _drivers: dict[str, list[tuple[Dialect, str]]] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.configs:
+            self.configs = config_files(self.project)
+
+    def find(self, migration: str) -> tuple[Dialect, str]:
+        """The dialect of ``migration`` and the evidence for it; PostgreSQL when nothing says.
+
+        PostgreSQL is the default because its rules (locks, CONCURRENTLY, NOT VALID) are the
+        strictest: an unknown database is reviewed as if it were the most demanding one.
+        """
+        for path in _nearest_first(self.configs, migration):
+            text = self.project.read_text(path)
+            match = SETTING.search(text) or URL.search(text) or IMAGE.search(text)
+            if match:
+                line = text.count("\n", 0, match.start()) + 1
+                return dialect_of(match.group(1)), f"{path}:{line}: {match.group(1)}"
+        drivers = self._component_drivers(migration)
+        if drivers:
+            return drivers[0]
+        return "postgres", "assumed: no database configuration or driver found"
+
+    def _component_drivers(self, migration: str) -> list[tuple[Dialect, str]]:
+        """The SQL database drivers of the deepest component containing the migration."""
+        if self._drivers is None:
+            from backend_agent.analysis.stack import detect_stack
+
+            self._drivers = {}
+            for component in detect_stack(self.project).components:
+                found = component.facts.get("databases", {})
+                sql = [(STACK_DATABASES[n], e) for n, e in found.items() if n in STACK_DATABASES]
+                # Several (a test SQLite beside PostgreSQL, say): the strictest first.
+                self._drivers[component.path] = sorted(sql, key=lambda d: _STRICTNESS[d[0]])
+        for folder in PurePosixPath(migration).parents:
+            drivers = self._drivers.get(folder.as_posix())
+            if drivers:
+                return drivers
+        return []
+
+
+def infer_dialect(project: Project, migration: str, configs: list[str] | None = None) -> Dialect:
+    """The dialect of one migration (see DialectFinder.find)."""
+    return DialectFinder(project, configs or []).find(migration)[0]
 
 
 def _nearest_first(configs: list[str], migration: str) -> list[str]:

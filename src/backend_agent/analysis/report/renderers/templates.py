@@ -44,8 +44,10 @@ def code_span(value: object) -> str:
 
 
 def prose(value: object) -> Markup:
-    """HTML: escaped text whose `backquoted` parts become code."""
-    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(str(value)))))
+    """HTML: escaped text whose `backquoted` (or ``double-backquoted``) parts become code."""
+    spans = re.compile(r"`` (.+?) ``|`([^`]+)`")
+    text = str(escape(str(value)))
+    return Markup(spans.sub(lambda m: f"<code>{m.group(1) or m.group(2)}</code>", text))
 
 
 def breakable_path(value: object) -> Markup:
