@@ -256,3 +256,24 @@ def test_cli_db_migrations_shows_the_rollback_and_the_reverse_sql(
     assert main(["db", "migrations", str(FIXTURES / "rails-legacy")]) == 0
     out = capsys.readouterr().out
     assert "rollback: Run the down step: `bin/rails db:migrate:down VERSION=20100301000000`" in out
+
+
+def test_a_folder_named_for_the_database_decides_its_dialect(tmp_path: Path) -> None:
+    """Projects that support several databases keep one migration folder per dialect."""
+    (tmp_path / "go.mod").write_text("module x\n\nrequire github.com/lib/pq v1.10.9\n")
+    for dialect in ("mysql", "postgres", "sqlite"):
+        folder = tmp_path / "store" / "migration" / dialect
+        folder.mkdir(parents=True)
+        (folder / "001_user.sql").write_text("ALTER TABLE users ADD COLUMN nick TEXT NOT NULL;\n")
+    clickhouse = tmp_path / "db" / "clickhouse" / "migrations"
+    clickhouse.mkdir(parents=True)
+    (clickhouse / "01_events.sql").write_text("ALTER TABLE events ADD COLUMN x String;\n")
+    found = {m.file: (m.dialect, m.dialect_evidence) for m in analyze_migrations(Project(tmp_path))}
+    assert found == {
+        "store/migration/mysql/001_user.sql": ("mysql", "store/migration/mysql/: folder name"),
+        "store/migration/postgres/001_user.sql": (
+            "postgres",
+            "store/migration/postgres/: folder name",
+        ),
+        "store/migration/sqlite/001_user.sql": ("sqlite", "store/migration/sqlite/: folder name"),
+    }  # the ClickHouse migration is not SQL our rules are about

@@ -1,8 +1,10 @@
 """Which SQL dialect a migration is written for, and why we think so.
 
-In order: the configuration closest to the migration (Prisma datasource, migration_lock.toml,
-database.yml, Django settings, knexfile/ormconfig, compose images, .env URLs), then the
-database drivers the enclosing component depends on (pg, mysql2, psycopg, lib/pq, ...).
+In order: a folder named for the database (``migration/mysql/``, ``db/postgresql/``, as
+projects supporting several keep them), the configuration closest to the migration (Prisma
+datasource, migration_lock.toml, database.yml, Django settings, knexfile/ormconfig, compose
+images, .env URLs), then the database drivers the enclosing component depends on (pg,
+mysql2, psycopg, lib/pq, ...).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ SETTING = re.compile(
     r"better-sqlite3)\b",
     re.IGNORECASE,
 )
+FOLDER = re.compile(r"postgres(ql)?|pg|mysql|mariadb|sqlite3?", re.IGNORECASE)
 IMAGE = re.compile(r"image:\s*['\"]?(postgres|postgis|mysql|mariadb)\b", re.IGNORECASE)
 # The names detect_stack gives SQL databases, by dialect.
 STACK_DATABASES: dict[str, Dialect] = {
@@ -74,6 +77,10 @@ class DialectFinder:
         PostgreSQL is the default because its rules (locks, CONCURRENTLY, NOT VALID) are the
         strictest: an unknown database is reviewed as if it were the most demanding one.
         """
+        parts = PurePosixPath(migration).parts[:-1]
+        for depth, folder in enumerate(parts):
+            if FOLDER.fullmatch(folder):
+                return dialect_of(folder), "/".join(parts[: depth + 1]) + "/: folder name"
         for path in _nearest_first(self.configs, migration):
             text = self.project.read_text(path)
             match = SETTING.search(text) or URL.search(text) or IMAGE.search(text)

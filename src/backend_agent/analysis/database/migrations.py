@@ -14,6 +14,7 @@ from backend_agent.analysis.project import Project
 
 JS_SUFFIXES = (".js", ".ts", ".mjs", ".cjs", ".mts", ".cts")
 JS_MIGRATION_DIRS = re.compile(r"(^|/)(migrations?|db/migrate)/")
+NOT_SQL_DATABASES = frozenset({"clickhouse", "cassandra", "scylla", "scylladb", "mongodb"})
 TEST_PATH = re.compile(r"(^|/)(tests?|spec|__tests__|fixtures|testdata)/|\.(test|spec)\.\w+$")
 
 
@@ -31,6 +32,8 @@ def classify(project: Project, path: str) -> Tool | None:
             return None
         if sqlfiles.is_goose(project.read_text(path)):
             return "goose"
+        if NOT_SQL_DATABASES.intersection(p.lower() for p in PurePosixPath(path).parts):
+            return None  # ClickHouse, Cassandra...: not the SQL the rules are about
         return "sql" if sqlfiles.is_plain_sql_migration(path) else None
     if suffix == ".py":
         if "migrations" not in path and "versions" not in path and "alembic" not in path:
