@@ -83,6 +83,9 @@ NODE: Catalog = {
     "mocha": ("test_runners", "mocha"),
     "tap": ("test_runners", "tap"),
     "ava": ("test_runners", "ava"),
+    "@playwright/test": ("test_runners", "playwright"),
+    "playwright": ("test_runners", "playwright"),
+    "cypress": ("test_runners", "cypress"),
 }
 
 PYTHON: Catalog = {

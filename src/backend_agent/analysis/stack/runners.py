@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 from backend_agent.analysis.stack.catalog import NODE_MANAGERS
 from backend_agent.analysis.stack.manifests import is_requirements
 from backend_agent.analysis.stack.model import Component, TestRunner
+from backend_agent.analysis.stack.scripts import script_runners
 
 DEFAULT_NPM_TEST = "no test specified"
 
@@ -37,24 +38,39 @@ def _relative(path: str, directory: str) -> str:
     return path if directory == "." else path[len(directory) + 1 :]
 
 
-_NODE_RUNNER_IN_SCRIPT = re.compile(r"\b(jest|vitest|mocha|tap|ava|node --test)\b")
+# How to run a test tool directly when there is no test script.
+_DIRECT = {
+    "jest": ("jest",),
+    "vitest": ("vitest", "run"),
+    "mocha": ("mocha",),
+    "tap": ("tap",),
+    "ava": ("ava",),
+    "playwright": ("playwright", "test"),
+    "cypress": ("cypress", "run"),
+}
 
 
 def _node_runners(component: Component) -> list[TestRunner]:
+    """``npm test`` named after the runner its script really ends in; without a test script,
+    each test tool the package depends on, run directly."""
     manifest = next(m for m in component.manifests if m.endswith("package.json"))
     manager = _node_manager(component)
     tools = component.names("test_tools")
     test_script = component.scripts.get("test", "")
     if test_script and DEFAULT_NPM_TEST not in test_script:
-        found = _NODE_RUNNER_IN_SCRIPT.search(test_script)
-        name = found.group(1) if found else (tools[0] if len(tools) == 1 else "script")
-        name = "node:test" if name == "node --test" else name
-        argv = ("bun", "run", "test") if manager == "bun" else (manager, "test")
-        return [TestRunner(name, argv, component.path, f"{manifest}: scripts.test")]
+        found = script_runners(component.scripts)
+        if found:
+            name = found[0].name
+            evidence = f"{manifest}: scripts." + " → scripts.".join(found[0].path) + f": {name}"
+        else:
+            name = tools[0] if len(tools) == 1 else "script"
+            evidence = f"{manifest}: scripts.test"
+        argv: tuple[str, ...] = ("bun", "run", "test") if manager == "bun" else (manager, "test")
+        return [TestRunner(name, argv, component.path, evidence)]
     runners = []
     for tool in tools:
-        if tool in ("jest", "vitest", "mocha", "tap", "ava"):
-            argv = ("npx", "--no-install", tool, *(("run",) if tool == "vitest" else ()))
+        if tool in _DIRECT:
+            argv = ("npx", "--no-install", *_DIRECT[tool])
             runners.append(TestRunner(tool, argv, component.path, f"{manifest}: {tool}"))
     return runners
 
