@@ -79,9 +79,9 @@ def _new_migration(migration: Migration) -> list[str]:
         name = migration.name
         first = (
             "Prisma Migrate has no down migrations: roll back with a new migration that "
-            f"reverses this one (`npx prisma migrate dev --create-only --name revert_{name}`), "
-            "deployed with `npx prisma migrate deploy`; if this migration failed half-way, "
-            f"first mark it with `npx prisma migrate resolve --rolled-back {name}`."
+            f"reverses this one (`npx prisma migrate dev --create-only --name revert_{name}`, "
+            "then `npx prisma migrate deploy`; if this one failed half-way, first "
+            f"`npx prisma migrate resolve --rolled-back {name}`)."
         )
     else:
         first = (

@@ -16,6 +16,7 @@ from backend_agent.analysis.report.renderers.view import view
 HEADER, ROW, GAP, PADDING = 26, 18, 20, 10
 CHAR_WIDTH = {"title": 8.4, "line": 7.6}  # 13px bold / 12px monospace, with some slack
 MIN_BOX, MAX_WIDTH = 180, 1100
+BOX_LINES = 12  # column lines per table box in a summary
 AUTH_LEVELS = ("required", "optional", "none", "unknown")
 TABLE_COLOURS = {
     "created": "#3f9142",
@@ -44,7 +45,9 @@ def render_html(report: Report, full: bool = False) -> str:
             severity_counts=[(s, counts[s]) for s in Severity if counts.get(s)],
             areas=[(a, plan.areas[a]) for a in AREAS if plan.areas.get(a)],
             auth_levels=AUTH_LEVELS,
-            diagram=schema_diagram(shown.tables.items) if shown.tables.items else None,
+            diagram=schema_diagram(shown.tables.items, BOX_LINES if shown.summary else None)
+            if shown.tables.items
+            else None,
             header=HEADER,
             row=ROW,
         )
@@ -76,8 +79,9 @@ class Diagram:
     height: int = 0
 
 
-def schema_diagram(tables: Sequence[TableChange]) -> Diagram:
-    """Boxes placed left to right, wrapping before MAX_WIDTH; a row is as tall as its tallest."""
+def schema_diagram(tables: Sequence[TableChange], lines: int | None = None) -> Diagram:
+    """Boxes placed left to right, wrapping before MAX_WIDTH; a row is as tall as its tallest.
+    ``lines`` caps the column lines of a box (the rest counted in a last line)."""
     diagram = Diagram()
     row: list[Box] = []
     top = GAP
@@ -91,7 +95,7 @@ def schema_diagram(tables: Sequence[TableChange]) -> Diagram:
 
     x = GAP
     for table in tables:
-        box = _box(table)
+        box = _box(table, lines)
         if row and x + box.width + GAP > MAX_WIDTH:
             close_row()
             row, x = [], GAP
@@ -106,10 +110,12 @@ def schema_diagram(tables: Sequence[TableChange]) -> Diagram:
     return diagram
 
 
-def _box(table: TableChange) -> Box:
+def _box(table: TableChange, limit: int | None) -> Box:
     title = table.table + (f" → {table.new_name}" if table.new_name else "")
     title += f" ({table.status})"
     lines = [_column_line(c.change, c.column, c.new_name, c.type) for c in table.columns]
+    if limit is not None and len(lines) > limit:
+        lines = [*lines[:limit], Line(f"… {len(lines) - limit} more", "#616e7c")]
     if not lines:
         lines = [Line(f"table {table.status}", "#616e7c")]
     width = max(

@@ -25,7 +25,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(code=code_span, prose=prose, path=breakable_path)
+    env.filters.update(code=code_span, prose=prose, path=breakable_path, clip=clip)
     env.globals.update(
         at=text.at,
         plan_summary=text.plan_summary,
@@ -43,6 +43,20 @@ def code_span(value: object) -> str:
     return f"`{str(value).replace('`', 'ʼ')}`"
 
 
+def clip(value: object, limit: int | None) -> str:
+    """The text cut at a word before ``limit`` characters (None: whole), with an ellipsis; a
+    code span cut open is closed again."""
+    text = str(value)
+    if limit is None or len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    if cut.count("``") % 2:  # inside a ``double-backquoted`` span
+        cut += " ``"
+    elif cut.replace("``", "").count("`") % 2:
+        cut += "`"
+    return cut + " …"
+
+
 def prose(value: object) -> Markup:
     """HTML: escaped text whose `backquoted` (or ``double-backquoted``) parts become code."""
     spans = re.compile(r"`` (.+?) ``|`([^`]+)`")
@@ -51,5 +65,8 @@ def prose(value: object) -> Markup:
 
 
 def breakable_path(value: object) -> Markup:
-    """HTML: an escaped path that may wrap after a slash, and only there."""
-    return Markup("/<wbr>".join(str(escape(part)) for part in str(value).split("/")))
+    """HTML: an escaped path that may wrap after a slash and only there (not at a hyphen):
+    each segment is an unbreakable span, with a break opportunity after it."""
+    parts = str(value).split("/")
+    segments = [f"{part}/" for part in parts[:-1]] + [parts[-1]]
+    return Markup("<wbr>".join(f'<span class="seg">{escape(s)}</span>' for s in segments))

@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from backend_agent.analysis.endpoints.model import ContractChange, Endpoint, Unresolved
 from backend_agent.analysis.findings import Finding, Severity
+from backend_agent.analysis.git import Commit
 from backend_agent.analysis.report.model import (
     FileChange,
     MigrationImpact,
@@ -27,6 +28,7 @@ from backend_agent.analysis.report.model import (
 )
 
 SUMMARY_LIMIT = 20  # items per list in a whole-repository report
+SUMMARY_TEXT = 300  # characters of a rollback step shown in a summary (JSON has them whole)
 CHANGE_LIMIT = 200  # items per list in the report of a change
 OPERATION_LIMIT = 10  # operations and findings per migration in a summary
 ROLLBACK_LIMIT = 2  # rollback steps per migration in a summary (the command, the first backup)
@@ -95,6 +97,8 @@ class ReportView:
     report: Report
     summary: bool  # a whole-repository report cut to its worst items
     limit: int | None  # items per list
+    notes: Listing[str]
+    commits: Listing[Commit]
     files: Listing[FileChange]
     changes: Listing[ContractChange]
     endpoints: Listing[Endpoint]  # every endpoint, or (with a base) those added
@@ -112,6 +116,11 @@ class ReportView:
     subsections: dict[str, list[SubsectionView]] = field(default_factory=dict)
 
     @property
+    def text_limit(self) -> int | None:
+        """Characters of a long text (a rollback step) shown; None: all."""
+        return SUMMARY_TEXT if self.summary else None
+
+    @property
     def whole(self) -> bool:
         return self.report.plan.base is None
 
@@ -119,8 +128,9 @@ class ReportView:
     def truncated(self) -> bool:
         """Whether some list shows fewer items than it has."""
         listings: list[Listing[Any]] = [
-            self.files, self.changes, self.endpoints, self.removed, self.unresolved,
-            self.migrations, self.database_findings, self.tables, self.test_files, self.risks,
+            self.notes, self.commits, self.files, self.changes, self.endpoints, self.removed,
+            self.unresolved, self.migrations, self.database_findings, self.tables,
+            self.test_files, self.risks,
         ]  # fmt: skip
         listings += [s.rows for views in self.subsections.values() for s in views]
         listings += [m.operations for m in self.migrations.items]
@@ -156,6 +166,8 @@ def view(report: Report, full: bool = False) -> ReportView:
         report=report,
         summary=summary,
         limit=limit,
+        notes=_cut(report.notes, limit),
+        commits=_cut(report.plan.commits, limit),
         files=_cut(sorted(report.plan.files, key=lambda f: (f.area, f.path)), limit),
         changes=_cut([c for c in endpoints.changes if c.rule != "endpoint-added"], limit),
         endpoints=_cut(shown, limit),
