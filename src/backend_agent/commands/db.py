@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from backend_agent.commands.arguments import positive_int
+from backend_agent.commands.notes import warn_unread
 from backend_agent.errors import UserError
 
 
@@ -147,8 +148,7 @@ def _migrations(args: argparse.Namespace) -> int:
     project = Project(Path(args.path))
     migrations = analyze_migrations(project)
     auto_sync = orm_auto_sync(project)
-    for note in project.notes:
-        print(f"backend-agent: not read: {note}", file=sys.stderr)
+    warn_unread(project)
     if args.format == "json":
         data = {
             "migrations": [

@@ -7,6 +7,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from backend_agent.commands.notes import warn_unread
+
 if TYPE_CHECKING:
     from backend_agent.analysis.endpoints.model import ContractChange, Inventory
 
@@ -49,6 +51,7 @@ def main(argv: list[str]) -> int:
         print(json.dumps(to_openapi(inventory, head.root.name), indent=2))
         return 0
     specs = read_specs(head)
+    warn_unread(head)
     comparison = compare_with_code(inventory.endpoints, specs) if specs else None
     if args.format == "json":
         print(as_json(inventory, changes, comparison))

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from backend_agent.commands.notes import warn_unread
 from backend_agent.errors import UserError
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ def main(argv: list[str]) -> int:
     project = Project(Path(args.path))
     with ProgressBar() as bar:
         report = build_report(project, args.base, args.run_tests, bar.update)
+    warn_unread(project)
     text = render(report, args.format, args.full)
     if args.output is None:
         sys.stdout.write(text)

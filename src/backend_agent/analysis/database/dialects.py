@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from backend_agent.analysis.database.model import Dialect
+from backend_agent.analysis.inputs import load_yaml
 from backend_agent.analysis.project import Project
 
 # Files that name the database: ORM and migration tool configuration, compose files, .env.
@@ -41,6 +42,7 @@ STACK_DATABASES: dict[str, Dialect] = {
     "MySQL": "mysql",
     "SQLite": "sqlite",
 }
+_YAML_CHECKED = frozenset({"database.yml", "database.yaml"})
 _STRICTNESS: dict[Dialect, int] = {"postgres": 0, "mysql": 1, "sqlite": 2}
 
 
@@ -66,6 +68,7 @@ class DialectFinder:
     project: Project
     configs: list[str] = field(default_factory=list)
     _drivers: dict[str, list[tuple[Dialect, str]]] | None = None
+    _checked: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         if not self.configs:
@@ -82,7 +85,7 @@ class DialectFinder:
             if FOLDER.fullmatch(folder):
                 return dialect_of(folder), "/".join(parts[: depth + 1]) + "/: folder name"
         for path in _nearest_first(self.configs, migration):
-            text = self.project.read_text(path)
+            text = self._read(path)
             match = SETTING.search(text) or URL.search(text) or IMAGE.search(text)
             if match:
                 line = text.count("\n", 0, match.start()) + 1
@@ -91,6 +94,13 @@ class DialectFinder:
         if drivers:
             return drivers[0]
         return "postgres", "assumed: no database configuration or driver found"
+
+    def _read(self, path: str) -> str:
+        """A configuration's text; a database.yml that is not valid YAML gets a note."""
+        if path not in self._checked and PurePosixPath(path).name in _YAML_CHECKED:
+            load_yaml(self.project, path, erb=True)
+        self._checked.add(path)
+        return self.project.read_text(path)
 
     def _component_drivers(self, migration: str) -> list[tuple[Dialect, str]]:
         """The SQL database drivers of the deepest component containing the migration."""

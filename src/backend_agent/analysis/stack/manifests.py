@@ -4,14 +4,19 @@ it finds, with its evidence, to the component that owns the file."""
 
 from __future__ import annotations
 
-import configparser
-import json
 import re
-import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import PurePosixPath
-from typing import Any
 
+from backend_agent.analysis.inputs import (
+    check_go_mod,
+    check_prisma,
+    check_ruby,
+    load_ini,
+    load_json,
+    load_toml,
+    load_yaml,
+)
 from backend_agent.analysis.project import Project
 from backend_agent.analysis.stack.catalog import GO, IMAGES, NODE, PYTHON, RUBY, Catalog
 from backend_agent.analysis.stack.model import Component
@@ -51,10 +56,7 @@ def _prefix_hit(catalog: Catalog, name: str) -> tuple[str, str] | None:
 
 
 def _read_package_json(project: Project, path: str, component: Component) -> None:
-    try:
-        data = json.loads(project.read_text(path))
-    except json.JSONDecodeError:
-        return
+    data = load_json(project, path)
     if not isinstance(data, dict):
         return
     deps: set[str] = set()
@@ -100,15 +102,8 @@ def requirement_names(text: str) -> list[str]:
     return names
 
 
-def _load_toml(project: Project, path: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(project.read_text(path))
-    except tomllib.TOMLDecodeError:
-        return {}
-
-
 def _read_pyproject(project: Project, path: str, component: Component) -> None:
-    data = _load_toml(project, path)
+    data = load_toml(project, path)
     tool = data.get("tool", {})
     requirements: list[str] = list(data.get("project", {}).get("dependencies", []))
     for group in data.get("project", {}).get("optional-dependencies", {}).values():
@@ -136,7 +131,7 @@ def _read_pyproject(project: Project, path: str, component: Component) -> None:
 
 
 def _read_pipfile(project: Project, path: str, component: Component) -> None:
-    data = _load_toml(project, path)
+    data = load_toml(project, path)
     names = [_normalise(n) for key in ("packages", "dev-packages") for n in data.get(key, {})]
     component.add("languages", "Python", path)
     component.add("package_managers", "pipenv", path)
@@ -144,10 +139,8 @@ def _read_pipfile(project: Project, path: str, component: Component) -> None:
 
 
 def _read_setup_cfg(project: Project, path: str, component: Component) -> None:
-    parser = configparser.ConfigParser()
-    try:
-        parser.read_string(project.read_text(path))
-    except configparser.Error:
+    parser = load_ini(project, path)
+    if parser is None:
         return
     text = parser.get("options", "install_requires", fallback="")
     for section in ("options.extras_require",):
@@ -181,7 +174,7 @@ _GO_REQUIRE = re.compile(r"^\s*(?:require\s+)?([a-zA-Z0-9.\-_~]+\.[a-z]+/[^\s]+)
 def _read_go_mod(project: Project, path: str, component: Component) -> None:
     component.add("languages", "Go", path)
     component.add("package_managers", "go modules", path)
-    add_dependencies(component, GO, _GO_REQUIRE.findall(project.read_text(path)), path)
+    add_dependencies(component, GO, _GO_REQUIRE.findall(check_go_mod(project, path)), path)
 
 
 # --- Ruby ----------------------------------------------------------------------------------
@@ -193,7 +186,7 @@ _LOCKED_GEM = re.compile(r"^    ([\w.-]+) \(", re.M)
 def _read_gemfile(project: Project, path: str, component: Component) -> None:
     component.add("languages", "Ruby", path)
     component.add("package_managers", "bundler", path)
-    add_dependencies(component, RUBY, _GEM.findall(project.read_text(path)), path)
+    add_dependencies(component, RUBY, _GEM.findall(check_ruby(project, path)), path)
 
 
 def _read_gemfile_lock(project: Project, path: str, component: Component) -> None:
@@ -214,6 +207,7 @@ _PRISMA_DATABASES = {
 
 
 def read_compose(project: Project, path: str, component: Component) -> None:
+    load_yaml(project, path)  # a note when it is not valid YAML
     for image in _IMAGE.findall(project.read_text(path)):
         repository = image.split(":")[0]
         hit = IMAGES.get(repository) or IMAGES.get(repository.removeprefix("library/"))
@@ -222,7 +216,7 @@ def read_compose(project: Project, path: str, component: Component) -> None:
 
 
 def read_prisma_schema(project: Project, path: str, component: Component) -> None:
-    for provider in _PRISMA_PROVIDER.findall(project.read_text(path)):
+    for provider in _PRISMA_PROVIDER.findall(check_prisma(project, path)):
         component.add("databases", _PRISMA_DATABASES[provider], f"{path}: provider")
 
 
