@@ -285,8 +285,8 @@ def _playwright(output: str) -> Counts | None:
 
 
 _CYPRESS_TOTAL = re.compile(
-    r"(?:All specs passed!|\d+ of \d+ failed \(\d+%\))\s+[\d:]+\s+(\d+|-)\s+(\d+|-)\s+(\d+|-)\s+(\d+|-)"
-    r"\s+(\d+|-)"
+    r"(?:All specs passed!|\d+ of \d+ failed \(\d+%\))\s+[\d:]+"
+    r"\s+(\d+|-)\s+(\d+|-)\s+(\d+|-)\s+(\d+|-)\s+(\d+|-)"
 )
 
 
