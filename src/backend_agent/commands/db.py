@@ -68,7 +68,7 @@ def main(argv: list[str]) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from backend_agent.analysis.database.live import RedisSummary, inspect_url
+    from backend_agent.analysis.database import RedisSummary, inspect_url
 
     if not args.url:
         raise UserError("no database URL: pass --url or set DATABASE_URL")
