@@ -22,6 +22,9 @@ from backend_agent.analysis.report.model import (
     MigrationImpact,
     Plan,
     Report,
+    Risk,
+    Row,
+    Subsection,
     TableChange,
     TestFile,
     TestResult,
@@ -511,3 +514,48 @@ def test_templates_ship_as_package_data() -> None:
     for template in templates:
         relative = template.relative_to(package).as_posix()
         assert any(fnmatch(relative, pattern) for pattern in patterns), relative
+
+
+def queues_section() -> Subsection:
+    """What an extra analysis (queues and jobs, say) hands the report."""
+    rows = [
+        Row(("publish", "orders.created", "RabbitMQ"), "src/orders.js", 12),
+        Row(("consume", "orders.created", "RabbitMQ"), "src/worker.js", 3, Severity.MEDIUM),
+    ]
+    risk = Risk(
+        Severity.MEDIUM,
+        "queues",
+        "consumer-without-retry",
+        "orders.created is consumed without a retry policy",
+        "src/worker.js",
+        3,
+        "Add a dead-letter queue.",
+    )
+    return Subsection(
+        "queues",
+        "Queues & Jobs",
+        "endpoints",
+        ("Role", "Queue", "Broker"),
+        rows,
+        [risk],
+        {"messages": [{"queue": "orders.created", "role": "publish"}]},
+    )
+
+
+def test_a_subsection_shows_under_its_section_with_its_risks_and_json() -> None:
+    report = empty_report()
+    report.subsections.append(queues_section())
+    markdown = render(report, "md")
+    endpoints = markdown.split("### Endpoints/Contracts")[1].split("###")[0]
+    assert "- **Queues & Jobs** (2):" in endpoints
+    assert "  - publish · orders.created · RabbitMQ (`src/orders.js:12`)" in endpoints
+    risks = markdown.split("### Risks & Rollbacks")[1]
+    assert "**MEDIUM** [queues] `consumer-without-retry`" in risks
+    assert [line for line in markdown.splitlines() if line.startswith("#")] == HEADINGS
+    data = json.loads(render(report, "json"))
+    assert data["queues"] == {"messages": [{"queue": "orders.created", "role": "publish"}]}
+    assert data["risks"][0]["category"] == "queues"
+    html = render(report, "html")
+    section = html.split('<section id="endpoints">')[1].split("</section>")[0]
+    assert "<h3>Queues &amp; Jobs</h3>" in section and "<th>Broker</th>" in section
+    assert '<span class="badge medium">medium</span>' in section  # the row with a severity

@@ -101,3 +101,20 @@ def test_modules_stay_under_500_lines() -> None:
         and (length := len(path.read_text().splitlines())) > 500
     }
     assert too_long == {}
+
+
+def test_build_report_runs_extra_section_builders(tmp_path: Path) -> None:
+    from backend_agent.analysis.report import BuildContext, Row, Subsection
+
+    (tmp_path / "worker.py").write_text("import pika\n")
+    seen: list[BuildContext] = []
+
+    def queues(context: BuildContext) -> Subsection | None:
+        seen.append(context)
+        rows = [Row(("consume",), path, 1) for path in context.project.files()]
+        return Subsection("queues", "Queues & Jobs", "endpoints", ("Role",), rows)
+
+    report = analysis.build_report(analysis.Project(tmp_path), sections=[queues, lambda c: None])
+    assert [s.key for s in report.subsections] == ["queues"]
+    assert seen[0].base is None and seen[0].changed is None
+    assert "consume (`worker.py:1`)" in analysis.render(report, "md")
