@@ -133,10 +133,10 @@ def batch_command(*args: str | Path) -> list[str]:
 
 
 def run_batch_command(
-    *args: str | Path, cwd: Path, timeout: float = 240
+    *args: str | Path, cwd: Path, timeout: float = 240, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        batch_command(*args), cwd=cwd, capture_output=True, text=True, timeout=timeout
+        batch_command(*args), cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env
     )
 
 

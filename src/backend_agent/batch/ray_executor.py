@@ -51,7 +51,7 @@ class RayExecutor:
                     num_cpus=workers if address is None else None,
                     include_dashboard=False,
                     log_to_driver=False,
-                    logging_level=logging.WARNING,
+                    logging_level=logging.ERROR,
                     runtime_env={"env_vars": env_vars} if env_vars else None,
                 )
             except ConnectionError as error:
@@ -59,8 +59,8 @@ class RayExecutor:
         cpus = int(ray.cluster_resources().get("CPU", 1))  # type: ignore[no-untyped-call]
         self._capacity = workers or max(1, cpus)
         self._driver_node = ray.get_runtime_context().get_node_id()
-        self._task = ray.remote(_ray_task).options(
-            num_cpus=1, max_retries=max_retries, retry_exceptions=False
+        self._task = ray.remote(num_cpus=1, max_retries=max_retries, retry_exceptions=False)(
+            _ray_task
         )
         self._max_retries = max_retries
         self._running: dict[str, tuple[Job, Any]] = {}  # task id -> (job, ObjectRef)
@@ -111,7 +111,8 @@ class RayExecutor:
         try:
             result: TaskResult = self._ray.get(reference)
         except self._ray.exceptions.RayError as error:
-            subtype, message = self._stopped.get(task.id) or (
+            stopped = self._stopped.pop(task.id, None)
+            subtype, message = stopped or (
                 WORKER_DIED,
                 f"its Ray worker failed (retried up to {self._max_retries} times): "
                 f"{str(error).strip().splitlines()[0]}",

@@ -119,6 +119,7 @@ class _Run:
         self.results = {i: r for i, r in earlier.items() if i in ids}
         self.pending = [t for t in tasks if not _done(self.results.get(t.id), options)]
         self.running: dict[str, tuple[Task, float | None]] = {}  # id -> (task, deadline)
+        self.start_times: dict[str, float] = {}
         self.stopped: set[str] = set()
         self.spent = sum(r.cost_usd for r in earlier.values())
         self.started = time.monotonic()
@@ -152,6 +153,7 @@ class _Run:
             deadline = time.monotonic() + timeout if timeout is not None else None
             self.executor.submit(Job(task, self.out_dir, self.defaults, self._budget_for(task)))
             self.running[task.id] = (task, deadline)
+            self.start_times[task.id] = time.monotonic()
             self._report(None)
 
     def _may_start(self, task: Task) -> bool:
@@ -196,6 +198,9 @@ class _Run:
         return max(0.0, min(POLL_SECONDS, min(deadlines) - time.monotonic()))
 
     def _record(self, result: TaskResult) -> None:
+        started = self.start_times.pop(result.id, None)
+        if not result.duration_ms and started is not None:  # a worker that never returned
+            result.duration_ms = round((time.monotonic() - started) * 1000)
         if result.artifacts:
             _write_artifacts(task_dir(self.out_dir, result.id), result.artifacts)
         self.log.append(result)

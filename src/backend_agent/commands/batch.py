@@ -242,7 +242,7 @@ def print_summary(outcome: BatchOutcome, out: Path, tasks: list[Task], console: 
             f"{result.duration_ms / 1000:.1f} s",
             f"${result.cost_usd:.4f}",
             str(len(result.changed_files)),
-            _one_line(result.report or result.result, 80),
+            _one_line(result.result, 80),
         )
     for task_id in outcome.not_started:
         kind = next(t.kind for t in tasks if t.id == task_id)
