@@ -24,16 +24,14 @@ from backend_agent.batch.results import WORKER_DIED, TaskResult
 from backend_agent.batch.salvage import salvaged_result
 from backend_agent.batch.worker import Job, run_job
 
-# Imported once in the fork server, so that every task process starts with them loaded.
+# Imported once in the fork server, so that every task process starts with them loaded (and
+# the evidence engine warmed up); the model adapters import the providers' SDKs (~1 s).
 PRELOAD = [
     "backend_agent.batch.worker",
     "backend_agent.sessions.session",
-    "backend_agent.analysis.report.build",
-    "backend_agent.analysis.endpoints.inventory",
-    "backend_agent.analysis.security.analyzer",
-    "backend_agent.analysis.report.renderers.markdown",
-    "backend_agent.analysis.report.renderers.html",
+    "backend_agent.batch.warmup",
 ]
+MODEL_ADAPTERS = ["backend_agent.models.anthropic", "backend_agent.models.openai"]
 STOP_GRACE_SECONDS = 10.0  # between SIGTERM and SIGKILL
 EXIT_GRACE_SECONDS = 5.0  # for a process to exit after sending its result
 
@@ -48,13 +46,20 @@ class _Running:
 
 
 class LocalExecutor:
-    """Runs up to ``workers`` tasks at once, one process each."""
+    """Runs up to ``workers`` tasks at once, one process each; ``preload_models`` imports
+    the model providers' SDKs once for all tasks (worth it when there are prompt tasks)."""
 
-    def __init__(self, workers: int, *, stop_grace: float = STOP_GRACE_SECONDS) -> None:
+    def __init__(
+        self,
+        workers: int,
+        *,
+        preload_models: bool = True,
+        stop_grace: float = STOP_GRACE_SECONDS,
+    ) -> None:
         self._workers = workers
         self._stop_grace = stop_grace
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(PRELOAD)
+        self._context.set_forkserver_preload(PRELOAD + (MODEL_ADAPTERS if preload_models else []))
         self._running: dict[str, _Running] = {}
         # Never written: each task process watches for it to close, i.e. for the batch to end.
         self._lifeline, self._lifeline_end = self._context.Pipe(duplex=False)

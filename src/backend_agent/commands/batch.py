@@ -128,7 +128,7 @@ def main(argv: list[str]) -> int:
     options = BatchOptions(args.out, defaults, resume=args.resume, retry_failed=args.retry_failed)
     display = ProgressDisplay(_stderr())
     try:
-        with terminate_on_signals(), closing(_executor(args, defaults)) as executor, display:
+        with terminate_on_signals(), closing(_executor(args, defaults, tasks)) as executor, display:
             outcome = run_batch(tasks, executor, options, display.update)
     except KeyboardInterrupt as stop:
         print(
@@ -163,7 +163,7 @@ def _with_flags(defaults: BatchDefaults | None, args: argparse.Namespace) -> Bat
     return (defaults or BatchDefaults()).model_copy(update=given)
 
 
-def _executor(args: argparse.Namespace, defaults: BatchDefaults) -> Executor:
+def _executor(args: argparse.Namespace, defaults: BatchDefaults, tasks: list[Task]) -> Executor:
     if args.executor == "ray":
         from backend_agent.batch import RayExecutor
 
@@ -176,7 +176,8 @@ def _executor(args: argparse.Namespace, defaults: BatchDefaults) -> Executor:
         raise UserError("--ray-address and --ray-env need --executor ray")
     from backend_agent.batch import LocalExecutor
 
-    return LocalExecutor(defaults.workers or os.cpu_count() or 1)
+    prompts = any(task.kind == "prompt" for task in tasks)
+    return LocalExecutor(defaults.workers or os.cpu_count() or 1, preload_models=prompts)
 
 
 class ProgressDisplay:

@@ -1,0 +1,202 @@
+"""``backend-agent batch``: 40 report tasks over generated repositories, local and Ray.
+
+Each task reports on a generated repository (Flask and Express modules with routes and
+queries, SQL migrations). Configurations:
+
+- ``in-process``: the tasks one after another in this process (``run_job``), no executor:
+  the baseline for the executors' overhead;
+- ``local`` with 1 and 2 workers (a process per task, forked from a warmed-up fork server);
+- ``ray`` with 1 and 2 workers on a local two-CPU Ray cluster (started once, its start-up
+  time printed apart).
+
+One round is not counted (it starts the fork server and Ray's workers); then each
+configuration runs ROUNDS times, interleaved, each time on newly generated repositories, so
+no scan cache (on disk, or in the memory of a reused process) has seen their files. Prints
+the medians, the local speed-up (1 worker / 2 workers; target >= 1.7 on 2 cores) and each
+executor's overhead per task against the in-process baseline (target for Ray <= 150 ms).
+Usage: python benchmarks/batch.py [--repos 40] [--modules 25] [--rounds 3] [--no-ray]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+PY = """from flask import Blueprint, request
+
+bp = Blueprint("m{i}", __name__, url_prefix="/{salt}/m{i}")
+
+
+@bp.get("/items")
+def list_{i}(db):
+    name = request.args.get("name")
+    return db.execute(f"SELECT * FROM items_{i} WHERE name = '{{name}}'")
+
+
+@bp.post("/items")
+def create_{i}(db):
+    return db.execute("INSERT INTO items_{i} (name) VALUES (?)", (request.json["name"],))
+"""
+JS = """const express = require('express');
+const router = express.Router();
+
+router.get('/{salt}/m{i}/items/:id', async (req, res) => {{
+  const rows = await req.db.query('SELECT * FROM items_{i} WHERE id = $1', [req.params.id]);
+  res.json(rows);
+}});
+
+router.delete('/{salt}/m{i}/items/:id', async (req, res) => {{
+  await req.db.query(`DELETE FROM items_{i} WHERE id = ${{req.params.id}}`);
+  res.status(204).end();
+}});
+
+module.exports = router;
+"""
+SQL = """CREATE TABLE items_{salt}_{i} (id bigint, name text);
+ALTER TABLE items_{salt}_{i} DROP COLUMN name;
+"""
+
+
+def generate(root: Path, repos: int, modules: int) -> list[Path]:
+    """Repositories whose files are all different (from each other and from any earlier
+    call): no cache, on disk or in a worker's memory, has seen them."""
+    paths = []
+    for r in range(repos):
+        repo = root / f"service-{r:02d}"
+        salt = f"{root.name}{r}".replace("-", "")
+        for i in range(modules):
+            _write(repo / "app" / f"m{i}.py", PY.format(i=i, salt=salt))
+            _write(repo / "web" / f"m{i}.js", JS.format(i=i, salt=salt))
+            _write(repo / "migrations" / f"{i:04d}_items.sql", SQL.format(i=i, salt=salt))
+        git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+        subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+        subprocess.run([*git, "add", "."], cwd=repo, check=True)
+        subprocess.run([*git, "commit", "-qm", "generated"], cwd=repo, check=True)
+        paths.append(repo)
+    return paths
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repos", type=int, default=40)
+    parser.add_argument("--modules", type=int, default=25, help="per language, per repository")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-ray", action="store_true")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="batch-bench-"))
+    os.environ["BACKEND_AGENT_HOME"] = str(work / "home")
+    os.environ["XDG_CACHE_HOME"] = str(work / "cache")
+    from backend_agent.batch import (
+        BatchOptions,
+        Executor,
+        LocalExecutor,
+        RayExecutor,
+        Task,
+        report_tasks,
+        run_batch,
+    )
+    from backend_agent.batch.worker import Job, run_job
+
+    runs = iter(range(10**6))
+
+    def fresh_tasks() -> tuple[list[Task], Path]:
+        """Report tasks on newly generated repositories, and an output directory."""
+        number = next(runs)
+        repos = generate(work / f"r{number}", args.repos, args.modules)
+        return report_tasks([str(r) for r in repos], "md"), work / f"out-{number}"
+
+    def in_process(tasks: list[Task], out: Path) -> None:
+        for task in tasks:
+            result = run_job(Job(task, out, BatchOptions(out).defaults))
+            assert result.status == "ok", result.result
+
+    def executor_run(make: Callable[[], Executor]) -> Callable[[list[Task], Path], None]:
+        def run(tasks: list[Task], out: Path) -> None:
+            executor = make()
+            try:
+                outcome = run_batch(tasks, executor, BatchOptions(out))
+            finally:
+                executor.close()
+            assert outcome.all_ok, [r.result for r in outcome.results if r.status != "ok"]
+
+        return run
+
+    configurations: dict[str, Callable[[list[Task], Path], None]] = {
+        "in-process, serial": in_process,
+        "local, 1 worker": executor_run(lambda: LocalExecutor(1, preload_models=False)),
+        "local, 2 workers": executor_run(lambda: LocalExecutor(2, preload_models=False)),
+    }
+    try:
+        print(
+            f"{args.repos} report tasks, {args.modules} Python + {args.modules} JavaScript "
+            f"modules and {args.modules} migrations each; {args.rounds} rounds; "
+            f"{os.cpu_count()} CPUs; load {os.getloadavg()[0]:.2f}"
+        )
+        ray_start = None
+        if not args.no_ray:
+            import logging
+
+            import ray
+
+            started = time.perf_counter()
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+                     logging_level=logging.ERROR)  # fmt: skip
+            ray_start = time.perf_counter() - started
+            configurations["ray, 1 worker"] = executor_run(lambda: RayExecutor(workers=1))
+            configurations["ray, 2 workers"] = executor_run(lambda: RayExecutor(workers=2))
+
+        def timed(name: str) -> float:
+            tasks, out = fresh_tasks()
+            started = time.perf_counter()
+            configurations[name](tasks, out)
+            elapsed = time.perf_counter() - started
+            shutil.rmtree(out.parent / out.name, ignore_errors=True)
+            return elapsed
+
+        warm_up = {name: timed(name) for name in configurations}  # not counted
+        times: dict[str, list[float]] = {name: [] for name in configurations}
+        for _ in range(args.rounds):
+            for name in configurations:  # interleaved: load drifts hit all alike
+                times[name].append(timed(name))
+
+        count = args.repos
+        median = {name: statistics.median(values) for name, values in times.items()}
+        base = median["in-process, serial"]
+        print(f"\n{'configuration':<22} {'median':>9} {'per task':>10}  rounds")
+        for name, value in median.items():
+            rounds = " ".join(f"{t:.2f}" for t in times[name])
+            print(f"{name:<22} {value:8.2f}s {value / count * 1000:8.0f}ms  {rounds}")
+        speedup = median["local, 1 worker"] / median["local, 2 workers"]
+        local_overhead = (median["local, 1 worker"] - base) / count * 1000
+        fork_server = warm_up["local, 1 worker"] - median["local, 1 worker"]
+        print(f"\nlocal speed-up, 2 workers over 1: {speedup:.2f}x (target >= 1.7)")
+        print(f"local overhead per task vs in-process: {local_overhead:.0f} ms")
+        print(f"local fork server start-up with warm-up (once): {fork_server:.1f} s")
+        if ray_start is not None:
+            ray_overhead = (median["ray, 1 worker"] - base) / count * 1000
+            ray_speedup = median["ray, 1 worker"] / median["ray, 2 workers"]
+            print(f"ray overhead per task vs in-process: {ray_overhead:.0f} ms (target <= 150)")
+            print(f"ray speed-up, 2 workers over 1: {ray_speedup:.2f}x")
+            print(f"ray local cluster start-up (once): {ray_start:.1f} s")
+            import ray
+
+            ray.shutdown()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
