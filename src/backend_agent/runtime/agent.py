@@ -256,13 +256,15 @@ class Agent:
             denied = ToolResult.error(
                 decision.message or f"Permission to use {call.name} was denied."
             )
-            state.emit(ToolEnd(call, denied, denied=True))
+            state.handler(ToolEnd(call, denied, denied=True))  # ended: see _run_tools
             return ToolResultBlock(call.id, denied.content, is_error=True)
         if decision.updated_input is not None:
             call = ToolUseBlock(call.id, call.name, decision.updated_input)
         result = self.tools.call(call.name, call.input)
         context = self.policy.after_tool(call, result)
-        state.emit(ToolEnd(call, result))
+        # handler, not emit: the call has ended and its result is kept; an interruption takes
+        # effect before the next call, so that every call ends exactly once
+        state.handler(ToolEnd(call, result))
         content = f"{result.content}\n\n{context}" if context else result.content
         return ToolResultBlock(call.id, content, result.is_error, result.images)
 
