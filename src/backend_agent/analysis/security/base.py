@@ -1,0 +1,526 @@
+"""The rules every language shares, driven by the language's tables: one taint walk, one
+reading of built strings, and the checks for sinks, secrets, MongoDB filters and JWT use.
+
+A language module subclasses ``RuleBase``, fills in its tables (grammar, request sources,
+sanitizers, sinks, signals) and overrides the few hooks where its syntax differs (how calls
+spell their arguments, what an assignment assigns, framework settings).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+from backend_agent.analysis.security.cors import hand_set_cors
+from backend_agent.analysis.security.engine import Env, FileContext, descendants, operands, text
+from backend_agent.analysis.security.secrets import (
+    placeholder,
+    secret_name,
+    secret_value,
+    signing_key_name,
+    token_format,
+    weak_key,
+)
+from backend_agent.analysis.security.signals import SIGNALS, Signals
+from backend_agent.analysis.security.sinks import (
+    CLIENTS,
+    KEY_ARGUMENTS,
+    MESSAGES,
+    SINKS,
+    SQL_TEXT,
+    Sink,
+)
+from backend_agent.analysis.security.syntax import Call, Grammar
+
+# Option names that hold a signing key when given to a call (``session({secret: …})``).
+_KEY_OPTIONS = frozenset({"secret", "secrets", "keys", "secretOrKey", "secretOrPrivateKey"})
+# Rate limiters by name: ``rateLimit(…)``, ``loginLimiter``, ``@Throttle()``, ``rate_limit``.
+_LIMITER = re.compile(
+    r"(?i)rate[-_]?limit|limiter|throttl|slow[-_]?down|brute|httprate|tollbooth|slowapi"
+)
+_MOUNTS = frozenset({"use", "register", "Use", "throttle"})  # apply middleware app-wide
+_CLASS_BODIES = frozenset({"class_declaration", "class", "class_definition", "class_body"})
+# A filter with these keys is a SQL ORM query (Sequelize, TypeORM, Prisma), not MongoDB's.
+_ORM_QUERY_KEYS = frozenset({"where", "include", "attributes"})
+
+
+@dataclass(frozen=True)
+class JwtUse:
+    """One JWT sign or verify call, read the same way in every language."""
+
+    node: Node
+    label: str  # "jwt.decode", "JWT.encode", "jwt.ParseWithClaims"
+    signing: bool
+    key: Node | None = None  # the key argument (a literal one is reported)
+    algorithms: Node | None = None  # the signing algorithm, or the accepted list
+    pinned: bool = True  # verification restricts the accepted algorithms
+    verify_off: bool = False
+    ignore_expiration: bool = False
+
+
+class RuleBase:
+    """The shared rules; the class attributes are the language's tables."""
+
+    family: str  # "python", "javascript", "go", "ruby": keys the shared tables
+    grammar: Grammar
+    extra_nodes: frozenset[str] = frozenset()  # further node types the language checks
+    assignments: Mapping[str, tuple[str, str]] = {}  # node type -> (target, value) fields
+    opaque_targets: frozenset[str] = frozenset()  # targets whose names are not variables
+    header_nodes: frozenset[str]  # node types that may set a response header
+    header_setters: frozenset[str] = frozenset()  # ``res.setHeader(name, value)``
+    sources: re.Pattern[str]  # request data: matched at the start of a source node's text
+    source_types: frozenset[str]
+    source_names: frozenset[str] = frozenset()  # identifiers that are request data (``params``)
+    sanitizers: frozenset[str]  # calls (by name or callee) whose result carries no taint
+    scalar_casts: frozenset[str] = frozenset()  # calls that make a filter value a scalar
+    apps: Mapping[str, str] = {}  # callee creating an HTTP application -> framework
+    signal_calls: Mapping[str, str] = {}  # callee -> signal it shows
+    env_reads: re.Pattern[str] | None = None  # getenv-like calls: (variable, fallback)
+    env_expression: re.Pattern[str] | None = None  # ``process.env.X`` before ``||``
+    mongo_methods: re.Pattern[str] | None = None  # MongoDB calls taking a filter first
+    format_calls: re.Pattern[str] | None = None  # printf-like calls (format first)
+
+    def __init__(self) -> None:
+        self.scope_types = self.grammar.scopes
+        self.literal_types = self.grammar.strings - self.grammar.commands
+        self.names = self.grammar.identifiers | self.grammar.patterns
+        g = self.grammar
+        self.interesting = (
+            g.calls | g.strings | g.binaries | set(g.pairs) | set(self.assignments)
+        ) | (self.header_nodes | self.extra_nodes)
+        self.sinks: tuple[Sink, ...] = SINKS[self.family]
+        self.key_arguments = KEY_ARGUMENTS[self.family]
+        self.clients: re.Pattern[str] = CLIENTS[self.family]
+        self.signals: Signals = SIGNALS[self.family]
+
+    # --- what values hold ----------------------------------------------------------------
+
+    def is_tainted(self, node: Node, env: Env) -> bool:
+        """Whether the expression carries request data: a source, or a name holding one,
+        anywhere in it except inside function literals and sanitizing conversions."""
+        g = self.grammar
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            kind = current.type
+            if kind in g.identifiers and (
+                text(current) in env.tainted or text(current) in self.source_names
+            ):
+                return True
+            if kind in self.source_types and self.sources.match(text(current)):
+                return True
+            if self.extra_source(current):
+                return True
+            if kind in g.functions or (kind in g.calls and self._sanitizing(current)):
+                continue
+            if kind in g.members:
+                stack.extend(_field(current, g.members[kind]))
+            elif kind in g.pairs:
+                stack.extend(_field(current, g.pairs[kind]))
+            elif kind in g.strings:
+                stack.extend(c for c in current.children if c.type in g.interpolations)
+            else:
+                stack.extend(current.children)
+        return False
+
+    def _sanitizing(self, call: Node) -> bool:
+        callee = self.grammar.callee(call)
+        return callee in self.sanitizers or callee.rsplit(".", 1)[-1] in self.sanitizers
+
+    def is_built(self, node: Node, env: Env) -> bool:
+        """Whether the expression is a string built from non-literal parts."""
+        g, kind = self.grammar, node.type
+        if kind in g.identifiers:
+            return text(node) in env.built
+        if kind in g.parentheses or kind in g.concatenations:
+            return any(self.is_built(c, env) for c in node.named_children)
+        if kind in g.strings:
+            return any(c.type in g.interpolations and not self.escaped(c) for c in node.children)
+        if kind in g.binaries:
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            operator = text(node.child_by_field_name("operator"))
+            if left is None or right is None:
+                return False
+            if operator == "%" and g.format_operator:
+                return self._stringy(left, env) and not g.literal(right)
+            parts = operands(node, "+") if operator == "+" else []
+            return any(self._stringy(p, env) for p in parts) and not all(map(g.literal, parts))
+        if kind in g.calls:
+            return self.formatted(node, env)
+        return False
+
+    def _stringy(self, node: Node, env: Env) -> bool:
+        return self.grammar.stringy(node) or self.is_built(node, env)
+
+    def formatted(self, node: Node, env: Env) -> bool:
+        """``fmt.Sprintf(f, x)``-style calls with a non-literal argument build strings."""
+        if self.format_calls is None or not self.format_calls.fullmatch(self.grammar.callee(node)):
+            return False
+        args = self.call(node).args
+        return len(args) > 1 and not all(self.grammar.literal(a) for a in args[1:])
+
+    def is_client(self, node: Node, env: Env) -> bool:
+        return (node.type in self.grammar.identifiers and text(node) in env.clients) or bool(
+            self.clients.match(text(node))
+        )
+
+    # --- hooks a language overrides ------------------------------------------------------
+
+    def assigned(self, node: Node) -> Iterable[tuple[list[str], Node]]:
+        """For an assignment-like node: the names assigned and the value assigned to them."""
+        fields = self.assignments.get(node.type)
+        if fields is None:
+            return
+        target, value = (node.child_by_field_name(f) for f in fields)
+        if target is not None and value is not None and target.type not in self.opaque_targets:
+            yield [text(n) for n in descendants(target) if n.type in self.names], value
+
+    def arguments(self, node: Node) -> tuple[list[Node], dict[str, Node]]:
+        """Positional arguments, and keyword or option arguments by name."""
+        arglist = node.child_by_field_name("arguments")
+        found = arglist.named_children if arglist is not None else []
+        return [a for a in found if a.type != "comment"], {}
+
+    def named_values(self, node: Node) -> Iterable[tuple[str, Node]]:
+        """Values given a name here (assignments, keyword arguments, dictionary entries)."""
+        return ()
+
+    def imports(self, node: Node) -> list[str]:
+        return []
+
+    def headers(self, node: Node) -> list[tuple[str, Node]]:
+        """Response headers set here, as (lower-case name, value): ``setHeader(name, v)``
+        and the like, ``{"Name": v}`` and ``headers["Name"] = v``."""
+        g = self.grammar
+        name: str | None = None
+        value: Node | None = None
+        if node.type in g.calls and g.callee(node).rsplit(".", 1)[-1] in self.header_setters:
+            args = self.arguments(node)[0]
+            if len(args) == 2:
+                name, value = g.string_value(args[0]), args[1]
+        elif node.type in g.pairs:
+            name, value = g.string_value(node.child_by_field_name("key")), _value(node, g)
+        elif node.type in self.assignments:
+            target, assigned = (node.child_by_field_name(f) for f in self.assignments[node.type])
+            name, value = g.string_value(self.subscript_key(target)), assigned
+        return [(name.lower(), value)] if name and value is not None else []
+
+    def subscript_key(self, target: Node | None) -> Node | None:
+        """The key of ``headers["Name"]`` when it is assigned to."""
+        return None
+
+    def extra_source(self, node: Node) -> bool:
+        return False
+
+    def escaped(self, interpolation: Node) -> bool:
+        """An interpolation that cannot inject anything (``{int(x)}``)."""
+        return False
+
+    def url_of(self, argument: Node) -> Node | None:
+        return argument
+
+    def documentation(self, node: Node) -> bool:
+        return False
+
+    def jwt(self, call: Call) -> JwtUse | None:
+        return None
+
+    def whole_filter(self, query: Node, env: Env) -> bool:
+        """Whether ``query`` (not a literal mapping) is request data used as a whole filter."""
+        return False
+
+    def filter_entries(self, call: Call, query: Node | None) -> list[tuple[str, Node]]:
+        return self.entries(query) if query is not None else []
+
+    def safe_filter_value(self, value: Node) -> bool:
+        call = value.type in self.grammar.calls
+        return call and self.grammar.callee(value).rsplit(".", 1)[-1] in self.scalar_casts
+
+    def check_language(self, node: Node, env: Env, ctx: FileContext) -> None:
+        """Checks of the language's own frameworks (settings, debug switches)."""
+
+    def check_language_call(self, call: Call, env: Env, ctx: FileContext) -> None:
+        """Checks of the language's own frameworks on a call."""
+
+    # --- the checks ------------------------------------------------------------------------
+
+    def call(self, node: Node) -> Call:
+        function = node.child_by_field_name("function")
+        target = node.child_by_field_name("receiver")
+        if function is not None and function.type in self.grammar.members:
+            target = function.child_by_field_name(self.grammar.members[function.type])
+        args, options = self.arguments(node)
+        return Call(node, self.grammar.callee(node), target, args, options)
+
+    def check(self, node: Node, env: Env, ctx: FileContext) -> None:
+        """Run every rule that applies to this node."""
+        kind = node.type
+        if kind in self.header_nodes:
+            scope = node
+            while scope.parent is not None and scope.type not in self.scope_types:
+                scope = scope.parent
+            cors = hand_set_cors(
+                node,
+                scope,
+                lambda value: self.is_tainted(value, env),
+                self.headers,
+                self.grammar.string_value,
+            )
+            if cors is not None:
+                ctx.emit("cors", node, cors)
+        if kind in self.grammar.calls:
+            self.check_call(self.call(node), env, ctx)
+        for name, value in self.named_values(node):
+            self.check_secret(name, value, ctx)
+        if kind in self.literal_types and not self.documentation(node):
+            literal = self.grammar.string_value(node)
+            if literal is not None:
+                self.signals.see_string(literal, ctx)
+                if token_format(literal):
+                    message = "a string literal has the format of a real credential"
+                    ctx.emit("hardcoded-secret.token-format", node, message)
+        for module in self.imports(node):
+            self.signals.see_import(module, ctx)
+        if kind in self.grammar.binaries:
+            self._check_env_expression(node, ctx)
+        if kind in self.grammar.pairs:
+            self._check_where(node, ctx)
+        self.check_language(node, env, ctx)
+
+    def check_call(self, call: Call, env: Env, ctx: FileContext) -> None:
+        if call.callee in self.apps:
+            ctx.app(self.apps[call.callee], call.node)
+        if call.callee in self.signal_calls:
+            ctx.signals.add(self.signal_calls[call.callee])
+        self._check_sinks(call, env, ctx)
+        self._check_key_arguments(call, ctx)
+        if self.mongo_methods is not None and self.mongo_methods.fullmatch(call.callee):
+            self.check_mongo(call, env, ctx)
+        use = self.jwt(call)
+        if use is not None:
+            self._check_jwt(use, ctx)
+        self._check_env_read(call, ctx)
+        self._record_limiter(call, ctx)
+        self.check_language_call(call, env, ctx)
+
+    def _record_limiter(self, call: Call, ctx: FileContext) -> None:
+        """Where rate limiters are applied: lines of the file, route prefixes, the whole
+        application (``app.use(limiter)``) or a whole controller (a class decorator)."""
+        named = [call.callee] + [text(a) for a in call.args if len(text(a)) < 120]
+        if not any(_LIMITER.search(n) for n in named):
+            return
+        first, last = call.node.start_point[0] + 1, call.node.end_point[0] + 1
+        ctx.limited_lines.update(range(first, last + 1))
+        paths = [
+            value
+            for found in descendants(call.node)
+            if (value := self.grammar.string_value(found)) and value.startswith("/")
+        ]
+        if call.name in _MOUNTS and paths:
+            ctx.limited_paths.update(paths)
+        elif call.name in _MOUNTS and "global: false" not in text(call.node):
+            ctx.signals.update({"rate-limit", "rate-limit.global"})
+        scope = call.node.parent
+        while scope is not None and scope.type not in self.scope_types:
+            if scope.type in _CLASS_BODIES:
+                ctx.signals.add("rate-limit.file")
+                break
+            scope = scope.parent
+
+    def _check_sinks(self, call: Call, env: Env, ctx: FileContext) -> None:
+        fired: set[str] = set()
+        for sink in self.sinks:
+            if sink.rule in fired or not sink.callee.fullmatch(call.callee):
+                continue
+            if sink.when is not None and not sink.when(call):
+                continue
+            if sink.client and (call.target is None or not self.is_client(call.target, env)):
+                continue
+            values = call.args if sink.where == ("*",) else [call.argument(*sink.where)]
+            for value in values:
+                if sink.rule == "ssrf" and value is not None:
+                    value = self.url_of(value)
+                kind = self._carries(sink, value, env)
+                if kind is not None:
+                    template = MESSAGES.get(f"{sink.rule}.{kind}", MESSAGES[sink.rule])
+                    ctx.emit(sink.rule, call.node, template.format(callee=call.callee))
+                    fired.add(sink.rule)
+                    break
+
+    def _carries(self, sink: Sink, value: Node | None, env: Env) -> str | None:
+        """What makes ``value`` dangerous at this sink ("built", "tainted", "any"), if it is."""
+        if value is None:
+            return None
+        if sink.data == "any":
+            return "any"
+        if sink.data in ("built", "built-sql", "either") and self.is_built(value, env):
+            origin = env.built.get(text(value), value)
+            if sink.data != "built-sql" or SQL_TEXT.search(text(origin)):
+                return "built"
+        if sink.data in ("tainted", "either") and value.type not in self.grammar.collections:
+            return "tainted" if self.is_tainted(value, env) else None
+        return None
+
+    def check_secret(self, name: str, value: Node, ctx: FileContext) -> None:
+        """A literal for a signing key is ``weak-secret``; for another secret-named value,
+        ``hardcoded-secret`` unless it is a placeholder or a label."""
+        option = name in _KEY_OPTIONS and _call_option(value, self.grammar)
+        if signing_key_name(name) or option:
+            for literal_node in _literal_elements(value, self.grammar):
+                self._weak_secret(name, literal_node, ctx)
+            return
+        literal = self.grammar.string_value(value)
+        named = literal is not None and secret_name(name) and secret_value(name, literal)
+        if named and literal is not None and not token_format(literal):
+            ctx.emit("hardcoded-secret", value, f"{name} is set to a literal secret")
+
+    def _weak_secret(self, name: str, value: Node, ctx: FileContext) -> None:
+        literal = self.grammar.string_value(value)
+        if literal is None or placeholder(literal) or token_format(literal):
+            return
+        reason = weak_key(literal)
+        message = f"{name} is a literal key in the source" + (f", {reason}" if reason else "")
+        ctx.emit("weak-secret", value, message)
+
+    def _check_key_arguments(self, call: Call, ctx: FileContext) -> None:
+        for callee, position in self.key_arguments:
+            key = call.argument(position)
+            if key is not None and callee.fullmatch(call.callee):
+                self._weak_secret(f"the key of {call.callee}()", key, ctx)
+
+    def _check_env_read(self, call: Call, ctx: FileContext) -> None:
+        if self.env_reads is None or not self.env_reads.fullmatch(call.callee):
+            return
+        variable = self.grammar.string_value(call.argument(0))
+        fallback = self.grammar.string_value(call.argument(1, "default"))
+        if variable and secret_name(variable) and fallback and fallback.strip():
+            message = f"{variable} falls back to a literal when the environment does not set it"
+            ctx.emit("hardcoded-secret.env-fallback", call.node, message)
+
+    def _check_env_expression(self, node: Node, ctx: FileContext) -> None:
+        """``process.env.X || 'literal'``, ``ENV['X'] || 'literal'``."""
+        operator = text(node.child_by_field_name("operator"))
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if self.env_expression is None or operator not in ("||", "??", "or") or left is None:
+            return
+        variable = self.env_expression.fullmatch(text(left))
+        name = next((g for g in variable.groups() if g), None) if variable else None
+        fallback = self.grammar.string_value(right)
+        if name and secret_name(name) and fallback and fallback.strip():
+            message = f"{name} falls back to a literal when the environment does not set it"
+            ctx.emit("hardcoded-secret.env-fallback", node, message)
+
+    def _check_where(self, pair: Node, ctx: FileContext) -> None:
+        """``{$where: "this.a == '" + x + "'"}``: MongoDB runs the string as JavaScript."""
+        key, value = pair.child_by_field_name("key"), pair.child_by_field_name("value")
+        if key is None or value is None or self.key_name(key) != "$where":
+            return
+        if not self.constant(value):
+            message = "a $where clause is built from data"
+            ctx.emit_if("mongodb", "nosql-injection.where", pair, message)
+
+    def constant(self, value: Node) -> bool:
+        """A literal, a function literal, or a name the language makes constant."""
+        return self.grammar.literal(value) or value.type in self.grammar.functions
+
+    def key_name(self, key: Node) -> str:
+        """``"name"``, ``name``, ``:name`` and ``name:`` all name ``name``."""
+        literal = self.grammar.string_value(key)
+        return literal if literal is not None else text(key).strip(":").strip("\"'")
+
+    def check_mongo(self, call: Call, env: Env, ctx: FileContext) -> None:
+        """Request data as a MongoDB filter, whole or as a value (``{name: req.body.name}``
+        takes ``{"$ne": null}`` as well as a string). Only in projects using MongoDB."""
+        query = call.argument(0)
+        if query is not None and query.type not in self.grammar.collections:
+            if self.whole_filter(query, env):
+                message = f"{call.callee}() uses request data as its whole filter"
+                ctx.emit_if("mongodb", "nosql-injection.operator", query, message)
+            return
+        entries = self.filter_entries(call, query)
+        if any(key in _ORM_QUERY_KEYS for key, _value in entries):
+            return
+        for key, value in entries:
+            if key.startswith("$") or self.safe_filter_value(value):  # $where: its own rule
+                continue
+            if self.is_tainted(value, env):
+                message = f"{call.callee}() filter takes {text(value)} unchecked from the request"
+                ctx.emit_if("mongodb", "nosql-injection.operator", value, message)
+
+    def entries(self, mapping: Node) -> list[tuple[str, Node]]:
+        """(key, value) of a dictionary, object or hash literal."""
+        return self.pair_entries(mapping.named_children)
+
+    def pair_entries(self, pairs: list[Node]) -> list[tuple[str, Node]]:
+        found = []
+        for pair in pairs:
+            key, value = pair.child_by_field_name("key"), pair.child_by_field_name("value")
+            if pair.type in self.grammar.pairs and key is not None and value is not None:
+                found.append((self.key_name(key), value))
+        return found
+
+    def _check_jwt(self, use: JwtUse, ctx: FileContext) -> None:
+        g = self.grammar
+        if use.key is not None and g.string_value(use.key) is not None:
+            ctx.emit("jwt-misuse.literal-key", use.key, f"{use.label}() uses a literal key")
+        algorithms = [] if use.algorithms is None else _strings_in(use.algorithms, g)
+        accepts_none = any(a.lower() == "none" for a in algorithms)
+        if use.signing:
+            if accepts_none:
+                ctx.emit("jwt-misuse.none-algorithm", use.node, f"{use.label}() signs with none")
+            return
+        if use.verify_off:
+            message = f"{use.label}() skips signature verification"
+            ctx.emit("jwt-misuse.verify-disabled", use.node, message)
+        elif not use.pinned:
+            message = f"{use.label}() accepts any signing algorithm"
+            ctx.emit("jwt-misuse.no-algorithms", use.node, message)
+        elif accepts_none:
+            ctx.emit("jwt-misuse.none-algorithm", use.node, f"{use.label}() accepts 'none'")
+        if use.ignore_expiration:
+            message = f"{use.label}() does not check expiry"
+            ctx.emit("jwt-misuse.ignore-expiration", use.node, message)
+
+
+def _value(pair: Node, grammar: Grammar) -> Node | None:
+    return pair.child_by_field_name(grammar.pairs[pair.type])
+
+
+def _field(node: Node, name: str) -> list[Node]:
+    child = node.child_by_field_name(name)
+    return [child] if child is not None else []
+
+
+def _strings_in(node: Node, grammar: Grammar) -> list[str]:
+    stack, found = [node], []
+    while stack:
+        current = stack.pop()
+        value = grammar.string_value(current)
+        if value is not None:
+            found.append(value)
+        else:
+            stack.extend(current.children)
+    return found
+
+
+def _literal_elements(value: Node, grammar: Grammar) -> list[Node]:
+    """The value itself, or the elements of a list of keys (``keys: ['a', 'b']``)."""
+    if value.type in grammar.collections:
+        return [c for c in value.named_children if grammar.string_value(c) is not None]
+    return [value]
+
+
+def _call_option(value: Node, grammar: Grammar) -> bool:
+    """Whether ``value`` is given to a call as an option (``session({secret: value})``,
+    ``SessionMiddleware(secret_key=value)``, ``use Rack::Session::Cookie, secret: value``)."""
+    current = value.parent
+    for _ in range(4):
+        if current is None:
+            return False
+        if current.type in grammar.calls:
+            return True
+        current = current.parent
+    return False
