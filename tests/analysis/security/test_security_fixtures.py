@@ -49,8 +49,10 @@ def test_clean_twin_is_silent(language: str) -> None:
 
 def test_fixtures_cover_every_rule_category() -> None:
     planted_rules = set()
-    for language in LANGUAGES:
-        planted_rules |= {rule for rule, _, _ in planted(FIXTURES / language / "vulnerable")}
+    roots = [FIXTURES / language / "vulnerable" for language in LANGUAGES]
+    roots += sorted((FIXTURES / "apps").glob("*/vulnerable"))
+    for root in roots:
+        planted_rules |= {rule for rule, _, _ in planted(root)}
     # missing-auth comes from the endpoint inventory and has its own test below
     assert planted_rules | {"missing-auth"} == set(RULES)
 

@@ -11,7 +11,7 @@ from backend_agent.analysis.findings import Finding
 from backend_agent.analysis.parsing import LanguageName, language_for
 from backend_agent.analysis.project import Project
 from backend_agent.analysis.security.base import RuleBase
-from backend_agent.analysis.security.engine import FileContext, scan_file
+from backend_agent.analysis.security.engine import FileContext, FileRole, scan_file
 from backend_agent.analysis.security.signals import (
     missing_auth,
     project_findings,
@@ -38,6 +38,7 @@ _BUILD_FILE = re.compile(
     r"(fabfile|noxfile|tasks|setup|manage_build|dodo)\.py|magefile\.go|mage\.go)$"
 )
 _BUILD_DIRS = frozenset({"tasks", "scripts", "script", "bin", "tools", "hack", "build", ".github"})
+_SERVED_DIRS = frozenset({"static", "public", "assets", "dist"})
 _GO_BUILD_IGNORE = re.compile(rb"^//\s*(go:build|\+build)\s+ignore\b", re.MULTILINE)
 
 
@@ -62,8 +63,8 @@ def scan_files(
         source = project.read_bytes(path)
         if len(source) > MAX_FILE_BYTES or _minified(source):
             continue
-        build = build_script(path, source)
-        contexts.append(scan_file(path, source, language, rules_for(language), build))
+        role = file_role(path, source)
+        contexts.append(scan_file(path, source, language, rules_for(language), role))
     return contexts
 
 
@@ -98,13 +99,18 @@ def skipped(path: str) -> bool:
     return bool(_TEST_FILE.match(name) or _MINIFIED_NAME.match(name))
 
 
-def build_script(path: str, source: bytes = b"") -> bool:
-    """Gruntfiles, gulpfiles, webpack and tool configs, Rake tasks, scripts run by Makefiles
-    (``scripts/``, ``tasks/``, ``bin/``, Go programs built with ``//go:build ignore``)."""
+def file_role(path: str, source: bytes = b"") -> FileRole:
+    """``build`` for Gruntfiles, gulpfiles, webpack and tool configs, Rake tasks, scripts run
+    by Makefiles (``scripts/``, ``tasks/``, ``bin/``, Go programs marked ``//go:build
+    ignore``); ``served`` for files under ``static/``, ``public/``, ``assets/``, ``dist/``;
+    ``app`` otherwise."""
     *dirs, name = path.split("/")
+    if any(d in _SERVED_DIRS for d in dirs):
+        return "served"
     if _BUILD_FILE.match(name) or any(d in _BUILD_DIRS for d in dirs):
-        return True
-    return name.endswith(".go") and _GO_BUILD_IGNORE.search(source[:2000]) is not None
+        return "build"
+    go_tool = name.endswith(".go") and _GO_BUILD_IGNORE.search(source[:2000]) is not None
+    return "build" if go_tool else "app"
 
 
 def _language(path: str) -> LanguageName | None:

@@ -35,31 +35,35 @@ _CREDENTIAL_PAIRS = frozenset(
 # Public by design but not credentials: callbacks from other services.
 _CALLBACK_SEGMENTS = frozenset({"oauth", "callback", "callbacks", "webhook", "webhooks"})
 # Logging out (ending a session) needs no credentials either.
-_LOGOUT_SEGMENTS = frozenset({"logout", "signout", "logoff", "session", "sessions"})
+_LOGOUT_SEGMENTS = frozenset({"logout", "signout", "logoff"})
+_SESSION_SEGMENTS = frozenset({"session", "sessions"})
 _HANDLER = re.compile(
     r"(?i)(^|[^a-z])(log_?in|sign_?in|sign_?up|register|registration|authenticate|"
     r"create_?session|obtain_?token|refresh_?token|forgot_?password|reset_?password)[a-z]*$"
 )
+_RESET = re.compile(r"reset|forgot|recover|password")
 _PARAMETER = re.compile(r"^[{:<*]")
 
 
 def segments(path: str) -> list[str]:
-    """The literal segments of a route, lower-case, separators removed (``sign_in``,
-    ``sign-in``, ``signIn`` are all ``signin``); parameters are left out."""
-    parts = [p for p in re.split(r"[/.]", path) if p and not _PARAMETER.match(p)]
-    return [re.sub(r"[^a-z0-9]", "", p.lower()) for p in parts]
+    """The segments of a route, lower-case, separators removed (``sign_in``, ``sign-in``,
+    ``signIn`` are all ``signin``); a parameter is ``{}``."""
+    path = re.sub(r"\.(json|xml|html)$", "", path)
+    parts = [p for p in path.split("/") if p]
+    return ["{}" if _PARAMETER.match(p) else re.sub(r"[^a-z0-9]", "", p.lower()) for p in parts]
 
 
 def obtains_credentials(endpoint: Endpoint) -> bool:
-    """Login, sign-up, token, password reset and one-time-code endpoints (state-changing)."""
+    """Login, sign-up, token, password reset and one-time-code endpoints: a POST to them, or
+    a PUT/PATCH that resets a password (``PUT /password_resets/{token}``)."""
     if endpoint.kind != "rest" or endpoint.method not in ("POST", "PUT", "PATCH"):
         return False
     parts = segments(endpoint.path)
-    if any(p in _CREDENTIAL_SEGMENTS for p in parts):
-        return True
-    if any(pair in _CREDENTIAL_PAIRS for pair in pairwise(parts)):
-        return True
-    return bool(_HANDLER.search(endpoint.handler.rsplit("#", 1)[-1]))
+    named = [p for p in parts if p in _CREDENTIAL_SEGMENTS]
+    named += ["".join(pair) for pair in pairwise(parts) if pair in _CREDENTIAL_PAIRS]
+    if endpoint.method != "POST":
+        return any(_RESET.search(p) for p in named)
+    return bool(named) or bool(_HANDLER.search(endpoint.handler.rsplit("#", 1)[-1]))
 
 
 def public_by_design(endpoint: Endpoint) -> bool:
@@ -69,4 +73,6 @@ def public_by_design(endpoint: Endpoint) -> bool:
     parts = segments(endpoint.path)
     if any(p in _CALLBACK_SEGMENTS for p in parts):
         return True
-    return endpoint.method == "DELETE" and bool(parts) and parts[-1] in _LOGOUT_SEGMENTS
+    literal = [p for p in parts if p != "{}"]
+    last = literal[-1] if literal else ""
+    return last in _LOGOUT_SEGMENTS or (endpoint.method == "DELETE" and last in _SESSION_SEGMENTS)

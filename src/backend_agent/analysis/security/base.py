@@ -41,8 +41,12 @@ _KEY_OPTIONS = frozenset({"secret", "secrets", "keys", "secretOrKey", "secretOrP
 _LIMITER = re.compile(
     r"(?i)rate[-_]?limit|limiter|throttl|slow[-_]?down|brute|httprate|tollbooth|slowapi"
 )
-_MOUNTS = frozenset({"use", "register", "Use", "throttle"})  # apply middleware app-wide
+_MOUNTS = frozenset({"use", "register", "Use", "throttle", "Group", "Route", "Mount", "mount"})
 _CLASS_BODIES = frozenset({"class_declaration", "class", "class_definition", "class_body"})
+_KEY_APIS = re.compile(r"(?i)session|cookie|jwt|passport|strategy|csrf|encrypt|cipher|sign|hmac")
+# Tables of allowed values: ``FORMATS[x]``, ``ALLOWED.get(x)``.
+_CONSTANT = re.compile(r"(?:[\w:]+(?:\.|::))?[A-Z][A-Z0-9_]+")
+_LOOKUPS = frozenset({"subscript", "subscript_expression", "element_reference", "index_expression"})
 # A filter with these keys is a SQL ORM query (Sequelize, TypeORM, Prisma), not MongoDB's.
 _ORM_QUERY_KEYS = frozenset({"where", "include", "attributes"})
 
@@ -116,6 +120,8 @@ class RuleBase:
                 return True
             if kind in g.functions or (kind in g.calls and self._sanitizing(current)):
                 continue
+            if kind in _LOOKUPS and _CONSTANT.fullmatch(text(current.named_children[0])):
+                continue  # ALLOWED[x]: a value from a fixed table
             if kind in g.members:
                 stack.extend(_field(current, g.members[kind]))
             elif kind in g.pairs:
@@ -127,8 +133,13 @@ class RuleBase:
         return False
 
     def _sanitizing(self, call: Node) -> bool:
+        """Conversions (``int(x)``, ``parseInt``) and lookups in constant tables
+        (``FORMATS.fetch(x)``, ``ALLOWED.get(x)``) end the taint."""
         callee = self.grammar.callee(call)
-        return callee in self.sanitizers or callee.rsplit(".", 1)[-1] in self.sanitizers
+        if callee in self.sanitizers or callee.rsplit(".", 1)[-1] in self.sanitizers:
+            return True
+        receiver, _dot, name = callee.rpartition(".")
+        return name in ("fetch", "get") and _CONSTANT.fullmatch(receiver) is not None
 
     def is_built(self, node: Node, env: Env) -> bool:
         """Whether the expression is a string built from non-literal parts."""
@@ -514,13 +525,15 @@ def _literal_elements(value: Node, grammar: Grammar) -> list[Node]:
 
 
 def _call_option(value: Node, grammar: Grammar) -> bool:
-    """Whether ``value`` is given to a call as an option (``session({secret: value})``,
-    ``SessionMiddleware(secret_key=value)``, ``use Rack::Session::Cookie, secret: value``)."""
+    """Whether ``value`` is given as an option to a session, cookie, token or crypto API
+    (``session({secret: value})``, ``use Rack::Session::Cookie, secret: value``)."""
     current = value.parent
     for _ in range(4):
         if current is None:
             return False
         if current.type in grammar.calls:
-            return True
+            arguments = current.child_by_field_name("arguments")
+            first = arguments.named_children[0] if arguments and arguments.named_children else None
+            return bool(_KEY_APIS.search(grammar.callee(current) + " " + text(first)[:80]))
         current = current.parent
     return False

@@ -9,15 +9,21 @@ node with that knowledge. Comments are separate nodes in the tree, so rules only
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from tree_sitter import Node, Query, QueryCursor
 
 from backend_agent.analysis.findings import Finding
 from backend_agent.analysis.parsing import LanguageName, grammar, parse
 from backend_agent.analysis.security.rules import REQUEST_DATA_RULES, RULES
+
+FileRole = Literal["app", "build", "served"]
+_BOOLEAN_OPERATORS = frozenset({"binary_expression", "boolean_operator", "binary"})
+# A condition on the environment: ``if app.get('env') === 'development'``, ``if DEBUG:``.
+ENV_TEST = re.compile(r"(?i)env|development|debug")
 
 
 @dataclass
@@ -46,13 +52,15 @@ class AppSite:
 class FileContext:
     """One file being scanned: its path, and what the scan found in it.
 
-    In a build or task script (``build_script``) nothing comes from a request, so findings of
-    the request-data rules (injection, SSRF, redirects) are dropped.
+    ``role``: ``app`` for application code; ``build`` for build and task scripts, where nothing
+    comes from a request, so findings of the request-data rules (injection, SSRF, redirects)
+    are dropped; ``served`` for files served as they are (``static/``, ``public/``), where only
+    credentials in the shape of real tokens are reported.
     """
 
     path: str
     language: str
-    build_script: bool = False
+    role: FileRole = "app"
     findings: list[Finding] = field(default_factory=list)
     signals: set[str] = field(default_factory=set)  # e.g. "rate-limit", "sessions"
     apps: list[AppSite] = field(default_factory=list)
@@ -72,7 +80,9 @@ class FileContext:
             self.conditional.append((signal, self._finding(rule_id, node, message)))
 
     def _dropped(self, rule_id: str) -> bool:
-        return self.build_script and rule_id.split(".")[0] in REQUEST_DATA_RULES
+        if self.role == "served":
+            return rule_id != "hardcoded-secret.token-format"
+        return self.role == "build" and rule_id.split(".")[0] in REQUEST_DATA_RULES
 
     def _finding(self, rule_id: str, node: Node, message: str) -> Finding:
         rule = RULES[rule_id]
@@ -151,6 +161,20 @@ def descendants(node: Node) -> Iterator[Node]:
         stack.extend(reversed(current.children))
 
 
+def guarded(node: Node, test: re.Pattern[str]) -> bool:
+    """Whether ``node`` runs only when a condition matching ``test`` holds: inside an
+    ``if``/``unless``/ternary on it, or on the right of ``condition && …``."""
+    parent = node.parent
+    while parent is not None:
+        condition = parent.child_by_field_name("condition")
+        if parent.type in _BOOLEAN_OPERATORS:
+            condition = parent.child_by_field_name("left")
+        if condition is not None and test.search(text(condition)):
+            return True
+        parent = parent.parent
+    return False
+
+
 def root_of(node: Node) -> Node:
     while node.parent is not None:
         node = node.parent
@@ -162,11 +186,11 @@ def scan_file(
     source: bytes,
     language: LanguageName,
     rules: LanguageRules,
-    build_script: bool = False,
+    role: FileRole = "app",
 ) -> FileContext:
     """Parse one file and run a language's rules over it."""
     family = "javascript" if language in ("typescript", "tsx") else language  # one app, one family
-    ctx = FileContext(path, family, build_script)
+    ctx = FileContext(path, family, role)
     root = parse(source, language).root_node
     captures = QueryCursor(_query(language, rules)).captures(root)
     scopes = _group_by_scope(captures.get("scope", []), captures.get("node", []))

@@ -32,8 +32,8 @@ GRAMMAR = Grammar(
     conversions=frozenset({"type_conversion_expression"}),
 )
 _SOURCE = re.compile(
-    r"(r|req|request)\.(URL\.Query\(\)|URL\.Path|URL\.RawQuery|FormValue|PostFormValue|Form|"
-    r"PostForm|Header|Body|Cookie|MultipartForm|FormFile)\b"
+    r"(r|req|request)\.(URL\.Query\(\)|(URL\.Path|URL\.RawQuery|FormValue|PostFormValue|Form|"
+    r"PostForm|Header|Body|Cookie|MultipartForm|FormFile)\b)"
     r"|(c|ctx)\.(Query|DefaultQuery|QueryParam|QueryParams|Param|Params|PostForm|"
     r"DefaultPostForm|FormValue|FormFile|GetHeader|Cookie|Body|BodyParser|ShouldBind\w*|Bind\w*)\b"
     r"|(c|ctx)\.Request(\(\))?\.(URL|Form|PostForm|FormValue|PostFormValue|Header|Body|Cookie)\b"

@@ -9,7 +9,15 @@ from collections.abc import Iterable
 from tree_sitter import Node
 
 from backend_agent.analysis.security.base import JwtUse, RuleBase
-from backend_agent.analysis.security.engine import Env, FileContext, descendants, root_of, text
+from backend_agent.analysis.security.engine import (
+    ENV_TEST,
+    Env,
+    FileContext,
+    descendants,
+    guarded,
+    root_of,
+    text,
+)
 from backend_agent.analysis.security.syntax import Call, Grammar
 
 _SCOPES = frozenset(
@@ -45,7 +53,6 @@ _SOURCE_DECORATOR = re.compile(r"@(Body|Query|Param|Headers)\b")
 _SANITIZERS = frozenset({"parseInt", "parseFloat", "Number", "Boolean", "encodeURIComponent"})
 _RESPONSES = frozenset({"res", "response", "ctx", "reply"})
 _ERRORHANDLER = re.compile(r"require\(\s*['\"]errorhandler['\"]\s*\)")
-_ENV_TEST = re.compile(r"(?i)env|development|debug")  # if (app.get('env') === 'development')
 _NODE_ENV = re.compile(r"process\.env(\.NODE_ENV|\[['\"]NODE_ENV['\"]\])")
 _SERVER = re.compile(
     r"\b(express|fastify|Fastify)\(|new (Koa|ApolloServer)\(|NestFactory\.create|createServer\("
@@ -213,7 +220,7 @@ def _check_debug_mode(call: Call, ctx: FileContext) -> None:
         message = f"{call.callee}('env', 'development') turns on development mode"
         ctx.emit("debug-mode", call.node, message)
     errorhandler = call.name == "use" and any(_errorhandler(a) for a in call.args)
-    if errorhandler and not _env_dependent(call.node):
+    if errorhandler and not guarded(call.node, ENV_TEST):
         message = f"{call.callee}(errorhandler()) sends stack traces whatever the environment"
         ctx.emit("debug-mode", call.node, message)
     for callee, option, value, framework in _DEBUG_OPTIONS:
@@ -252,20 +259,6 @@ def _errorhandler_names(program: Node) -> set[str]:
                 if value is not None and _ERRORHANDLER.fullmatch(text(value)):
                     names.add(text(declarator.child_by_field_name("name")))
     return names
-
-
-def _env_dependent(node: Node) -> bool:
-    """Whether ``node`` runs only in some environments: under ``if (… env …)``, ``env && …``
-    or ``env ? … : …``."""
-    parent = node.parent
-    while parent is not None:
-        test = parent.child_by_field_name("condition")
-        if parent.type == "binary_expression":
-            test = parent.child_by_field_name("left")
-        if test is not None and _ENV_TEST.search(text(test)):
-            return True
-        parent = parent.parent
-    return False
 
 
 def _development_file(ctx: FileContext) -> bool:

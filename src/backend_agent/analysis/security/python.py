@@ -9,7 +9,14 @@ from collections.abc import Iterable
 from tree_sitter import Node
 
 from backend_agent.analysis.security.base import JwtUse, RuleBase
-from backend_agent.analysis.security.engine import Env, FileContext, descendants, text
+from backend_agent.analysis.security.engine import (
+    ENV_TEST,
+    Env,
+    FileContext,
+    descendants,
+    guarded,
+    text,
+)
 from backend_agent.analysis.security.python_routes import route_parameter_shape, route_parameters
 from backend_agent.analysis.security.syntax import Call, Grammar
 
@@ -50,6 +57,7 @@ _DEBUG_CALLS = re.compile(
     r"GraphQLView|GraphQLApp|run|run_app|update|from_mapping)"
 )
 _DEBUG_OPTIONS = ("debug", "DEBUG", "serve_traceback")
+_GRAPHENE_DEBUG = "graphene_django.debug.DjangoDebugMiddleware"
 _SETTINGS = re.compile(r"(^|/)settings(\.py$|/)")
 _GET_ONLY = re.compile(r"@(require_GET|require_safe)\b|@require_http_methods\(\s*\[\s*['\"]GET")
 
@@ -205,13 +213,17 @@ class PythonRules(RuleBase):
             _check_assignment(node, ctx)
         elif node.type == "function_definition":
             _check_csrf_exempt(node, ctx)
+        elif _graphene_debug(node, ctx):
+            ctx.emit("debug-mode", node, "Graphene's DjangoDebugMiddleware in settings")
 
     def check_language_call(self, call: Call, env: Env, ctx: FileContext) -> None:
         options = call.options
         debug = next((o for o in _DEBUG_OPTIONS if _is_true(options.get(o))), None)
-        if debug and _DEBUG_CALLS.fullmatch(call.callee):
+        everywhere = not guarded(call.node, ENV_TEST)
+        if debug and _DEBUG_CALLS.fullmatch(call.callee) and everywhere:
             ctx.emit("debug-mode", call.node, f"{call.callee}({debug}=True) turns debug mode on")
-        if call.callee in ("aiohttp_debugtoolbar.setup", "DebugToolbarExtension"):
+        toolbar = call.callee in ("aiohttp_debugtoolbar.setup", "DebugToolbarExtension")
+        if toolbar and everywhere:
             ctx.emit("debug-mode", call.node, f"{call.callee}() serves the debug toolbar")
         if call.name in ("csrf_exempt",) and call.args:
             message = "csrf_exempt() turns off CSRF protection on a view"
@@ -237,7 +249,8 @@ def _check_assignment(node: Node, ctx: FileContext) -> None:
     debug_key = left.type == "subscript" and GRAMMAR.string_value(
         left.child_by_field_name("subscript")
     ) in ("DEBUG", "debug")
-    if (target.endswith(".debug") or debug_key) and _is_true(right):
+    everywhere = not guarded(node, ENV_TEST)
+    if (target.endswith(".debug") or debug_key) and _is_true(right) and everywhere:
         ctx.emit("debug-mode", node, f"{target} = True turns debug mode on")
     if module_level and target == "DEBUG" and _is_true(right) and _production_settings(ctx.path):
         ctx.emit("debug-mode", node, "DEBUG = True in Django settings")
@@ -282,6 +295,11 @@ def _strings_in(node: Node | None) -> list[str]:
         return []
     found = (GRAMMAR.string_value(n) for n in descendants(node) if n.type == "string")
     return [v for v in found if v is not None]
+
+
+def _graphene_debug(node: Node, ctx: FileContext) -> bool:
+    graphene = node.type == "string" and GRAMMAR.string_value(node) == _GRAPHENE_DEBUG
+    return graphene and _production_settings(ctx.path)
 
 
 def _production_settings(path: str) -> bool:

@@ -173,6 +173,9 @@ class RubyRules(RuleBase):
             ctx.app("sinatra", call.node)
         if not call.receiver:
             _check_framework_call(call, ctx)
+        version = text(call.args[0]) if call.name == "load_defaults" and call.args else ""
+        if _version(version) >= (5, 2):
+            ctx.signals.add("csrf")  # default_protect_from_forgery is on from Rails 5.2
         if call.name == "origins" and "*" in [GRAMMAR.string_value(a) for a in call.args]:
             block = call.node.parent
             while block is not None and block.type not in ("do_block", "block"):
@@ -191,8 +194,6 @@ def _check_framework_call(call: Call, ctx: FileContext) -> None:
         ctx.emit("missing-csrf", call.node, f"{name} turns off CSRF protection in a controller")
     if name == "protect_from_forgery":
         ctx.signals.add("csrf")
-    if name == "load_defaults" and symbols and _version(symbols[0]) >= (5, 2):
-        ctx.signals.add("csrf")  # default_protect_from_forgery is on from Rails 5.2
     if name == "enable" and "sessions" in symbols:
         ctx.signals.add("sessions")
     middleware = text(call.args[0]) if call.args else ""

@@ -97,6 +97,11 @@ def _verb_first(call: Call) -> bool:
     return first in _HTTP_VERBS
 
 
+def _not_http_request(call: Call) -> bool:
+    """``superagent.get(url).query(params)`` adds a query string, not SQL."""
+    return not re.match(r"(superagent|request|got|needle|supertest|agent)\b", call.receiver)
+
+
 def _database_receiver(call: Call) -> bool:
     """GORM clauses share names with routers (``Group``): the receiver must be a database."""
     return re.search(r"(?i)db|tx|gorm|orm|conn|Model\(|Table\(", call.receiver) is not None
@@ -141,7 +146,7 @@ JAVASCRIPT = (
          "havingRaw", r"\$queryRawUnsafe", r"\$executeRawUnsafe", "exec", "run", "all",
          "prepare", "unsafe"), data="built-sql"),
     sink("sql-injection", methods("query", "execute", "raw", "whereRaw", r"\$queryRawUnsafe",
-         r"\$executeRawUnsafe", "unsafe")),
+         r"\$executeRawUnsafe", "unsafe"), when=_not_http_request),
     sink("command-injection", r"((child_process|childProcess|cp)\.)?(exec|execSync)",
          data="either"),
     sink("command-injection", r"((child_process|childProcess|cp)\.)?(spawn|spawnSync|execFile"
