@@ -11,12 +11,14 @@ from backend_agent.analysis.findings import Finding
 from backend_agent.analysis.parsing import LanguageName, language_for
 from backend_agent.analysis.project import Project
 from backend_agent.analysis.security.base import RuleBase
+from backend_agent.analysis.security.config_files import config_file, scan_config
 from backend_agent.analysis.security.engine import FileContext, FileRole, scan_file
 from backend_agent.analysis.security.signals import (
     missing_auth,
     project_findings,
     unlimited_auth_endpoints,
 )
+from backend_agent.analysis.security.wrappers import wrapper_findings
 
 MAX_FILE_BYTES = 1_000_000
 _TEST_DIRS = frozenset({"test", "tests", "spec", "specs", "__tests__", "testdata", "e2e"})
@@ -58,9 +60,12 @@ def scan_files(
         if progress is not None:
             progress(path)
         language = _language(path)
-        if language is None or skipped(path):
+        if skipped(path) or (language is None and not config_file(path)):
             continue
         source = project.read_bytes(path)
+        if language is None:
+            contexts.append(scan_config(path, source))
+            continue
         if len(source) > MAX_FILE_BYTES or _minified(source):
             continue
         role = file_role(path, source)
@@ -83,7 +88,7 @@ def collect_findings(
         for signal, finding in ctx.conditional
         if signal in signals[ctx.language]
     ]
-    findings += project_findings(contexts)
+    findings += project_findings(contexts) + wrapper_findings(contexts)
     if inventory is not None:
         endpoint_findings = missing_auth(inventory) + unlimited_auth_endpoints(inventory, contexts)
         findings += [f for f in endpoint_findings if not skipped(f.file)]

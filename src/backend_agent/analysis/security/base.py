@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from backend_agent.analysis.security.cors import hand_set_cors
-from backend_agent.analysis.security.engine import Env, FileContext, descendants, operands, text
+from backend_agent.analysis.security.engine import (
+    Env,
+    FileContext,
+    Passing,
+    Wrapper,
+    descendants,
+    operands,
+    text,
+)
 from backend_agent.analysis.security.secrets import (
     placeholder,
     secret_name,
@@ -44,6 +52,15 @@ _LIMITER = re.compile(
 _MOUNTS = frozenset({"use", "register", "Use", "throttle", "Group", "Route", "Mount", "mount"})
 _CLASS_BODIES = frozenset({"class_declaration", "class", "class_definition", "class_body"})
 _KEY_APIS = re.compile(r"(?i)session|cookie|jwt|passport|strategy|csrf|encrypt|cipher|sign|hmac")
+# Names too common to tie a call to a wrapper function defined elsewhere.
+_COMMON_NAMES = frozenset(
+    {
+        "run", "execute", "exec", "call", "send", "get", "post", "put", "query", "open",
+        "load", "parse", "eval", "render", "write", "read", "handle", "process", "apply",
+        "main", "new", "init", "create", "update", "delete", "find", "save", "format", "join",
+        "push", "append", "log", "print", "json", "map", "filter", "then", "catch", "next",
+    }
+)  # fmt: skip
 # Tables of allowed values: ``FORMATS[x]``, ``ALLOWED.get(x)``.
 _CONSTANT = re.compile(r"(?:[\w:]+(?:\.|::))?[A-Z][A-Z0-9_]+")
 _LOOKUPS = frozenset({"subscript", "subscript_expression", "element_reference", "index_expression"})
@@ -122,7 +139,10 @@ class RuleBase:
                 continue
             if kind in _LOOKUPS and _CONSTANT.fullmatch(text(current.named_children[0])):
                 continue  # ALLOWED[x]: a value from a fixed table
-            if kind in g.members:
+            if kind in g.conditionals:
+                condition = current.child_by_field_name("condition") or current.named_children[1]
+                stack.extend(c for c in current.named_children if c != condition)
+            elif kind in g.members:
                 stack.extend(_field(current, g.members[kind]))
             elif kind in g.pairs:
                 stack.extend(_field(current, g.pairs[kind]))
@@ -172,6 +192,29 @@ class RuleBase:
             return False
         args = self.call(node).args
         return len(args) > 1 and not all(self.grammar.literal(a) for a in args[1:])
+
+    def function_name(self, scope: Node) -> str:
+        """``def name``, ``func Name``, ``const name = (…) => …``, ``name(…) { … }``."""
+        name = scope.child_by_field_name("name")
+        parent = scope.parent
+        if name is None and parent is not None and parent.type in self.assignments:
+            name = parent.child_by_field_name(self.assignments[parent.type][0])
+        return text(name).rsplit(".", 1)[-1] if name is not None else ""
+
+    def parameters(self, scope: Node) -> dict[str, int]:
+        found: dict[str, int] = {}
+        parameters = scope.child_by_field_name("parameters")
+        for parameter in parameters.named_children if parameters is not None else []:
+            names = (
+                [parameter]
+                if parameter.type in self.grammar.identifiers
+                else [c for c in parameter.named_children if c.type in self.grammar.identifiers][:1]
+                + parameter.children_by_field_name("name")
+            )
+            for name in dict.fromkeys(text(n) for n in names):
+                if name not in ("self", "cls"):
+                    found[name] = len(found)
+        return found
 
     def is_client(self, node: Node, env: Env) -> bool:
         return (node.type in self.grammar.identifiers and text(node) in env.clients) or bool(
@@ -307,6 +350,8 @@ class RuleBase:
         if call.callee in self.signal_calls:
             ctx.signals.add(self.signal_calls[call.callee])
         self._check_sinks(call, env, ctx)
+        if call.args and call.name not in _COMMON_NAMES:
+            self._record_passings(call, env, ctx)
         self._check_key_arguments(call, ctx)
         if self.mongo_methods is not None and self.mongo_methods.fullmatch(call.callee):
             self.check_mongo(call, env, ctx)
@@ -360,6 +405,30 @@ class RuleBase:
                     ctx.emit(sink.rule, call.node, template.format(callee=call.callee))
                     fired.add(sink.rule)
                     break
+                if value is not None and sink.rule not in fired:
+                    self._record_wrapper(sink, value, env, ctx)
+
+    def _record_wrapper(self, sink: Sink, value: Node, env: Env, ctx: FileContext) -> None:
+        """A parameter reaching a sink makes the function a wrapper of that sink."""
+        if not env.function or sink.data in ("any", "built"):
+            return
+        names = [text(n) for n in descendants(value) if n.type in self.grammar.identifiers]
+        index = next((env.parameters[n] for n in names if n in env.parameters), None)
+        if index is not None:
+            line = value.start_point[0] + 1
+            ctx.wrappers.append(Wrapper(env.function, index, sink.rule, sink.data, ctx.path, line))
+
+    def _record_passings(self, call: Call, env: Env, ctx: FileContext) -> None:
+        """Calls handing request data or built strings to some function, for the wrappers."""
+        for index, argument in enumerate(call.args):
+            kind = "tainted" if self.is_tainted(argument, env) else None
+            if kind is None and self.is_built(argument, env):
+                kind = "built"
+            if kind is not None:
+                origin = text(env.built.get(text(argument), argument))[:300]
+                line = call.node.start_point[0] + 1
+                passing = Passing(call.name, index, kind, call.callee, origin, line)
+                ctx.passings.append(passing)
 
     def _carries(self, sink: Sink, value: Node | None, env: Env) -> str | None:
         """What makes ``value`` dangerous at this sink ("built", "tainted", "any"), if it is."""

@@ -33,9 +33,36 @@ class Env:
     tainted: set[str] = field(default_factory=set)
     built: dict[str, Node] = field(default_factory=dict)
     clients: set[str] = field(default_factory=set)  # HTTP clients: requests.Session(), …
+    function: str = ""  # the name of the function, if it has one
+    parameters: dict[str, int] = field(default_factory=dict)  # its parameters, by position
 
     def child(self) -> Env:
+        """A nested function's: it sees the enclosing variables, not the parameters."""
         return Env(set(self.tainted), dict(self.built), set(self.clients))
+
+
+@dataclass(frozen=True)
+class Wrapper:
+    """A function that hands one of its parameters to a sink: calling it is calling the sink."""
+
+    function: str
+    parameter: int
+    rule: str
+    data: str  # what the sink needs: "tainted", "either", "built-sql"
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Passing:
+    """A call that passes request data (``tainted``) or a built string to some function."""
+
+    function: str
+    argument: int
+    kind: str  # "tainted" or "built"
+    callee: str
+    text: str  # the argument's source (cut), to tell SQL from other strings
+    line: int
 
 
 @dataclass(frozen=True)
@@ -66,13 +93,21 @@ class FileContext:
     apps: list[AppSite] = field(default_factory=list)
     limited_lines: set[int] = field(default_factory=set)  # where a rate limiter is named
     limited_paths: set[str] = field(default_factory=set)  # route prefixes a limiter covers
+    wrappers: list[Wrapper] = field(default_factory=list)
+    passings: list[Passing] = field(default_factory=list)
     # Findings that hold only if some file of the language shows a signal ("mongodb"): a
     # ``where(name: params[:name])`` is operator injection with Mongoid, not with ActiveRecord.
     conditional: list[tuple[str, Finding]] = field(default_factory=list)
 
     def emit(self, rule_id: str, node: Node, message: str) -> None:
+        self.emit_at(rule_id, node.start_point[0] + 1, message)
+
+    def emit_at(self, rule_id: str, line: int, message: str) -> None:
         if not self._dropped(rule_id):
-            self.findings.append(self._finding(rule_id, node, message))
+            rule = RULES[rule_id]
+            self.findings.append(
+                Finding(rule_id, rule.severity, message, self.path, line, rule.fix)
+            )
 
     def emit_if(self, signal: str, rule_id: str, node: Node, message: str) -> None:
         """Report the finding only if the project (this language) shows ``signal``."""
@@ -113,6 +148,14 @@ class LanguageRules(Protocol):
 
     def is_client(self, node: Node, env: Env) -> bool:
         """Whether the expression is an HTTP client object."""
+        ...
+
+    def function_name(self, scope: Node) -> str:
+        """The name of a function-like node ("" when anonymous)."""
+        ...
+
+    def parameters(self, scope: Node) -> dict[str, int]:
+        """The parameter names of a function-like node, by position."""
         ...
 
     def check(self, node: Node, env: Env, ctx: FileContext) -> None:
@@ -195,8 +238,10 @@ def scan_file(
     captures = QueryCursor(_query(language, rules)).captures(root)
     scopes = _group_by_scope(captures.get("scope", []), captures.get("node", []))
     envs: list[Env] = []
-    for parent, nodes in scopes:  # a parent scope always precedes its children
+    for parent, scope, nodes in scopes:  # a parent scope always precedes its children
         env = envs[parent].child() if parent >= 0 else Env()
+        if scope is not None:
+            env.function, env.parameters = rules.function_name(scope), rules.parameters(scope)
         _propagate(rules, nodes, env)
         envs.append(env)
         for node in nodes:
@@ -220,9 +265,11 @@ def _query(language: LanguageName, rules: LanguageRules) -> Query:
     return _QUERIES[key]
 
 
-def _group_by_scope(scopes: list[Node], nodes: list[Node]) -> list[tuple[int, list[Node]]]:
-    """(parent scope index, nodes directly inside) per scope; index 0 is the whole file."""
-    grouped: list[tuple[int, list[Node]]] = [(-1, [])]
+def _group_by_scope(
+    scopes: list[Node], nodes: list[Node]
+) -> list[tuple[int, Node | None, list[Node]]]:
+    """(parent scope index, scope, nodes directly inside) per scope; index 0 is the file."""
+    grouped: list[tuple[int, Node | None, list[Node]]] = [(-1, None, [])]
     events = [(s.start_byte, -s.end_byte, 0, s) for s in scopes]
     events += [(n.start_byte, -n.end_byte, 1, n) for n in nodes]
     events.sort(key=lambda e: (e[0], e[1], e[2]))
@@ -231,10 +278,10 @@ def _group_by_scope(scopes: list[Node], nodes: list[Node]) -> list[tuple[int, li
         while open_scopes[-1][1] < -negative_end:  # the node ends after this scope: outside
             open_scopes.pop()
         if kind == 0:
-            grouped.append((open_scopes[-1][0], []))
+            grouped.append((open_scopes[-1][0], node, []))
             open_scopes.append((len(grouped) - 1, -negative_end))
         else:
-            grouped[open_scopes[-1][0]][1].append(node)
+            grouped[open_scopes[-1][0]][2].append(node)
     return grouped
 
 

@@ -42,6 +42,7 @@ GRAMMAR = Grammar(
     functions=frozenset({"function_expression", "function", "arrow_function"}),
     members={"member_expression": "object"},
     pairs={"pair": "value"},
+    conditionals=frozenset({"ternary_expression"}),
 )
 _REQUEST = r"(req|request|ctx|ctx\.request|event)"
 _SOURCE = re.compile(
@@ -164,7 +165,7 @@ class JavaScriptRules(RuleBase):
         if call.receiver not in ("jwt", "jsonwebtoken") or call.name not in ("verify", "sign"):
             return None
         key = call.argument(1)
-        options = call.args[2] if len(call.args) > 2 and call.args[2].type == "object" else None
+        options = _object_literal(call.args[2]) if len(call.args) > 2 else None
         found = dict(self.entries(options)) if options is not None else {}
         if call.name == "sign":
             return JwtUse(call.node, call.callee, True, key, found.get("algorithm"))
@@ -210,6 +211,28 @@ class JavaScriptRules(RuleBase):
             ctx.signals.add("sessions")
         if call.args and not _development_file(ctx):
             _check_debug_mode(call, ctx)
+
+
+def _object_literal(node: Node) -> Node | None:
+    """The object itself, or the object literal last assigned to this name before it
+    (``const options = {algorithms: […]}; jwt.verify(t, k, options)``)."""
+    if node.type == "object":
+        return node
+    if node.type != "identifier":
+        return None
+    found = None
+    for declarator in descendants(root_of(node)):
+        if declarator.start_byte >= node.start_byte:
+            break
+        value = declarator.child_by_field_name("value")
+        if (
+            declarator.type == "variable_declarator"
+            and text(declarator.child_by_field_name("name")) == text(node)
+            and value is not None
+            and value.type == "object"
+        ):
+            found = value
+    return found
 
 
 def _check_debug_mode(call: Call, ctx: FileContext) -> None:

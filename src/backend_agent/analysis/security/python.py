@@ -36,6 +36,7 @@ GRAMMAR = Grammar(
     members={"attribute": "object"},
     pairs={"keyword_argument": "value", "pair": "value"},
     concatenations=frozenset({"concatenated_string"}),
+    conditionals=frozenset({"conditional_expression"}),
     format_operator=True,
 )
 _SOURCE = re.compile(

@@ -27,6 +27,7 @@ GRAMMAR = Grammar(
     collections=frozenset({"hash", "array"}),
     functions=frozenset(),
     pairs={"pair": "value"},
+    conditionals=frozenset({"conditional"}),
     format_operator=True,
 )
 _SOURCE = re.compile(
@@ -230,10 +231,13 @@ def _check_assignment(node: Node, ctx: FileContext) -> None:
     if left is None or right is None:
         return
     target, value = text(left), right.type
-    production = ctx.path.endswith("config/environments/production.rb")
     deployed = not ctx.path.endswith(("test.rb", "development.rb"))
-    if target.endswith(".consider_all_requests_local") and value == "true" and production:
-        ctx.emit("debug-mode", node, "consider_all_requests_local = true in production")
+    environment = "/environments/" in ctx.path and deployed
+    if target.endswith(".consider_all_requests_local") and value == "true" and environment:
+        name = ctx.path.rsplit("/", 1)[-1].removesuffix(".rb")
+        ctx.emit(
+            "debug-mode", node, f"consider_all_requests_local = true in the {name} environment"
+        )
     if target.endswith(".render_detailed_errors") and value == "true" and deployed:
         ctx.emit("debug-mode", node, "Hanami render_detailed_errors = true outside development")
     forgery = target.endswith("action_controller.allow_forgery_protection")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 _SECRET_LAST_WORDS = frozenset(
     {"secret", "password", "passwd", "pwd", "token", "apikey", "passphrase"}
@@ -66,13 +67,11 @@ def secret_name(name: str) -> bool:
 
 def signing_key_name(name: str) -> bool:
     """Whether an identifier names a key that signs or encrypts (``SECRET_KEY``,
-    ``secret_key_base``, ``session_secret``, ``jwtSecret``, ``encryption_key``)."""
+    ``secret_key_base``, ``SECRET_KEY_HMAC``, ``session_secret``, ``jwtSecret``)."""
     if not _identifier(name):
         return False
     parts = words(name)
-    if parts[-1:] == ["base"]:
-        parts = parts[:-1]
-    return tuple(parts[-2:]) in _SIGNING_KEYS
+    return any(pair in _SIGNING_KEYS for pair in pairwise(parts))
 
 
 def secret_value(name: str, value: str) -> bool:

@@ -61,7 +61,8 @@ MESSAGES = {
     "sql-injection": "{callee}() runs SQL built from a string",
     "sql-injection.tainted": "{callee}() runs SQL text taken from the request",
     "command-injection": "{callee}() runs a shell command built from data",
-    "code-injection": "{callee}() evaluates code or a template taken from the request",
+    "code-injection": "{callee}() evaluates code or a template built from non-literal parts",
+    "code-injection.tainted": "{callee}() evaluates code or a template taken from the request",
     "insecure-deserialization": "{callee}() deserializes data taken from the request",
     "insecure-deserialization.any": "{callee}() can build arbitrary objects (no safe loader)",
     "ssrf": "{callee}() fetches a URL taken from the request",
@@ -102,6 +103,11 @@ def _not_http_request(call: Call) -> bool:
     return not re.match(r"(superagent|request|got|needle|supertest|agent)\b", call.receiver)
 
 
+def _not_statement(call: Call) -> bool:
+    """``stmt.QueryRow(uid)`` runs a prepared statement: its arguments are bound values."""
+    return re.search(r"(?i)stmt|statement|prepare", call.receiver) is None
+
+
 def _database_receiver(call: Call) -> bool:
     """GORM clauses share names with routers (``Group``): the receiver must be a database."""
     return re.search(r"(?i)db|tx|gorm|orm|conn|Model\(|Table\(", call.receiver) is not None
@@ -122,7 +128,8 @@ PYTHON = (
     sink("command-injection", r"(subprocess\.)?(run|call|check_call|check_output|Popen)",
          data="either", when=_option_true("shell")),
     sink("code-injection", r"(builtins\.)?(eval|exec)|(flask\.)?render_template_string"
-         r"|(jinja2\.)?Template|.+\.from_string"),
+         r"|(jinja2\.)?Template|.+\.from_string|(PIL\.)?ImageMath\.(eval|unsafe_eval)",
+         data="either"),
     sink("insecure-deserialization", r"(pickle|cPickle|_pickle|dill|marshal|shelve|jsonpickle"
          r"|cloudpickle)\.(loads?|Unpickler|decode|open)|(pandas\.|pd\.)?read_pickle"),
     sink("insecure-deserialization", r"yaml\.(load|load_all)", data="any",
@@ -152,10 +159,12 @@ JAVASCRIPT = (
     sink("command-injection", r"((child_process|childProcess|cp)\.)?(spawn|spawnSync|execFile"
          r"|execFileSync)", data="either", when=_option_true("shell")),
     sink("code-injection", r"eval|(global\.|window\.)?(setTimeout|setInterval)|safeEval"
-         r"|vm\.(runInNewContext|runInThisContext|runInContext|compileFunction)|(vm\.)?Script"),
-    sink("code-injection", r"Function", "*"),
+         r"|vm\.(runInNewContext|runInThisContext|runInContext|compileFunction)|(vm\.)?Script",
+         data="either"),
+    sink("code-injection", r"Function", "*", data="either"),
     sink("code-injection", r"(ejs|pug|jade|handlebars|Handlebars|hbs|_|lodash|nunjucks|doT|dot"
-         r"|mustache|Mustache|swig|twig)\.(render|compile|template|renderString|compileString)"),
+         r"|mustache|Mustache|swig|twig)\.(render|compile|template|renderString|compileString)",
+         data="either"),
     sink("insecure-deserialization", methods("unserialize", "deepDeserialize")
          + r"|(yaml|jsyaml|jsYaml|YAML)\.load|cryo\.parse"),
     sink("open-redirect", r"(res|response|ctx|reply|ctx\.response)\.redirect", -1),
@@ -172,17 +181,18 @@ GO = (
     sink("sql-injection", methods("Where", "Or", "Not", "Order", "Group", "Having", "Joins"),
          data="built", when=_database_receiver),
     sink("sql-injection", methods("Exec", "Query", "QueryRow", "Prepare", "Raw", "MustExec",
-         "Queryx", "QueryRowx"), data="built-sql"),
+         "Queryx", "QueryRowx"), data="built-sql", when=_not_statement),
     sink("sql-injection", methods("ExecContext", "QueryContext", "QueryRowContext",
          "PrepareContext", "MustExecContext", "QueryxContext", "QueryRowxContext", "Get",
          "Select"), 1, data="built-sql"),
     sink("sql-injection", methods("GetContext", "SelectContext"), 2, data="built-sql"),
-    sink("sql-injection", methods("Exec", "Query", "QueryRow", "Raw")),
-    sink("sql-injection", methods("ExecContext", "QueryContext", "QueryRowContext"), 1),
+    sink("sql-injection", methods("Exec", "Query", "QueryRow", "Raw"), when=_not_statement),
+    sink("sql-injection", methods("ExecContext", "QueryContext", "QueryRowContext"), 1,
+         when=_not_statement),
     sink("command-injection", r"exec\.Command", 2, data="either", when=_shell_dash_c(0)),
     sink("command-injection", r"exec\.CommandContext", 3, data="either", when=_shell_dash_c(1)),
     sink("code-injection", r"template\.New\(.*\)(\..+)?\.Parse"
-         + r"|" + methods("RunString", "RunScript", "Eval")),
+         + r"|" + methods("RunString", "RunScript", "Eval"), data="either"),
     sink("insecure-deserialization", r"gob\.NewDecoder"),
     sink("open-redirect", methods("Redirect"), "*"),
     sink("ssrf", r"http\.(Get|Post|Head|PostForm)|http\.DefaultClient\.(Get|Post|Head|PostForm)"),
@@ -210,7 +220,8 @@ RUBY = (
     sink("command-injection", r"Open3\.(capture2e?|capture3|popen2e?|popen3|pipeline\w*)"
          r"|IO\.popen|Kernel\.(system|exec|spawn)", data="either"),
     sink("code-injection", methods("eval", "instance_eval", "class_eval", "module_eval",
-         "instance_exec", "send", "public_send", "__send__", "const_get") + r"|ERB\.new"),
+         "instance_exec", "send", "public_send", "__send__", "const_get")),
+    sink("code-injection", r"ERB\.new", data="either"),
     sink("code-injection", on_receiver("constantize", "safe_constantize"), "receiver"),
     sink("code-injection", r"render", "inline"),
     sink("insecure-deserialization", r"Marshal\.(load|restore)|(YAML|Psych)\.(load|unsafe_load"

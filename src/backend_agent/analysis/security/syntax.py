@@ -36,6 +36,7 @@ class Grammar:
     members: Mapping[str, str] = field(default_factory=dict)  # member type -> object field
     pairs: Mapping[str, str] = field(default_factory=dict)  # pair type -> value field
     concatenations: frozenset[str] = frozenset()  # Python's implicit "a" "b"
+    conditionals: frozenset[str] = frozenset()  # ``a ? b : c``: the value is never ``a``
     format_operator: bool = False  # ``"…%s" % x`` builds a string (Python, Ruby)
     conversions: frozenset[str] = frozenset()  # Go's []byte("x") is as literal as "x"
 

@@ -1,0 +1,75 @@
+"""Secrets committed in configuration files: ``.env`` files and Rails-style ``config/*.yml``.
+
+Each ``KEY=value`` (or ``key: value``) whose name is a signing key is ``weak-secret``; one whose
+name is another secret (a password, a token) is ``hardcoded-secret``, with the same filters as
+in code. YAML sections for development and test are skipped, as are ERB and ``${…}`` values
+and example files (``.env.example``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from backend_agent.analysis.security.engine import FileContext
+from backend_agent.analysis.security.secrets import (
+    placeholder,
+    secret_name,
+    secret_value,
+    signing_key_name,
+    token_format,
+    weak_key,
+)
+
+_DOTENV = re.compile(r"\.env(\.(?!example$|sample$|template$|dist$|defaults$)[\w.-]+)?")
+_CONFIG_YAML = re.compile(r"(^|/)config/[\w.-]+\.ya?ml")
+_ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][\w.-]*)\s*[=:]\s*(.*?)\s*$")
+_LOCAL_FILE = re.compile(r"(?i)dev|test|local|example|sample")
+_UNDEPLOYED = re.compile(r"(development|test|dev|local)\w*:")
+
+
+def config_file(path: str) -> bool:
+    """Whether ``path`` is a ``.env`` file (not an example) or a YAML file under config/
+    that is not for development or tests."""
+    name = path.rsplit("/", 1)[-1]
+    if _DOTENV.fullmatch(name):
+        return True
+    return bool(_CONFIG_YAML.search(path)) and not _LOCAL_FILE.search(name)
+
+
+def scan_config(path: str, source: bytes) -> FileContext:
+    """Secret-named settings with literal values, line by line."""
+    ctx = FileContext(path, "config")
+    section_skipped = False
+    for number, line in enumerate(source.decode("utf-8", "replace").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[0].isspace() and line.rstrip().endswith(":"):  # a YAML section
+            section_skipped = bool(_UNDEPLOYED.fullmatch(line.strip()))
+            continue
+        match = _ASSIGNMENT.match(line)
+        if match is None or section_skipped:
+            continue
+        name, value = match.group(1), _unquote(match.group(2))
+        _check(ctx, number, name, value)
+    return ctx
+
+
+def _check(ctx: FileContext, line: int, name: str, value: str) -> None:
+    if placeholder(value) or value.startswith(("<%", "!", "&", "*")):
+        return
+    if token_format(value):
+        message = f"{name} has the format of a real credential"
+        ctx.emit_at("hardcoded-secret.token-format", line, message)
+    elif signing_key_name(name):
+        reason = weak_key(value)
+        message = f"{name} is a literal key in a committed file" + (f", {reason}" if reason else "")
+        ctx.emit_at("weak-secret", line, message)
+    elif secret_name(name) and secret_value(name, value):
+        ctx.emit_at("hardcoded-secret", line, f"{name} is set to a literal secret")
+
+
+def _unquote(value: str) -> str:
+    value = re.sub(r"\s+#.*$", "", value)
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
