@@ -10,76 +10,40 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from tree_sitter import Node
 
+from backend_agent.analysis.security.call_checks import (
+    JwtUse,
+    check_jwt,
+    check_sinks,
+    record_limiter,
+    record_passings,
+)
 from backend_agent.analysis.security.cors import hand_set_cors
 from backend_agent.analysis.security.engine import (
     Env,
     FileContext,
-    Passing,
-    Wrapper,
     descendants,
     operands,
     text,
 )
-from backend_agent.analysis.security.secrets import (
-    placeholder,
-    secret_name,
-    secret_value,
-    signing_key_name,
-    token_format,
-    weak_key,
-)
+from backend_agent.analysis.security.secrets import token_format
 from backend_agent.analysis.security.signals import SIGNALS, Signals
-from backend_agent.analysis.security.sinks import (
-    CLIENTS,
-    KEY_ARGUMENTS,
-    MESSAGES,
-    SINKS,
-    SQL_TEXT,
-    Sink,
-)
+from backend_agent.analysis.security.sinks import CLIENTS, KEY_ARGUMENTS, SINKS, Sink
 from backend_agent.analysis.security.syntax import Call, Grammar
-
-# Option names that hold a signing key when given to a call (``session({secret: …})``).
-_KEY_OPTIONS = frozenset({"secret", "secrets", "keys", "secretOrKey", "secretOrPrivateKey"})
-# Rate limiters by name: ``rateLimit(…)``, ``loginLimiter``, ``@Throttle()``, ``rate_limit``.
-_LIMITER = re.compile(
-    r"(?i)rate[-_]?limit|limiter|throttl|slow[-_]?down|brute|httprate|tollbooth|slowapi"
+from backend_agent.analysis.security.value_checks import (
+    check_env_expression,
+    check_env_read,
+    check_key_arguments,
+    check_mongo,
+    check_secret,
+    check_where,
 )
-_MOUNTS = frozenset({"use", "register", "Use", "throttle", "Group", "Route", "Mount", "mount"})
-_CLASS_BODIES = frozenset({"class_declaration", "class", "class_definition", "class_body"})
-_KEY_APIS = re.compile(r"(?i)session|cookie|jwt|passport|strategy|csrf|encrypt|cipher|sign|hmac")
-# Names too common to tie a call to a wrapper function defined elsewhere.
-_COMMON_NAMES = frozenset(
-    {
-        "run", "execute", "exec", "call", "send", "get", "post", "put", "query", "open",
-        "load", "parse", "eval", "render", "write", "read", "handle", "process", "apply",
-        "main", "new", "init", "create", "update", "delete", "find", "save", "format", "join",
-        "push", "append", "log", "print", "json", "map", "filter", "then", "catch", "next",
-    }
-)  # fmt: skip
+
 # Tables of allowed values: ``FORMATS[x]``, ``ALLOWED.get(x)``.
 _CONSTANT = re.compile(r"(?:[\w:]+(?:\.|::))?[A-Z][A-Z0-9_]+")
 _LOOKUPS = frozenset({"subscript", "subscript_expression", "element_reference", "index_expression"})
-# A filter with these keys is a SQL ORM query (Sequelize, TypeORM, Prisma), not MongoDB's.
-_ORM_QUERY_KEYS = frozenset({"where", "include", "attributes"})
-
-
-@dataclass(frozen=True)
-class JwtUse:
-    """One JWT sign or verify call, read the same way in every language."""
-
-    node: Node
-    label: str  # "jwt.decode", "JWT.encode", "jwt.ParseWithClaims"
-    signing: bool
-    key: Node | None = None  # the key argument (a literal one is reported)
-    algorithms: Node | None = None  # the signing algorithm, or the accepted list
-    pinned: bool = True  # verification restricts the accepted algorithms
-    verify_off: bool = False
-    ignore_expiration: bool = False
 
 
 class RuleBase:
@@ -328,7 +292,7 @@ class RuleBase:
         if kind in self.grammar.calls:
             self.check_call(self.call(node), env, ctx)
         for name, value in self.named_values(node):
-            self.check_secret(name, value, ctx)
+            check_secret(self, name, value, ctx)
         if kind in self.literal_types and not self.documentation(node):
             literal = self.grammar.string_value(node)
             if literal is not None:
@@ -339,9 +303,9 @@ class RuleBase:
         for module in self.imports(node):
             self.signals.see_import(module, ctx)
         if kind in self.grammar.binaries:
-            self._check_env_expression(node, ctx)
+            check_env_expression(self, node, ctx)
         if kind in self.grammar.pairs:
-            self._check_where(node, ctx)
+            check_where(self, node, ctx)
         self.check_language(node, env, ctx)
 
     def check_call(self, call: Call, env: Env, ctx: FileContext) -> None:
@@ -349,158 +313,21 @@ class RuleBase:
             ctx.app(self.apps[call.callee], call.node)
         if call.callee in self.signal_calls:
             ctx.signals.add(self.signal_calls[call.callee])
-        self._check_sinks(call, env, ctx)
-        if call.args and call.name not in _COMMON_NAMES:
-            self._record_passings(call, env, ctx)
-        self._check_key_arguments(call, ctx)
+        check_sinks(self, call, env, ctx)
+        record_passings(self, call, env, ctx)
+        check_key_arguments(self, call, ctx)
         if self.mongo_methods is not None and self.mongo_methods.fullmatch(call.callee):
             self.check_mongo(call, env, ctx)
         use = self.jwt(call)
         if use is not None:
-            self._check_jwt(use, ctx)
-        self._check_env_read(call, ctx)
-        self._record_limiter(call, ctx)
+            check_jwt(self, use, ctx)
+        check_env_read(self, call, ctx)
+        record_limiter(self, call, ctx)
         self.check_language_call(call, env, ctx)
 
-    def _record_limiter(self, call: Call, ctx: FileContext) -> None:
-        """Where rate limiters are applied: lines of the file, route prefixes, the whole
-        application (``app.use(limiter)``) or a whole controller (a class decorator)."""
-        named = [call.callee] + [text(a) for a in call.args if len(text(a)) < 120]
-        if not any(_LIMITER.search(n) for n in named):
-            return
-        first, last = call.node.start_point[0] + 1, call.node.end_point[0] + 1
-        ctx.limited_lines.update(range(first, last + 1))
-        paths = [
-            value
-            for found in descendants(call.node)
-            if (value := self.grammar.string_value(found)) and value.startswith("/")
-        ]
-        if call.name in _MOUNTS and paths:
-            ctx.limited_paths.update(paths)
-        elif call.name in _MOUNTS and "global: false" not in text(call.node):
-            ctx.signals.update({"rate-limit", "rate-limit.global"})
-        scope = call.node.parent
-        while scope is not None and scope.type not in self.scope_types:
-            if scope.type in _CLASS_BODIES:
-                ctx.signals.add("rate-limit.file")
-                break
-            scope = scope.parent
-
-    def _check_sinks(self, call: Call, env: Env, ctx: FileContext) -> None:
-        fired: set[str] = set()
-        for sink in self.sinks:
-            if sink.rule in fired or not sink.callee.fullmatch(call.callee):
-                continue
-            if sink.when is not None and not sink.when(call):
-                continue
-            if sink.client and (call.target is None or not self.is_client(call.target, env)):
-                continue
-            values = call.args if sink.where == ("*",) else [call.argument(*sink.where)]
-            for value in values:
-                if sink.rule == "ssrf" and value is not None:
-                    value = self.url_of(value)
-                kind = self._carries(sink, value, env)
-                if kind is not None:
-                    template = MESSAGES.get(f"{sink.rule}.{kind}", MESSAGES[sink.rule])
-                    ctx.emit(sink.rule, call.node, template.format(callee=call.callee))
-                    fired.add(sink.rule)
-                    break
-                if value is not None and sink.rule not in fired:
-                    self._record_wrapper(sink, value, env, ctx)
-
-    def _record_wrapper(self, sink: Sink, value: Node, env: Env, ctx: FileContext) -> None:
-        """A parameter reaching a sink makes the function a wrapper of that sink."""
-        if not env.function or sink.data in ("any", "built"):
-            return
-        names = [text(n) for n in descendants(value) if n.type in self.grammar.identifiers]
-        index = next((env.parameters[n] for n in names if n in env.parameters), None)
-        if index is not None:
-            line = value.start_point[0] + 1
-            ctx.wrappers.append(Wrapper(env.function, index, sink.rule, sink.data, ctx.path, line))
-
-    def _record_passings(self, call: Call, env: Env, ctx: FileContext) -> None:
-        """Calls handing request data or built strings to some function, for the wrappers."""
-        for index, argument in enumerate(call.args):
-            kind = "tainted" if self.is_tainted(argument, env) else None
-            if kind is None and self.is_built(argument, env):
-                kind = "built"
-            if kind is not None:
-                origin = text(env.built.get(text(argument), argument))[:300]
-                line = call.node.start_point[0] + 1
-                passing = Passing(call.name, index, kind, call.callee, origin, line)
-                ctx.passings.append(passing)
-
-    def _carries(self, sink: Sink, value: Node | None, env: Env) -> str | None:
-        """What makes ``value`` dangerous at this sink ("built", "tainted", "any"), if it is."""
-        if value is None:
-            return None
-        if sink.data == "any":
-            return "any"
-        if sink.data in ("built", "built-sql", "either") and self.is_built(value, env):
-            origin = env.built.get(text(value), value)
-            if sink.data != "built-sql" or SQL_TEXT.search(text(origin)):
-                return "built"
-        if sink.data in ("tainted", "either") and value.type not in self.grammar.collections:
-            return "tainted" if self.is_tainted(value, env) else None
-        return None
-
-    def check_secret(self, name: str, value: Node, ctx: FileContext) -> None:
-        """A literal for a signing key is ``weak-secret``; for another secret-named value,
-        ``hardcoded-secret`` unless it is a placeholder or a label."""
-        option = name in _KEY_OPTIONS and _call_option(value, self.grammar)
-        if signing_key_name(name) or option:
-            for literal_node in _literal_elements(value, self.grammar):
-                self._weak_secret(name, literal_node, ctx)
-            return
-        literal = self.grammar.string_value(value)
-        named = literal is not None and secret_name(name) and secret_value(name, literal)
-        if named and literal is not None and not token_format(literal):
-            ctx.emit("hardcoded-secret", value, f"{name} is set to a literal secret")
-
-    def _weak_secret(self, name: str, value: Node, ctx: FileContext) -> None:
-        literal = self.grammar.string_value(value)
-        if literal is None or placeholder(literal) or token_format(literal):
-            return
-        reason = weak_key(literal)
-        message = f"{name} is a literal key in the source" + (f", {reason}" if reason else "")
-        ctx.emit("weak-secret", value, message)
-
-    def _check_key_arguments(self, call: Call, ctx: FileContext) -> None:
-        for callee, position in self.key_arguments:
-            key = call.argument(position)
-            if key is not None and callee.fullmatch(call.callee):
-                self._weak_secret(f"the key of {call.callee}()", key, ctx)
-
-    def _check_env_read(self, call: Call, ctx: FileContext) -> None:
-        if self.env_reads is None or not self.env_reads.fullmatch(call.callee):
-            return
-        variable = self.grammar.string_value(call.argument(0))
-        fallback = self.grammar.string_value(call.argument(1, "default"))
-        if variable and secret_name(variable) and fallback and fallback.strip():
-            message = f"{variable} falls back to a literal when the environment does not set it"
-            ctx.emit("hardcoded-secret.env-fallback", call.node, message)
-
-    def _check_env_expression(self, node: Node, ctx: FileContext) -> None:
-        """``process.env.X || 'literal'``, ``ENV['X'] || 'literal'``."""
-        operator = text(node.child_by_field_name("operator"))
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        if self.env_expression is None or operator not in ("||", "??", "or") or left is None:
-            return
-        variable = self.env_expression.fullmatch(text(left))
-        name = next((g for g in variable.groups() if g), None) if variable else None
-        fallback = self.grammar.string_value(right)
-        if name and secret_name(name) and fallback and fallback.strip():
-            message = f"{name} falls back to a literal when the environment does not set it"
-            ctx.emit("hardcoded-secret.env-fallback", node, message)
-
-    def _check_where(self, pair: Node, ctx: FileContext) -> None:
-        """``{$where: "this.a == '" + x + "'"}``: MongoDB runs the string as JavaScript."""
-        key, value = pair.child_by_field_name("key"), pair.child_by_field_name("value")
-        if key is None or value is None or self.key_name(key) != "$where":
-            return
-        if not self.constant(value):
-            message = "a $where clause is built from data"
-            ctx.emit_if("mongodb", "nosql-injection.where", pair, message)
+    def check_mongo(self, call: Call, env: Env, ctx: FileContext) -> None:
+        """Request data as a MongoDB filter (only in projects using MongoDB)."""
+        check_mongo(self, call, env, ctx)
 
     def constant(self, value: Node) -> bool:
         """A literal, a function literal, or a name the language makes constant."""
@@ -510,25 +337,6 @@ class RuleBase:
         """``"name"``, ``name``, ``:name`` and ``name:`` all name ``name``."""
         literal = self.grammar.string_value(key)
         return literal if literal is not None else text(key).strip(":").strip("\"'")
-
-    def check_mongo(self, call: Call, env: Env, ctx: FileContext) -> None:
-        """Request data as a MongoDB filter, whole or as a value (``{name: req.body.name}``
-        takes ``{"$ne": null}`` as well as a string). Only in projects using MongoDB."""
-        query = call.argument(0)
-        if query is not None and query.type not in self.grammar.collections:
-            if self.whole_filter(query, env):
-                message = f"{call.callee}() uses request data as its whole filter"
-                ctx.emit_if("mongodb", "nosql-injection.operator", query, message)
-            return
-        entries = self.filter_entries(call, query)
-        if any(key in _ORM_QUERY_KEYS for key, _value in entries):
-            return
-        for key, value in entries:
-            if key.startswith("$") or self.safe_filter_value(value):  # $where: its own rule
-                continue
-            if self.is_tainted(value, env):
-                message = f"{call.callee}() filter takes {text(value)} unchecked from the request"
-                ctx.emit_if("mongodb", "nosql-injection.operator", value, message)
 
     def entries(self, mapping: Node) -> list[tuple[str, Node]]:
         """(key, value) of a dictionary, object or hash literal."""
@@ -542,28 +350,6 @@ class RuleBase:
                 found.append((self.key_name(key), value))
         return found
 
-    def _check_jwt(self, use: JwtUse, ctx: FileContext) -> None:
-        g = self.grammar
-        if use.key is not None and g.string_value(use.key) is not None:
-            ctx.emit("jwt-misuse.literal-key", use.key, f"{use.label}() uses a literal key")
-        algorithms = [] if use.algorithms is None else _strings_in(use.algorithms, g)
-        accepts_none = any(a.lower() == "none" for a in algorithms)
-        if use.signing:
-            if accepts_none:
-                ctx.emit("jwt-misuse.none-algorithm", use.node, f"{use.label}() signs with none")
-            return
-        if use.verify_off:
-            message = f"{use.label}() skips signature verification"
-            ctx.emit("jwt-misuse.verify-disabled", use.node, message)
-        elif not use.pinned:
-            message = f"{use.label}() accepts any signing algorithm"
-            ctx.emit("jwt-misuse.no-algorithms", use.node, message)
-        elif accepts_none:
-            ctx.emit("jwt-misuse.none-algorithm", use.node, f"{use.label}() accepts 'none'")
-        if use.ignore_expiration:
-            message = f"{use.label}() does not check expiry"
-            ctx.emit("jwt-misuse.ignore-expiration", use.node, message)
-
 
 def _value(pair: Node, grammar: Grammar) -> Node | None:
     return pair.child_by_field_name(grammar.pairs[pair.type])
@@ -572,37 +358,3 @@ def _value(pair: Node, grammar: Grammar) -> Node | None:
 def _field(node: Node, name: str) -> list[Node]:
     child = node.child_by_field_name(name)
     return [child] if child is not None else []
-
-
-def _strings_in(node: Node, grammar: Grammar) -> list[str]:
-    stack, found = [node], []
-    while stack:
-        current = stack.pop()
-        value = grammar.string_value(current)
-        if value is not None:
-            found.append(value)
-        else:
-            stack.extend(current.children)
-    return found
-
-
-def _literal_elements(value: Node, grammar: Grammar) -> list[Node]:
-    """The value itself, or the elements of a list of keys (``keys: ['a', 'b']``)."""
-    if value.type in grammar.collections:
-        return [c for c in value.named_children if grammar.string_value(c) is not None]
-    return [value]
-
-
-def _call_option(value: Node, grammar: Grammar) -> bool:
-    """Whether ``value`` is given as an option to a session, cookie, token or crypto API
-    (``session({secret: value})``, ``use Rack::Session::Cookie, secret: value``)."""
-    current = value.parent
-    for _ in range(4):
-        if current is None:
-            return False
-        if current.type in grammar.calls:
-            arguments = current.child_by_field_name("arguments")
-            first = arguments.named_children[0] if arguments and arguments.named_children else None
-            return bool(_KEY_APIS.search(grammar.callee(current) + " " + text(first)[:80]))
-        current = current.parent
-    return False

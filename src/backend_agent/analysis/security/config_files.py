@@ -11,14 +11,7 @@ from __future__ import annotations
 import re
 
 from backend_agent.analysis.security.engine import FileContext
-from backend_agent.analysis.security.secrets import (
-    placeholder,
-    secret_name,
-    secret_value,
-    signing_key_name,
-    token_format,
-    weak_key,
-)
+from backend_agent.analysis.security.secrets import classify
 
 _DOTENV = re.compile(r"\.env(\.(?!example$|sample$|template$|dist$|defaults$)[\w.-]+)?")
 _CONFIG_YAML = re.compile(r"(^|/)config/[\w.-]+\.ya?ml")
@@ -55,17 +48,11 @@ def scan_config(path: str, source: bytes) -> FileContext:
 
 
 def _check(ctx: FileContext, line: int, name: str, value: str) -> None:
-    if placeholder(value) or value.startswith(("<%", "!", "&", "*")):
+    if value.startswith(("<%", "!", "&", "*")):  # ERB, YAML tags, anchors and aliases
         return
-    if token_format(value):
-        message = f"{name} has the format of a real credential"
-        ctx.emit_at("hardcoded-secret.token-format", line, message)
-    elif signing_key_name(name):
-        reason = weak_key(value)
-        message = f"{name} is a literal key in a committed file" + (f", {reason}" if reason else "")
-        ctx.emit_at("weak-secret", line, message)
-    elif secret_name(name) and secret_value(name, value):
-        ctx.emit_at("hardcoded-secret", line, f"{name} is set to a literal secret")
+    found = classify(name, value)
+    if found is not None:
+        ctx.emit_at(found[0], line, found[1])
 
 
 def _unquote(value: str) -> str:

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 
 from tree_sitter import Node
 
-from backend_agent.analysis.security.base import JwtUse, RuleBase
+from backend_agent.analysis.security.base import RuleBase
+from backend_agent.analysis.security.call_checks import JwtUse
 from backend_agent.analysis.security.engine import Env, FileContext, text
 from backend_agent.analysis.security.syntax import Call, Grammar
 

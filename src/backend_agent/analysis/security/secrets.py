@@ -107,6 +107,22 @@ def weak_key(value: str) -> str | None:
     return None
 
 
+def classify(name: str, value: str, signing: bool = False) -> tuple[str, str] | None:
+    """The rule and message for a literal ``value`` given to ``name``: a credential-shaped
+    value, a signing key (``signing`` when the position says so, as in ``cookieParser(k)``),
+    another secret (unless a placeholder or a label), or nothing."""
+    if placeholder(value):
+        return None
+    if token_format(value):
+        return "hardcoded-secret.token-format", f"{name} has the format of a real credential"
+    if signing or signing_key_name(name):
+        reason = weak_key(value)
+        return "weak-secret", f"{name} is a literal key" + (f", {reason}" if reason else "")
+    if secret_name(name) and secret_value(name, value):
+        return "hardcoded-secret", f"{name} is set to a literal secret"
+    return None
+
+
 def token_format(value: str) -> bool:
     """Whether a literal has the shape of a real credential from a known provider."""
     return _TOKEN_FORMATS.search(value) is not None
