@@ -269,9 +269,41 @@ def test_nosql_rules_need_a_document_database_in_python_and_go(tmp_path: Path) -
     assert found == {("nosql-injection.operator", "app.py"), ("nosql-injection.operator", "api.go")}
 
 
-def test_served_directories_report_only_real_credentials(tmp_path: Path) -> None:
+def test_reference_files_report_only_real_credentials(tmp_path: Path) -> None:
+    """Served files, seed data and development configuration hold demo values, not secrets."""
     widget = "const apiKey = 'k3y-for-widgets';\nconst aws = 'AKIAIOSFODNN7EXAMPLE';\n"
-    found = rules(
-        {"public/js/widget.js": widget, "static/app.js": "eval(req.query.x);\n"}, tmp_path
-    )
-    assert found == {("hardcoded-secret.token-format", "public/js/widget.js")}
+    files = {
+        "public/js/widget.js": widget,
+        "static/app.js": "eval(req.query.x);\n",
+        "db/seeds.rb": 'User.create!(email: "a@b.c", password: "s3cret-demo-1")\n',
+        "config/env/development.js": "module.exports = { zapApiKey: 'v9dn0balpqas1pcc281tn5o' };\n",
+    }
+    assert rules(files, tmp_path) == {("hardcoded-secret.token-format", "public/js/widget.js")}
+
+
+def test_rails_routes_are_judged_by_their_controllers(tmp_path: Path) -> None:
+    """``resources`` routes to actions a controller does not define do not exist; the create
+    action behind a sign-up page is the sign-up itself."""
+    files = {
+        "config/application.rb": "module Shop\n  class Application < Rails::Application\n"
+        "    config.load_defaults 7.1\n  end\nend\n",
+        "config/routes.rb": 'Rails.application.routes.draw do\n  get "signup" => "users#new"\n'
+        "  resources :users, only: [:new, :create]\n  resources :reports\nend\n",
+        "app/controllers/users_controller.rb": "class UsersController < ApplicationController\n"
+        "  def new; end\n\n  def create; end\nend\n",
+        "app/controllers/reports_controller.rb": "class ReportsController < ApplicationController\n"
+        "  def index; end\nend\n",
+    }
+    for name, source in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(source)
+    project = Project(tmp_path)
+    found = {
+        (f.rule, f.message.split(" (")[0])
+        for f in analyze_security(project, build_inventory(project))
+    }
+    assert (
+        "missing-rate-limit.auth-endpoint",
+        "POST /users accepts credentials with no rate limit",
+    ) in found
+    assert not any(rule == "missing-auth" for rule, _ in found), found

@@ -40,7 +40,9 @@ _BUILD_FILE = re.compile(
     r"(fabfile|noxfile|tasks|setup|manage_build|dodo)\.py|magefile\.go|mage\.go)$"
 )
 _BUILD_DIRS = frozenset({"tasks", "scripts", "script", "bin", "tools", "hack", "build", ".github"})
-_SERVED_DIRS = frozenset({"static", "public", "assets", "dist"})
+_REFERENCE_DIRS = frozenset({"static", "public", "assets", "dist", "seeds", "seeders"})
+_REFERENCE_FILE = re.compile(r"seeds?\.(rb|py|[cm]?[jt]s)|seed[_-][\w-]+\.(rb|py|[cm]?[jt]s)")
+_LOCAL_CONFIG = re.compile(r"(development|dev|test|testing|local)\.(rb|py|json|[cm]?[jt]s)")
 _GO_BUILD_IGNORE = re.compile(rb"^//\s*(go:build|\+build)\s+ignore\b", re.MULTILINE)
 
 
@@ -90,7 +92,8 @@ def collect_findings(
     ]
     findings += project_findings(contexts) + wrapper_findings(contexts)
     if inventory is not None:
-        endpoint_findings = missing_auth(inventory) + unlimited_auth_endpoints(inventory, contexts)
+        endpoint_findings = missing_auth(inventory, contexts)
+        endpoint_findings += unlimited_auth_endpoints(inventory, contexts)
         findings += [f for f in endpoint_findings if not skipped(f.file)]
     unique = {(f.rule, f.file, f.line, f.message): f for f in findings}
     return sorted(unique.values(), key=lambda f: (f.severity.rank, f.file, f.line, f.rule))
@@ -107,11 +110,13 @@ def skipped(path: str) -> bool:
 def file_role(path: str, source: bytes = b"") -> FileRole:
     """``build`` for Gruntfiles, gulpfiles, webpack and tool configs, Rake tasks, scripts run
     by Makefiles (``scripts/``, ``tasks/``, ``bin/``, Go programs marked ``//go:build
-    ignore``); ``served`` for files under ``static/``, ``public/``, ``assets/``, ``dist/``;
-    ``app`` otherwise."""
+    ignore``); ``reference`` for files under ``static/``, ``public/``, ``assets/``,
+    ``dist/``, seed data (``db/seeds.rb``, ``seeds/``) and development or test configuration
+    (``config/env/development.js``, ``config/environments/test.rb``); ``app`` otherwise."""
     *dirs, name = path.split("/")
-    if any(d in _SERVED_DIRS for d in dirs):
-        return "served"
+    local_config = "config" in dirs and _LOCAL_CONFIG.fullmatch(name) is not None
+    if any(d in _REFERENCE_DIRS for d in dirs) or _REFERENCE_FILE.fullmatch(name) or local_config:
+        return "reference"
     if _BUILD_FILE.match(name) or any(d in _BUILD_DIRS for d in dirs):
         return "build"
     go_tool = name.endswith(".go") and _GO_BUILD_IGNORE.search(source[:2000]) is not None

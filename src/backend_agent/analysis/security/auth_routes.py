@@ -9,6 +9,7 @@ handled by ``register``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from itertools import pairwise
 
 from backend_agent.analysis.endpoints.model import Endpoint
@@ -53,11 +54,24 @@ def segments(path: str) -> list[str]:
     return ["{}" if _PARAMETER.match(p) else re.sub(r"[^a-z0-9]", "", p.lower()) for p in parts]
 
 
-def obtains_credentials(endpoint: Endpoint) -> bool:
+def form_controllers(endpoints: Iterable[Endpoint]) -> frozenset[str]:
+    """Rails controllers whose page is a login or sign-up form (``get "signup" =>
+    "users#new"``): their ``create`` action receives it (``POST /users``)."""
+    return frozenset(
+        e.handler.split("#", 1)[0]
+        for e in endpoints
+        if e.method == "GET" and "#" in e.handler
+        and any(p in _CREDENTIAL_SEGMENTS for p in segments(e.path))
+    )  # fmt: skip
+
+
+def obtains_credentials(endpoint: Endpoint, forms: frozenset[str] = frozenset()) -> bool:
     """Login, sign-up, token, password reset and one-time-code endpoints: a POST to them, or
     a PUT/PATCH that resets a password (``PUT /password_resets/{token}``)."""
     if endpoint.kind != "rest" or endpoint.method not in ("POST", "PUT", "PATCH"):
         return False
+    if endpoint.method == "POST" and endpoint.handler in {f"{c}#create" for c in forms}:
+        return True
     parts = segments(endpoint.path)
     named = [p for p in parts if p in _CREDENTIAL_SEGMENTS]
     named += ["".join(pair) for pair in pairwise(parts) if pair in _CREDENTIAL_PAIRS]
@@ -66,9 +80,9 @@ def obtains_credentials(endpoint: Endpoint) -> bool:
     return bool(named) or bool(_HANDLER.search(endpoint.handler.rsplit("#", 1)[-1]))
 
 
-def public_by_design(endpoint: Endpoint) -> bool:
+def public_by_design(endpoint: Endpoint, forms: frozenset[str] = frozenset()) -> bool:
     """Credential endpoints, logging out, OAuth callbacks and webhooks need no prior auth."""
-    if obtains_credentials(endpoint):
+    if obtains_credentials(endpoint, forms):
         return True
     parts = segments(endpoint.path)
     if any(p in _CALLBACK_SEGMENTS for p in parts):

@@ -20,7 +20,7 @@ from backend_agent.analysis.findings import Finding
 from backend_agent.analysis.parsing import LanguageName, grammar, parse
 from backend_agent.analysis.security.rules import REQUEST_DATA_RULES, RULES
 
-FileRole = Literal["app", "build", "served"]
+FileRole = Literal["app", "build", "reference"]
 _BOOLEAN_OPERATORS = frozenset({"binary_expression", "boolean_operator", "binary"})
 # A condition on the environment: ``if app.get('env') === 'development'``, ``if DEBUG:``.
 ENV_TEST = re.compile(r"(?i)env|development|debug")
@@ -81,8 +81,8 @@ class FileContext:
 
     ``role``: ``app`` for application code; ``build`` for build and task scripts, where nothing
     comes from a request, so findings of the request-data rules (injection, SSRF, redirects)
-    are dropped; ``served`` for files served as they are (``static/``, ``public/``), where only
-    credentials in the shape of real tokens are reported.
+    are dropped; ``reference`` for files served as they are, seed data and development or
+    test configuration, where only credentials in the shape of real tokens are reported.
     """
 
     path: str
@@ -93,6 +93,7 @@ class FileContext:
     apps: list[AppSite] = field(default_factory=list)
     limited_lines: set[int] = field(default_factory=set)  # where a rate limiter is named
     limited_paths: set[str] = field(default_factory=set)  # route prefixes a limiter covers
+    definitions: set[str] = field(default_factory=set)  # methods defined (Rails actions)
     wrappers: list[Wrapper] = field(default_factory=list)
     passings: list[Passing] = field(default_factory=list)
     # Findings that hold only if some file of the language shows a signal ("mongodb"): a
@@ -115,7 +116,7 @@ class FileContext:
             self.conditional.append((signal, self._finding(rule_id, node, message)))
 
     def _dropped(self, rule_id: str) -> bool:
-        if self.role == "served":
+        if self.role == "reference":
             return rule_id != "hardcoded-secret.token-format"
         return self.role == "build" and rule_id.split(".")[0] in REQUEST_DATA_RULES
 

@@ -52,7 +52,7 @@ class RubyRules(RuleBase):
 
     family = "ruby"
     grammar = GRAMMAR
-    extra_nodes = frozenset({"class", "scope_resolution"})
+    extra_nodes = frozenset({"class", "scope_resolution", "method"})
     assignments = _ASSIGNMENTS
     header_nodes = frozenset({"call", "assignment", "pair"})
     header_setters = frozenset({"set_header", "add_header"})
@@ -166,6 +166,8 @@ class RubyRules(RuleBase):
                 ctx.signals.add("rate-limit")
             elif text(node) in ("Mongoid::Document", "Mongo::Client"):
                 ctx.signals.add("mongodb")
+        elif kind == "method":
+            ctx.definitions.add(text(node.child_by_field_name("name")))
         elif kind == "subshell" and self.is_built(node, env):
             ctx.emit("command-injection", node, "a backtick command is built from data")
 

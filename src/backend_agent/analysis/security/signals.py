@@ -17,6 +17,7 @@ from backend_agent.analysis.findings import Finding
 from backend_agent.analysis.parsing import language_for
 from backend_agent.analysis.security.auth_routes import (
     STATE_CHANGING,
+    form_controllers,
     obtains_credentials,
     public_by_design,
 )
@@ -127,12 +128,15 @@ def project_findings(contexts: Iterable[FileContext]) -> list[Finding]:
     return findings
 
 
-def missing_auth(inventory: Inventory) -> list[Finding]:
+def missing_auth(inventory: Inventory, contexts: Iterable[FileContext] = ()) -> list[Finding]:
     """State-changing REST endpoints that the inventory says need no authentication.
 
     Login, sign-up, token, password-reset, logout, OAuth callback and webhook routes are
-    public by design and are not reported.
+    public by design and are not reported; nor are Rails routes whose controller does not
+    define the action (``resources :users`` on a controller with ``index`` and ``show``).
     """
+    contexts = list(contexts)
+    forms = form_controllers(inventory.endpoints)
     return [
         _endpoint_finding(
             e, "missing-auth", f"{e.method} {e.path} changes state and requires no authentication"
@@ -141,7 +145,8 @@ def missing_auth(inventory: Inventory) -> list[Finding]:
         if e.kind == "rest"
         and e.method in STATE_CHANGING
         and e.auth == "none"
-        and not public_by_design(e)
+        and not public_by_design(e, forms)
+        and _defined(e, contexts)
     ]
 
 
@@ -160,10 +165,13 @@ def unlimited_auth_endpoints(
     contexts = list(contexts)
     apps, signals = first_apps(contexts), language_signals(contexts)
     by_path = {ctx.path: ctx for ctx in contexts}
+    forms = form_controllers(inventory.endpoints)
     findings = []
     for endpoint in inventory.endpoints:
         language = _family(endpoint.file, by_path)
-        if language not in apps or not obtains_credentials(endpoint):
+        if language not in apps or not obtains_credentials(endpoint, forms):
+            continue
+        if not _defined(endpoint, contexts):
             continue
         if "rate-limit.global" in signals.get(language, set()):
             continue
@@ -214,6 +222,16 @@ def _limited(
         ):
             return True
     return False
+
+
+def _defined(endpoint: Endpoint, contexts: list[FileContext]) -> bool:
+    """False for a Rails route whose scanned controller does not define the action."""
+    controller, _, action = endpoint.handler.partition("#")
+    if not action:
+        return True
+    suffix = f"{controller}_controller.rb"
+    files = [c for c in contexts if c.path == suffix or c.path.endswith("/" + suffix)]
+    return not files or any(action in c.definitions for c in files)
 
 
 def _family(path: str, by_path: dict[str, FileContext]) -> str:
