@@ -94,6 +94,7 @@ class FileContext:
     limited_lines: set[int] = field(default_factory=set)  # where a rate limiter is named
     limited_paths: set[str] = field(default_factory=set)  # route prefixes a limiter covers
     definitions: set[str] = field(default_factory=set)  # methods defined (Rails actions)
+    aliases: dict[str, str] = field(default_factory=dict)  # imported name -> qualified name
     wrappers: list[Wrapper] = field(default_factory=list)
     passings: list[Passing] = field(default_factory=list)
     # Findings that hold only if some file of the language shows a signal ("mongodb"): a

@@ -48,6 +48,12 @@ _SOURCE = re.compile(
 _WHOLE_BODY = re.compile(r"request\.(json|get_json\(\)|form|args|values|data|GET|POST)")
 _SANITIZERS = frozenset({"int", "float", "bool", "len", "url_for", "escape", "quote", "reverse"})
 _ASSIGNMENTS = {"assignment": ("left", "right")}
+# Application classes by qualified name, for ``from aiohttp.web import Application``.
+_QUALIFIED_APPS = {
+    "aiohttp.web.Application": "aiohttp", "tornado.web.Application": "tornado",
+    "starlette.applications.Starlette": "starlette", "sanic.Sanic": "sanic",
+    "litestar.Litestar": "litestar", "quart.Quart": "quart",
+}  # fmt: skip
 _APPS = {
     "Flask": "flask", "flask.Flask": "flask", "FastAPI": "fastapi", "Starlette": "starlette",
     "web.Application": "aiohttp", "aiohttp.web.Application": "aiohttp", "Sanic": "sanic",
@@ -211,7 +217,13 @@ class PythonRules(RuleBase):
         return shape in ("validated", "converted") or super().safe_filter_value(value)
 
     def check_language(self, node: Node, env: Env, ctx: FileContext) -> None:
-        if node.type == "assignment":
+        if node.type == "import_from_statement":
+            module = text(node.child_by_field_name("module_name"))
+            for name in node.children_by_field_name("name"):
+                imported = text(name.child_by_field_name("name") or name)
+                alias = text(name.child_by_field_name("alias")) or imported
+                ctx.aliases[alias] = f"{module}.{imported}"
+        elif node.type == "assignment":
             _check_assignment(node, ctx)
         elif node.type == "function_definition":
             _check_csrf_exempt(node, ctx)
@@ -219,6 +231,10 @@ class PythonRules(RuleBase):
             ctx.emit("debug-mode", node, "Graphene's DjangoDebugMiddleware in settings")
 
     def check_language_call(self, call: Call, env: Env, ctx: FileContext) -> None:
+        first, _, rest = call.callee.partition(".")
+        qualified = ".".join(filter(None, (ctx.aliases.get(first, first), rest)))
+        if qualified in _QUALIFIED_APPS and call.callee not in _APPS:
+            ctx.app(_QUALIFIED_APPS[qualified], call.node)
         options = call.options
         debug = next((o for o in _DEBUG_OPTIONS if _is_true(options.get(o))), None)
         everywhere = not guarded(call.node, ENV_TEST)
