@@ -29,6 +29,8 @@ _LIMITER = re.compile(
 )
 _MOUNTS = frozenset({"use", "register", "Use", "throttle", "Group", "Route", "Mount", "mount"})
 _CLASS_BODIES = frozenset({"class_declaration", "class", "class_definition", "class_body"})
+# A string that starts with one slash (not two): a path on this site, whatever follows.
+_LOCAL_PATH = re.compile(r"[fFrRbB]*[\"'`]/(?![/\\])")
 # Names too common to tie a call to a wrapper function defined elsewhere.
 _COMMON_NAMES = frozenset(
     {
@@ -68,6 +70,12 @@ def check_sinks(rules: RuleBase, call: Call, env: Env, ctx: FileContext) -> None
         for value in values:
             if sink.rule == "ssrf" and value is not None:
                 value = rules.url_of(value)
+            if (
+                sink.rule == "open-redirect"
+                and value is not None
+                and _LOCAL_PATH.match(text(value))
+            ):
+                continue  # "/login?next=" + x stays on this site
             kind = _carries(rules, sink, value, env)
             if kind is not None:
                 template = MESSAGES.get(f"{sink.rule}.{kind}", MESSAGES[sink.rule])

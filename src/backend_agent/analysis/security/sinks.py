@@ -151,7 +151,8 @@ PYTHON_CLIENTS = re.compile(
 JAVASCRIPT = (
     sink("sql-injection", methods("query", "execute", "raw", "whereRaw", "orWhereRaw",
          "havingRaw", r"\$queryRawUnsafe", r"\$executeRawUnsafe", "exec", "run", "all",
-         "prepare", "unsafe"), data="built-sql"),
+         "prepare", "unsafe", "one", "many", "any", "none", "oneOrNone", "manyOrNone", "multi",
+         "result"), data="built-sql"),
     sink("sql-injection", methods("query", "execute", "raw", "whereRaw", r"\$queryRawUnsafe",
          r"\$executeRawUnsafe", "unsafe"), when=_not_http_request),
     sink("command-injection", r"((child_process|childProcess|cp)\.)?(exec|execSync)",
