@@ -102,6 +102,7 @@ class JavaScriptRules(RuleBase):
     mongo_methods = re.compile(
         r"(?:.+\.)?(find|findOne|findOneAndUpdate|findOneAndDelete|findOneAndReplace|updateOne|"
         r"updateMany|deleteOne|deleteMany|countDocuments|replaceOne)"
+        r"|(.*[Cc]ollection\w*|.*\.collection\(.*\))\.(update|remove|count|findAndModify)"
     )
     format_calls = re.compile(r"util\.format")
 

@@ -36,7 +36,7 @@ _TOKEN_FORMATS = re.compile(
     r"|xox[abprs]-[A-Za-z0-9-]{10,}"
     r"|(?:sk|rk)_live_[A-Za-z0-9]{20,}"
     r"|AIza[0-9A-Za-z_\-]{35}"
-    r"|-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----(?:[A-Za-z0-9+/=\s]|\\n){64}"
+    r"|-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----(?:[A-Za-z0-9+/=\s]|\\[rn]){64}"
 )
 
 
