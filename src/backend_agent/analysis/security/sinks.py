@@ -119,6 +119,7 @@ def _text(node: object) -> str:
 
 
 PYTHON = (
+    sink("sql-injection", r"(sqlalchemy\.|sa\.)?text|(.+\.)?RawSQL", data="built"),
     sink("sql-injection", methods("execute", "executemany", "executescript", "raw", "text",
          "exec_driver_sql", "RawSQL"), data="built-sql"),
     sink("sql-injection", methods("execute", "executemany", "executescript", "raw", "text",
