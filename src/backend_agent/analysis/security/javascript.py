@@ -50,6 +50,7 @@ _SOURCE = re.compile(
     _REQUEST + r"\.(body|query|params|headers|cookies|queryStringParameters|pathParameters|"
     r"files?|rawBody)\b|req\.(get|header|param)\(|ctx\.get\("  # Express and Koa header reads
 )
+_PATH_PARAMETER = re.compile(r"(req|request|ctx)\.params\.\w+$")
 _WHOLE_BODY = re.compile(_REQUEST + r"\.(body|query|params)")
 _SOURCE_DECORATOR = re.compile(r"@(Body|Query|Param|Headers)\b")
 _SANITIZERS = frozenset({"parseInt", "parseFloat", "Number", "Boolean", "encodeURIComponent"})
@@ -183,6 +184,10 @@ class JavaScriptRules(RuleBase):
 
     def whole_filter(self, query: Node, env: Env) -> bool:
         return bool(_WHOLE_BODY.fullmatch(text(query)))
+
+    def safe_filter_value(self, value: Node) -> bool:
+        """Path parameters are always strings: ``{_id: req.params.id}`` cannot carry $ne."""
+        return bool(_PATH_PARAMETER.match(text(value))) or super().safe_filter_value(value)
 
     def filter_entries(self, call: Call, query: Node | None) -> list[tuple[str, Node]]:
         found = super().filter_entries(call, query)
