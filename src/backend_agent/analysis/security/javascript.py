@@ -237,9 +237,18 @@ def _object_literal(node: Node) -> Node | None:
             and text(declarator.child_by_field_name("name")) == text(node)
             and value is not None
             and value.type == "object"
+            and _visible(declarator, node)
         ):
             found = value
     return found
+
+
+def _visible(declaration: Node, use: Node) -> bool:
+    """Whether the function (or file) that declares a name also contains its use."""
+    scope = declaration.parent
+    while scope is not None and scope.type not in GRAMMAR.scopes:
+        scope = scope.parent
+    return scope is None or scope.start_byte <= use.start_byte < scope.end_byte
 
 
 def _check_debug_mode(call: Call, ctx: FileContext) -> None:
