@@ -281,6 +281,19 @@ def test_reference_files_report_only_real_credentials(tmp_path: Path) -> None:
     assert rules(files, tmp_path) == {("hardcoded-secret.token-format", "public/js/widget.js")}
 
 
+def test_committed_key_files_are_reported(tmp_path: Path) -> None:
+    pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx4ZmjUqMmhI3mW9sJvtBhZ2bM2fG0oHqv1n6W8b8mXo9\n"
+    files = {
+        "config/master.key": "3f0c8a7e5b1d4c2a9e6f8b7d5c4a3b2e\n",
+        "certs/server.key": pem,
+        "certs/server.pem": "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJ\n",
+    }
+    assert rules(files, tmp_path) == {
+        ("weak-secret", "config/master.key"),
+        ("hardcoded-secret.token-format", "certs/server.key"),
+    }
+
+
 def test_rails_routes_are_judged_by_their_controllers(tmp_path: Path) -> None:
     """``resources`` routes to actions a controller does not define do not exist; the create
     action behind a sign-up page is the sign-up itself."""
