@@ -282,11 +282,11 @@ def test_reference_files_report_only_real_credentials(tmp_path: Path) -> None:
 
 
 def test_committed_key_files_are_reported(tmp_path: Path) -> None:
-    pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx4ZmjUqMmhI3mW9sJvtBhZ2bM2fG0oHqv1n6W8b8mXo9\n"
+    body = "MIIEowIBAAKCAQEAx4ZmjUqMmhI3mW9sJvtBhZ2bM2fG0oHqv1n6W8b8mXo9\n"
     files = {
         "config/master.key": "3f0c8a7e5b1d4c2a9e6f8b7d5c4a3b2e\n",
-        "certs/server.key": pem,
-        "certs/server.pem": "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJ\n",
+        "certs/server.key": "-----BEGIN RSA PRIVATE KEY-----\n" + body,
+        "certs/server.pem": "-----BEGIN CERTIFICATE-----\n" + body,
     }
     assert rules(files, tmp_path) == {
         ("weak-secret", "config/master.key"),
