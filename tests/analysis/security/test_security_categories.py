@@ -281,6 +281,46 @@ def test_reference_files_report_only_real_credentials(tmp_path: Path) -> None:
     assert rules(files, tmp_path) == {("hardcoded-secret.token-format", "public/js/widget.js")}
 
 
+def test_demo_records_and_password_hashes_are_not_secrets(tmp_path: Path) -> None:
+    seeds = (
+        "const USERS = [{ userName: 'admin', password: 'Admin_123' }];\n"
+        "const admin = new User({ username: 'root', password: 'letmein-42' });\n"
+        "const stored = { password: '5f4dcc3b5aa765d61d8327deb882cf99' };\n"
+        "const db = createConnection({ username: 'app', password: 'Pr0d-pa55word' });\n"
+        "const apiKey = '0123456789abcdef0123456789abcdef';\n"
+    )
+    python = (
+        "admin = User(username='admin', password='s3cret-admin')\nDB_PASSWORD = 'Pr0d-pa55word'\n"
+    )
+    found = {
+        (f.rule, f.line)
+        for f in analyze_security(_write(tmp_path, {"a.js": seeds, "b.py": python}))
+    }
+    assert found == {("hardcoded-secret", 4), ("hardcoded-secret", 5), ("hardcoded-secret", 2)}
+
+
+def _write(root: Path, files: dict[str, str]) -> Project:
+    for name, source in files.items():
+        (root / name).write_text(source)
+    return Project(root)
+
+
+def test_lookups_in_server_side_stores_and_verified_claims_are_not_request_data(
+    tmp_path: Path,
+) -> None:
+    source = (
+        "const mongoose = require('mongoose');\n"
+        "router.get('/orders', async (req, res) => {\n"
+        "  const user = sessions.get(req.headers.authorization);\n"
+        "  const claims = jwt.verify(req.cookies.token, KEY, { algorithms: ['HS256'] });\n"
+        "  await Order.find({ owner: user.email, team: claims.team });\n"
+        "  await Order.find({ owner: req.body.owner });\n"
+        "});\n"
+    )
+    found = {(f.rule, f.line) for f in analyze_security(_write(tmp_path, {"routes.js": source}))}
+    assert found == {("nosql-injection.operator", 6)}
+
+
 def test_committed_key_files_are_reported(tmp_path: Path) -> None:
     body = "MIIEowIBAAKCAQEAx4ZmjUqMmhI3mW9sJvtBhZ2bM2fG0oHqv1n6W8b8mXo9\n"
     files = {

@@ -43,6 +43,7 @@ from backend_agent.analysis.security.value_checks import (
 
 # Tables of allowed values: ``FORMATS[x]``, ``ALLOWED.get(x)``.
 _CONSTANT = re.compile(r"(?:[\w:]+(?:\.|::))?[A-Z][A-Z0-9_]+")
+_LOOKUP_METHODS = frozenset({"get", "fetch"})
 _LOOKUPS = frozenset({"subscript", "subscript_expression", "element_reference", "index_expression"})
 
 
@@ -101,6 +102,8 @@ class RuleBase:
                 return True
             if kind in g.functions or (kind in g.calls and self._sanitizing(current)):
                 continue
+            if kind in g.calls and self._store_lookup(current, env):
+                continue  # users.get(token): what the server stored, not what the client sent
             if kind in _LOOKUPS and _CONSTANT.fullmatch(text(current.named_children[0])):
                 continue  # ALLOWED[x]: a value from a fixed table
             if kind in g.conditionals:
@@ -124,6 +127,16 @@ class RuleBase:
             return True
         receiver, _dot, name = callee.rpartition(".")
         return name in ("fetch", "get") and _CONSTANT.fullmatch(receiver) is not None
+
+    def _store_lookup(self, call: Node, env: Env) -> bool:
+        """``store.get(key)`` on a receiver that is not request data itself."""
+        function = call.child_by_field_name("function")
+        member = function is not None and function.type in self.grammar.members
+        name = self.grammar.callee(call).rsplit(".", 1)[-1]
+        if not member or name not in _LOOKUP_METHODS or function is None:
+            return False
+        receiver = function.child_by_field_name(self.grammar.members[function.type])
+        return receiver is not None and not self.is_tainted(receiver, env)
 
     def is_built(self, node: Node, env: Env) -> bool:
         """Whether the expression is a string built from non-literal parts."""

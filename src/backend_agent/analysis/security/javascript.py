@@ -53,7 +53,10 @@ _SOURCE = re.compile(
 _PATH_PARAMETER = re.compile(r"(req|request|ctx)\.params\.\w+$")
 _WHOLE_BODY = re.compile(_REQUEST + r"\.(body|query|params)")
 _SOURCE_DECORATOR = re.compile(r"@(Body|Query|Param|Headers)\b")
-_SANITIZERS = frozenset({"parseInt", "parseFloat", "Number", "Boolean", "encodeURIComponent"})
+# Conversions, and verified JWT claims (an unverified token is jwt-misuse's finding).
+_SANITIZERS = frozenset(
+    {"parseInt", "parseFloat", "Number", "Boolean", "encodeURIComponent", "jwt.verify"}
+)
 _RESPONSES = frozenset({"res", "response", "ctx", "reply"})
 _ERRORHANDLER = re.compile(r"require\(\s*['\"]errorhandler['\"]\s*\)")
 _NODE_ENV = re.compile(r"process\.env(\.NODE_ENV|\[['\"]NODE_ENV['\"]\])")

@@ -46,7 +46,9 @@ _SOURCE = re.compile(
     r"content|read|text|stream|rel_url)\b"
 )
 _WHOLE_BODY = re.compile(r"request\.(json|get_json\(\)|form|args|values|data|GET|POST)")
-_SANITIZERS = frozenset({"int", "float", "bool", "len", "url_for", "escape", "quote", "reverse"})
+_SANITIZERS = frozenset(
+    {"int", "float", "bool", "len", "url_for", "escape", "quote", "reverse", "jwt.decode"}
+)
 _ASSIGNMENTS = {"assignment": ("left", "right")}
 # Application classes by qualified name, for ``from aiohttp.web import Application``.
 _QUALIFIED_APPS = {

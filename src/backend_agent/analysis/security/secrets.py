@@ -30,6 +30,11 @@ _WELL_KNOWN = re.compile(
     r"django-insecure-.*|not[ _-]?so[ _-]?secret.*|shh+|ssh+)"
 )
 _MIN_KEY_LENGTH = 32
+# Digests and password hashes (MD5/SHA hex, bcrypt, argon2, scrypt, PBKDF2, crypt).
+_HASH = re.compile(
+    r"[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128}|\$2[abxy]?\$\d\d\$[./\w]{53}"
+    r"|\$(argon2\w*|scrypt|pbkdf2[-\w]*|[156])\$\S+"
+)
 _TOKEN_FORMATS = re.compile(
     r"(?:AKIA|ASIA)[0-9A-Z]{16}"
     r"|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,}"
@@ -83,6 +88,8 @@ def secret_value(name: str, value: str) -> bool:
     """
     if len(value) < 4 or any(ch.isspace() for ch in value) or len(set(value)) < 3:
         return False
+    if _HASH.fullmatch(value) and words(name)[-1:] in (["password"], ["passwd"], ["pwd"]):
+        return False  # a stored password hash, not the password
     if placeholder(value) or re.fullmatch(r"[A-Z][A-Z0-9_]*|[a-z]+(_[a-z]+)+", value):
         return False  # a template, or the name of a variable or field
     if re.fullmatch(r"[A-Z][a-z0-9]*(-[A-Z][a-z0-9]*)+", value):

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 # Option names that hold a signing key when given to a call (``session({secret: …})``).
 _KEY_OPTIONS = frozenset({"secret", "secrets", "keys", "secretOrKey", "secretOrPrivateKey"})
 _KEY_APIS = re.compile(r"(?i)session|cookie|jwt|passport|strategy|csrf|encrypt|cipher|sign|hmac")
+_USER_MODEL = re.compile(r"(?i)(^|[.:\s])(user|account|customer|member|person|employee|admin)\w*")
+_ARGUMENT_LISTS = frozenset({"argument_list", "arguments", "hash", "object", "dictionary"})
 # A filter with these keys is a SQL ORM query (Sequelize, TypeORM, Prisma), not MongoDB's.
 _ORM_QUERY_KEYS = frozenset({"where", "include", "attributes"})
 
@@ -44,8 +46,30 @@ def check_key_arguments(rules: RuleBase, call: Call, ctx: FileContext) -> None:
 def _report(rules: RuleBase, name: str, value: Node, signing: bool, ctx: FileContext) -> None:
     literal = rules.grammar.string_value(value)
     found = classify(name, literal, signing) if literal is not None else None
-    if found is not None and found[0] != "hardcoded-secret.token-format":
-        ctx.emit(found[0], value, found[1])
+    if found is None or found[0] == "hardcoded-secret.token-format":
+        return
+    if found[0] == "hardcoded-secret" and _demo_record(value, rules.grammar):
+        return
+    ctx.emit(found[0], value, found[1])
+
+
+def _demo_record(value: Node, grammar: Grammar) -> bool:
+    """A password in a list of records or in a user being created (``[{user, password}]``,
+    ``new User({password})``, ``User(password=…)``): demo or seed data, not a credential the
+    code uses."""
+    container = value.parent
+    while container is not None and container.type in grammar.pairs:
+        container = container.parent
+    if container is None:
+        return False
+    holder = container.parent
+    if holder is not None and holder.type in grammar.collections:
+        return True
+    while holder is not None and holder.type not in grammar.calls:
+        if holder.type not in _ARGUMENT_LISTS:
+            return False
+        holder = holder.parent
+    return holder is not None and bool(_USER_MODEL.search(grammar.callee(holder)))
 
 
 def check_env_read(rules: RuleBase, call: Call, ctx: FileContext) -> None:
