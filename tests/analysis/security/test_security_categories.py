@@ -321,6 +321,19 @@ def test_lookups_in_server_side_stores_and_verified_claims_are_not_request_data(
     assert found == {("nosql-injection.operator", 6)}
 
 
+def test_a_cookie_set_by_hand_needs_csrf_protection(tmp_path: Path) -> None:
+    source = (
+        "const express = require('express');\nconst helmet = require('helmet');\n"
+        "const rateLimit = require('express-rate-limit');\n"
+        "const app = express();\n"
+        "app.post('/login', (req, res) => {\n"
+        "  res.setHeader('Set-Cookie', `auth=${issue(req.body)}; HttpOnly`);\n"
+        "});\n"
+    )
+    found = {(f.rule, f.line) for f in analyze_security(_write(tmp_path, {"app.js": source}))}
+    assert found == {("missing-csrf", 4)}
+
+
 def test_committed_key_files_are_reported(tmp_path: Path) -> None:
     body = "MIIEowIBAAKCAQEAx4ZmjUqMmhI3mW9sJvtBhZ2bM2fG0oHqv1n6W8b8mXo9\n"
     files = {

@@ -302,6 +302,8 @@ class RuleBase:
             )
             if cors is not None:
                 ctx.emit("cors", node, cors)
+            if any(name == "set-cookie" for name, _value in self.headers(node)):
+                ctx.signals.add("sessions")  # a cookie set by hand is a session too
         if kind in self.grammar.calls:
             self.check_call(self.call(node), env, ctx)
         for name, value in self.named_values(node):
