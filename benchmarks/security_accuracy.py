@@ -85,7 +85,9 @@ def judge(app: dict[str, Any], findings: list[Finding]) -> AppResult:
     return result
 
 
-def checkout(app: dict[str, Any], mirror: Path, checkouts: Path | None, into: Path) -> tuple[Path, str]:
+def checkout(
+    app: dict[str, Any], mirror: Path, checkouts: Path | None, into: Path
+) -> tuple[Path, str]:
     """A working tree of the app at the recorded commit, and a note when that was not possible."""
     slug = app["repo"].replace("/", "+")
     if checkouts is not None:
@@ -163,13 +165,18 @@ def report(results: list[AppResult], details: bool) -> None:
         for finding, why in r.false:
             print(f"false   {r.repo}: {finding.rule} {finding.file}:{finding.line}  {why}")
         for finding in r.unjudged:
-            print(f"unjudged {r.repo}: {finding.rule} {finding.file}:{finding.line}  {finding.message}")
+            where = f"{finding.rule} {finding.file}:{finding.line}"
+            print(f"unjudged {r.repo}: {where}  {finding.message}")
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"),
-                        help="bare repositories as owner+name/repo (default /work/.mirror)")
+    parser.add_argument(
+        "--mirror",
+        type=Path,
+        default=Path("/work/.mirror"),
+        help="bare repositories as owner+name/repo (default /work/.mirror)",
+    )
     parser.add_argument("--checkouts", type=Path, help="working trees named owner+name instead")
     parser.add_argument("--truth", type=Path, default=TRUTH, help="the ground truth file")
     parser.add_argument("--only", help="only applications whose owner/name contains this")

@@ -30,7 +30,16 @@ from backend_agent.analysis.security.engine import (
 )
 from backend_agent.analysis.security.secrets import token_format
 from backend_agent.analysis.security.signals import SIGNALS, Signals
-from backend_agent.analysis.security.sinks import CLIENTS, KEY_ARGUMENTS, SINKS, Sink
+from backend_agent.analysis.security.sinks import (
+    CLIENTS,
+    ENV_EXPRESSIONS,
+    ENV_READS,
+    FORMAT_CALLS,
+    KEY_ARGUMENTS,
+    MONGO_METHODS,
+    SINKS,
+    Sink,
+)
 from backend_agent.analysis.security.syntax import Call, Grammar
 from backend_agent.analysis.security.value_checks import (
     check_env_expression,
@@ -64,10 +73,6 @@ class RuleBase:
     scalar_casts: frozenset[str] = frozenset()  # calls that make a filter value a scalar
     apps: Mapping[str, str] = {}  # callee creating an HTTP application -> framework
     signal_calls: Mapping[str, str] = {}  # callee -> signal it shows
-    env_reads: re.Pattern[str] | None = None  # getenv-like calls: (variable, fallback)
-    env_expression: re.Pattern[str] | None = None  # ``process.env.X`` before ``||``
-    mongo_methods: re.Pattern[str] | None = None  # MongoDB calls taking a filter first
-    format_calls: re.Pattern[str] | None = None  # printf-like calls (format first)
 
     def __init__(self) -> None:
         self.scope_types = self.grammar.scopes
@@ -79,6 +84,10 @@ class RuleBase:
         ) | (self.header_nodes | self.extra_nodes)
         self.sinks: tuple[Sink, ...] = SINKS[self.family]
         self.key_arguments = KEY_ARGUMENTS[self.family]
+        self.mongo_methods = MONGO_METHODS.get(self.family)
+        self.env_reads = ENV_READS.get(self.family)
+        self.env_expression = ENV_EXPRESSIONS.get(self.family)
+        self.format_calls = FORMAT_CALLS.get(self.family)
         self.clients: re.Pattern[str] = CLIENTS[self.family]
         self.signals: Signals = SIGNALS[self.family]
 

@@ -96,9 +96,6 @@ class GoRules(RuleBase):
     sanitizers = _SANITIZERS
     apps = _APPS
     signal_calls = _SIGNAL_CALLS
-    env_reads = re.compile(r"(?:.+\.)?(?i:(get)?env(or|default|ordefault|withdefault)?|getenv\w*)")
-    mongo_methods = re.compile(r"(?:.+\.)?(" + "|".join(_MONGO_FILTER_POSITION) + ")")
-    format_calls = re.compile(r"fmt\.Sprintf")
 
     def assigned(self, node: Node) -> Iterable[tuple[list[str], Node]]:
         if node.type == "call_expression":  # c.ShouldBindJSON(&body), Decode(&body)

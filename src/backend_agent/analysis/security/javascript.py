@@ -102,13 +102,6 @@ class JavaScriptRules(RuleBase):
     sanitizers = _SANITIZERS
     scalar_casts = _SANITIZERS | {"String", "ObjectId", "sanitize"}
     apps = _APPS
-    env_expression = re.compile(r"process\.env(?:\.(\w+)|\[['\"](\w+)['\"]\])")
-    mongo_methods = re.compile(
-        r"(?:.+\.)?(find|findOne|findOneAndUpdate|findOneAndDelete|findOneAndReplace|updateOne|"
-        r"updateMany|deleteOne|deleteMany|countDocuments|replaceOne)"
-        r"|(.*[Cc]ollection\w*|.*\.collection\(.*\))\.(update|remove|count|findAndModify)"
-    )
-    format_calls = re.compile(r"util\.format")
 
     def assigned(self, node: Node) -> Iterable[tuple[list[str], Node]]:
         pattern = node.child_by_field_name("pattern")

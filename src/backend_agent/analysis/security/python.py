@@ -88,13 +88,6 @@ class PythonRules(RuleBase):
     sanitizers = _SANITIZERS
     scalar_casts = _SANITIZERS | {"str", "ObjectId"}
     apps = _APPS
-    env_reads = re.compile(
-        r"os\.environ\.get|os\.getenv|environ\.get|getenv|os\.environ\.setdefault|config"
-    )
-    mongo_methods = re.compile(
-        r".+\.(find|find_one|find_one_and_update|find_one_and_delete|find_one_and_replace|"
-        r"update_one|update_many|delete_one|delete_many|count_documents|replace_one)"
-    )
 
     def assigned(self, node: Node) -> Iterable[tuple[list[str], Node]]:
         if node.type == "function_definition":  # a route handler's parameters hold request data

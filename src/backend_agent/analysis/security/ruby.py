@@ -63,14 +63,6 @@ class RubyRules(RuleBase):
     scalar_casts = frozenset(
         {"to_s", "to_i", "to_f", "to_sym", "String", "Integer", "Float", "from_string", "permit"}
     )
-    env_reads = re.compile(r"ENV\.fetch")
-    env_expression = re.compile(r"ENV\[['\"](\w+)['\"]\]")
-    mongo_methods = re.compile(
-        r".+\.(where|find_by|find_by!|any_of|all_of|none_of|nor|find_one_and_update|"
-        r"find_one_and_delete|find_one_and_replace|update_one|update_many|delete_one|"
-        r"delete_many|count_documents|replace_one)|.*(\[:\w+\]|collection)\.find"
-    )
-    format_calls = re.compile(r"(Kernel\.)?(format|sprintf)")
 
     def arguments(self, node: Node) -> tuple[list[Node], dict[str, Node]]:
         args: list[Node] = []

@@ -260,6 +260,45 @@ KEY_ARGUMENTS = {
         (re.compile(r"OpenSSL::HMAC\.(hexdigest|digest|base64digest)"), 1),
     ),
 }  # fmt: skip
+# Calls that take a MongoDB filter first (Go: after the context, see golang.py).
+MONGO_METHODS = {
+    "python": re.compile(
+        r".+\.(find|find_one|find_one_and_update|find_one_and_delete|find_one_and_replace|"
+        r"update_one|update_many|delete_one|delete_many|count_documents|replace_one)"
+    ),
+    "javascript": re.compile(
+        r"(?:.+\.)?(find|findOne|findOneAndUpdate|findOneAndDelete|findOneAndReplace|updateOne|"
+        r"updateMany|deleteOne|deleteMany|countDocuments|replaceOne)"
+        r"|(.*[Cc]ollection\w*|.*\.collection\(.*\))\.(update|remove|count|findAndModify)"
+    ),
+    "go": re.compile(
+        r"(?:.+\.)?(Find|FindOne|FindOneAndUpdate|FindOneAndDelete|FindOneAndReplace|UpdateOne|"
+        r"UpdateMany|DeleteOne|DeleteMany|CountDocuments|ReplaceOne|Distinct)"
+    ),
+    "ruby": re.compile(
+        r".+\.(where|find_by|find_by!|any_of|all_of|none_of|nor|find_one_and_update|"
+        r"find_one_and_delete|find_one_and_replace|update_one|update_many|delete_one|"
+        r"delete_many|count_documents|replace_one)|.*(\[:\w+\]|collection)\.find"
+    ),
+}
+# Reading the environment: calls taking (variable, fallback), and ``X || 'fallback'``.
+ENV_READS = {
+    "python": re.compile(
+        r"os\.environ\.get|os\.getenv|environ\.get|getenv|os\.environ\.setdefault|config"
+    ),
+    "go": re.compile(r"(?:.+\.)?(?i:(get)?env(or|default|ordefault|withdefault)?|getenv\w*)"),
+    "ruby": re.compile(r"ENV\.fetch"),
+}
+ENV_EXPRESSIONS = {
+    "javascript": re.compile(r"process\.env(?:\.(\w+)|\[['\"](\w+)['\"]\])"),
+    "ruby": re.compile(r"ENV\[['\"](\w+)['\"]\]"),
+}
+# printf-like calls: the format first, the values after it (Python's .format is its own).
+FORMAT_CALLS = {
+    "javascript": re.compile(r"util\.format"),
+    "go": re.compile(r"fmt\.Sprintf"),
+    "ruby": re.compile(r"(Kernel\.)?(format|sprintf)"),
+}
 SINKS = {"python": PYTHON, "javascript": JAVASCRIPT, "go": GO, "ruby": RUBY}
 CLIENTS = {
     "python": PYTHON_CLIENTS,
