@@ -86,6 +86,9 @@ def test_missing_auth_flags_only_state_changing_endpoints_without_auth() -> None
             ),
             Endpoint("rest", "POST", "/items", "none", "flask", "h", "tests/test_app.py", 3),
             Endpoint(
+                "rest", "POST", "/level", "none", "httprouter", "mw.AuthCheck(setLevel)", "s.go", 9
+            ),
+            Endpoint(
                 "graphql", "MUTATION", "createOrder", "none", "apollo", "r", "schema.graphql", 3
             ),
         ]

@@ -60,6 +60,7 @@ _LOOSE_VALUE = re.compile(
 _APPS = {
     "gin.Default": "gin", "gin.New": "gin", "echo.New": "echo", "chi.NewRouter": "chi",
     "fiber.New": "fiber", "mux.NewRouter": "gorilla/mux", "http.NewServeMux": "net/http",
+    "httprouter.New": "httprouter",
 }  # fmt: skip
 _SIGNAL_CALLS = {
     "middleware.RateLimiter": "rate-limit",

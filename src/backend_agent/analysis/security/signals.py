@@ -32,6 +32,8 @@ HEADER_NAMES = (
 _DEFAULT_HEADERS = frozenset({"rails", "sinatra", "hanami"})
 _FAMILIES = {"typescript": "javascript", "tsx": "javascript"}
 _LANGUAGES = ("python", "javascript", "go", "ruby")
+# A handler expression that wraps the handler in an authentication check.
+_AUTH_WRAPPER = re.compile(r"(?i)\b\w*(auth|login|signed_?in|protect|guard)\w*\(")
 
 
 @dataclass(frozen=True)
@@ -132,8 +134,10 @@ def missing_auth(inventory: Inventory, contexts: Iterable[FileContext] = ()) -> 
     """State-changing REST endpoints that the inventory says need no authentication.
 
     Login, sign-up, token, password-reset, logout, OAuth callback and webhook routes are
-    public by design and are not reported; nor are Rails routes whose controller does not
-    define the action (``resources :users`` on a controller with ``index`` and ``show``).
+    public by design and are not reported; nor are handlers wrapped in an authentication check
+    the inventory did not read (``mw.AuthCheck(handler)``), nor Rails routes whose controller
+    does not define the action (``resources :users`` on a controller with ``index`` and
+    ``show``).
     """
     contexts = list(contexts)
     forms = form_controllers(inventory.endpoints)
@@ -146,6 +150,7 @@ def missing_auth(inventory: Inventory, contexts: Iterable[FileContext] = ()) -> 
         and e.method in STATE_CHANGING
         and e.auth == "none"
         and not public_by_design(e, forms)
+        and not _AUTH_WRAPPER.search(e.handler)
         and _defined(e, contexts)
     ]
 
