@@ -216,11 +216,15 @@ def test_a_generic_handler_name_does_not_hide_a_login_route() -> None:
 # --- fewer false findings -------------------------------------------------------------------
 
 
-def rules(files: dict[str, str], tmp_path: Path) -> set[tuple[str, str]]:
+def write(root: Path, files: dict[str, str]) -> Project:
     for name, source in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(source)
-    return {(f.rule, f.file) for f in analyze_security(Project(tmp_path))}
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(source)
+    return Project(root)
+
+
+def rules(files: dict[str, str], tmp_path: Path) -> set[tuple[str, str]]:
+    return {(f.rule, f.file) for f in analyze_security(write(tmp_path, files))}
 
 
 @pytest.mark.parametrize(
@@ -293,45 +297,43 @@ def test_demo_records_and_password_hashes_are_not_secrets(tmp_path: Path) -> Non
         "admin = User(username='admin', password='s3cret-admin')\nDB_PASSWORD = 'Pr0d-pa55word'\n"
     )
     found = {
-        (f.rule, f.line)
-        for f in analyze_security(_write(tmp_path, {"a.js": seeds, "b.py": python}))
+        (f.rule, f.line) for f in analyze_security(write(tmp_path, {"a.js": seeds, "b.py": python}))
     }
     assert found == {("hardcoded-secret", 4), ("hardcoded-secret", 5), ("hardcoded-secret", 2)}
 
 
-def _write(root: Path, files: dict[str, str]) -> Project:
-    for name, source in files.items():
-        (root / name).write_text(source)
-    return Project(root)
+LOOKUPS = (
+    "const mongoose = require('mongoose');\n"
+    "router.get('/orders', async (req, res) => {\n"
+    "  const user = sessions.get(req.headers.authorization);\n"
+    "  const claims = jwt.verify(req.cookies.token, KEY, { algorithms: ['HS256'] });\n"
+    "  await Order.find({ owner: user.email, team: claims.team });\n"
+    "  await Order.find({ owner: req.body.owner });\n"
+    "});\n"
+)
+COOKIE_BY_HAND = (
+    "const express = require('express');\nconst helmet = require('helmet');\n"
+    "const rateLimit = require('express-rate-limit');\n"
+    "const app = express();\n"
+    "app.post('/login', (req, res) => {\n"
+    "  res.setHeader('Set-Cookie', `auth=${issue(req.body)}; HttpOnly`);\n"
+    "});\n"
+)
 
 
-def test_lookups_in_server_side_stores_and_verified_claims_are_not_request_data(
-    tmp_path: Path,
-) -> None:
-    source = (
-        "const mongoose = require('mongoose');\n"
-        "router.get('/orders', async (req, res) => {\n"
-        "  const user = sessions.get(req.headers.authorization);\n"
-        "  const claims = jwt.verify(req.cookies.token, KEY, { algorithms: ['HS256'] });\n"
-        "  await Order.find({ owner: user.email, team: claims.team });\n"
-        "  await Order.find({ owner: req.body.owner });\n"
-        "});\n"
-    )
-    found = {(f.rule, f.line) for f in analyze_security(_write(tmp_path, {"routes.js": source}))}
-    assert found == {("nosql-injection.operator", 6)}
-
-
-def test_a_cookie_set_by_hand_needs_csrf_protection(tmp_path: Path) -> None:
-    source = (
-        "const express = require('express');\nconst helmet = require('helmet');\n"
-        "const rateLimit = require('express-rate-limit');\n"
-        "const app = express();\n"
-        "app.post('/login', (req, res) => {\n"
-        "  res.setHeader('Set-Cookie', `auth=${issue(req.body)}; HttpOnly`);\n"
-        "});\n"
-    )
-    found = {(f.rule, f.line) for f in analyze_security(_write(tmp_path, {"app.js": source}))}
-    assert found == {("missing-csrf", 4)}
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # what a server-side store or a verified token holds is not request data
+        (LOOKUPS, {("nosql-injection.operator", 6)}),
+        # a session cookie set by hand needs CSRF protection like a session middleware's
+        (COOKIE_BY_HAND, {("missing-csrf", 4)}),
+    ],
+    ids=["lookups-and-verified-claims", "cookie-set-by-hand"],
+)
+def test_single_file_scenarios(source: str, expected: set[tuple[str, int]], tmp_path: Path) -> None:
+    found = {(f.rule, f.line) for f in analyze_security(write(tmp_path, {"app.js": source}))}
+    assert found == expected
 
 
 def test_committed_key_files_are_reported(tmp_path: Path) -> None:
