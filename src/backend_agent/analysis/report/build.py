@@ -2,30 +2,33 @@
 
 With a base revision the report covers the change from that revision to the working tree
 (commits in between plus uncommitted edits); without one it covers the whole repository.
+Each section has a public builder (``database_impact``, ``security_findings``, ...) usable on
+its own; ``build_report`` runs them all, then any ``SectionBuilder`` it is given.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from backend_agent.analysis.database.model import Migration, Operation
+from backend_agent.analysis import git
+from backend_agent.analysis.database.model import Operation
 from backend_agent.analysis.endpoints.model import ContractChange, Inventory
 from backend_agent.analysis.findings import Finding
-from backend_agent.analysis.project import SKIPPED_DIRS, Project, git
-from backend_agent.analysis.report import (
+from backend_agent.analysis.project import Project, is_skipped
+from backend_agent.analysis.report.model import (
     Area,
     ColumnChange,
     ColumnChangeKind,
-    Commit,
     DatabaseSection,
     EndpointsSection,
     FileChange,
-    FileStatus,
     MigrationImpact,
     Plan,
     Report,
+    Subsection,
     TableChange,
     TableStatus,
     TestFile,
@@ -34,7 +37,6 @@ from backend_agent.analysis.report import (
     TestsSection,
 )
 from backend_agent.analysis.testsuite import TestRun, is_test_file, run_tests
-from backend_agent.errors import UserError
 
 # (step label, done, total): total is 0 when a step starts and its size is not yet known.
 Progress = Callable[[str, int, int], None]
@@ -47,7 +49,27 @@ _CONFIG_NAMES = re.compile(
     r"package(-lock)?\.json|pnpm-lock\.yaml|yarn\.lock|pyproject\.toml|requirements[^/]*\.txt|"
     r"setup\.(py|cfg)|\.env[^/]*|[^/]*\.(ya?ml|toml|ini|cfg|conf))$"
 )
-_STATUS: dict[str, FileStatus] = {"A": "added", "M": "modified", "D": "deleted", "R": "renamed"}
+
+
+@dataclass
+class BuildContext:
+    """What a section builder may use: the repository, the change, and the evidence so far."""
+
+    project: Project
+    base: str | None
+    changed: list[str] | None  # files the change adds or modifies; None: the whole repository
+    changed_lines: git.ChangedLines
+    inventory: Inventory
+    progress: Progress
+    added: set[str] = field(default_factory=set)  # files the change adds
+
+    def introduced(self, finding: Finding) -> bool:
+        """Whether a finding sits on code the change adds (always, without a base)."""
+        return self.base is None or _introduced(finding, self.added, self.changed_lines)
+
+
+# A builder of an extra subsection (queues, ...): None when it has nothing to say.
+SectionBuilder = Callable[[BuildContext], Subsection | None]
 
 
 def build_report(
@@ -55,6 +77,7 @@ def build_report(
     base: str | None = None,
     run_tests: bool = False,
     progress: Progress | None = None,
+    sections: Sequence[SectionBuilder] = (),
 ) -> Report:
     """The whole report; ``progress`` hears about each step and the files it works through."""
     tell = progress or (lambda label, done, total: None)
@@ -64,133 +87,54 @@ def build_report(
     tell("endpoints", 0, 0)
     endpoints, inventory = _endpoints(project, base, tell)
     tell("migrations", 0, 0)
-    database = _database(project, changed)
+    database = database_impact(project, changed)
     api_files = {e.file for e in endpoints.endpoints + endpoints.removed}
     migration_files = {m.file for m in database.migrations}
     plan.files = [_with_area(f, api_files, migration_files) for f in plan.files]
-    if base is None:
-        plan.areas = _count_areas(project.files(), api_files, migration_files)
-    else:
-        plan.areas = _count_areas((f.path for f in plan.files), api_files, migration_files)
+    paths = project.files() if base is None else (f.path for f in plan.files)
+    plan.areas = _count_areas(paths, api_files, migration_files)
     tell("tests", 0, 0)
     tests = _tests(project, plan, base is None, run_tests, tell)
     tell("security", 0, 0)
+    added = {f.path for f in plan.files if f.status == "added"}
+    context = BuildContext(project, base, changed, changed_lines, inventory, tell, added)
     if base is None:
-        security = _security(project, project.files(), inventory, tell)
+        security = security_findings(project, None, inventory, tell)
     else:
-        security = _security(project, changed or [], Inventory(endpoints.added), tell)
-        added = {f.path for f in plan.files if f.status == "added"}
-        security = [f for f in security if _introduced(f, added, changed_lines)]
-        database.findings = [f for f in database.findings if _introduced(f, added, changed_lines)]
-    return Report(str(project.root), plan, endpoints, database, tests, security)
+        security = security_findings(project, changed or [], Inventory(endpoints.added), tell)
+        security = [f for f in security if context.introduced(f)]
+        database.findings = [f for f in database.findings if context.introduced(f)]
+    extra = [s for build in sections if (s := build(context)) is not None]
+    notes = [str(note) for note in project.notes]
+    return Report(str(project.root), plan, endpoints, database, tests, security, extra, notes)
 
 
 # --- Plan: git ---------------------------------------------------------------------------
 
 
-ChangedLines = dict[str, list[range]]  # path -> the line ranges the change adds or rewrites
-
-
-def _plan(project: Project, base: str | None) -> tuple[Plan, ChangedLines]:
+def _plan(project: Project, base: str | None) -> tuple[Plan, git.ChangedLines]:
     if not project.is_git:
         return Plan(base, None, None, False), {}
-    head = _head_commit(project)
-    uncommitted = bool(git(project.root, "status", "--porcelain", "--", ".").strip())
+    root = project.root
+    head, uncommitted = git.head_commit(root), git.has_uncommitted(root)
     if base is None:
         return Plan(None, None, head, uncommitted), {}
     project.at(base)  # a clear error when the revision does not exist
-    base_commit = git(project.root, "rev-parse", "--short", f"{base}^{{commit}}").strip()
-    log = git(project.root, "log", "--format=%h%x1f%s%x1f%an%x1e", f"{base}..HEAD", "--", ".")
-    commits = [
-        Commit(*entry.strip().split("\x1f", 2)) for entry in log.split("\x1e") if entry.strip()
+    lines = git.changed_lines(root, base)
+    files = [
+        FileChange(c.path, c.status, "source", c.insertions, c.deletions, c.line, c.old_path)
+        for c in git.changed_files(root, base, lines)
+        if not is_skipped(c.path)
     ]
-    diff = git(
-        project.root,
-        "-c",
-        "core.quotePath=false",
-        "diff",
-        "--relative",
-        "-M",
-        "-U0",
-        "--no-color",
-        base,
-    )
-    changed_lines = _changed_lines(diff)
-    files = _changed_files(project, base, changed_lines)
-    return Plan(base, base_commit, head, uncommitted, commits, files), changed_lines
+    commits = git.commits_since(root, base)
+    return Plan(base, git.short_commit(root, base), head, uncommitted, commits, files), lines
 
 
-def _head_commit(project: Project) -> str | None:
-    try:
-        return git(project.root, "rev-parse", "--short", "HEAD").strip()
-    except UserError:  # a repository with no commit yet
-        return None
-
-
-def _changed_files(project: Project, base: str, changed_lines: ChangedLines) -> list[FileChange]:
-    """Files differing between ``base`` and the working tree, untracked files included."""
-    root = project.root
-    statuses = git(root, "diff", "--relative", "-M", "--name-status", "-z", base).split("\0")
-    numstat = _numstat(git(root, "diff", "--relative", "-M", "--numstat", "-z", base))
-    changes: list[FileChange] = []
-    tokens = iter(t for t in statuses if t)
-    for code in tokens:
-        kind = _STATUS.get(code[0], "modified")
-        old_path = next(tokens) if code[0] in "RC" else None
-        path = next(tokens) if old_path is not None else next(tokens, "")
-        added, deleted = numstat.get(path, (0, 0))
-        ranges = changed_lines.get(path)
-        line = ranges[0].start if ranges else 1
-        changes.append(FileChange(path, kind, "source", added, deleted, line, old_path))
-    untracked = git(root, "ls-files", "--others", "--exclude-standard", "-z").split("\0")
-    for path in filter(None, untracked):
-        lines = project.read_bytes(path).count(b"\n") if (root / path).is_file() else 0
-        changes.append(FileChange(path, "added", "source", lines, 0, 1))
-    return sorted((c for c in changes if not _skipped(c.path)), key=lambda c: c.path)
-
-
-def _numstat(output: str) -> dict[str, tuple[int, int]]:
-    counts: dict[str, tuple[int, int]] = {}
-    tokens = iter(output.split("\0"))
-    for token in tokens:
-        if not token:
-            continue
-        added, deleted, path = token.split("\t", 2)
-        if not path:  # a rename: old and new path follow as their own tokens
-            next(tokens)
-            path = next(tokens)
-        counts[path] = (
-            int(added) if added.isdigit() else 0,
-            int(deleted) if deleted.isdigit() else 0,
-        )
-    return counts
-
-
-def _changed_lines(diff: str) -> ChangedLines:
-    """The new-file line ranges of each hunk of a ``git diff -U0``."""
-    ranges: ChangedLines = {}
-    path = None
-    for line in diff.splitlines():
-        if line.startswith("+++ "):
-            path = line[6:] if line.startswith("+++ b/") else None
-        elif line.startswith("@@") and path is not None:
-            match = re.match(r"@@ -\S+ \+(\d+)(?:,(\d+))?", line)
-            if match:
-                start, count = int(match.group(1)), int(match.group(2) or 1)
-                if count:
-                    ranges.setdefault(path, []).append(range(start, start + count))
-    return ranges
-
-
-def _introduced(finding: Finding, added: set[str], changed_lines: ChangedLines) -> bool:
+def _introduced(finding: Finding, added: set[str], changed_lines: git.ChangedLines) -> bool:
     """Whether a finding sits on code the change adds (a new file, or a changed line)."""
     if finding.file in added or finding.rule == "missing-auth":
         return True
     return any(finding.line in lines for lines in changed_lines.get(finding.file, []))
-
-
-def _skipped(path: str) -> bool:
-    return any(part in SKIPPED_DIRS for part in path.split("/")[:-1])
 
 
 def area_of(path: str, api_files: set[str], migration_files: set[str]) -> Area:
@@ -262,28 +206,13 @@ def _breaking_first(change: ContractChange) -> tuple[int, str, int]:
 
 # --- Database Impact ---------------------------------------------------------------------
 
-_DOWN_COMMAND = {
-    "alembic": "alembic downgrade -1",
-    "django": "python manage.py migrate <app> <previous migration>",
-    "rails": "bin/rails db:migrate:down VERSION=<version>",
-    "knex": "npx knex migrate:down",
-    "typeorm": "npx typeorm migration:revert",
-    "sequelize": "npx sequelize-cli db:migrate:undo",
-    "golang-migrate": "migrate -path <dir> -database $DATABASE_URL down 1",
-    "goose": "goose -dir <dir> <driver> $DATABASE_URL down",
-}
-_NO_DOWN = {
-    "prisma": "Prisma has no down step: generate a reverse script with `prisma migrate diff` "
-    "and mark the migration rolled back with `prisma migrate resolve --rolled-back`.",
-    "sql": "Plain SQL has no down step: write and review a reverse script before deploying.",
-}
-_DESTRUCTIVE = frozenset({"drop-table", "drop-column"})
 
+def database_impact(project: Project, paths: Iterable[str] | None = None) -> DatabaseSection:
+    """The migrations (all, or those among ``paths``) with their findings and rollback
+    procedure, the tables they touch, and ORM auto-sync findings."""
+    from backend_agent.analysis.database import analyze_migrations, orm_auto_sync, rollback_steps
 
-def _database(project: Project, changed: list[str] | None) -> DatabaseSection:
-    from backend_agent.analysis.database import analyze_migrations, orm_auto_sync
-
-    migrations = analyze_migrations(project, changed)
+    migrations = analyze_migrations(project, paths)
     impacts = [
         MigrationImpact(
             m.tool,
@@ -293,31 +222,12 @@ def _database(project: Project, changed: list[str] | None) -> DatabaseSection:
             m.has_down,
             [op.as_dict() for op in m.operations],
             sorted(m.findings, key=lambda f: (f.severity.rank, f.line)),
-            _rollback(m),
+            rollback_steps(m),
         )
         for m in migrations
     ]
     tables = schema_changes((m.file, op) for m in migrations for op in m.operations)
     return DatabaseSection(impacts, tables, orm_auto_sync(project))
-
-
-def _rollback(migration: Migration) -> list[str]:
-    """The rollback procedure for one migration, in the order to follow it."""
-    steps = []
-    if migration.has_down:
-        command = _DOWN_COMMAND.get(migration.tool, "the tool's down command")
-        steps.append(f"Run the down step: `{command}`.")
-    else:
-        default = f"{migration.file} has no down step: write one before deploying."
-        steps.append(_NO_DOWN.get(migration.tool, default))
-    for op in migration.operations:
-        if op.kind in _DESTRUCTIVE:
-            what = f"{op.table}.{op.column}" if op.column else f"{op.table}"
-            steps.append(
-                f"{op.kind} {what} ({migration.file}:{op.line}) destroys data that no down step "
-                "restores: back up the table first and restore from the backup to roll back."
-            )
-    return steps
 
 
 _TABLE_STATUS: dict[str, TableStatus] = {
@@ -390,14 +300,21 @@ def _result(run: TestRun) -> TestResult:
 # --- Security -----------------------------------------------------------------------------
 
 
-def _security(
-    project: Project, paths: list[str], inventory: Inventory, tell: Progress
+def security_findings(
+    project: Project,
+    paths: list[str] | None = None,
+    inventory: Inventory | None = None,
+    progress: Progress | None = None,
 ) -> list[Finding]:
-    """Findings in ``paths``. When one of them creates an application, the other files are
-    scanned too: whether the application has rate limiting, headers or CSRF protection
-    depends on what they import."""
+    """Security findings in ``paths`` (default: every file). When one of them creates an
+    application, the other files are scanned too: whether the application has rate limiting,
+    headers or CSRF protection depends on what they import."""
+    from backend_agent.analysis.endpoints.inventory import build_inventory
     from backend_agent.analysis.security.analyzer import collect_findings, scan_files
 
+    tell = progress or (lambda label, done, total: None)
+    paths = project.files() if paths is None else paths
+    inventory = build_inventory(project) if inventory is None else inventory
     total, done = len(paths), 0
 
     def advance(_path: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from backend_agent.analysis.endpoints.model import ContractChange, Endpoint
-from backend_agent.analysis.report import AREAS, EndpointsSection, Plan, TestResult
+from backend_agent.analysis.report.model import AREAS, Plan, TestResult
 
 COMPATIBILITY_LABEL = {
     "breaking": "BREAKING",
@@ -70,8 +70,3 @@ def result_label(result: TestResult) -> str:
         f"{result.runner}: {passed} passed, {failed} failed, {skipped} skipped "
         f"({status}, {result.duration:.1f} s)"
     )
-
-
-def shown_changes(section: EndpointsSection) -> list[ContractChange]:
-    """Contract changes worth a line: new endpoints get theirs, with more detail, as "Added"."""
-    return [c for c in section.changes if c.rule != "endpoint-added"]

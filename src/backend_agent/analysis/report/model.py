@@ -1,7 +1,8 @@
 """The Backend Agent Report as data: the seed's five sections, every item at a file and line.
 
-``report_build`` fills it from the repository; ``report_render`` turns it into Markdown, JSON,
-SARIF or HTML. ``as_dict`` is the JSON form documented in docs/report.md (``schema_version``).
+``build`` fills it from the repository; ``render`` turns it into Markdown, JSON, SARIF or
+HTML. ``as_dict`` is the JSON form documented in docs/report.md (``schema_version``).
+Other analyses add their evidence as a ``Subsection`` of one of the sections.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from typing import Any, Literal
 from backend_agent import __version__
 from backend_agent.analysis.endpoints.model import ContractChange, Endpoint, Unresolved
 from backend_agent.analysis.findings import Finding, Severity
+from backend_agent.analysis.git import Commit, FileStatus
 
 SCHEMA_VERSION = 1
 
 Area = Literal["api", "database", "tests", "config", "docs", "source"]
-FileStatus = Literal["added", "modified", "deleted", "renamed"]
-RiskCategory = Literal["breaking-change", "migration", "security"]
+# "breaking-change", "migration", "security", or the key of the subsection a risk comes from.
+RiskCategory = str
+SectionName = Literal["plan", "endpoints", "database", "tests"]
 ColumnChangeKind = Literal["added", "dropped", "renamed", "altered"]
 TableStatus = Literal["created", "dropped", "renamed", "altered"]
 AREAS: tuple[Area, ...] = ("api", "database", "tests", "config", "docs", "source")
@@ -34,13 +37,6 @@ class FileChange:
     deletions: int
     line: int = 1
     old_path: str | None = None
-
-
-@dataclass(frozen=True)
-class Commit:
-    sha: str
-    subject: str
-    author: str
 
 
 @dataclass
@@ -182,6 +178,35 @@ class Risk:
         return Finding(self.rule, self.severity, self.message, self.file, self.line, self.action)
 
 
+@dataclass(frozen=True)
+class Row:
+    """One item of a subsection: its cells (plain text), where it is, and how bad it is."""
+
+    cells: tuple[str, ...]
+    file: str
+    line: int
+    severity: Severity | None = None  # rows with a severity are shown worst first
+
+
+@dataclass
+class Subsection:
+    """Evidence another analysis adds to the report (the hook for new sections).
+
+    It is shown as a table under ``parent`` (e.g. "Queues & Jobs" under Endpoints/Contracts),
+    its ``risks`` join Risks & Rollbacks with ``category`` = ``key``, and ``data`` appears in
+    the JSON under ``key``. Summarised like the built-in sections: worst rows first.
+    """
+
+    key: str  # JSON key and risk category, e.g. "queues"; not one of the report's own keys
+    title: str  # e.g. "Queues & Jobs"
+    parent: SectionName
+    columns: tuple[str, ...]  # one header per cell of a row; the Location column is added
+    rows: list[Row] = field(default_factory=list)
+    risks: list[Risk] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    empty: str = "None found."
+
+
 @dataclass
 class Report:
     repository: str
@@ -190,16 +215,25 @@ class Report:
     database: DatabaseSection
     tests: TestsSection
     security: list[Finding]
+    subsections: list[Subsection] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # inputs that could not be read
 
     @property
     def risks(self) -> list[Risk]:
-        """Breaking contract changes, migration findings and security findings, worst first."""
+        """Breaking contract changes, migration and security findings, and the subsections'
+        risks, worst first."""
         risks = [_contract_risk(c) for c in self.endpoints.changes if _risky(c)]
         for migration in self.database.migrations:
             risks += [_finding_risk(f, "migration") for f in migration.findings]
         risks += [_finding_risk(f, "migration") for f in self.database.findings]
         risks += [_finding_risk(f, "security") for f in self.security]
+        for subsection in self.subsections:
+            risks += subsection.risks
         return sorted(risks, key=lambda r: (r.severity.rank, r.category, r.file, r.line, r.rule))
+
+    def under(self, parent: SectionName) -> list[Subsection]:
+        """The subsections shown in one of the report's sections."""
+        return [s for s in self.subsections if s.parent == parent]
 
     def as_dict(self) -> dict[str, Any]:
         plan = self.plan
@@ -239,6 +273,8 @@ class Report:
             },
             "security": {"findings": [f.as_dict() for f in self.security]},
             "risks": [{**asdict(r), "severity": r.severity.value} for r in self.risks],
+            "notes": self.notes,
+            **{s.key: s.data for s in self.subsections},
         }
 
 
