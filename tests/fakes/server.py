@@ -6,6 +6,9 @@ The provider fakes build on it: they turn a recorded request into one of the ans
 from __future__ import annotations
 
 import json
+import select
+import socket
+import struct
 import sys
 import threading
 from abc import ABC, abstractmethod
@@ -13,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 
 @dataclass
@@ -43,6 +46,13 @@ class SSEAnswer:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
     """Hang up after the events, before the stream is complete (a connection lost midway)."""
+    reset: bool = False
+    """With ``drop``: reset the connection (TCP RST) instead of closing it cleanly."""
+    stall: bool = False
+    """After the events, send nothing more (but ``keepalive``) until the client gives up."""
+    keepalive: bytes = b""
+    """Sent every ``keepalive_every`` seconds while stalled: pings or comments."""
+    keepalive_every: float = 0.05
 
 
 @dataclass
@@ -51,6 +61,36 @@ class Disconnect:
 
 
 Answer = JSONAnswer | SSEAnswer | Disconnect
+
+FaultKind = Literal["stall", "stall-keepalive", "reset", "malformed"]
+
+
+@dataclass
+class StreamFault:
+    """A 200 stream that starts a text answer, then fails, for either provider's fake.
+
+    ``stall``: silence with the connection open; ``stall-keepalive``: only keep-alives (the
+    provider's own kind unless ``keepalive`` is given); ``reset``: a TCP reset; ``malformed``:
+    an event whose data is not JSON.
+    """
+
+    kind: FaultKind
+    partial_text: str = "Partial"
+    keepalive: bytes | None = None
+
+
+MALFORMED_EVENT = b"data: {this is not json\n\n"
+COMMENT_KEEPALIVE = b": keep-alive\n\n"
+
+
+def fault_answer(fault: StreamFault, start: list[bytes], keepalive: bytes) -> SSEAnswer:
+    """The answer for ``fault``: the ``start`` events, then the failure."""
+    if fault.kind == "malformed":
+        return SSEAnswer([*start, MALFORMED_EVENT])
+    if fault.kind == "reset":
+        return SSEAnswer(start, drop=True, reset=True)
+    beat = (fault.keepalive or keepalive) if fault.kind == "stall-keepalive" else b""
+    return SSEAnswer(start, stall=True, keepalive=beat)
 
 
 def sse(event: str | None, data: Any) -> bytes:
@@ -92,6 +132,7 @@ class FakeServer(ABC, Generic[R]):
         self.replies: deque[R] = deque()
         self._responder = responder
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self._httpd = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
@@ -118,6 +159,7 @@ class FakeServer(ABC, Generic[R]):
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()
 
@@ -177,11 +219,33 @@ class FakeServer(ABC, Generic[R]):
                 for event in answer.events:
                     self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
                     self.wfile.flush()
+                if answer.stall:
+                    self._hold(answer)
+                    return
                 if answer.drop:
                     self.close_connection = True
+                    if answer.reset:  # SO_LINGER 0: close() sends RST instead of FIN
+                        linger = struct.pack("ii", 1, 0)
+                        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
                     self.connection.close()
                     return
                 self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()
+
+            def _hold(self, answer: SSEAnswer) -> None:
+                """Keep the stream open and silent (but for keep-alives) until the client
+                hangs up or the server stops."""
+                self.close_connection = True
+                while not server._stopping.is_set():
+                    ready, _, _ = select.select([self.connection], [], [], answer.keepalive_every)
+                    try:
+                        if ready and not self.connection.recv(1):
+                            return  # the client closed the connection
+                        if answer.keepalive:
+                            data = answer.keepalive
+                            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                            self.wfile.flush()
+                    except OSError:
+                        return
 
         return Handler

@@ -128,7 +128,7 @@ def test_the_request_carries_tools_tool_messages_and_images(openai_fake):
     assert sent.headers["authorization"] == "Bearer sk-test"
     body = sent.body
     assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
-    assert body["max_tokens"] == 16000
+    assert body["max_tokens"] == 32000  # the catalog's limit for gpt-5.5
     assert body["tools"] == [
         {
             "type": "function",
@@ -198,12 +198,14 @@ def test_a_local_server_needs_no_key_and_may_send_no_usage(openai_fake):
     assert response.model == "qwen3-coder:30b"
 
 
-def test_broken_tool_arguments_reach_the_tool_instead_of_failing_the_turn(openai_fake):
+def test_broken_tool_arguments_are_marked_instead_of_failing_the_turn(openai_fake):
     openai_fake.add(ChatReply("", [("Read", '{"file_path": "/x"')]))
 
     response = model_for(openai_fake).complete(request(Message.user("hi")))
 
-    assert response.message.tool_uses[0].input == {"invalid_arguments": '{"file_path": "/x"'}
+    call = response.message.tool_uses[0]
+    assert call.input == {} and call.name == "Read"
+    assert call.input_error is not None and "not valid JSON" in call.input_error
 
 
 def test_credentials_and_base_url_come_from_the_environment(openai_fake, monkeypatch):

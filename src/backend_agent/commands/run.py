@@ -91,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="API base URL (e.g. an OpenAI-compatible server such as Ollama)",
     )
+    group.add_argument(
+        "--max-output-tokens",
+        type=positive_int,
+        metavar="N",
+        help="output tokens per model request (default: $BACKEND_AGENT_MAX_OUTPUT_TOKENS, "
+        "settings maxOutputTokens, else the model's; local servers: a quarter of their context)",
+    )
     group = parser.add_argument_group("limits")
     group.add_argument("--max-turns", type=positive_int, help="stop after this many model turns")
     group.add_argument(
@@ -196,6 +203,7 @@ def options_from_args(args: argparse.Namespace, stdin_prompt: str | None = None)
         agents_json=args.agents,
         model=args.model,
         base_url=args.base_url,
+        max_output_tokens=args.max_output_tokens,
         max_turns=args.max_turns,
         max_budget_usd=args.max_budget_usd,
         system_prompt=args.system_prompt,

@@ -1,16 +1,19 @@
 """Turns a model spec (``sonnet``, ``claude-...``, ``openai:gpt-5``, ``scripted:run.yaml``) into a
-Model, importing a provider's SDK only when that provider is chosen.
+Model, importing a provider's adapter only when that provider is chosen.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backend_agent.errors import UserError
 from backend_agent.models.base import Model
 from backend_agent.models.catalog import ALIASES, resolve_alias
+
+if TYPE_CHECKING:
+    from backend_agent.models.config import ModelSettings
 
 DEFAULT_MODEL = "sonnet"
 MODEL_ENV = "BACKEND_AGENT_MODEL"
@@ -39,34 +42,24 @@ def settings_model(cwd: Path) -> str | None:
     """The ``model`` key of Claude Code's settings files, the most specific file that sets it:
     ``.claude/settings.local.json`` over ``.claude/settings.json`` over
     ``~/.claude/settings.json``. None when no file sets it."""
+    from backend_agent.models.config import settings_objects
+
     chosen: str | None = None
-    for path in (
-        Path.home() / ".claude" / "settings.json",
-        cwd / ".claude" / "settings.json",
-        cwd / ".claude" / "settings.local.json",
-    ):
-        if path.is_file():
-            chosen = _model_key(path) or chosen
+    for path, data in settings_objects(cwd):
+        value = data.get("model")
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise UserError(f"{path}: model: expected a model name such as sonnet or openai:gpt-5")
+        chosen = value.strip() or chosen
     return chosen
 
 
-def _model_key(path: Path) -> str | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise UserError(f"{path}: cannot read settings ({error.strerror or error})") from error
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise UserError(f"{path}: invalid JSON ({error}); fix or remove it") from error
-    value = data.get("model") if isinstance(data, dict) else None
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise UserError(f"{path}: model: expected a model name such as sonnet or openai:gpt-5")
-    return value.strip() or None
-
-
-def create_model(spec: str, *, base_url: str | None = None) -> Model:
-    """The Model for ``spec``; UserError when the spec names no known provider."""
+def create_model(
+    spec: str, *, base_url: str | None = None, settings: ModelSettings | None = None
+) -> Model:
+    """The Model for ``spec``; UserError when the spec names no known provider. ``settings``
+    (output limit, prices, timeouts, retries) default to the environment's."""
     provider, model_id = _split(spec.strip())
     if provider == "scripted":
         from backend_agent.models.scripted import ScriptedModel
@@ -75,10 +68,10 @@ def create_model(spec: str, *, base_url: str | None = None) -> Model:
     if provider == "anthropic":
         from backend_agent.models.anthropic import AnthropicModel
 
-        return AnthropicModel(resolve_alias(model_id), base_url=base_url)
+        return AnthropicModel(resolve_alias(model_id), base_url=base_url, settings=settings)
     from backend_agent.models.openai import OpenAIModel
 
-    return OpenAIModel(model_id, base_url=base_url)
+    return OpenAIModel(model_id, base_url=base_url, settings=settings)
 
 
 def _split(spec: str) -> tuple[str, str]:

@@ -27,7 +27,6 @@ from backend_agent.messages import (
     Usage,
 )
 from backend_agent.models.base import Model, ModelError
-from backend_agent.models.catalog import cost_usd
 from backend_agent.runtime.events import (
     AgentEvent,
     EventHandler,
@@ -45,6 +44,13 @@ Subtype = Literal["success", "error_max_turns", "error_max_budget_usd", "error_d
 INTERRUPTED_NOTE = "[The user interrupted this turn.]"
 CANCELLED = "cancelled by the user (Ctrl-C)"
 MAX_STOP_HOOK_CONTINUATIONS = 8
+CUT_OFF = (
+    "the reply reached the output token limit (max_tokens) while writing it, so its input may "
+    "be incomplete. Send it again with a smaller input: split a large Write or Edit into "
+    "several smaller calls"
+)
+INVALID_INPUT = "{error}. Send it again with its input as one valid JSON object"
+NOT_RUN = "This {name} call was not run: {problem}."
 
 
 class Tools(Protocol):
@@ -89,6 +95,9 @@ class RunResult:
     total_cost_usd: float
     permission_denials: list[dict[str, Any]]
     cancelled: bool = False
+    cost_known: bool = True  # False once a turn came from a model without a known price
+    failure: Exception | None = field(default=None, repr=False, compare=False)
+    """The unexpected exception that ended the run, for --debug."""
 
     @property
     def is_error(self) -> bool:
@@ -105,6 +114,7 @@ class _RunState:
     turns: int = 0
     usage: Usage = field(default_factory=Usage)
     cost_usd: float = 0.0
+    cost_known: bool = True
     denials: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -126,7 +136,7 @@ class Agent:
         max_turns: int | None = None,
         max_budget_usd: float | None = None,
         session_id: str | None = None,
-        max_tokens: int = 16000,
+        max_tokens: int | None = None,
     ) -> None:
         self.definition = definition
         self.model = model
@@ -172,6 +182,9 @@ class Agent:
             return self._result(state, stop.subtype, str(stop))
         except ModelError as exc:
             return self._result(state, "error_during_execution", str(exc))
+        except Exception as exc:  # unexpected: still report what the run did and cost
+            text = f"{type(exc).__name__}: {exc}"
+            return self._result(state, "error_during_execution", text, failure=exc)
         return self._result(state, "success", answer)
 
     def _loop(self, state: _RunState) -> str:
@@ -181,7 +194,7 @@ class Agent:
             response = self._call_model(state)
             calls = response.message.tool_uses
             if calls:
-                self._run_tools(calls, state)
+                self._run_tools(calls, state, cut_off=response.stop_reason == "max_tokens")
                 continue
             feedback = self.policy.on_stop(response.message.text)
             if feedback and stop_hook_rounds < MAX_STOP_HOOK_CONTINUATIONS:
@@ -207,7 +220,8 @@ class Agent:
         finally:
             state.api_seconds += time.monotonic() - started
         self.messages.append(response.message)
-        cost = cost_usd(response.model, response.usage)
+        cost = response.cost_usd or 0.0
+        state.cost_known = state.cost_known and response.cost_usd is not None
         state.turns += 1
         state.usage += response.usage
         state.cost_usd += cost
@@ -224,20 +238,27 @@ class Agent:
         )
         return response
 
-    def _run_tools(self, calls: list[ToolUseBlock], state: _RunState) -> None:
-        """Run every call in order and send all results back in one user message."""
+    def _run_tools(self, calls: list[ToolUseBlock], state: _RunState, *, cut_off: bool) -> None:
+        """Run every call in order and send all results back in one user message; calls of a
+        turn cut off by the output limit, or with unusable input, are answered, not run."""
         results: list[ContentBlock] = []
         try:
             for call in calls:
-                results.append(self._run_tool(call, state))
+                results.append(self._run_tool(call, state, _unrunnable(call, cut_off)))
         except KeyboardInterrupt:
             self.tools.interrupt()
             self._add_results(results + self._unfinished(calls[len(results) :], state), state)
             raise
         self._add_results(results, state)
 
-    def _run_tool(self, call: ToolUseBlock, state: _RunState) -> ToolResultBlock:
+    def _run_tool(
+        self, call: ToolUseBlock, state: _RunState, problem: str | None = None
+    ) -> ToolResultBlock:
         state.emit(ToolStart(call))
+        if problem is not None:
+            refused = ToolResult.error(NOT_RUN.format(name=call.name, problem=problem))
+            state.emit(ToolEnd(call, refused))
+            return ToolResultBlock(call.id, refused.content, is_error=True)
         decision = self.policy.before_tool(call)
         if not decision.allowed:
             state.denials.append(
@@ -293,7 +314,13 @@ class Agent:
         return results
 
     def _result(
-        self, state: _RunState, subtype: Subtype, text: str, *, cancelled: bool = False
+        self,
+        state: _RunState,
+        subtype: Subtype,
+        text: str,
+        *,
+        cancelled: bool = False,
+        failure: Exception | None = None,
     ) -> RunResult:
         return RunResult(
             subtype=subtype,
@@ -306,7 +333,16 @@ class Agent:
             total_cost_usd=state.cost_usd,
             permission_denials=state.denials,
             cancelled=cancelled,
+            cost_known=state.cost_known,
+            failure=failure,
         )
+
+
+def _unrunnable(call: ToolUseBlock, cut_off: bool) -> str | None:
+    """Why a call must not run (its input cut off or unusable); None when it may."""
+    if cut_off:
+        return CUT_OFF
+    return None if call.input_error is None else INVALID_INPUT.format(error=call.input_error)
 
 
 def run(

@@ -13,6 +13,7 @@ from backend_agent.definitions import AgentDefinition, select_agent
 from backend_agent.errors import UserError, warn_to_stderr
 from backend_agent.mcp.startup import start_run_servers
 from backend_agent.models.base import Model
+from backend_agent.models.config import ModelSettings
 from backend_agent.models.registry import choose_model_spec, create_model
 from backend_agent.permissions import PermissionPolicy, PermissionSetup, prepare_permissions
 from backend_agent.permissions.hooks import parse_hooks
@@ -77,7 +78,8 @@ def assemble(options: RunOptions, *, interactive: bool) -> AssembledRun:
         agents_json=options.agents_json,
     )
     model_spec = choose_model_spec(options.model, definition.model, cwd=options.cwd)
-    model = create_model(model_spec, base_url=options.base_url)
+    model_settings = ModelSettings.load(options.cwd, options.max_output_tokens)
+    model = create_model(model_spec, base_url=options.base_url, settings=model_settings)
     permissions = prepare_permissions(
         options,
         agent_mode=definition.permission_mode,

@@ -23,6 +23,9 @@ class RunOptions:
     # model
     model: str | None = None
     base_url: str | None = None
+    max_output_tokens: int | None = (
+        None  # None: $BACKEND_AGENT_MAX_OUTPUT_TOKENS, settings, catalog
+    )
     # limits
     max_turns: int | None = None
     max_budget_usd: float | None = None

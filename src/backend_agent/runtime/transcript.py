@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import IO, Any
 
+from backend_agent.messages import valid_text
 from backend_agent.runtime.agent import RunResult
 from backend_agent.runtime.events import AgentEvent, PromptSent, ToolResultsSent, TurnEnd
 from backend_agent.runtime.prompt import backend_agent_home
@@ -31,7 +32,7 @@ class Transcript:
         if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = self.path.open("a", encoding="utf-8")
-        self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._file.write(valid_text(json.dumps(record, ensure_ascii=False)) + "\n")
         self._file.flush()
 
     def on_event(self, event: AgentEvent) -> None:

@@ -13,7 +13,7 @@ import uuid
 from typing import Any, TextIO
 
 from backend_agent.errors import UserError
-from backend_agent.messages import Usage
+from backend_agent.messages import Usage, valid_text
 from backend_agent.runtime.agent import RunResult
 from backend_agent.runtime.events import AgentEvent, ToolResultsSent, TurnEnd
 from backend_agent.runtime.options import OutputFormat, RunOptions
@@ -29,7 +29,7 @@ class HeadlessOutput:
         self.session_id = ""
 
     def line(self, record: dict[str, Any]) -> None:
-        self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.out.write(valid_text(json.dumps(record, ensure_ascii=False)) + "\n")
         self.out.flush()
 
     def init(self, record: dict[str, Any]) -> None:
@@ -95,6 +95,8 @@ def run_headless(options: RunOptions, out: TextIO | None = None) -> int:
             result = assembled.agent.run(prompt, on_event)
         except Exception as exc:
             result = failed_result(_describe(exc, options.debug), assembled.agent.session_id)
+        if result.failure is not None:
+            _describe(result.failure, options.debug)
         assembled.transcript.on_result(result)
         output.result(result)
     finally:
