@@ -12,6 +12,7 @@ from typing import Any
 from backend_agent.messages import ToolSpec
 from backend_agent.tools.base import CommandLauncher, PlainLauncher, PlannedChange, Tool, ToolResult
 from backend_agent.tools.files import FileChangeTool, ReadTracker
+from backend_agent.tools.pending import remove_stale
 from backend_agent.tools.registry import builtin_tools
 from backend_agent.tools.shell import Shell
 
@@ -26,6 +27,7 @@ class ToolSession:
         self.cwd = Path(os.path.abspath(Path(cwd).expanduser()))
         if not self.cwd.is_dir():
             raise NotADirectoryError(f"Not a directory: {self.cwd}")
+        remove_stale()  # temporary files that killed writes of earlier runs left behind
         self.read_tracker = ReadTracker()
         self.shell = Shell(self.cwd, launcher or PlainLauncher())
         self._tools: dict[str, Tool] = {tool.name: tool for tool in builtin_tools()}

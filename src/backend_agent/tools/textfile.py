@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
+
+from backend_agent.tools.pending import temp_path
 
 BOM = b"\xef\xbb\xbf"
 MAX_LINE_CHARS = 2000
@@ -53,6 +54,8 @@ def decode(data: bytes) -> tuple[str, TextForm]:
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same directory, fsync, rename; keep permission bits.
+    The temporary file is hidden, and removed at the next start if the process is killed
+    midway (see ``tools.pending``).
 
     A symlink is followed: its target is replaced, the link stays.
     """
@@ -62,7 +65,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         mode: int | None = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
         mode = None  # new file: the creation mode below (0o666 minus the umask) applies
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    temp = temp_path(target)
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
