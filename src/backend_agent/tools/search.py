@@ -63,13 +63,20 @@ class Glob(BuiltinTool[GlobInput]):
         if not listing.paths:
             return ToolResult(NO_MATCH)
         root = os.fsencode(base)
-        shown = [os.fsdecode(os.path.join(root, path)) for path in listing.paths[:MAX_GLOB_RESULTS]]
+        shown = [
+            display_path(os.path.join(root, path)) for path in listing.paths[:MAX_GLOB_RESULTS]
+        ]
         if len(listing.paths) > MAX_GLOB_RESULTS:
             shown.append(
                 f"(Results truncated: showing the {MAX_GLOB_RESULTS} most recently modified "
                 f"of {len(listing.paths)} files. Narrow the pattern or path to see others.)"
             )
         return ToolResult("\n".join(shown))
+
+
+def display_path(path: bytes) -> str:
+    """A path as text; bytes that are not UTF-8 are shown escaped (``caf\\xe9.txt``)."""
+    return path.decode("utf-8", "backslashreplace")
 
 
 def _split_pattern(pattern: str, base: Path) -> tuple[Path, str]:
@@ -202,14 +209,14 @@ def _grep_flags(args: GrepInput, *, single_file: bool) -> list[str]:
 def _files_report(paths: list[bytes], head_limit: int | None) -> str:
     shown = paths[:head_limit] if head_limit else paths
     noun = "file" if len(paths) == 1 else "files"
-    report = "\n".join([f"Found {len(paths)} {noun}", *map(os.fsdecode, shown)])
+    report = "\n".join([f"Found {len(paths)} {noun}", *map(display_path, shown)])
     if len(shown) < len(paths):
         report += f"\n(head_limit: showing the first {len(shown)} of {len(paths)} files.)"
     return truncate(report)
 
 
 def _count_report(stdout: bytes, head_limit: int | None) -> str:
-    lines = os.fsdecode(stdout).splitlines()
+    lines = stdout.decode("utf-8", "backslashreplace").splitlines()
     total = sum(int(line.rpartition(":")[2]) for line in lines)
     shown = lines[:head_limit] if head_limit else lines
     report = "\n".join(shown)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import weakref
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from backend_agent.messages import ToolSpec
+from backend_agent.messages import ToolSpec, valid_text
 from backend_agent.tools.base import CommandLauncher, PlainLauncher, PlannedChange, Tool, ToolResult
 from backend_agent.tools.files import FileChangeTool, ReadTracker
 from backend_agent.tools.pending import remove_stale
@@ -66,9 +67,12 @@ class ToolSession:
             available = ", ".join(self._tools)
             return ToolResult.error(f"No such tool: {name}. Available tools: {available}")
         try:
-            return tool.run(input, self)
+            result = tool.run(input, self)
         except Exception as exc:  # a bug in a tool must not end the agent's run
-            return ToolResult.error(f"{name} failed unexpectedly: {type(exc).__name__}: {exc}")
+            result = ToolResult.error(f"{name} failed unexpectedly: {type(exc).__name__}: {exc}")
+        # Text from files that are not UTF-8 (kept on disk byte for byte) is sent as valid text.
+        content = valid_text(result.content)
+        return result if content is result.content else replace(result, content=content)
 
     def planned_change(self, name: str, input: dict[str, Any]) -> PlannedChange | None:
         """What a Write/Edit/MultiEdit call would change, without writing; else None."""
