@@ -27,6 +27,8 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: Any
+    client_port: int = 0
+    """The client's port: requests on one kept-alive connection share it."""
 
 
 @dataclass
@@ -130,6 +132,11 @@ class FakeServer(ABC, Generic[R]):
     def __init__(self, responder: Callable[[RecordedRequest], R] | None = None) -> None:
         self.requests: list[RecordedRequest] = []
         self.replies: deque[R] = deque()
+        self.documents: dict[str, Any] = {}
+        """JSON served to GETs by path (e.g. a local server's ``/props``); others get 404."""
+        self.close_after_each = False
+        """Close the connection after each answer without saying so, as servers that time
+        out idle kept-alive connections do."""
         self._responder = responder
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -187,12 +194,25 @@ class FakeServer(ABC, Generic[R]):
                 except json.JSONDecodeError:
                     body = raw.decode(errors="replace")
                 request = RecordedRequest(
-                    "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                    "POST",
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                    self.client_address[1],
                 )
                 with server._lock:
                     server.requests.append(request)
                     answer = server.answer(request)
                 self._send(answer)
+                if server.close_after_each:
+                    self.close_connection = True
+
+            def do_GET(self) -> None:
+                document = server.documents.get(self.path)
+                if document is None:
+                    self._send(JSONAnswer(404, {"error": "not found"}))
+                else:
+                    self._send(JSONAnswer(200, document))
 
             def _send(self, answer: Answer) -> None:
                 if isinstance(answer, Disconnect):

@@ -1,4 +1,5 @@
-"""The Anthropic adapter, driven through the official SDK against the fake Messages API."""
+"""The Anthropic adapter against the fake Messages API (our client; the SDK comparison is in
+test_sdk_conformance.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The OpenAI adapter, driven through the official SDK against the fake Chat Completions API."""
+"""The OpenAI adapter against the fake Chat Completions API (our client; the SDK comparison is
+in test_sdk_conformance.py)."""
 
 from __future__ import annotations
 

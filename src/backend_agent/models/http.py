@@ -124,6 +124,8 @@ class SSEParser:
         self._data: list[str] = []
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        if not chunk:
+            return []
         self._pending.append(chunk)
         if b"\n" not in chunk and b"\r" not in chunk:
             return []
@@ -148,6 +150,10 @@ class SSEParser:
             elif name == "event":
                 self._event = value
         return events
+
+    def finish(self) -> list[ServerSentEvent]:
+        """The events the end of the stream completes (a last CR ends its line)."""
+        return self.feed(b"\n") if b"".join(self._pending).endswith(b"\r") else []
 
 
 def json_body(value: Any) -> bytes:
@@ -214,6 +220,7 @@ class HttpClient:
                         reusable = self._drain(response)
                         return
             reusable = True
+            yield from parser.finish()
         finally:
             if not reusable:
                 self.close()  # a half-read answer leaves the connection unusable
