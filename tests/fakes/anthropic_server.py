@@ -67,10 +67,14 @@ class Reply:
     content: list[dict[str, Any]]
     stop_reason: str | None = None
     """Default: ``tool_use`` when the content calls a tool, else ``end_turn``."""
+    input_delta: int = 0
+    """Characters of tool input per delta; 0: the input in three pieces."""
 
     @classmethod
-    def of(cls, *blocks: dict[str, Any] | str, stop_reason: str | None = None) -> Reply:
-        return cls([text(b) if isinstance(b, str) else b for b in blocks], stop_reason)
+    def of(
+        cls, *blocks: dict[str, Any] | str, stop_reason: str | None = None, input_delta: int = 0
+    ) -> Reply:
+        return cls([text(b) if isinstance(b, str) else b for b in blocks], stop_reason, input_delta)
 
 
 @dataclass
@@ -289,7 +293,7 @@ def _stream(model: str, usage: ReportedUsage, reply: Reply) -> Iterator[bytes]:
     yield _message_start(model, usage)
     yield sse("ping", {"type": "ping"})
     for index, block in enumerate(reply.content):
-        yield from _block_events(index, block)
+        yield from _block_events(index, block, reply.input_delta)
     calls_tool = any(b["type"] == "tool_use" for b in reply.content)
     stop = reply.stop_reason or ("tool_use" if calls_tool else "end_turn")
     delta = {"stop_reason": stop, "stop_sequence": None}
@@ -300,7 +304,7 @@ def _stream(model: str, usage: ReportedUsage, reply: Reply) -> Iterator[bytes]:
     yield sse("message_stop", {"type": "message_stop"})
 
 
-def _block_events(index: int, block: dict[str, Any]) -> Iterator[bytes]:
+def _block_events(index: int, block: dict[str, Any], input_delta: int = 0) -> Iterator[bytes]:
     def delta(body: dict[str, Any]) -> bytes:
         return sse(
             "content_block_delta", {"type": "content_block_delta", "index": index, "delta": body}
@@ -324,7 +328,7 @@ def _block_events(index: int, block: dict[str, Any]) -> Iterator[bytes]:
         raw = block["input"]
         arguments = raw if isinstance(raw, str) else json.dumps(raw)
         yield delta({"type": "input_json_delta", "partial_json": ""})
-        for piece in pieces(arguments, max(1, len(arguments) // 3)):
+        for piece in pieces(arguments, input_delta or max(1, len(arguments) // 3)):
             yield delta({"type": "input_json_delta", "partial_json": piece})
     yield sse("content_block_stop", {"type": "content_block_stop", "index": index})
 

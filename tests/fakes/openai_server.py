@@ -43,6 +43,8 @@ class ChatReply:
     """Default: ``tool_calls`` when the reply calls a tool, else ``stop``."""
     send_usage: bool = True
     """False models local servers that never report usage."""
+    arguments_delta: int = 0
+    """Characters of tool arguments per chunk; 0: the arguments in three pieces."""
 
 
 @dataclass
@@ -187,7 +189,7 @@ def _stream(model: str, reply: ChatReply, usage: tuple[int, int] | None) -> Iter
         head = {"index": index, "id": call_id, "type": "function"}
         yield _chunk(model, {"tool_calls": [{**head, "function": {"name": name, "arguments": ""}}]})
         encoded = arguments if isinstance(arguments, str) else json.dumps(arguments)
-        for piece in pieces(encoded, max(1, len(encoded) // 3)):
+        for piece in pieces(encoded, reply.arguments_delta or max(1, len(encoded) // 3)):
             yield _chunk(
                 model, {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
             )

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
-from conftest import Waits
 from fakes.anthropic_server import AnthropicFake, ErrorReply, Reply, StreamErrorReply
 from fakes.openai_server import ChatErrorReply, ChatReply, ChatStreamErrorReply
 from fakes.server import Answer, Disconnect, RecordedRequest, StreamFault, sse
@@ -216,7 +215,7 @@ def test_an_unusable_base_url_fails_before_any_request(url, problem):
         OpenAIModel("gpt-5.5", api_key="k", base_url=url)
 
 
-def stalling_model(fake: AnthropicFake, waits: Waits) -> AnthropicModel:
+def stalling_model(fake: AnthropicFake, waits) -> AnthropicModel:  # waits: the fixture
     settings = ModelSettings(timeouts=Timeouts(idle=0.3))
     return AnthropicModel(
         "claude-sonnet-5-5", api_key="k", base_url=fake.url, settings=settings, retry=waits.policy()

@@ -185,6 +185,7 @@ class HttpClient:
         self.endpoint = endpoint
         self.timeouts = timeouts
         self._connection: http.client.HTTPConnection | None = None
+        self._wait = 0.0  # the timeout of the connection's socket, as last set
 
     def stream(
         self,
@@ -244,6 +245,18 @@ class HttpClient:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+        self._wait = 0.0
+
+    def _limit_wait(self, seconds: float) -> None:
+        """Let socket reads block for ``seconds``, or up to a 64th of the idle timeout more:
+        a steady stream then does not reset the socket's timeout on every read."""
+        sock = self._connection.sock if self._connection is not None else None
+        if sock is None:
+            return
+        slack = max(self.timeouts.idle / 64, 0.001)
+        if not seconds <= self._wait <= seconds + slack:
+            self._wait = max(seconds, 0.0) + slack / 2
+            sock.settimeout(self._wait)
 
     def _post(
         self, path: str, headers: dict[str, str], body: bytes, deadline: float
@@ -263,7 +276,7 @@ class HttpClient:
             connection = self._connection
             try:
                 _connect(connection, self.endpoint)
-                _set_timeout(connection, min(self.timeouts.idle, deadline - time.monotonic()))
+                self._limit_wait(min(self.timeouts.idle, deadline - time.monotonic()))
                 connection.request("POST", target, body=body, headers=all_headers)
                 return connection.getresponse()
             except TimeoutError:
@@ -281,29 +294,33 @@ class HttpClient:
     def _read(
         self, response: http.client.HTTPResponse, deadline: float, last_progress: float
     ) -> bytes:
-        """The next bytes of the answer (b"" at its end), within the watchdog's limits."""
-        while True:
-            now = time.monotonic()
-            if now >= deadline:
-                raise DeadlineExceeded(f"the answer took over {self.timeouts.total:g} s")
-            idle_left = last_progress + self.timeouts.idle - now
-            if idle_left <= 0:
-                raise StreamStalled(f"no content for {self.timeouts.idle:g} s")
-            if self._connection is not None:
-                _set_timeout(self._connection, min(idle_left, deadline - now))
-            try:
-                return response.read1(READ_BYTES)
-            except TimeoutError:
-                continue  # the checks above say which limit ran out
-            except (OSError, http.client.HTTPException) as error:
-                raise StreamBroken(_describe(error)) from error
+        """The next bytes of the answer (b"" at its end), within the watchdog's limits.
+
+        A read that times out leaves the connection unusable, so the socket may only time out
+        once a limit is really reached: a little after it, never before.
+        """
+        now = time.monotonic()
+        if now >= deadline:
+            raise DeadlineExceeded(f"the answer took over {self.timeouts.total:g} s")
+        idle_left = last_progress + self.timeouts.idle - now
+        if idle_left <= 0:
+            raise StreamStalled(f"no content for {self.timeouts.idle:g} s")
+        self._limit_wait(min(idle_left, deadline - now))
+        try:
+            return response.read1(READ_BYTES)
+        except TimeoutError:
+            if deadline - now < idle_left:
+                raise DeadlineExceeded(f"the answer took over {self.timeouts.total:g} s") from None
+            raise StreamStalled(f"no content for {self.timeouts.idle:g} s") from None
+        except (OSError, http.client.HTTPException) as error:
+            raise StreamBroken(_describe(error)) from error
 
     def _drain(self, response: http.client.HTTPResponse) -> bool:
         """Read what follows the final event (usually just the end of the chunked body);
         whether the connection can serve the next request."""
         if self._connection is None:
             return False
-        _set_timeout(self._connection, DRAIN_TIMEOUT_S)
+        self._limit_wait(DRAIN_TIMEOUT_S)
         try:
             for _ in range(16):
                 if not response.read1(READ_BYTES):
@@ -313,9 +330,7 @@ class HttpClient:
         return False
 
     def _error_body(self, response: http.client.HTTPResponse, deadline: float) -> Any:
-        if self._connection is not None:
-            left = deadline - time.monotonic()
-            _set_timeout(self._connection, max(0.1, min(self.timeouts.idle, left)))
+        self._limit_wait(max(0.1, min(self.timeouts.idle, deadline - time.monotonic())))
         try:
             data = response.read(MAX_ERROR_BODY_BYTES)
         except (OSError, http.client.HTTPException):
@@ -363,11 +378,6 @@ def _connect(connection: http.client.HTTPConnection, endpoint: Endpoint) -> None
         raise ConnectFailed(f"connecting to {endpoint.host}:{endpoint.port} timed out") from error
     except OSError as error:
         raise ConnectFailed(_describe(error)) from error
-
-
-def _set_timeout(connection: http.client.HTTPConnection, seconds: float) -> None:
-    if connection.sock is not None:
-        connection.sock.settimeout(max(seconds, 0.001))
 
 
 def _headers(response: http.client.HTTPResponse) -> dict[str, str]:
