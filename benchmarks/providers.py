@@ -13,6 +13,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,25 +30,28 @@ from backend_agent.models.anthropic import AnthropicModel  # noqa: E402
 from backend_agent.models.openai import OpenAIModel  # noqa: E402
 
 IMPORT_PROBE = """
-import json, resource, sys, time
+import json, sys, time
 started = time.process_time()
 import {module}
-print(json.dumps({{"modules": len(sys.modules), "cpu": time.process_time() - started,
-                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
+print(json.dumps({{"modules": len(sys.modules), "cpu": time.process_time() - started}}))
 """
+GNU_TIME = "/usr/bin/time"  # its %M is the command's own peak RSS, in KiB
 BIG_INPUT = {"file_path": "/srv/app/big.py", "content": "x = 'payload line'\n" * 110_000}
 HELLO = [{"role": "user", "content": "hello"}]
 DELTA_CHARS = 30  # what the API streams per input_json_delta, roughly
 
 
 def import_cost(module: str) -> dict[str, float]:
-    done = subprocess.run(
-        [sys.executable, "-c", IMPORT_PROBE.format(module=module)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    result: dict[str, float] = json.loads(done.stdout)
+    probe = IMPORT_PROBE.format(module=module)
+    with tempfile.NamedTemporaryFile("r") as rss:
+        done = subprocess.run(
+            [GNU_TIME, "-f", "%M", "-o", rss.name, sys.executable, "-c", probe],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        result: dict[str, float] = json.loads(done.stdout)
+        result["rss"] = int(rss.read().split()[-1])
     return result
 
 
@@ -123,7 +127,8 @@ def main() -> int:
         }
         print(f"\n{'per request':<36}{'short turn ms':>14}{'2 MB tool input s':>19}")
         for name, (turn, add, short, big) in clients.items():
-            add(*[short] * args.turns)
+            add(*[short] * (args.turns + 1))
+            turn()  # connections opened, a local server's context asked for
             started = time.perf_counter()
             for _ in range(args.turns):
                 turn()
