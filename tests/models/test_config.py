@@ -4,6 +4,7 @@ costs depending on where the model is served."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,8 @@ def test_a_claude_model_at_another_base_url_has_no_price_unless_settings_give_on
 def test_at_the_providers_own_endpoint_the_catalog_prices_the_model(
     anthropic_fake: AnthropicFake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(anthropic_adapter, "OFFICIAL_HOST", "127.0.0.1")
+    official = replace(anthropic_adapter.API, official_host="127.0.0.1")
+    monkeypatch.setattr(anthropic_adapter, "API", official)
     anthropic_fake.add(Reply.of("priced"))
     model = AnthropicModel("claude-sonnet-5-5", api_key="k", base_url=anthropic_fake.url)
 

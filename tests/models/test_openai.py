@@ -10,6 +10,7 @@ import pytest
 from fakes.openai_server import ChatReply, OpenAIFake
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from model_strategies import JSON_VALUES, TEXTS
 
 from backend_agent.errors import UserError
 from backend_agent.messages import (
@@ -67,14 +68,6 @@ def test_a_turn_streams_text_and_assembles_parallel_tool_calls_from_fragments(op
     assert "".join(e.text for e in events if isinstance(e, ThinkingDelta)) == (
         "Two files matter here."
     )
-
-
-TEXTS = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | TEXTS,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXTS, inner, max_size=3),
-    max_leaves=8,
-)
 
 
 @pytest.fixture(scope="module")

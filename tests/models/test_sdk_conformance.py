@@ -14,7 +14,7 @@ import pytest
 from fakes.anthropic_server import AnthropicFake, Reply, redacted_thinking, thinking, tool_use
 from fakes.openai_server import ChatReply, OpenAIFake
 from hypothesis import given, settings
-from hypothesis import strategies as st
+from model_strategies import TEXTS, TOOL_INPUTS
 
 from backend_agent.messages import (
     ContentBlock,
@@ -31,13 +31,6 @@ from backend_agent.models import openai as openai_adapter
 from backend_agent.models.anthropic import AnthropicModel
 from backend_agent.models.openai import OpenAIModel
 
-TEXTS = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=60)
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | TEXTS,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXTS, inner, max_size=3),
-    max_leaves=8,
-)
-TOOL_INPUTS = st.dictionaries(TEXTS, JSON_VALUES, max_size=4)
 TOOL = ToolSpec("Bash", "Run a command.", {"type": "object", "properties": {}})
 CONVERSATION = [
     Message.user("list the files"),

@@ -27,30 +27,22 @@ from backend_agent.messages import (
     ToolUseBlock,
     Usage,
 )
+from backend_agent.models.api import ApiSpec, ProviderApi
 from backend_agent.models.base import EventSink, image_left_out, tool_call
-from backend_agent.models.catalog import default_output_tokens, price_of
+from backend_agent.models.catalog import default_output_tokens
 from backend_agent.models.config import ModelSettings
-from backend_agent.models.failures import (
-    StreamErrorEvent,
-    http_failure,
-    stream_error_failure,
-    transport_failure,
-)
+from backend_agent.models.failures import StreamErrorEvent
 from backend_agent.models.http import (
     Endpoint,
-    HttpClient,
-    HTTPStatusError,
     MalformedStream,
     ServerSentEvent,
     StreamBroken,
-    TransportError,
     event_json,
     json_body,
 )
-from backend_agent.models.retry import Failure, RetryPolicy, call_with_retries
+from backend_agent.models.retry import RetryPolicy
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
-OFFICIAL_HOST = "api.anthropic.com"
 MESSAGES_PATH = "/v1/messages"
 API_VERSION = "2026-10-21"
 """The ``anthropic-version`` header, as the official SDK of this era sends it."""
@@ -87,10 +79,9 @@ class AnthropicModel:
         retry: RetryPolicy | None = None,
     ) -> None:
         self._model_id = model_id
-        self._settings = settings or ModelSettings.load()
-        self._retry = retry or self._settings.retry
+        settings = settings or ModelSettings.load()
         url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
-        self._endpoint = Endpoint.parse(url, "ANTHROPIC_BASE_URL")
+        endpoint = Endpoint.parse(url, "ANTHROPIC_BASE_URL")
         key = api_key or os.environ.get("ANTHROPIC_API_KEY") or None
         token = None if key else os.environ.get("ANTHROPIC_AUTH_TOKEN") or None
         if key is None and token is None:
@@ -100,8 +91,8 @@ class AnthropicModel:
             "anthropic-version": API_VERSION,
             "authorization": f"Bearer {key or token}",
         }
-        self._client = HttpClient(self._endpoint, self._settings.timeouts)
-        self._output_tokens = self._settings.max_output_tokens or default_output_tokens(model_id)
+        self._api = ProviderApi(API, endpoint, settings, retry or settings.retry)
+        self._output_tokens = settings.max_output_tokens or default_output_tokens(model_id)
 
     @property
     def model_id(self) -> str:
@@ -111,50 +102,16 @@ class AnthropicModel:
         """Stream one assistant turn, retrying transient failures."""
         output_tokens = request.max_tokens or self._output_tokens
         body = json_body(request_body(self._model_id, request, output_tokens))
-        return call_with_retries(
-            lambda: self._stream_turn(body, on_event),
-            lambda exc: self._describe(exc, output_tokens),
-            self._retry,
-            "Anthropic",
-            self._endpoint.url(MESSAGES_PATH),
+
+        return self._api.stream(
+            MESSAGES_PATH,
+            self._headers,
+            body,
+            StreamedMessage,
+            on_event,
+            model_id=self._model_id,
+            output_tokens=output_tokens,
         )
-
-    def _stream_turn(self, body: bytes, on_event: EventSink | None) -> ModelResponse:
-        turn = StreamedMessage()
-        for event in self._client.stream(MESSAGES_PATH, self._headers, body, is_final=_is_stop):
-            turn.add(event, on_event)
-        response = turn.response(self._model_id)
-        response.cost_usd = self._cost(response)
-        return response
-
-    def _cost(self, response: ModelResponse) -> float | None:
-        """Settings prices apply anywhere; the catalog's only at Anthropic's own endpoint."""
-        price = price_of(response.model, self._settings.prices)
-        if price is None and self._endpoint.host == OFFICIAL_HOST:
-            price = price_of(response.model)
-        return None if price is None else price.cost(response.usage)
-
-    def _describe(self, exc: Exception, output_tokens: int) -> Failure | None:
-        if isinstance(exc, HTTPStatusError):
-            return http_failure(
-                exc.status,
-                _error_detail(exc.body),
-                exc.headers,
-                key_variable="ANTHROPIC_API_KEY",
-                model_id=self._model_id,
-                output_tokens=output_tokens,
-            )
-        if isinstance(exc, StreamErrorEvent):
-            return stream_error_failure(exc.kind, exc.message, output_tokens=output_tokens)
-        if isinstance(exc, TransportError):
-            return transport_failure(
-                exc, self._endpoint.url(), "ANTHROPIC_BASE_URL", self._settings.timeouts
-            )
-        return None
-
-
-def _is_stop(event: ServerSentEvent) -> bool:
-    return event.event == "message_stop"
 
 
 def _error_detail(body: Any) -> str:
@@ -164,6 +121,16 @@ def _error_detail(body: Any) -> str:
         return str(body)[:300]
     kind, message = error.get("type") or "", str(error.get("message") or "")
     return f"{kind}: {message}" if kind else message
+
+
+API = ApiSpec(
+    provider="Anthropic",
+    official_host="api.anthropic.com",
+    key_variable="ANTHROPIC_API_KEY",
+    url_variable="ANTHROPIC_BASE_URL",
+    error_detail=_error_detail,
+    is_final=lambda event: event.event == "message_stop",
+)
 
 
 @dataclass

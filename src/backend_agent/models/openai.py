@@ -27,31 +27,23 @@ from backend_agent.messages import (
     ToolResultBlock,
     Usage,
 )
+from backend_agent.models.api import ApiSpec, ProviderApi
 from backend_agent.models.base import EventSink, image_left_out, tool_call
-from backend_agent.models.catalog import default_output_tokens, price_of
+from backend_agent.models.catalog import default_output_tokens
 from backend_agent.models.config import ModelSettings
-from backend_agent.models.failures import (
-    StreamErrorEvent,
-    http_failure,
-    stream_error_failure,
-    transport_failure,
-)
+from backend_agent.models.failures import StreamErrorEvent
 from backend_agent.models.http import (
     Endpoint,
-    HttpClient,
-    HTTPStatusError,
     MalformedStream,
     ServerSentEvent,
     StreamBroken,
-    TransportError,
     event_json,
     json_body,
 )
 from backend_agent.models.local import probe_context
-from backend_agent.models.retry import Failure, RetryPolicy, call_with_retries
+from backend_agent.models.retry import RetryPolicy
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-OFFICIAL_HOST = "api.openai.com"
 COMPLETIONS_PATH = "/chat/completions"
 DONE = "[DONE]"
 LOCAL_SERVER_KEY = "local-server"
@@ -88,16 +80,15 @@ class OpenAIModel:
         retry: RetryPolicy | None = None,
     ) -> None:
         self._model_id = model_id
-        self._settings = settings or ModelSettings.load()
-        self._retry = retry or self._settings.retry
+        settings = settings or ModelSettings.load()
         custom_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
         key = api_key or os.environ.get("OPENAI_API_KEY") or None
         if key is None and custom_url is None:
             raise UserError(MISSING_KEY)
-        self._endpoint = Endpoint.parse(custom_url or DEFAULT_BASE_URL, "OPENAI_BASE_URL")
-        self._official = self._endpoint.host == OFFICIAL_HOST
+        endpoint = Endpoint.parse(custom_url or DEFAULT_BASE_URL, "OPENAI_BASE_URL")
+        self._api = ProviderApi(API, endpoint, settings, retry or settings.retry)
         # OpenAI's own API wants max_completion_tokens; compatible servers know max_tokens.
-        self._max_tokens_field = "max_completion_tokens" if self._official else "max_tokens"
+        self._max_tokens_field = "max_completion_tokens" if self._api.official else "max_tokens"
         self._headers = {"authorization": f"Bearer {key or LOCAL_SERVER_KEY}"}
         for variable, header in (
             ("OPENAI_ORG_ID", "openai-organization"),
@@ -105,8 +96,7 @@ class OpenAIModel:
         ):
             if os.environ.get(variable):
                 self._headers[header] = os.environ[variable]
-        self._client = HttpClient(self._endpoint, self._settings.timeouts)
-        self._output_tokens = self._settings.max_output_tokens
+        self._output_tokens = settings.max_output_tokens
 
     @property
     def model_id(self) -> str:
@@ -117,52 +107,24 @@ class OpenAIModel:
         output_tokens = request.max_tokens or self._default_output_tokens()
         wire = request_body(self._model_id, request)
         wire[self._max_tokens_field] = output_tokens
-        body = json_body(wire)
-        return call_with_retries(
-            lambda: self._stream_turn(body, on_event),
-            lambda exc: self._describe(exc, output_tokens),
-            self._retry,
-            "OpenAI",
-            self._endpoint.url(COMPLETIONS_PATH),
+
+        return self._api.stream(
+            COMPLETIONS_PATH,
+            self._headers,
+            json_body(wire),
+            StreamedCompletion,
+            on_event,
+            model_id=self._model_id,
+            output_tokens=output_tokens,
         )
 
     def _default_output_tokens(self) -> int:
         """The user's limit, else the catalog's, kept to a quarter of a local server's context."""
         if self._output_tokens is None:
-            context = None if self._official else probe_context(self._client, self._model_id)
+            official = self._api.official
+            context = None if official else probe_context(self._api.client, self._model_id)
             self._output_tokens = default_output_tokens(self._model_id, context)
         return self._output_tokens
-
-    def _stream_turn(self, body: bytes, on_event: EventSink | None) -> ModelResponse:
-        turn = StreamedCompletion()
-        for event in self._client.stream(
-            COMPLETIONS_PATH, self._headers, body, is_final=lambda e: e.data.strip() == DONE
-        ):
-            turn.add(event, on_event)
-        response = turn.response(self._model_id)
-        price = price_of(response.model, self._settings.prices)
-        if price is None and self._official:
-            price = price_of(response.model)
-        response.cost_usd = None if price is None else price.cost(response.usage)
-        return response
-
-    def _describe(self, exc: Exception, output_tokens: int) -> Failure | None:
-        if isinstance(exc, HTTPStatusError):
-            return http_failure(
-                exc.status,
-                _error_detail(exc.body) or str(exc.body)[:300],
-                exc.headers,
-                key_variable="OPENAI_API_KEY",
-                model_id=self._model_id,
-                output_tokens=output_tokens,
-            )
-        if isinstance(exc, StreamErrorEvent):
-            return stream_error_failure(exc.kind, exc.message, output_tokens=output_tokens)
-        if isinstance(exc, TransportError):
-            return transport_failure(
-                exc, self._endpoint.url(), "OPENAI_BASE_URL", self._settings.timeouts
-            )
-        return None
 
 
 def _error_detail(body: object) -> str:
@@ -174,6 +136,16 @@ def _error_detail(body: object) -> str:
         return ""
     kind, message = error.get("type") or error.get("code"), error.get("message") or ""
     return f"{kind}: {message}" if kind else str(message)
+
+
+API = ApiSpec(
+    provider="OpenAI",
+    official_host="api.openai.com",
+    key_variable="OPENAI_API_KEY",
+    url_variable="OPENAI_BASE_URL",
+    error_detail=_error_detail,
+    is_final=lambda event: event.data.strip() == DONE,
+)
 
 
 @dataclass
