@@ -43,6 +43,7 @@ def test_every_flag_fills_run_options(tmp_path: Path) -> None:
             "--append-system-prompt=A",
             "--model=haiku",
             "--base-url=http://127.0.0.1:1/v1",
+            "--max-output-tokens=2048",
             "--max-turns=3",
             "--max-budget-usd=0.5",
             "--permission-mode=plan",
@@ -68,6 +69,7 @@ def test_every_flag_fills_run_options(tmp_path: Path) -> None:
     assert options.cwd == tmp_path.resolve()
     assert (options.system_prompt, options.append_system_prompt) == ("S", "A")
     assert (options.model, options.base_url) == ("haiku", "http://127.0.0.1:1/v1")
+    assert options.max_output_tokens == 2048
     assert (options.max_turns, options.max_budget_usd) == (3, 0.5)
     assert options.permission_mode == "plan"
     assert options.tools == ["Read", "Grep"]
@@ -93,6 +95,7 @@ def test_p_without_a_prompt_is_a_user_error() -> None:
     ("flag", "message"),
     [
         ("--max-turns=0", "--max-turns: expected a positive whole number, got '0'"),
+        ("--max-output-tokens=0", "--max-output-tokens: expected a positive whole number"),
         ("--max-turns=ten", "--max-turns: expected a positive whole number, got 'ten'"),
         ("--max-budget-usd=-1", "--max-budget-usd: expected a positive number, got '-1'"),
         ("--max-budget-usd=nan", "--max-budget-usd: expected a positive number, got 'nan'"),
