@@ -39,7 +39,7 @@ class Timeouts:
     """How long a model request may take: to connect, between two pieces of content, in all."""
 
     idle: float = 90.0
-    total: float = 600.0
+    total: float = 1800.0
     connect: float = 10.0
 
 
