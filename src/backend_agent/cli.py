@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, str] = {
     "report": "the Backend Agent Report for a change, with no model (md/json/sarif/html)",
     "db": "read-only live database schema (PostgreSQL, MySQL, SQLite, Redis)",
     "tests": "find and run the project's tests",
+    "doctor": "check the sandbox, ripgrep, credentials, MCP servers and session store",
 }
 
 

@@ -63,7 +63,10 @@ class PermissionSetup:
     ) -> PermissionPolicy:
         """The Policy for ``session``; interactive runs ask in the terminal unless given one."""
         engine = PermissionEngine(
-            self.mode, self.settings.rules, self.workspace, sandboxed=lambda: self.sandbox.active
+            self.mode,
+            self.settings.rules,
+            self.workspace,
+            sandboxed=lambda: self.sandbox.private_tmp,
         )
         runner = HookRunner(
             self.hooks,
@@ -94,7 +97,7 @@ def prepare_permissions(
 
     Mode precedence: ``--permission-mode`` > the agent's ``permissionMode`` > settings
     ``defaultMode`` > ``default``. Warns once (via ``warn``) for bypassPermissions and when the
-    sandbox cannot run.
+    sandbox cannot run; UserError when the sandbox is required and cannot run.
     """
     settings = load_settings(
         options.cwd,
@@ -125,6 +128,7 @@ def prepare_permissions(
             "and the Bash sandbox still apply"
         )
     sandbox = SandboxLauncher(settings.sandbox, workspace.directories, warn)
+    sandbox.chosen  # noqa: B018 - decided (and warned about) before any command runs
     return PermissionSetup(
         settings, mode, workspace, sandbox, [*settings.hooks, *agent_hooks], warn
     )

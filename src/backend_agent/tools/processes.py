@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +28,79 @@ def spawn(argv: Sequence[str], cwd: Path, pass_fds: Sequence[int] = ()) -> subpr
     )
 
 
+STOP_WAIT_SECONDS = 2.0  # how long one round waits for processes to stop before going on
+STOP_ROUNDS = 10  # bound for processes that never stop (stuck in the kernel)
+
+
 def kill_group(pgid: int) -> None:
-    """SIGKILL every process in the group (children and grandchildren alike)."""
+    """SIGKILL every process in the group and everything its leader started.
+
+    Processes outside the group count too (a sandbox's init, a ``setsid`` daemon, orphans of a
+    subreaper): the group is stopped, then every process below the leader, until none is left
+    running that could start (or resume) another; then all of them are killed.
+    """
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGSTOP)
+    found: set[int] = set()
+    if _is_our_child(pgid):  # else the leader is gone and its pid may belong to someone else
+        for _ in range(STOP_ROUNDS):
+            found |= _descendants(pgid)
+            running = {pid for pid in found if not _stopped(pid)}
+            if not running:
+                break
+            for pid in running:
+                _signal(pid, signal.SIGSTOP)
+            _wait_stopped(running)
+    for pid in found:
+        _signal(pid, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
+
+
+def _signal(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signum)
+
+
+def _stat_fields(pid: int | str) -> list[bytes]:
+    """The fields of /proc/PID/stat after the command name (state first); [] if gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            return file.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def _stopped(pid: int) -> bool:
+    """Stopped, or dead: in no state to start another process."""
+    state = _stat_fields(pid)[:1]
+    return not state or state[0] in (b"T", b"t", b"Z", b"X")
+
+
+def _is_our_child(pid: int) -> bool:
+    fields = _stat_fields(pid)
+    return bool(fields) and int(fields[1]) == os.getpid()
+
+
+def _descendants(root: int) -> set[int]:
+    """Every process below ``root`` (one scan of /proc)."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit() and (fields := _stat_fields(name)):
+            children.setdefault(int(fields[1]), []).append(int(name))
+    found: set[int] = set()
+    frontier = [root]
+    while frontier:
+        frontier = [c for p in frontier for c in children.get(p, ()) if c not in found]
+        found.update(frontier)
+    return found
+
+
+def _wait_stopped(pids: set[int]) -> None:
+    """Until each process is stopped or dead, for at most STOP_WAIT_SECONDS."""
+    deadline = time.monotonic() + STOP_WAIT_SECONDS
+    while any(not _stopped(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.001)
 
 
 def group_alive(pgid: int) -> bool:

@@ -41,6 +41,11 @@ class ToolSession:
         return self.shell.cwd
 
     @property
+    def sandbox(self) -> str:
+        """The sandbox Bash commands run in: ``bubblewrap``, ``landlock`` or ``none``."""
+        return self.shell.launcher.kind
+
+    @property
     def tool_names(self) -> list[str]:
         return list(self._tools)
 

@@ -74,4 +74,9 @@ def _print_banner(console: Console, assembled: AssembledRun) -> None:
     line = agent_label(definition.name, definition.color)
     line.append(f"  {assembled.model.model_id} · {assembled.options.cwd}", style="dim")
     console.print(line)
+    sandbox = assembled.session.sandbox
+    note = "shell commands are NOT sandboxed" if sandbox == "none" else "shell commands sandboxed"
+    console.print(
+        Text(f"sandbox: {sandbox} ({note})", style="yellow" if sandbox == "none" else "dim")
+    )
     console.print(Text("Ctrl-C cancels a turn · Ctrl-D exits", style="dim"))
