@@ -87,6 +87,11 @@ PRICES: dict[str, Price] = {
 # further clamped to a quarter of the server's context when it reports one.
 OUTPUT_TOKENS: dict[str, int] = {
     "claude-": 32_000,
+    "claude-3-5": 8_192,  # older models allow less: the API refuses a larger max_tokens
+    "claude-3-haiku": 4_096,
+    "claude-3-opus": 4_096,
+    "claude-3-sonnet": 4_096,
+    "claude-3-7": 32_000,
     "gpt-5": 32_000,
     "gpt-4.1": 32_768,
     "gpt-4o": 16_384,
@@ -98,14 +103,13 @@ MIN_OUTPUT_TOKENS = 1_024
 
 
 def default_output_tokens(model_id: str, context: int | None = None) -> int:
-    """The output limit for ``model_id``: the table's, or for unknown models the default,
-    at most a quarter of ``context`` (the server's context size, when known)."""
+    """The output limit for ``model_id``: the table's, else DEFAULT_OUTPUT_TOKENS; at most a
+    quarter of ``context`` (a local server's context size, when it reports one)."""
     keys = [key for key in OUTPUT_TOKENS if model_id.startswith(key)]
-    if keys:
-        return OUTPUT_TOKENS[max(keys, key=len)]
+    limit = OUTPUT_TOKENS[max(keys, key=len)] if keys else DEFAULT_OUTPUT_TOKENS
     if context is None:
-        return DEFAULT_OUTPUT_TOKENS
-    return max(MIN_OUTPUT_TOKENS, min(DEFAULT_OUTPUT_TOKENS, context // 4))
+        return limit
+    return min(limit, max(MIN_OUTPUT_TOKENS, context // 4))
 
 
 def resolve_alias(name: str) -> str:
