@@ -112,7 +112,7 @@ def transport_failure(
     where = f"the base URL {base_url} (--base-url or {url_variable})"
     if isinstance(error, ConnectFailed):
         if not error.retryable:
-            return Failure(str(error), f"check the server's certificate, or {where}")
+            return Failure(str(error), f"check the server (and its certificate), or {where}")
         return Failure(
             str(error),
             f"check that the server is running and reachable, your network, and {where}",

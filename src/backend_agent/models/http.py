@@ -374,8 +374,10 @@ def _connect(connection: http.client.HTTPConnection, endpoint: Endpoint) -> None
             f"TLS certificate of {endpoint.host} not trusted ({error.verify_message})",
             retryable=False,
         ) from error
-    except TimeoutError as error:
-        raise ConnectFailed(f"connecting to {endpoint.host}:{endpoint.port} timed out") from error
+    except TimeoutError as error:  # TCP retried the handshake meanwhile: no point in more
+        raise ConnectFailed(
+            f"connecting to {endpoint.host}:{endpoint.port} timed out", retryable=False
+        ) from error
     except OSError as error:
         raise ConnectFailed(_describe(error)) from error
 
