@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from fakes.anthropic_server import AnthropicFake, Reply
 from fakes.openai_server import ChatReply, OpenAIFake
+from fakes.server import Answer, JSONAnswer, RecordedRequest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from backend_agent.messages import Message, ModelRequest
 from backend_agent.models.anthropic import AnthropicModel
+from backend_agent.models.base import ModelError
 from backend_agent.models.http import ServerSentEvent, SSEParser
 from backend_agent.models.openai import OpenAIModel
 
@@ -103,3 +105,18 @@ def test_no_proxy_and_local_hosts_connect_directly(
 
     assert model.complete(HELLO).message.text == "direct"
     assert openai_fake.requests[0].path == "/v1/chat/completions"
+
+
+def test_an_answer_that_is_not_an_event_stream_is_named(openai_fake: OpenAIFake, waits) -> None:
+    class Ignoring(OpenAIFake):
+        def answer(self, request: RecordedRequest) -> Answer:
+            return JSONAnswer(200, {"choices": [{"message": {"content": "not streamed"}}]})
+
+    with Ignoring() as server:
+        model = OpenAIModel("gpt-5.5", api_key="k", base_url=server.url, retry=waits.policy())
+        with pytest.raises(ModelError) as caught:
+            model.complete(HELLO)
+
+    message = str(caught.value)
+    assert "malformed stream: the answer is application/json, not an event stream" in message
+    assert "not streamed" in message and len(waits) == 1

@@ -210,6 +210,10 @@ class HttpClient:
                 raise HTTPStatusError(
                     response.status, _headers(response), self._error_body(response, deadline)
                 )
+            kind = (response.getheader("content-type") or "").partition(";")[0].strip().lower()
+            if kind and kind != "text/event-stream":
+                body = self._error_body(response, deadline)
+                raise MalformedStream(f"the answer is {kind}, not an event stream: {body!s:.120}")
             parser = SSEParser()
             last_progress = time.monotonic()
             while chunk := self._read(response, deadline, last_progress):
