@@ -197,7 +197,7 @@ def _grep_flags(args: GrepInput, *, single_file: bool) -> list[str]:
         return [*flags, "--files-with-matches"]
     if args.output_mode == "count":
         return [*flags, "--count-matches", "--with-filename"]
-    flags += ["--no-heading", "--no-filename" if single_file else "--with-filename"]
+    flags += ["--no-heading", "--no-filename" if single_file else "--with-filename", "--null"]
     flags.append("--line-number" if args.line_numbers else "--no-line-number")
     flags += [f"--max-columns={MAX_LINE_COLUMNS}", "--max-columns-preview"]
     for flag, value in (("-A", args.after), ("-B", args.before), ("-C", args.context)):
@@ -240,7 +240,7 @@ def _content_report(stdout: bytes, head_limit: int | None) -> str:
             end = stdout.index(b"\n", end + 1)
         kept = stdout[: end + 1]
     kept_lines = min(total, head_limit or total)
-    text = kept[: 4 * MAX_OUTPUT_CHARS + 4].decode("utf-8", "replace")
+    text = _decode_content(kept[: 4 * MAX_OUTPUT_CHARS + 4])
     text = text.replace("\r\n", "\n").rstrip("\n")  # CRLF files show like Read shows them
     if len(text) > MAX_OUTPUT_CHARS:
         last_newline = text.rfind("\n", 0, MAX_OUTPUT_CHARS)
@@ -250,3 +250,21 @@ def _content_report(stdout: bytes, head_limit: int | None) -> str:
     if kept_lines < total:
         text += f"\n(head_limit: showing the first {kept_lines} of {total} lines.)"
     return text
+
+
+def _decode_content(data: bytes) -> str:
+    """ripgrep's ``path NUL line:text`` lines (``--null``) as ``path:line:text``, the path
+    escaped where it is not UTF-8 and the text with U+FFFD for undecodable bytes."""
+    if b"\0" not in data:
+        return data.decode("utf-8", "replace")
+    lines = []
+    for line in data.split(b"\n"):
+        path, nul, rest = line.partition(b"\0")
+        if not nul:  # a "--" between context groups
+            lines.append(line.decode("utf-8", "replace"))
+            continue
+        number = rest[: len(rest) - len(rest.lstrip(b"0123456789"))]
+        separator = rest[len(number) : len(number) + 1] if number else b":"
+        text = (separator + rest).decode("utf-8", "replace")
+        lines.append(display_path(path) + text)
+    return "\n".join(lines)
