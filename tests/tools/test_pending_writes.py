@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from backend_agent.tools import ToolSession
+import pytest
+
+from backend_agent.tools import ToolSession, pending, textfile
 from backend_agent.tools.pending import SUFFIX, notes_dir, remove_stale
 
 KILLED_WRITE = """
@@ -72,3 +74,17 @@ def test_notes_of_running_processes_and_files_of_other_names_are_left_alone(
 
     assert precious.read_text() == "keep me\n" and ours_running.exists()
     assert not (notes_dir() / str(dead)).exists()
+
+
+def test_writes_go_on_where_the_notes_cannot_be_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "home-is-a-file"
+    blocked.write_text("")
+    monkeypatch.setenv("BACKEND_AGENT_HOME", str(blocked))
+    monkeypatch.setattr(pending, "_NOTES", pending._Notes())
+    target = tmp_path / "out.txt"
+
+    textfile.atomic_write(target, b"written\n")
+
+    assert target.read_bytes() == b"written\n" and leftovers(tmp_path) == []

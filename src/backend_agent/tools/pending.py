@@ -36,7 +36,9 @@ class _Notes:
         self._pid = 0
 
     def note(self, temp: Path) -> None:
-        with self._lock:
+        """Best effort: where the notes cannot be written (a read-only home), writes go on,
+        and only the cleanup after a kill is lost."""
+        with self._lock, contextlib.suppress(OSError):
             if self._file is None or self._pid != os.getpid():  # a forked child notes its own
                 directory = notes_dir()
                 directory.mkdir(parents=True, exist_ok=True)
