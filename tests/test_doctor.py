@@ -66,7 +66,7 @@ def test_a_healthy_setup_passes_and_starts_each_mcp_server(project: Path, home: 
     assert checks["credentials"]["detail"] == "anthropic (ANTHROPIC_API_KEY)"
     assert checks["mcp demo"]["status"] == "ok" and "tools" in checks["mcp demo"]["detail"]
     assert checks["sessions"]["status"] == "ok"
-    assert (home / ".backend-agent" / "sessions").is_dir()
+    assert (home / ".backend-agent" / "projects").is_dir()
 
 
 def test_broken_parts_fail_with_what_to_fix(project: Path, home: Path) -> None:

@@ -18,6 +18,7 @@ from backend_agent.models.anthropic import AnthropicModel
 from backend_agent.models.catalog import DEFAULT_OUTPUT_TOKENS, Price, price_of
 from backend_agent.models.config import ModelSettings
 from backend_agent.models.openai import OpenAIModel
+from backend_agent.settings import load_settings_files
 
 HELLO = ModelRequest(system="", messages=[Message.user("hello")])
 
@@ -42,12 +43,15 @@ def test_the_output_limit_comes_from_the_flag_then_env_then_settings(
 ) -> None:
     write_settings(home, "settings.json", {"maxOutputTokens": 1000})
     write_settings(tmp_path, "settings.json", {"maxOutputTokens": 2000})
-    assert ModelSettings.load(tmp_path).max_output_tokens == 2000
+    assert ModelSettings.load(load_settings_files(tmp_path)).max_output_tokens == 2000
     write_settings(tmp_path, "settings.local.json", {"maxOutputTokens": 3000})
-    assert ModelSettings.load(tmp_path).max_output_tokens == 3000
+    assert ModelSettings.load(load_settings_files(tmp_path)).max_output_tokens == 3000
     monkeypatch.setenv("BACKEND_AGENT_MAX_OUTPUT_TOKENS", "4000")
-    assert ModelSettings.load(tmp_path).max_output_tokens == 4000
-    assert ModelSettings.load(tmp_path, max_output_tokens=5000).max_output_tokens == 5000
+    assert ModelSettings.load(load_settings_files(tmp_path)).max_output_tokens == 4000
+    assert (
+        ModelSettings.load(load_settings_files(tmp_path), max_output_tokens=5000).max_output_tokens
+        == 5000
+    )
 
 
 @pytest.mark.parametrize(
@@ -64,7 +68,7 @@ def test_invalid_settings_name_the_file_and_the_key(
 ) -> None:
     path = write_settings(tmp_path, "settings.json", data)
     with pytest.raises(UserError) as caught:
-        ModelSettings.load(tmp_path)
+        ModelSettings.load(load_settings_files(tmp_path))
     assert str(path) in str(caught.value) and problem in str(caught.value)
 
 

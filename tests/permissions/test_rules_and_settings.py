@@ -13,13 +13,12 @@ from hypothesis import strategies as st
 
 from backend_agent.errors import UserError
 from backend_agent.messages import ToolUseBlock
-from backend_agent.permissions import prepare_permissions, shell
+from backend_agent.permissions import PermissionOptions, prepare_permissions, shell
 from backend_agent.permissions.decisions import PermissionEngine
 from backend_agent.permissions.paths import Workspace
 from backend_agent.permissions.rules import RuleSet, command_matches, parse_rule, split_rule_list
 from backend_agent.permissions.settings import load_settings
 from backend_agent.permissions.shell import UnparsableCommand, split_command
-from backend_agent.runtime.options import RunOptions
 from backend_agent.tools import ToolSession
 
 
@@ -159,25 +158,23 @@ def test_mode_precedence(
         (project / ".claude" / "settings.json").write_text(
             json.dumps({"permissions": {"defaultMode": settings}})
         )
-    options = RunOptions(cwd=project, permission_mode=flag)
-    assert prepare_permissions(options, agent_mode=agent, warn=print).mode == expected
+    options = PermissionOptions(mode=flag)
+    assert prepare_permissions(project, options, agent_mode=agent, warn=print).mode == expected
 
 
 def test_bypass_mode_warns_once(project: Path) -> None:
     warnings: list[str] = []
-    prepare_permissions(
-        RunOptions(cwd=project, permission_mode="bypassPermissions"), warn=warnings.append
-    )
+    prepare_permissions(project, PermissionOptions(mode="bypassPermissions"), warn=warnings.append)
     assert len(warnings) == 1 and "bypassPermissions" in warnings[0]
 
 
 def test_a_grep_cannot_read_a_file_a_deny_rule_protects(project: Path) -> None:
     (project / "config").mkdir()
     (project / "config" / "secrets.yml").write_text("API_SECRET=FAKE-SECRET\n")
-    options = RunOptions(cwd=project, prompt="x", disallowed_tools=["Read(./config/secrets.yml)"])
-    setup = prepare_permissions(options, warn=print)
+    options = PermissionOptions(disallowed_tools=["Read(./config/secrets.yml)"])
+    setup = prepare_permissions(project, options, warn=print)
     with ToolSession(project, launcher=setup.launcher) as session:
-        policy = setup.policy(session, interactive=False, session_id="s")
+        policy = setup.policy(session, session_id="s")
 
         def grep(**extra: str) -> tuple[bool, str]:
             tool_input = {"pattern": "SECRET", "output_mode": "content", **extra}

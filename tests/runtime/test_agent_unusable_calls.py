@@ -86,7 +86,7 @@ def test_an_unexpected_error_keeps_the_turns_usage_and_cost_of_the_run(
 
     assert result.subtype == "error_during_execution"
     assert result.result == "ValueError: unexpected answer from the model"
-    assert isinstance(result.failure, ValueError)
+    assert isinstance(result.error, ValueError)
     assert result.num_turns == 1
     assert result.usage == Usage(input_tokens=1000, output_tokens=200)
     assert result.total_cost_usd > 0

@@ -23,8 +23,7 @@ import pytest
 from escape_world import World
 
 from backend_agent.messages import ToolUseBlock
-from backend_agent.permissions import landlock, prepare_permissions
-from backend_agent.runtime.options import RunOptions
+from backend_agent.permissions import PermissionOptions, landlock, prepare_permissions
 from backend_agent.tools import ToolSession
 
 Check = Callable[[World, str], str | None]
@@ -514,18 +513,13 @@ def run_attempt(
     world: World, attempt: Attempt, mode: str, with_rules: bool, sandbox: str | None = None
 ) -> tuple[bool, str]:
     """Run the call as the agent loop would; (whether the policy let it run, tool output)."""
-    options = RunOptions(
-        cwd=world.workspace,
-        prompt="attack",
-        permission_mode=mode,
-        allowed_tools=list(attempt.rules) if with_rules else [],
-    )
+    options = PermissionOptions(mode=mode, allowed_tools=list(attempt.rules) if with_rules else [])
     warnings: list[str] = []
-    setup = prepare_permissions(options, warn=warnings.append)
+    setup = prepare_permissions(world.workspace, options, warn=warnings.append)
     if sandbox is not None:
         assert setup.sandbox.kind == sandbox, warnings
     with ToolSession(world.workspace, launcher=setup.launcher) as session:
-        policy = setup.policy(session, interactive=False, session_id="escape")
+        policy = setup.policy(session, session_id="escape")
         tool_input = attempt.build(world)
         if attempt.read_first:
             session.call("Read", {"file_path": tool_input["file_path"]})

@@ -26,14 +26,16 @@ from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
 from backend_agent.errors import UserError
-from backend_agent.permissions import landlock, prepare_permissions
+from backend_agent.models.registry import ModelChoice
+from backend_agent.permissions import PermissionOptions, landlock, prepare_permissions
 from backend_agent.permissions.sandbox import (
     BACKENDS_VARIABLE,
     BubblewrapLauncher,
     bwrap_candidates,
     sandbox_problem,
 )
-from backend_agent.runtime.options import RunOptions
+from backend_agent.sessions.config import SessionConfig
+from backend_agent.settings import load_settings_files
 from backend_agent.tools import ToolSession
 from backend_agent.ui.interactive import run_interactive
 
@@ -49,8 +51,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-def bypass(project: Path, model: str | None = None) -> RunOptions:
-    return RunOptions(cwd=project, permission_mode="bypassPermissions", model=model)
+BYPASS = PermissionOptions(mode="bypassPermissions")
 
 
 # ------------------------------------------------------------------ choosing a sandbox
@@ -66,7 +67,7 @@ def test_bubblewrap_is_preferred_and_runs_the_newest_bwrap(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(BACKENDS_VARIABLE, raising=False)
-    setup = prepare_permissions(bypass(project), warn=lambda message: None)
+    setup = prepare_permissions(project, BYPASS, warn=lambda message: None)
     assert setup.sandbox.kind == "bubblewrap"
     chosen = setup.sandbox.chosen
     assert isinstance(chosen, BubblewrapLauncher)
@@ -79,7 +80,7 @@ def test_landlock_is_used_when_bubblewrap_is_switched_off(
     if landlock.abi_version() < 1:
         pytest.skip("Landlock is not enabled in this kernel")
     monkeypatch.setenv(BACKENDS_VARIABLE, "landlock")
-    setup = prepare_permissions(bypass(project), warn=lambda message: None)
+    setup = prepare_permissions(project, BYPASS, warn=lambda message: None)
     assert setup.sandbox.kind == "landlock"
     with ToolSession(project, launcher=setup.launcher) as session:
         assert session.sandbox == "landlock"
@@ -96,7 +97,7 @@ def test_without_a_sandbox_auto_warns_before_the_first_command_then_runs_it(
 ) -> None:
     monkeypatch.setenv(BACKENDS_VARIABLE, "none")
     warnings: list[str] = []
-    setup = prepare_permissions(RunOptions(cwd=project, sandbox="auto"), warn=warnings.append)
+    setup = prepare_permissions(project, PermissionOptions(sandbox="auto"), warn=warnings.append)
     assert setup.sandbox.kind == "none"
     assert len(warnings) == 1 and "WITHOUT a sandbox" in warnings[0]
     with ToolSession(project, launcher=setup.launcher) as session:
@@ -111,12 +112,12 @@ def test_a_required_sandbox_that_cannot_run_stops_the_setup(
     project: Path, monkeypatch: pytest.MonkeyPatch, source: str
 ) -> None:
     monkeypatch.setenv(BACKENDS_VARIABLE, "none")
+    options, settings = PermissionOptions(), ['{"sandbox": {"policy": "required"}}']
     if source == "flag":
-        options = RunOptions(cwd=project, sandbox="required")
-    else:
-        options = RunOptions(cwd=project, settings=['{"sandbox": {"policy": "required"}}'])
+        options, settings = PermissionOptions(sandbox="required"), []
+    files = load_settings_files(project, settings)
     with pytest.raises(UserError, match="sandbox is required but none can run"):
-        prepare_permissions(options, warn=lambda message: None)
+        prepare_permissions(project, options, files=files, warn=lambda message: None)
 
 
 def _cli_env(home: Path, **extra: str) -> dict[str, str]:
@@ -166,7 +167,7 @@ def test_the_interactive_banner_names_the_sandbox_and_the_warning_comes_first(
     with create_pipe_input() as keys:
         keys.send_text("go\r\x04")
         run_interactive(
-            bypass(project, model=f"scripted:{script}"),
+            SessionConfig(cwd=project, model=ModelChoice(f"scripted:{script}"), permissions=BYPASS),
             prompt_session=PromptSession(input=keys, output=DummyOutput()),
             console=console,
         )
@@ -188,10 +189,8 @@ def test_the_network_is_closed_unless_opened_by_the_user(
     try:
         assert server.stdout is not None
         port = int(server.stdout.readline().split(" port ")[1].split(" ")[0])
-        options = RunOptions(
-            cwd=project, sandbox_network=network, permission_mode="bypassPermissions"
-        )
-        setup = prepare_permissions(options, warn=lambda message: None)
+        options = PermissionOptions(sandbox_network=network, mode="bypassPermissions")
+        setup = prepare_permissions(project, options, warn=lambda message: None)
         assert setup.sandbox.kind == sandbox
         with ToolSession(project, launcher=setup.launcher) as session:
             curl = f"curl -s -o /dev/null -w '%{{http_code}}' 127.0.0.1:{port}/"
@@ -244,7 +243,7 @@ def test_killing_a_sandboxed_background_shell_kills_everything_inside(
 ) -> None:
     """Killed right after the start (while the sandbox is still being set up) and once running:
     nothing the command started survives, in ten tries each."""
-    setup = prepare_permissions(bypass(project), warn=lambda message: None)
+    setup = prepare_permissions(project, BYPASS, warn=lambda message: None)
     assert setup.sandbox.kind == sandbox
     with ToolSession(project, launcher=setup.launcher) as session:
         for attempt in range(10):
@@ -266,7 +265,7 @@ def test_what_a_finished_sandboxed_command_left_running_is_gone(
     """As in a PID namespace: the command's end is the end of everything it started."""
     marker = f"4{os.getpid()}"
     cleanup_marker.append(f"sleep {marker}")
-    setup = prepare_permissions(bypass(project), warn=lambda message: None)
+    setup = prepare_permissions(project, BYPASS, warn=lambda message: None)
     with ToolSession(project, launcher=setup.launcher) as session:
         result = session.call("Bash", {"command": f"(setsid sleep {marker} &); echo started"})
         assert result.content == "started"
@@ -295,7 +294,7 @@ def test_landlock_hides_secrets_inside_a_working_directory_too(
         (home / "src").mkdir()
         (home / "notes.txt").write_text("notes\n")
         monkeypatch.setenv("HOME", str(home))
-        setup = prepare_permissions(bypass(home), warn=lambda message: None)
+        setup = prepare_permissions(home, BYPASS, warn=lambda message: None)
         with ToolSession(home, launcher=setup.launcher) as session:
             secret = session.call("Bash", {"command": "cat ~/.ssh/id_rsa"})
             planted = session.call("Bash", {"command": "echo k >> ~/.ssh/authorized_keys"})
@@ -314,7 +313,7 @@ def test_landlock_keeps_disks_closed_but_harmless_devices_open(project: Path) ->
     ]
     if not disks:
         pytest.skip("no block device in /dev to try")
-    setup = prepare_permissions(bypass(project), warn=lambda message: None)
+    setup = prepare_permissions(project, BYPASS, warn=lambda message: None)
     with ToolSession(project, launcher=setup.launcher) as session:
         disk = session.call("Bash", {"command": f"head -c 1 {disks[0]} | wc -c"})
         devices = session.call(

@@ -174,9 +174,9 @@ def check_mcp(cwd: Path, timeout: float) -> list[Check]:
 
 
 def check_session_store() -> Check:
-    from backend_agent.runtime.prompt import backend_agent_home
+    from backend_agent import paths
 
-    store = backend_agent_home() / "sessions"
+    store = paths.projects_dir()
     try:
         store.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=store, prefix=".doctor-"):

@@ -1,8 +1,8 @@
 """What the user set about model requests: the output limit, prices for models the catalog does
 not know, stream timeouts and retries; from flags, the environment and settings files.
 
-Settings keys (in ``~/.claude/settings.json``, ``.claude/settings.json`` or
-``.claude/settings.local.json``; the most specific file wins)::
+Settings keys (in ``~/.claude/settings.json``, ``.claude/settings.json``,
+``.claude/settings.local.json`` or ``--settings``; the most specific source wins)::
 
     {"maxOutputTokens": 8000,
      "modelPrices": {"qwen3-coder": {"input": 0.2, "output": 0.8}}}
@@ -12,16 +12,14 @@ Prices are US dollars per million tokens (``cacheWrite`` and ``cacheRead`` defau
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from backend_agent.errors import UserError
 from backend_agent.models.base import env_number
 from backend_agent.models.catalog import Price
 from backend_agent.models.retry import RetryPolicy
+from backend_agent.settings import SettingsFiles
 
 MAX_OUTPUT_TOKENS_ENV = "BACKEND_AGENT_MAX_OUTPUT_TOKENS"
 IDLE_TIMEOUT_ENV = "BACKEND_AGENT_STREAM_IDLE_TIMEOUT"
@@ -55,10 +53,13 @@ class ModelSettings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     @classmethod
-    def load(cls, cwd: Path | None = None, max_output_tokens: int | None = None) -> ModelSettings:
+    def load(
+        cls, settings: SettingsFiles | None = None, max_output_tokens: int | None = None
+    ) -> ModelSettings:
         """``max_output_tokens`` (the flag) over ``$BACKEND_AGENT_MAX_OUTPUT_TOKENS`` over the
-        settings files of a run in ``cwd``; timeouts and retries from the environment."""
-        output, prices = _from_settings(cwd) if cwd is not None else (None, {})
+        settings files (the most specific that sets it); timeouts and retries from the
+        environment."""
+        output, prices = _from_settings(settings) if settings is not None else (None, {})
         from_env = env_number(MAX_OUTPUT_TOKENS_ENV, 0, whole=True)
         chosen = max_output_tokens or int(from_env) or output
         timeouts = Timeouts(
@@ -68,43 +69,25 @@ class ModelSettings:
         return cls(chosen, prices, timeouts, RetryPolicy.from_env())
 
 
-def settings_objects(cwd: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
-    """Each settings file of a run in ``cwd`` that exists, least specific first, parsed."""
-    for path in (
-        Path.home() / ".claude" / "settings.json",
-        cwd / ".claude" / "settings.json",
-        cwd / ".claude" / "settings.local.json",
-    ):
-        if not path.is_file():
-            continue
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as error:
-            raise UserError(f"{path}: cannot read settings ({error.strerror or error})") from error
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise UserError(f"{path}: invalid JSON ({error}); fix or remove it") from error
-        if isinstance(data, dict):
-            yield path, data
-
-
-def _from_settings(cwd: Path) -> tuple[int | None, dict[str, Price]]:
+def _from_settings(settings: SettingsFiles) -> tuple[int | None, dict[str, Price]]:
     output: int | None = None
     prices: dict[str, Price] = {}
-    for path, data in settings_objects(cwd):
+    for source in settings.sources:
+        where, data = source.label, source.data
         value = data.get("maxOutputTokens")
         if value is not None:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise UserError(f"{path}: maxOutputTokens: expected a whole number ≥ 1")
+                raise UserError(f"{where}: maxOutputTokens: expected a whole number ≥ 1")
             output = value
         table = data.get("modelPrices", {})
         if not isinstance(table, dict):
-            raise UserError(f"{path}: modelPrices: expected {{model id: {{input, output}}}}")
-        prices.update({model: _price(path, model, fields) for model, fields in table.items()})
+            raise UserError(f"{where}: modelPrices: expected {{model id: {{input, output}}}}")
+        prices.update({model: _price(where, model, fields) for model, fields in table.items()})
     return output, prices
 
 
-def _price(path: Path, model: str, fields: Any) -> Price:
-    where = f"{path}: modelPrices.{model}"
+def _price(label: str, model: str, fields: Any) -> Price:
+    where = f"{label}: modelPrices.{model}"
     if not isinstance(fields, dict) or not {"input", "output"} <= set(fields):
         raise UserError(f"{where}: give input and output (US dollars per million tokens)")
     unknown = set(fields) - set(_PRICE_FIELDS)

@@ -5,12 +5,14 @@ Model, importing a provider's adapter only when that provider is chosen.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from backend_agent.errors import UserError
 from backend_agent.models.base import Model
 from backend_agent.models.catalog import ALIASES, resolve_alias
+from backend_agent.settings import SettingsFiles
 
 if TYPE_CHECKING:
     from backend_agent.models.config import ModelSettings
@@ -20,39 +22,37 @@ MODEL_ENV = "BACKEND_AGENT_MODEL"
 _OPENAI_PREFIXES = ("gpt-", "o1", "o3", "o4-", "chatgpt-")
 
 
+@dataclass(frozen=True)
+class ModelChoice:
+    """What the user chose about the model (``--model``, ``--base-url``); None: not given."""
+
+    name: str | None = None
+    base_url: str | None = None
+    max_output_tokens: int | None = None  # None: env, settings, then the model catalog
+
+
 def choose_model_spec(
-    cli_model: str | None, agent_model: str | None, *, cwd: Path | None = None
+    cli_model: str | None, agent_model: str | None, settings: SettingsFiles | None = None
 ) -> str:
     """``--model`` over the agent's ``model`` over the configuration (``BACKEND_AGENT_MODEL``,
-    then the ``model`` key of the settings files for a run in ``cwd``) over the default.
-
-    ``cwd`` defaults to the process's working directory, which is the run's unless ``--cwd``
-    points elsewhere.
-    """
+    then the ``model`` key of the run's settings files) over the default."""
     return (
         cli_model
         or agent_model
         or os.environ.get(MODEL_ENV)
-        or settings_model(Path.cwd() if cwd is None else cwd)
+        or (settings.model if settings is not None else None)
         or DEFAULT_MODEL
     )
 
 
-def settings_model(cwd: Path) -> str | None:
-    """The ``model`` key of Claude Code's settings files, the most specific file that sets it:
-    ``.claude/settings.local.json`` over ``.claude/settings.json`` over
-    ``~/.claude/settings.json``. None when no file sets it."""
-    from backend_agent.models.config import settings_objects
+def open_model(choice: ModelChoice, agent_model: str | None, settings: SettingsFiles) -> Model:
+    """The Model of a run: the chosen spec (see ``choose_model_spec``) at the chosen URL, with
+    the output limit, prices, timeouts and retries of the flags, environment and settings."""
+    from backend_agent.models.config import ModelSettings
 
-    chosen: str | None = None
-    for path, data in settings_objects(cwd):
-        value = data.get("model")
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            raise UserError(f"{path}: model: expected a model name such as sonnet or openai:gpt-5")
-        chosen = value.strip() or chosen
-    return chosen
+    model_settings = ModelSettings.load(settings, choice.max_output_tokens)
+    spec = choose_model_spec(choice.name, agent_model, settings)
+    return create_model(spec, base_url=choice.base_url, settings=model_settings)
 
 
 def create_model(

@@ -33,7 +33,7 @@ class ToolSession:
         self.shell = Shell(self.cwd, launcher or PlainLauncher())
         self._tools: dict[str, Tool] = {tool.name: tool for tool in builtin_tools()}
         # Safety net: background shells die even if close() is never called.
-        self._finalizer = weakref.finalize(self, self.shell.groups.kill_all)
+        self._finalizer = weakref.finalize(self, self.shell.reaper.close)
 
     @property
     def shell_cwd(self) -> Path:

@@ -1,16 +1,19 @@
-"""The runtime's one seam for permissions and hooks: it asks a Policy before and after tools.
+"""The seam between the agent loop and permissions: the Policy it consults, and its decisions.
 
 The permissions package implements the real policy (modes, rules, approval, hooks); the
-runtime only knows this protocol, so the loop stays readable and testable on its own.
+runtime only knows this protocol, so the loop stays readable and testable on its own. This
+module sits outside both packages so that neither imports the other.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from backend_agent.messages import ToolUseBlock
 from backend_agent.tools.base import ToolResult
+
+SessionSource = Literal["startup", "resume"]
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,8 @@ class PromptDecision:
 class Policy(Protocol):
     """Consulted by the runtime loop at each point where permissions or hooks apply."""
 
-    def on_session_start(self) -> str:
-        """Additional context for the system prompt ('' for none)."""
+    def on_session_start(self, source: SessionSource) -> str:
+        """Additional context for the model ('' for none), once per session start or resume."""
         ...
 
     def on_user_prompt(self, prompt: str) -> PromptDecision: ...
@@ -54,7 +57,7 @@ class Policy(Protocol):
 class OpenPolicy:
     """Allows everything and adds nothing: for the Python API and tests without permissions."""
 
-    def on_session_start(self) -> str:
+    def on_session_start(self, source: SessionSource) -> str:
         return ""
 
     def on_user_prompt(self, prompt: str) -> PromptDecision:
