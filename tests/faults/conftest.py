@@ -29,7 +29,6 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
-    path = tmp_path / "home"
-    path.mkdir()
-    return path
+def home(isolated_home: Path) -> Path:
+    """The run's HOME: the test's private one (tests/conftest.py)."""
+    return isolated_home
