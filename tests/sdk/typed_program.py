@@ -10,7 +10,7 @@ from typing import Any
 
 import backend_agent
 from backend_agent import Allow, Deny, PermissionContext, RunResult, Session, SessionStore
-from backend_agent.analysis.project import Project
+from backend_agent.analysis import Project, build_report, inventory, render
 from backend_agent.events import Event, RunFinished, TextDelta, ToolEnd, ToolStart
 
 
@@ -80,8 +80,10 @@ async def once(project: Path) -> int:
     return 0
 
 
-def report(project: Path) -> str:
-    return str(Project(project).root)
+def report(root: Path) -> str:
+    project = Project(root)
+    paths = [endpoint.path for endpoint in inventory(project).endpoints]
+    return render(build_report(project, base="HEAD~1"), "md") + "\n".join(paths)
 
 
 def main() -> None:
