@@ -152,15 +152,12 @@ def test_plain_options_run_in_a_worker_process(project: Path, tmp_path: Path) ->
     assert (project / "src" / "a.py").read_text() == "a = 1\n"
 
 
-def test_to_json_is_exactly_the_cli_json_result(
-    project: Path, tmp_path: Path, env: dict[str, str]
-) -> None:
+def test_to_json_is_exactly_the_cli_json_result(project: Path, tmp_path: Path) -> None:
     turns = [WRITE, {"text": "Done.", "usage": {"input_tokens": 12, "output_tokens": 3}}]
     model = script_file(tmp_path, turns)
     cli = subprocess.run(
         [sys.executable, "-m", "backend_agent", "-p", "write a", "--model", model, *JSON],
         cwd=project,
-        env=env,
         capture_output=True,
         text=True,
         timeout=120,
@@ -176,15 +173,3 @@ def test_to_json_is_exactly_the_cli_json_result(
     }
     assert printed["permission_denials"][0]["tool_name"] == "Write"
     assert printed["usage"]["input_tokens"] == 12
-
-
-@pytest.fixture
-def env(isolated_home: Path) -> dict[str, str]:
-    import os
-
-    return {
-        "HOME": str(isolated_home),
-        "BACKEND_AGENT_HOME": str(isolated_home / ".backend-agent"),
-        "PATH": os.environ["PATH"],
-        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
-    }

@@ -32,6 +32,11 @@ class _Ended:
 
     error: BaseException | None = None
 
+    def raise_error(self) -> None:
+        """Re-raise, in the caller's thread, what the run raised."""
+        if self.error is not None:
+            raise self.error
+
 
 def stream_run(run: Run, interrupt: Callable[[], None]) -> Generator[AgentEvent, None, None]:
     """The events of ``run`` (started on the first ``next``), ending with ``RunFinished``."""
@@ -39,13 +44,9 @@ def stream_run(run: Run, interrupt: Callable[[], None]) -> Generator[AgentEvent,
     worker = _Worker(run, events.put)
     worker.start()
     try:
-        while True:
-            item = events.get()
-            if isinstance(item, _Ended):
-                if item.error is not None:
-                    raise item.error
-                return
+        while not isinstance(item := events.get(), _Ended):
             yield item
+        item.raise_error()
     finally:
         while worker.is_alive():  # again until it stops: the run may not have begun yet
             interrupt()
@@ -70,13 +71,9 @@ async def astream_run(run: Run, interrupt: Callable[[], None]) -> AsyncGenerator
     worker = _Worker(run_with_callbacks_on_loop, hand_over)
     worker.start()
     try:
-        while True:
-            item = await events.get()
-            if isinstance(item, _Ended):
-                if item.error is not None:
-                    raise item.error
-                return
+        while not isinstance(item := await events.get(), _Ended):
             yield item
+        item.raise_error()
     finally:
         while worker.is_alive():
             interrupt()
