@@ -9,7 +9,7 @@ from concurrent.futures import ProcessPoolExecutor
 from importlib import import_module
 from typing import Any
 
-from backend_agent.analysis.endpoints.base import EndpointExtractor
+from backend_agent.analysis.endpoints.base import EndpointExtractor, FileScanner
 from backend_agent.analysis.endpoints.cache import ResolvedCache, ScanCache, cache_dir
 from backend_agent.analysis.endpoints.model import Inventory
 from backend_agent.analysis.project import Project
@@ -39,7 +39,7 @@ def build_inventory(project: Project, progress: Progress | None = None) -> Inven
     directory = cache_dir(project)
     for extractor in extractors():
         paths = [p for p in project.files() if extractor.wants(p)]
-        resolved = ResolvedCache(directory, extractor.name, extractor.version)
+        resolved = ResolvedCache(directory, extractor.name, extractor.version, Inventory)
         key = resolved.key([(path, project.blob(path)) for path in paths])
         found = resolved.get(key)
         if found is None:
@@ -54,7 +54,7 @@ def build_inventory(project: Project, progress: Progress | None = None) -> Inven
 
 
 def scan_files(
-    extractor: EndpointExtractor,
+    extractor: FileScanner,
     project: Project,
     paths: list[str],
     cache: ScanCache,
@@ -83,7 +83,7 @@ def scan_files(
     return facts
 
 
-def _scan(extractor: EndpointExtractor, sources: list[tuple[str, bytes]]) -> Any:
+def _scan(extractor: FileScanner, sources: list[tuple[str, bytes]]) -> Any:
     """Scan results in input order; a process pool for big batches on several cores."""
     workers = min(os.cpu_count() or 1, 8)
     if sum(len(data) for _, data in sources) < PARALLEL_THRESHOLD or workers < 2:
@@ -100,5 +100,5 @@ def _scan(extractor: EndpointExtractor, sources: list[tuple[str, bytes]]) -> Any
 
 def _scan_one(item: tuple[str, str, bytes]) -> Any:
     module, path, data = item
-    extractor: EndpointExtractor = import_module(module).extractor
+    extractor: FileScanner = import_module(module).extractor
     return extractor.scan(path, data)
