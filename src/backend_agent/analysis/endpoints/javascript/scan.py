@@ -40,7 +40,7 @@ _ITERATORS = ("forEach", "map")
 
 def scan_source(source: bytes, language: LanguageName) -> FileFacts:
     """Facts of one file (see ``facts``); tolerant of syntax errors."""
-    scanner = _Scanner(source)
+    scanner = SourceScanner(source)
     scanner.visit(parse(source, language).root_node)
     return scanner.facts
 
@@ -63,7 +63,10 @@ def _string(node: Node) -> str:
     return _text(node)[1:-1]
 
 
-class _Scanner:
+class SourceScanner:
+    """Walks one file into ``FileFacts``. Other analyses subclass it and override the
+    ``on_call`` and ``on_class`` hooks to see every call and class with evaluated values."""
+
     def __init__(self, source: bytes) -> None:
         self.facts = FileFacts()
         self.scopes: list[tuple[str, set[str]]] = [("", set())]
@@ -87,6 +90,14 @@ class _Scanner:
             if name in names:
                 return ("ref", f"{scope}/{name}" if scope else name)
         return ("ref", name)
+
+    # ---- hooks for subclasses (no-ops here) ---------------------------------------------
+
+    def on_call(self, kind: str, callee: Value, args: tuple[Value, ...], node: Node) -> None:
+        """Every ``call`` or ``new`` expression, with its callee and arguments as values."""
+
+    def on_class(self, name: str, decorators: list[Node], body: Node | None) -> None:
+        """Every class declaration, with its decorators (outer ones included) and body."""
 
     # ---- statements ---------------------------------------------------------------------
 
@@ -232,6 +243,7 @@ class _Scanner:
         self._declare(name, ("class", name))
         decorators = outer + [d for d in node.named_children if d.type == "decorator"]
         body = node.child_by_field_name("body")
+        self.on_class(name, decorators, body)
         self.classes.append(name)
         routes: list[NestRoute] = []
         resolver = any(_decorator_name(_text(d)) == "Resolver" for d in decorators)
@@ -376,6 +388,7 @@ class _Scanner:
             args = self._args(node.child_by_field_name("arguments"))
             value: Value = ("new", ctor, args, node.start_byte)
             self.facts.constructions.append((value, _line(node)))
+            self.on_call("new", ctor, args, node)
             return value
         if kind == "object":
             return self._object(node)
@@ -509,6 +522,7 @@ class _Scanner:
         if socket_server is not None:
             self.socket_params.pop(socket_server, None)
         call: Value = ("call", callee, args, node.start_byte)
+        self.on_call("call", callee, args, node)
         line, order = _line(node), node.start_byte
         if callee[0] == "member":
             self._member_call(callee, args, node, line, order)
