@@ -33,6 +33,35 @@ AUTH_NAME = re.compile(
 _MAX_DEPTH = 10
 
 
+class PackageDirectories:
+    """Maps Go import paths to the repository directories that hold those packages."""
+
+    def __init__(self, modules: Mapping[str, str], directories: set[str]) -> None:
+        self.modules = modules  # go.mod directory -> module path
+        self.directories = directories
+        self._suffixes: dict[str, list[str]] = {}
+        for directory in directories:
+            pieces = directory.split("/") if directory else []
+            for start in range(len(pieces)):
+                self._suffixes.setdefault("/".join(pieces[start:]), []).append(directory)
+
+    def find(self, import_path: str) -> str | None:
+        """The directory of an imported package: through the go.mod that declares its module,
+        else the longest unique directory suffix of the import path."""
+        for directory, module in self.modules.items():
+            if module and (import_path == module or import_path.startswith(module + "/")):
+                rest = import_path[len(module) :].strip("/")
+                candidate = "/".join(part for part in (directory, rest) if part)
+                if candidate in self.directories:
+                    return candidate
+        parts = import_path.split("/")
+        for start in range(len(parts)):
+            found = self._suffixes.get("/".join(parts[start:]), [])
+            if len(found) == 1:
+                return found[0]
+        return None
+
+
 @dataclass(eq=False)
 class Router:
     """A router or group; its full prefix is its parent's plus ``segment`` (None: unknown)."""
@@ -115,11 +144,7 @@ class GoResolver:
         self.methods: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         self.by_name: dict[str, list[dict[str, Any]]] = {}
         self._receivers: dict[int, tuple[str, str]] = {}
-        self._dir_suffixes: dict[str, list[str]] = {}
-        for directory in {_directory(p) for p in self.facts}:
-            pieces = directory.split("/") if directory else []
-            for start in range(len(pieces)):
-                self._dir_suffixes.setdefault("/".join(pieces[start:]), []).append(directory)
+        self._packages = PackageDirectories(self.modules, {_directory(p) for p in self.facts})
         self._receiver: tuple[str, str] | None = None
         calls: set[tuple[str, str, str]] = set()
         for path, facts_of in self.facts.items():
@@ -363,21 +388,7 @@ class GoResolver:
         return self._call_functions(candidates, args, depth) or Unknown(name)
 
     def _package_dir(self, import_path: str) -> str | None:
-        """The directory of an imported package: through the go.mod that declares its module,
-        else the longest unique directory suffix of the import path."""
-        for directory, module in self.modules.items():
-            if module and (import_path == module or import_path.startswith(module + "/")):
-                rest = import_path[len(module) :].strip("/")
-                candidate = "/".join(part for part in (directory, rest) if part)
-                if candidate in self.by_dir:
-                    return candidate
-        parts = import_path.split("/")
-        for start in range(len(parts)):
-            suffix = "/".join(parts[start:])
-            found = self._dir_suffixes.get(suffix, [])
-            if len(found) == 1:
-                return found[0]
-        return None
+        return self._packages.find(import_path)
 
     def _router_call(
         self,
