@@ -114,7 +114,7 @@ class ResolvedCache(Generic[T]):
     """
 
     def __init__(
-        self, directory: Path, name: str, version: int, kind: type[T], family: str = "inventory"
+        self, directory: Path, name: str, version: int, kind: type[T], family: str
     ) -> None:
         self.directory, self.prefix = directory, f"{family}-{name}-v{version}-f{_FORMAT}-"
         self.kind = kind

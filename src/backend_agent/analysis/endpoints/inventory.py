@@ -4,10 +4,10 @@ was not scanned before and resolving only sets of files not resolved before."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from importlib import import_module
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from backend_agent.analysis.endpoints.base import EndpointExtractor, FileScanner
 from backend_agent.analysis.endpoints.cache import ResolvedCache, ScanCache, cache_dir
@@ -22,6 +22,8 @@ EXTRACTOR_MODULES: tuple[str, ...] = ("python", "go", "javascript", "ruby", "gra
 PARALLEL_THRESHOLD = 32_000_000
 
 Progress = Callable[[str, int, int], None]
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
 def extractors() -> list[EndpointExtractor]:
@@ -36,21 +38,44 @@ def extractors() -> list[EndpointExtractor]:
 def build_inventory(project: Project, progress: Progress | None = None) -> Inventory:
     """Every endpoint of the project (at its revision), sorted and de-duplicated."""
     merged = Inventory()
+    for found in run_extractors(project, extractors(), Inventory, "endpoints", progress):
+        merged.endpoints.extend(found.endpoints)
+        merged.unresolved.extend(found.unresolved)
+    return merged.sorted()
+
+
+class Extractor(FileScanner, Protocol[T_co]):
+    """A two-phase analysis whose ``resolve`` joins all files' facts into a ``T_co``."""
+
+    def resolve(self, facts: Mapping[str, Any], project: Project) -> T_co: ...
+
+
+def run_extractors(
+    project: Project,
+    found_by: Sequence[Extractor[T]],
+    kind: type[T],
+    family: str,
+    progress: Progress | None = None,
+) -> list[T]:
+    """Each extractor's resolved result, from the caches where the files' blobs were seen
+    before (``family`` names the analysis in cache file names: "endpoints", "queues")."""
+    results: list[T] = []
     directory = cache_dir(project)
-    for extractor in extractors():
+    for extractor in found_by:
         paths = [p for p in project.files() if extractor.wants(p)]
-        resolved = ResolvedCache(directory, extractor.name, extractor.version, Inventory)
+        resolved = ResolvedCache(
+            directory, extractor.name, extractor.version, kind, f"{family}-inventory"
+        )
         key = resolved.key([(path, project.blob(path)) for path in paths])
         found = resolved.get(key)
         if found is None:
-            cache = ScanCache(directory, extractor.name, extractor.version)
+            cache = ScanCache(directory, extractor.name, extractor.version, family=family)
             facts = scan_files(extractor, project, paths, cache, progress)
             cache.save()
             found = extractor.resolve(facts, project)
             resolved.put(key, found)
-        merged.endpoints.extend(found.endpoints)
-        merged.unresolved.extend(found.unresolved)
-    return merged.sorted()
+        results.append(found)
+    return results
 
 
 def scan_files(
