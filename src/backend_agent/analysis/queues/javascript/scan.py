@@ -1,0 +1,307 @@
+"""Phase one for JavaScript/TypeScript queues: the endpoint scanner's symbolic values
+(bindings, exports; see ``endpoints.javascript.facts``) plus every call that may produce,
+consume, define, enqueue or schedule, NestJS decorators, and declared payload types.
+
+Additions to the value encoding: ``("or", left, right)`` for ``a || b`` and ``a ?? b`` (an
+environment variable with a default), ``("enum", ((member, value), ...))`` is stored as an
+``obj`` so that ``Queues.EMAIL`` evaluates like an object field."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from backend_agent.analysis.endpoints.javascript.facts import UNKNOWN, FileFacts, Value
+from backend_agent.analysis.endpoints.javascript.scan import SourceScanner
+from backend_agent.analysis.parsing import LanguageName, parse
+from backend_agent.analysis.queues.javascript.constants import exported_constants
+
+# Member calls worth keeping, by property name.
+METHODS = frozenset(
+    {
+        # bullmq, bull, bee-queue, agenda
+        "add", "addBulk", "process", "upsertJobScheduler", "define", "every", "schedule",
+        "now", "create", "createJob",
+        # amqplib, kafkajs, nest clients, ioredis/node-redis, nats, sqs/sns v2, pubsub
+        "sendToQueue", "publish", "consume", "bindQueue", "send", "sendBatch", "subscribe",
+        "psubscribe", "pSubscribe", "emit", "xadd", "xAdd", "xread", "xRead", "xreadgroup",
+        "xReadGroup", "request", "sendMessage", "sendMessageBatch", "receiveMessage",
+        "publishMessage", "on",
+    }
+)  # fmt: skip
+# `new X(...)` worth keeping, by constructor name.
+CONSTRUCTORS = frozenset(
+    {
+        "Worker", "Queue", "Bull", "CronJob", "SendMessageCommand", "SendMessageBatchCommand",
+        "ReceiveMessageCommand", "PublishCommand", "PublishBatchCommand", "SubscribeCommand",
+    }
+)  # fmt: skip
+_DECORATORS = frozenset(
+    {"Processor", "Process", "MessagePattern", "EventPattern", "Cron", "Interval", "OnEvent"}
+)
+_TEXT = 160
+
+
+@dataclass(frozen=True)
+class JsCall:
+    """A call or ``new`` worth classifying, with its enclosing symbol and type arguments."""
+
+    kind: str  # "call" | "new"
+    callee: Value
+    args: tuple[Value, ...]
+    line: int
+    symbol: str
+    type_args: tuple[str, ...] = ()
+    texts: tuple[str, ...] = ()  # arguments as written (schedules)
+    offset: int = 0  # start byte: identifies the construction in ``("new", ..., offset)``
+
+
+@dataclass(frozen=True)
+class Decorated:
+    """A NestJS class or method decorator: ``@Processor('email')``, ``@EventPattern(...)``."""
+
+    decorator: str
+    args: tuple[Value, ...]
+    cls: str
+    method: str  # "" for a class decorator
+    line: int
+    texts: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()  # the method's parameter types (payload DTOs)
+
+
+@dataclass
+class JsQueueFacts:
+    values: FileFacts
+    calls: list[JsCall] = field(default_factory=list)
+    decorated: list[Decorated] = field(default_factory=list)
+    types: dict[str, tuple[tuple[str, str, bool], ...]] = field(default_factory=dict)
+    typed: dict[str, str] = field(default_factory=dict)  # variable/parameter -> its type
+    transports: list[str] = field(default_factory=list)  # NestJS Transport.X members
+    imports: tuple[str, ...] = ()  # module specifiers this file imports
+
+
+_IMPORT = re.compile(rb"""(?:from\s*|require\(\s*|import\(\s*|import\s+)['"]([^'"]+)['"]""")
+_HINTS = re.compile(
+    rb"bullmq|\bbull\b|bee-queue|agenda|node-cron|['\"]cron['\"]|amqplib|amqp-connection|kafkajs|"
+    rb"client-sqs|client-sns|aws-sdk|sqs-consumer|ioredis|['\"]redis['\"]|['\"]nats['\"]|"
+    rb"@nestjs/microservices|@nestjs/bull|@nestjs/schedule|@google-cloud/pubsub|"
+    rb"\.add\(|\.sendToQueue\(|\.publish\(|\.subscribe\(|\.emit\(|\.process\(|\.xadd\(|\.xAdd\(|"
+    rb"\.now\(|\.every\(|\.createJob\("
+)
+# Files that declare payload types or enums: parsed even when they use no queue library.
+_DECLARES = re.compile(rb"\binterface\s+\w|\benum\s+\w|z\.object\(|\btype\s+\w+\s*=\s*\{")
+
+
+def scan_queues(source: bytes, language: LanguageName) -> JsQueueFacts:
+    """Facts of one file. Files that use no queue library and declare no payload type or enum
+    are not parsed: their exported string constants are read lexically (``constants``)."""
+    imports = tuple(
+        sorted({m.group(1).decode("utf-8", "replace") for m in _IMPORT.finditer(source)})
+    )
+    queues = _HINTS.search(source) is not None
+    if not queues and _DECLARES.search(source) is None:
+        return JsQueueFacts(exported_constants(source), imports=imports)
+    scanner = QueueScanner(source, queues)
+    root = parse(source, language).root_node
+    scanner.visit(root)
+    if queues and language != "javascript":
+        scanner.typed_names(root)
+    scanner.facts_of.imports = imports
+    return scanner.facts_of
+
+
+class QueueScanner(SourceScanner):
+    """The endpoint scanner with its hooks filled in for queues."""
+
+    def __init__(self, source: bytes, queues: bool) -> None:
+        super().__init__(source)
+        self.facts_of = JsQueueFacts(self.facts)
+        self.queues = queues
+        self.classes_seen: list[str] = []
+
+    # ---- hooks --------------------------------------------------------------------------
+
+    def on_call(self, kind: str, callee: Value, args: tuple[Value, ...], node: Node) -> None:
+        if not self.queues:
+            return
+        for arg in args:
+            if arg[0] == "obj":
+                transport = dict(arg[1]).get("transport")
+                if transport is not None and transport[0] == "member":
+                    self.facts_of.transports.append(str(transport[2]))
+        wanted = (
+            (kind == "call" and callee[0] == "member" and callee[2] in METHODS)
+            or (kind == "new" and _last(callee) in CONSTRUCTORS)
+            or (kind == "call" and callee[0] == "member" and callee[2] in ("create", "from"))
+        )
+        if not wanted:
+            return
+        type_args = node.child_by_field_name("type_arguments")
+        arguments = node.child_by_field_name("arguments")
+        texts = tuple(_text(a)[:_TEXT] for a in arguments.named_children) if arguments else ()
+        self.facts_of.calls.append(
+            JsCall(
+                kind, callee, args, node.start_point[0] + 1, self.symbol(),
+                tuple(_text(t) for t in type_args.named_children) if type_args else (),
+                texts, node.start_byte,
+            )
+        )  # fmt: skip
+
+    def on_class(self, name: str, decorators: list[Node], body: Node | None) -> None:
+        for decorator in decorators:
+            self._decorator(decorator, name, "", ())
+        pending: list[Node] = []
+        for member in body.named_children if body is not None else []:
+            if member.type == "decorator":
+                pending.append(member)
+                continue
+            decorators_of = pending + [d for d in member.named_children if d.type == "decorator"]
+            pending = []
+            if member.type == "method_definition":
+                method = _text(member.child_by_field_name("name"))
+                params = member.child_by_field_name("parameters")
+                if method == "constructor" and params is not None:
+                    self._constructor(name, params)
+                types = tuple(_param_type(p) for p in params.named_children) if params else ()
+                for decorator in decorators_of:
+                    self._decorator(decorator, name, method, types)
+            elif member.type in ("public_field_definition", "field_definition"):
+                self._typed_field(name, member)
+
+    def visit(self, node: Node) -> None:
+        kind = node.type
+        if kind == "enum_declaration":
+            name = _text(node.child_by_field_name("name"))
+            body = node.child_by_field_name("body")
+            members: list[tuple[str, Value]] = []
+            for item in body.named_children if body is not None else []:
+                if item.type == "enum_assignment":
+                    value = item.child_by_field_name("value")
+                    member = _text(item.child_by_field_name("name"))
+                    members.append((member, self.value(value) if value is not None else UNKNOWN))
+                elif item.type == "property_identifier":
+                    members.append((_text(item), ("str", _text(item))))
+            self.facts.bindings[self._key(name)] = ("obj", tuple(members))
+            self.scopes[-1][1].add(name)
+            return
+        if kind in ("interface_declaration", "type_alias_declaration"):
+            self._type_declaration(node)
+            return
+        super().visit(node)
+
+    def value(self, node: Node | None, name: str = "") -> Value:
+        if node is not None and node.type == "binary_expression":
+            operator = _text(node.child_by_field_name("operator"))
+            if operator in ("||", "??"):
+                left = self.value(node.child_by_field_name("left"))
+                return ("or", left, self.value(node.child_by_field_name("right")))
+        return super().value(node, name)
+
+    def typed_names(self, root: Node) -> None:
+        """Variables and parameters with a type annotation (by name, for payload types)."""
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if node.type == "variable_declarator":
+                self._typed_name(node.child_by_field_name("name"), node.child_by_field_name("type"))
+            elif node.type in ("required_parameter", "optional_parameter"):
+                self._typed_name(
+                    node.child_by_field_name("pattern"), node.child_by_field_name("type")
+                )
+            stack.extend(node.named_children)
+
+    # ---- helpers ------------------------------------------------------------------------
+
+    def symbol(self) -> str:
+        """The enclosing function or method, anonymous functions skipped."""
+        for scope, _ in reversed(self.scopes):
+            parts = [p for p in scope.split("/") if p and not p.startswith("<")]
+            if parts:
+                return ".".join(parts)
+        return "<module>"
+
+    def _decorator(self, node: Node, cls: str, method: str, params: tuple[str, ...]) -> None:
+        call = next((c for c in node.named_children if c.type == "call_expression"), None)
+        target = call.child_by_field_name("function") if call is not None else None
+        name = _text(target if target is not None else node).lstrip("@").rsplit(".", 1)[-1]
+        if name not in _DECORATORS:
+            return
+        arguments = call.child_by_field_name("arguments") if call is not None else None
+        nodes = [a for a in arguments.named_children if a.type != "comment"] if arguments else []
+        args = tuple(self.value(a) for a in nodes)
+        texts = tuple(_text(a)[:_TEXT] for a in nodes)
+        line = node.start_point[0] + 1
+        self.facts_of.decorated.append(Decorated(name, args, cls, method, line, texts, params))
+
+    def _constructor(self, cls: str, params: Node) -> None:
+        """Constructor parameter properties become class fields: ``@InjectQueue('email')
+        private queue: Queue`` is a queue named 'email'; a typed one is its type's instance."""
+        for param in params.named_children:
+            pattern = param.child_by_field_name("pattern")
+            if pattern is None or pattern.type != "identifier":
+                continue
+            key = f"{cls}.{_text(pattern)}"
+            inject = next((d for d in param.named_children if d.type == "decorator"), None)
+            if inject is not None and "InjectQueue" in _text(inject):
+                call = next((c for c in inject.named_children if c.type == "call_expression"), None)
+                arguments = call.child_by_field_name("arguments") if call is not None else None
+                args = tuple(self.value(a) for a in arguments.named_children) if arguments else ()
+                self.facts.bindings[key] = ("injectqueue", args)
+                continue
+            type_name = _param_type(param).split("<", 1)[0].strip()
+            if type_name.isidentifier():
+                self.facts.bindings[key] = ("new", self._lookup(type_name), (), param.start_byte)
+
+    def _typed_field(self, cls: str, member: Node) -> None:
+        name = member.child_by_field_name("name") or member.child_by_field_name("property")
+        kind = member.child_by_field_name("type")
+        if name is not None and kind is not None:
+            fields = list(self.facts_of.types.get(cls, ()))
+            optional = "?" in _text(member).split(":", 1)[0]
+            fields.append((_text(name), _annotation(kind), not optional))
+            self.facts_of.types[cls] = tuple(fields)
+
+    def _type_declaration(self, node: Node) -> None:
+        name = _text(node.child_by_field_name("name"))
+        body = node.child_by_field_name("body") or node.child_by_field_name("value")
+        if body is None or body.type not in ("interface_body", "object_type"):
+            return
+        fields: list[tuple[str, str, bool]] = []
+        for item in body.named_children:
+            if item.type != "property_signature":
+                continue
+            kind = item.child_by_field_name("type")
+            optional = any(c.type == "?" for c in item.children)
+            field_name = _text(item.child_by_field_name("name")).strip("'\"")
+            fields.append((field_name, _annotation(kind) if kind else "", not optional))
+        self.facts_of.types[name] = tuple(fields)
+
+    def _typed_name(self, name: Node | None, kind: Node | None) -> None:
+        if name is not None and kind is not None and name.type == "identifier":
+            self.facts_of.typed[_text(name)] = _annotation(kind)
+
+
+def _param_type(param: Node) -> str:
+    kind = param.child_by_field_name("type")
+    return _annotation(kind) if kind is not None else ""
+
+
+def _annotation(node: Node) -> str:
+    """A type annotation as written, without its leading colon."""
+    return _text(node).lstrip(":").strip()
+
+
+def _last(value: Value) -> str:
+    if value[0] == "ref":
+        return str(value[1]).rsplit("/", 1)[-1]
+    if value[0] == "import":
+        return str(value[2])
+    if value[0] == "member":
+        return str(value[2])
+    return ""
+
+
+def _text(node: Node | None) -> str:
+    return (node.text or b"").decode("utf-8", "replace") if node is not None else ""
