@@ -109,6 +109,10 @@ def _attach(jobs: dict[tuple[str, str], Job], event: Event) -> None:
             job.schedules.sort(key=lambda s: (s.file, s.line))
     if job.queue is None and event.queue is not None:
         job.queue = event.queue
+    if event.payload is not None:
+        message = Message(event.payload.name, event.payload.schema_json, event.file, event.line)
+        if message not in job.messages:
+            job.messages.append(message)
 
 
 def _bind(channels: dict[tuple[str, str], Channel], binding: Event) -> None:

@@ -69,7 +69,7 @@ class ConfigIndex:
             for name, value in facts.env:
                 self._env.setdefault(name, {}).setdefault(rank, set()).add(value)
             for key, value in facts.keys:
-                self._keys.setdefault(key, set()).add(value)
+                self._keys.setdefault(_normal(key), set()).add(value)
 
     def env(self, name: str) -> tuple[str | None, str]:
         """(value, "") or (None, why): a real value wins over an example's; several differing
@@ -84,19 +84,26 @@ class ConfigIndex:
         return next(iter(values)), ""
 
     def key(self, dotted: str) -> tuple[str | None, str]:
-        """A configuration key (``kafka.topics.orders``); also under one environment section
-        (``production.kafka...``) when only one section defines it."""
-        values = self._keys.get(dotted)
+        """A configuration key (``kafka.topics.orders``, compared without case, ``_`` and
+        ``-``); also under one environment section (``production.kafka...``) when only one
+        section defines it."""
+        wanted = _normal(dotted)
+        values = self._keys.get(wanted)
         if not values:
             values = set()
             for key, found in self._keys.items():
-                if key.endswith("." + dotted) and key.count(".") == dotted.count(".") + 1:
+                if key.endswith("." + wanted) and key.count(".") == wanted.count(".") + 1:
                     values |= found
         if not values:
             return None, f"configuration key {dotted} is not in any configuration file"
         if len(values) > 1:
             return None, f"configuration key {dotted} has several values"
         return next(iter(values)), ""
+
+
+def _normal(key: str) -> str:
+    """Keys compare case-insensitively and without ``_``/``-`` (``queue_url`` = ``QueueURL``)."""
+    return key.lower().replace("_", "").replace("-", "")
 
 
 def _dotenv(text: str) -> list[tuple[str, str]]:
