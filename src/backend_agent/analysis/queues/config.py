@@ -30,6 +30,7 @@ class ConfigFacts:
     env: tuple[tuple[str, str], ...] = ()
     keys: tuple[tuple[str, str], ...] = ()
     data: Any = None  # the parsed document, for files other analyses read whole
+    lines: tuple[tuple[str, int], ...] = ()  # dotted key -> line, for those files
 
 
 def is_config_file(path: str) -> bool:
@@ -52,7 +53,9 @@ def scan_config(path: str, source: bytes) -> ConfigFacts:
         env = _compose_env(data)
     keys: list[tuple[str, str]] = []
     _flatten(data, "", keys)
-    return ConfigFacts(tuple(env), tuple(keys), data if _WHOLE.search(name) else None)
+    if not _WHOLE.search(name):
+        return ConfigFacts(tuple(env), tuple(keys))
+    return ConfigFacts(tuple(env), tuple(keys), data, tuple(_key_lines(text)))
 
 
 @dataclass
@@ -134,6 +137,33 @@ def _load(name: str, text: str) -> Any:
     except yaml.YAMLError:
         return None
     return documents[0] if len(documents) == 1 else documents or None
+
+
+def _key_lines(text: str) -> list[tuple[str, int]]:
+    """The line of every mapping key of a YAML document, by dotted path (``:schedule:``
+    keys lose their colons, as in ``_flatten``)."""
+    import yaml
+
+    try:
+        root = yaml.compose(_ERB.sub("", text))
+    except yaml.YAMLError:
+        return []
+    found: list[tuple[str, int]] = []
+    stack: list[tuple[Any, str]] = [(root, "")]
+    while stack:
+        node, prefix = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key, item in node.value:
+                name = (
+                    f"{prefix}.{str(key.value).lstrip(':')}"
+                    if prefix
+                    else str(key.value).lstrip(":")
+                )
+                found.append((name, key.start_mark.line + 1))
+                stack.append((item, name))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, f"{prefix}[{index}]") for index, item in enumerate(node.value))
+    return found
 
 
 def _compose_env(data: dict[str, Any]) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from backend_agent.analysis.queues.assemble import assemble
 from backend_agent.analysis.queues.model import QueueInventory, Resolution
 
 # Modules under backend_agent.analysis.queues, each exposing ``extractor``.
-EXTRACTOR_MODULES: tuple[str, ...] = ("python", "javascript", "go")
+EXTRACTOR_MODULES: tuple[str, ...] = ("python", "javascript", "go", "ruby")
 
 
 def extractors() -> list[Extractor[Resolution]]:

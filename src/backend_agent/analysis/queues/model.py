@@ -95,6 +95,15 @@ class Resolution:
         self.events.append(Event(role, tech, name, file, line, symbol, **fields))
 
 
+def amqp_channel(exchange: str | None, key: str | None) -> str:
+    """The channel of an AMQP publish or binding: the queue for the default exchange (the
+    routing key is the queue's name), else ``exchange/routing-key``, or the exchange alone
+    when there is no key (fanout)."""
+    if not exchange:
+        return key or ""
+    return f"{exchange}/{key}" if key else exchange
+
+
 def channel_name(broker: str, raw: str) -> str:
     """SQS queues by name (not URL or ARN), SNS topics by name (not ARN)."""
     if broker in ("sqs", "sns") and raw.startswith("arn:"):

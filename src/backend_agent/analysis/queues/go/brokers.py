@@ -9,23 +9,40 @@ from backend_agent.analysis.endpoints.go.scan import Expr
 from backend_agent.analysis.queues.go.payloads import payload_of
 from backend_agent.analysis.queues.go.scan import GoCall
 from backend_agent.analysis.queues.go.values import GoValues, render
-from backend_agent.analysis.queues.model import Payload, Resolution, Role
+from backend_agent.analysis.queues.model import Payload, Resolution, Role, amqp_channel
 
 # Import path fragments -> library ids.
 LIBRARIES = {
-    "sarama": "sarama", "segmentio/kafka-go": "kafka-go", "confluent-kafka-go": "confluent",
-    "amqp091-go": "amqp", "streadway/amqp": "amqp", "go-redis/redis": "redis",
-    "redis/go-redis": "redis", "nats-io/nats.go": "nats", "aws-sdk-go": "aws",
-}  # fmt: skip
+    "sarama": "sarama",
+    "segmentio/kafka-go": "kafka-go",
+    "confluent-kafka-go": "confluent",
+    "amqp091-go": "amqp",
+    "streadway/amqp": "amqp",
+    "go-redis/redis": "redis",
+    "redis/go-redis": "redis",
+    "nats-io/nats.go": "nats",
+    "aws-sdk-go": "aws",
+}
 # Methods each library offers (to tell a call's library among those the file imports).
 _METHODS = {
     "sarama": {"ConsumePartition", "Consume"},
     "confluent": {"SubscribeTopics", "Subscribe"},
     "amqp": {"Publish", "PublishWithContext", "Consume", "QueueBind"},
     "redis": {"Publish", "Subscribe", "PSubscribe"},
-    "nats": {"Publish", "PublishMsg", "PublishAsync", "Request", "Subscribe", "QueueSubscribe",
-             "ChanSubscribe", "PullSubscribe"},
-}  # fmt: skip
+    "nats": {
+        "Publish",
+        "PublishMsg",
+        "PublishAsync",
+        "Request",
+        "Subscribe",
+        "QueueSubscribe",
+        "ChanSubscribe",
+        "PullSubscribe",
+    },
+}
+
+
+_SNS_INPUTS = ("PublishInput", "PublishBatchInput", "SubscribeInput")
 
 
 @dataclass
@@ -65,8 +82,17 @@ class GoSite:
 
     def emit_name(self, role: Role, broker: str, name: str | None, why: str = "",
                   fragment: str = "", **extra: object) -> None:  # fmt: skip
-        self.out.add(role, broker, name, self.path, self.call.line, self.call.symbol,
-                     why=why, fragment=fragment, **extra)  # fmt: skip
+        self.out.add(
+            role,
+            broker,
+            name,
+            self.path,
+            self.call.line,
+            self.call.symbol,
+            why=why,
+            fragment=fragment,
+            **extra,
+        )
 
     def payload(self, value: Expr | None) -> Payload | None:
         if value is None:
@@ -138,11 +164,10 @@ def _aws(site: GoSite, path: str, name: str, fields: dict[str, Expr]) -> None:
             role: Role = "consume" if name == "ReceiveMessageInput" else "produce"
             body = site.payload(fields.get("MessageBody"))
             site.emit(role, "sqs", fields.get("QueueUrl"), body if role == "produce" else None)
-    elif path.endswith("/sns") or "/service/sns" in path:
-        if name in ("PublishInput", "PublishBatchInput", "SubscribeInput"):
-            arn = fields.get("TopicArn") or fields.get("TargetArn")
-            if arn is not None:
-                site.emit("consume" if name == "SubscribeInput" else "produce", "sns", arn)
+    elif (path.endswith("/sns") or "/service/sns" in path) and name in _SNS_INPUTS:
+        arn = fields.get("TopicArn") or fields.get("TargetArn")
+        if arn is not None:
+            site.emit("consume" if name == "SubscribeInput" else "produce", "sns", arn)
 
 
 def _sarama(site: GoSite, method: str) -> None:
@@ -165,7 +190,7 @@ def _amqp(site: GoSite, method: str) -> None:
             return
         exchange, why = site.string(args[offset])
         key, why_key = site.string(args[offset + 1])
-        name = amqp_name(exchange, key) if exchange is not None and key is not None else None
+        name = amqp_channel(exchange, key) if exchange is not None and key is not None else None
         fragment = f"{render(args[offset])}/{render(args[offset + 1])}"
         message = args[offset + 4] if len(args) > offset + 4 else None
         body = site.values.follow(site.path, site.call.symbol, message)[2] if message else None
@@ -180,7 +205,7 @@ def _amqp(site: GoSite, method: str) -> None:
         key, _ = site.string(args[1])
         exchange, why = site.string(args[2])
         if queue is not None:
-            name = amqp_name(exchange, key) if exchange is not None else None
+            name = amqp_channel(exchange, key) if exchange is not None else None
             site.emit_name("bind", "rabbitmq", name, why, render(args[2]), queue=queue)
 
 
@@ -191,8 +216,14 @@ def _redis(site: GoSite, method: str) -> None:
     elif method in ("Subscribe", "PSubscribe"):
         for channel in args:
             for text, why, item in site.values.strings(site.path, site.call.symbol, channel):
-                site.emit_name("consume", "redis-pubsub", text, why, render(item),
-                               pattern=method == "PSubscribe")  # fmt: skip
+                site.emit_name(
+                    "consume",
+                    "redis-pubsub",
+                    text,
+                    why,
+                    render(item),
+                    pattern=method == "PSubscribe",
+                )
 
 
 def _nats(site: GoSite, method: str) -> None:
@@ -207,13 +238,10 @@ def _nats(site: GoSite, method: str) -> None:
         site.emit("consume", "nats", args[0])
 
 
-def amqp_name(exchange: str | None, key: str | None) -> str:
-    """The default exchange routes by queue name; others are ``exchange/routing-key``."""
-    if not exchange:
-        return key or ""
-    return f"{exchange}/{key}" if key else exchange
-
-
 _CALLS = {
-    "sarama": _sarama, "confluent": _confluent, "amqp": _amqp, "redis": _redis, "nats": _nats,
-}  # fmt: skip
+    "sarama": _sarama,
+    "confluent": _confluent,
+    "amqp": _amqp,
+    "redis": _redis,
+    "nats": _nats,
+}

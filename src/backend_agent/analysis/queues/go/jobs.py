@@ -149,8 +149,17 @@ def _river_kinds(values: GoValues, out: Resolution) -> dict[tuple[str, str], str
                 queue_value = opts[0][2].get("Queue")
                 queue = values.string(path, "", queue_value)[0] if queue_value else None
             arguments = struct_fields(values, path, owner)
-            out.add("define", "river", kind, path, line, why=why, fragment=f"{owner}.Kind()",
-                    queue=queue or "default", arguments=arguments)  # fmt: skip
+            out.add(
+                "define",
+                "river",
+                kind,
+                path,
+                line,
+                why=why,
+                fragment=f"{owner}.Kind()",
+                queue=queue or "default",
+                arguments=arguments,
+            )
     return kinds
 
 
@@ -167,8 +176,14 @@ def _river(site: GoSite, method: str, kinds: dict[tuple[str, str], str]) -> None
         returned = [s for s in args[1][2] if s[0] == "ret" and s[1]]
         kind = _kind_of(site, returned[0][1][0], kinds) if returned else None
         schedule = site.call.texts[0] if site.call.texts else ""
-        site.emit_name("schedule", "river", kind, "the periodic job's arguments are not a literal",
-                       "river.NewPeriodicJob(...)", schedule=schedule)  # fmt: skip
+        site.emit_name(
+            "schedule",
+            "river",
+            kind,
+            "the periodic job's arguments are not a literal",
+            "river.NewPeriodicJob(...)",
+            schedule=schedule,
+        )
 
 
 def _kind_of(site: GoSite, literal: Expr, kinds: dict[tuple[str, str], str]) -> str | None:

@@ -19,25 +19,63 @@ from backend_agent.analysis.parsing import parse
 CALLS = frozenset(
     {
         # kafka (sarama, confluent), amqp, go-redis, nats
-        "ConsumePartition", "Consume", "SubscribeTopics", "Subscribe", "Publish",
-        "PublishWithContext", "QueueBind", "PSubscribe", "Request", "QueueSubscribe",
-        "ChanSubscribe", "PullSubscribe", "PublishMsg", "PublishAsync",
+        "ConsumePartition",
+        "Consume",
+        "SubscribeTopics",
+        "Subscribe",
+        "Publish",
+        "PublishWithContext",
+        "QueueBind",
+        "PSubscribe",
+        "Request",
+        "QueueSubscribe",
+        "ChanSubscribe",
+        "PullSubscribe",
+        "PublishMsg",
+        "PublishAsync",
         # asynq, machinery, river, robfig/cron
-        "NewTask", "HandleFunc", "Handle", "Register", "Enqueue", "EnqueueContext",
-        "RegisterTask", "RegisterTasks", "RegisterPeriodicTask", "SendTask",
-        "SendTaskWithContext", "Insert", "InsertTx", "InsertMany", "InsertManyTx",
-        "NewPeriodicJob", "AddFunc", "AddJob", "AddWorker",
+        "NewTask",
+        "HandleFunc",
+        "Handle",
+        "Register",
+        "Enqueue",
+        "EnqueueContext",
+        "RegisterTask",
+        "RegisterTasks",
+        "RegisterPeriodicTask",
+        "SendTask",
+        "SendTaskWithContext",
+        "Insert",
+        "InsertTx",
+        "InsertMany",
+        "InsertManyTx",
+        "NewPeriodicJob",
+        "AddFunc",
+        "AddJob",
+        "AddWorker",
     }
-)  # fmt: skip
+)
 # Composite literals worth keeping, by the last component of their type.
 LITERALS = frozenset(
     {
-        "ProducerMessage", "Message", "Writer", "WriterConfig", "ReaderConfig", "TopicPartition",
-        "SendMessageInput", "SendMessageBatchInput", "ReceiveMessageInput", "PublishInput",
-        "PublishBatchInput", "SubscribeInput", "XAddArgs", "XReadArgs", "XReadGroupArgs",
+        "ProducerMessage",
+        "Message",
+        "Writer",
+        "WriterConfig",
+        "ReaderConfig",
+        "TopicPartition",
+        "SendMessageInput",
+        "SendMessageBatchInput",
+        "ReceiveMessageInput",
+        "PublishInput",
+        "PublishBatchInput",
+        "SubscribeInput",
+        "XAddArgs",
+        "XReadArgs",
+        "XReadGroupArgs",
         "Signature",
     }
-)  # fmt: skip
+)
 _IMPORTS = re.compile(
     rb'"(?:github\.com/(?:IBM|Shopify)/sarama|github\.com/segmentio/kafka-go|'
     rb"github\.com/confluentinc/confluent-kafka-go|github\.com/rabbitmq/amqp091-go|"

@@ -12,7 +12,7 @@ from backend_agent.analysis.endpoints.javascript.scan import describe
 from backend_agent.analysis.queues.javascript.payloads import JsPayloads
 from backend_agent.analysis.queues.javascript.scan import JsCall
 from backend_agent.analysis.queues.javascript.values import JsValues
-from backend_agent.analysis.queues.model import Payload, Resolution, Role
+from backend_agent.analysis.queues.model import Payload, Resolution, Role, amqp_channel
 
 # NestJS Transport members -> broker ids (TCP, gRPC and MQTT are no brokers of ours).
 NEST_TRANSPORTS = {"KAFKA": "kafka", "RMQ": "rabbitmq", "REDIS": "redis-pubsub", "NATS": "nats"}
@@ -70,8 +70,9 @@ class JsSite:
                 and text is not None
                 and ("*" in text.split(".") or text.endswith(">"))
             )
-            self.emit_name(role, broker, text, why, describe(item), pattern=pattern or wild,
-                           payload=payload)  # fmt: skip
+            self.emit_name(
+                role, broker, text, why, describe(item), pattern=pattern or wild, payload=payload
+            )
 
     def emit_name(
         self,
@@ -82,8 +83,17 @@ class JsSite:
         fragment: str = "",
         **extra: object,
     ) -> None:
-        self.out.add(role, broker, name, self.file, self.call.line, self.call.symbol, why=why,
-                     fragment=fragment, **extra)  # fmt: skip
+        self.out.add(
+            role,
+            broker,
+            name,
+            self.file,
+            self.call.line,
+            self.call.symbol,
+            why=why,
+            fragment=fragment,
+            **extra,
+        )
 
 
 def broker_events(site: JsSite, kind: str | None, transports: list[str]) -> None:
@@ -112,10 +122,11 @@ def _amqp(site: JsSite, method: str, transports: list[str]) -> None:
     elif method == "publish" and len(site.call.args) >= 2:
         exchange, why = site.values.text(site.file, site.call.args[0])
         key, why_key = site.values.text(site.file, site.call.args[1])
-        name = amqp_name(exchange, key) if exchange is not None and key is not None else None
+        name = amqp_channel(exchange, key) if exchange is not None and key is not None else None
         fragment = f"{describe(site.call.args[0])}/{describe(site.call.args[1])}"
-        site.emit_name("produce", "rabbitmq", name, why or why_key, fragment,
-                       payload=_sent(site, 2))  # fmt: skip
+        site.emit_name(
+            "produce", "rabbitmq", name, why or why_key, fragment, payload=_sent(site, 2)
+        )
     elif method == "consume":
         site.emit("consume", "rabbitmq", site.arg(0))
     elif method == "bindQueue" and len(site.call.args) >= 2:
@@ -123,7 +134,7 @@ def _amqp(site: JsSite, method: str, transports: list[str]) -> None:
         exchange, why = site.values.text(site.file, site.call.args[1])
         key, _ = site.values.text(site.file, site.arg(2) or ("str", ""))
         if queue is not None:
-            name = amqp_name(exchange, key) if exchange is not None else None
+            name = amqp_channel(exchange, key) if exchange is not None else None
             site.emit_name("bind", "rabbitmq", name, why, describe(site.call.args[1]), queue=queue)
 
 
@@ -247,13 +258,6 @@ def nest_pattern(values: JsValues, file: str, value: Value) -> tuple[str | None,
             fields[key] = text
         return json.dumps(fields, sort_keys=True, separators=(",", ":")), ""
     return values.text(file, value)
-
-
-def amqp_name(exchange: str | None, key: str | None) -> str:
-    """The default exchange routes by queue name; others are ``exchange/routing-key``."""
-    if not exchange:
-        return key or ""
-    return f"{exchange}/{key}" if key else exchange
 
 
 def _sent(site: JsSite, index: int) -> Payload | None:

@@ -62,12 +62,26 @@ class BullJobs:
                 definer = next((p for p in processors if p.name == name), None)
                 definer = definer or next((p for p in processors if p.name is None), None)
                 if definer is not None:
-                    out.add("define", framework, name, definer.file, definer.line, queue=queue,
-                            payload=definer.payload)  # fmt: skip
+                    out.add(
+                        "define",
+                        framework,
+                        name,
+                        definer.file,
+                        definer.line,
+                        queue=queue,
+                        payload=definer.payload,
+                    )
             for add in added:
                 role: Role = "schedule" if add.schedule is not None else "enqueue"
-                out.add(role, framework, add.name or queue, add.file, add.line, queue=queue,
-                        schedule=add.schedule)  # fmt: skip
+                out.add(
+                    role,
+                    framework,
+                    add.name or queue,
+                    add.file,
+                    add.line,
+                    queue=queue,
+                    schedule=add.schedule,
+                )
 
 
 def queue_call(site: JsSite, framework: str, queue: str, jobs: BullJobs) -> None:
@@ -124,8 +138,15 @@ def flow(site: JsSite, jobs: BullJobs) -> None:
         if name is not None and queue is not None:
             queue_text = site.values.text(site.file, queue)[0]
             if queue_text is not None:
-                jobs.added.append(Added("bullmq", queue_text, site.values.text(site.file, name)[0],
-                                        site.file, site.call.line))  # fmt: skip
+                jobs.added.append(
+                    Added(
+                        "bullmq",
+                        queue_text,
+                        site.values.text(site.file, name)[0],
+                        site.file,
+                        site.call.line,
+                    )
+                )
         children = site.field(node, "children")
         thing = site.values.eval(site.file, children) if children is not None else None
         pending.extend(thing.value if thing is not None and thing.kind == "arr" else ())

@@ -22,22 +22,56 @@ from backend_agent.analysis.queues.javascript.constants import exported_constant
 METHODS = frozenset(
     {
         # bullmq, bull, bee-queue, agenda
-        "add", "addBulk", "process", "upsertJobScheduler", "define", "every", "schedule",
-        "now", "create", "createJob",
+        "add",
+        "addBulk",
+        "process",
+        "upsertJobScheduler",
+        "define",
+        "every",
+        "schedule",
+        "now",
+        "create",
+        "createJob",
         # amqplib, kafkajs, nest clients, ioredis/node-redis, nats, sqs/sns v2, pubsub
-        "sendToQueue", "publish", "consume", "bindQueue", "send", "sendBatch", "subscribe",
-        "psubscribe", "pSubscribe", "emit", "xadd", "xAdd", "xread", "xRead", "xreadgroup",
-        "xReadGroup", "request", "sendMessage", "sendMessageBatch", "receiveMessage",
-        "publishMessage", "on",
+        "sendToQueue",
+        "publish",
+        "consume",
+        "bindQueue",
+        "send",
+        "sendBatch",
+        "subscribe",
+        "psubscribe",
+        "pSubscribe",
+        "emit",
+        "xadd",
+        "xAdd",
+        "xread",
+        "xRead",
+        "xreadgroup",
+        "xReadGroup",
+        "request",
+        "sendMessage",
+        "sendMessageBatch",
+        "receiveMessage",
+        "publishMessage",
+        "on",
     }
-)  # fmt: skip
+)
 # `new X(...)` worth keeping, by constructor name.
 CONSTRUCTORS = frozenset(
     {
-        "Worker", "Queue", "Bull", "CronJob", "SendMessageCommand", "SendMessageBatchCommand",
-        "ReceiveMessageCommand", "PublishCommand", "PublishBatchCommand", "SubscribeCommand",
+        "Worker",
+        "Queue",
+        "Bull",
+        "CronJob",
+        "SendMessageCommand",
+        "SendMessageBatchCommand",
+        "ReceiveMessageCommand",
+        "PublishCommand",
+        "PublishBatchCommand",
+        "SubscribeCommand",
     }
-)  # fmt: skip
+)
 _DECORATORS = frozenset(
     {"Processor", "Process", "MessagePattern", "EventPattern", "Cron", "Interval", "OnEvent"}
 )
@@ -143,11 +177,16 @@ class QueueScanner(SourceScanner):
         texts = tuple(_text(a)[:_TEXT] for a in arguments.named_children) if arguments else ()
         self.facts_of.calls.append(
             JsCall(
-                kind, callee, args, node.start_point[0] + 1, self.symbol(),
+                kind,
+                callee,
+                args,
+                node.start_point[0] + 1,
+                self.symbol(),
                 tuple(_text(t) for t in type_args.named_children) if type_args else (),
-                texts, node.start_byte,
+                texts,
+                node.start_byte,
             )
-        )  # fmt: skip
+        )
 
     def on_class(self, name: str, decorators: list[Node], body: Node | None) -> None:
         for decorator in decorators:

@@ -15,14 +15,35 @@ _MAX_DEPTH = 40
 # Packages whose imports must never resolve to a same-named file under src/ (src/agenda.ts).
 LIBRARIES = frozenset(
     {
-        "bullmq", "bull", "bee-queue", "agenda", "node-cron", "cron", "amqplib",
-        "amqplib/callback_api", "amqp-connection-manager", "kafkajs", "ioredis", "redis",
-        "@redis/client", "nats", "nats.ws", "aws-sdk", "sqs-consumer", "config", "zod",
-        "@aws-sdk/client-sqs", "@aws-sdk/client-sns", "@google-cloud/pubsub",
-        "@nestjs/microservices", "@nestjs/bull", "@nestjs/bullmq", "@nestjs/schedule",
+        "bullmq",
+        "bull",
+        "bee-queue",
+        "agenda",
+        "node-cron",
+        "cron",
+        "amqplib",
+        "amqplib/callback_api",
+        "amqp-connection-manager",
+        "kafkajs",
+        "ioredis",
+        "redis",
+        "@redis/client",
+        "nats",
+        "nats.ws",
+        "aws-sdk",
+        "sqs-consumer",
+        "config",
+        "zod",
+        "@aws-sdk/client-sqs",
+        "@aws-sdk/client-sns",
+        "@google-cloud/pubsub",
+        "@nestjs/microservices",
+        "@nestjs/bull",
+        "@nestjs/bullmq",
+        "@nestjs/schedule",
         "@nestjs/config",
     }
-)  # fmt: skip
+)
 _CONFIG_GETTERS = ("get", "getOrThrow", "getString")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from backend_agent.analysis.endpoints.python.scan import Expr
-from backend_agent.analysis.queues.model import Resolution, Role
+from backend_agent.analysis.queues.model import Resolution, Role, amqp_channel
 from backend_agent.analysis.queues.python.kinds import guess
 from backend_agent.analysis.queues.python.payloads import payload_of
 from backend_agent.analysis.queues.python.scan import PyCall
@@ -126,7 +126,7 @@ def _constructed(site: CallSite, made: Kind) -> None:
             site.emit_text(
                 "bind",
                 "rabbitmq",
-                _amqp(exchange, key) if exchange else None,
+                amqp_channel(exchange, key) if exchange else None,
                 why_exchange,
                 queue=queue,
             )
@@ -149,7 +149,7 @@ def _pika(site: CallSite, tag: str, method: str, kind: Kind | None) -> None:
     if method == "basic_publish":
         exchange, why = site.string(site.arg(0, "exchange"))
         key, why_key = site.string(site.arg(1, "routing_key"))
-        name = _amqp(exchange, key) if exchange is not None and key is not None else None
+        name = amqp_channel(exchange, key) if exchange is not None and key is not None else None
         parts = (site.arg(0, "exchange") or ("s", ""), site.arg(1, "routing_key") or ("s", ""))
         fragment = "/".join(render(part) for part in parts)
         site.emit_text("produce", "rabbitmq", name, why or why_key, fragment=fragment)
@@ -170,7 +170,7 @@ def _aiopika(site: CallSite, tag: str, method: str, kind: Kind | None) -> None:
     if tag == "aiopika-exchange" and method == "publish":
         exchange, why = _made_name(site, kind)
         key, why_key = site.string(site.arg(1, "routing_key"))
-        name = _amqp(exchange, key) if exchange is not None and key is not None else None
+        name = amqp_channel(exchange, key) if exchange is not None and key is not None else None
         site.emit_text(
             "produce",
             "rabbitmq",
@@ -195,7 +195,7 @@ def _aiopika(site: CallSite, tag: str, method: str, kind: Kind | None) -> None:
             site.emit_text(
                 "bind",
                 "rabbitmq",
-                _amqp(exchange, key) if exchange is not None else None,
+                amqp_channel(exchange, key) if exchange is not None else None,
                 why,
                 queue=queue,
             )
@@ -205,7 +205,7 @@ def _kombu(site: CallSite, tag: str, method: str, kind: Kind | None) -> None:
     if tag == "kombu-producer" and method == "publish":
         exchange, why = _object_name(site, site.call.call[3].get("exchange") or ("s", ""))
         key, why_key = site.string(site.call.call[3].get("routing_key") or ("s", ""))
-        name = _amqp(exchange, key) if exchange is not None and key is not None else None
+        name = amqp_channel(exchange, key) if exchange is not None and key is not None else None
         site.emit_text("produce", "rabbitmq", name, why or why_key, fragment="publish(...)")
 
 
@@ -273,7 +273,7 @@ def _bind(site: CallSite, queue: Expr | None, exchange: Expr | None, key: Expr |
     exchange_name, why = site.string(exchange)
     key_name, _ = site.string(key) if key is not None else ("", "")
     if queue_name is not None:
-        name = _amqp(exchange_name, key_name) if exchange_name is not None else None
+        name = amqp_channel(exchange_name, key_name) if exchange_name is not None else None
         site.emit_text("bind", "rabbitmq", name, why, queue=queue_name)
 
 
@@ -309,14 +309,6 @@ def _object_name(site: CallSite, value: Expr) -> tuple[str | None, str]:
     ):
         return _made_name(site, kind)
     return None, why
-
-
-def _amqp(exchange: str | None, key: str | None) -> str:
-    """The channel name of an AMQP publish: the queue for the default exchange, else
-    ``exchange/routing-key`` (``exchange`` alone when there is no key)."""
-    if not exchange:
-        return key or ""
-    return f"{exchange}/{key}" if key else exchange
 
 
 def _wildcard(broker: str, name: str | None) -> bool:
