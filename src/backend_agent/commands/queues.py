@@ -1,0 +1,69 @@
+"""``backend-agent queues``: message channels, background jobs and schedules of a repository,
+and with ``--base`` the queue and job contract changes since a git revision."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+DESCRIPTION = """\
+List every message-broker channel (Kafka topics, RabbitMQ queues and exchange/routing keys,
+SQS queues, SNS topics, Redis pub/sub channels and streams, NATS subjects, Google Pub/Sub
+topics) with its producers and consumers, and every background job (Celery, RQ, Dramatiq,
+arq, BullMQ, Bull, Agenda, asynq, river, Sidekiq, ActiveJob, Resque, cron libraries, ...)
+with its queue, definition, enqueue sites and schedule, in Python, JavaScript/TypeScript, Go
+and Ruby. Names are resolved through literals, constants, settings and configuration files;
+what cannot be resolved is listed under "unresolved". With --base REV, also classify the
+queue and job contract changes between REV and the working tree.
+"""
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="backend-agent queues", description=DESCRIPTION)
+    parser.add_argument("path", nargs="?", default=".", help="repository to analyse (default: .)")
+    parser.add_argument(
+        "--format",
+        choices=("table", "json", "asyncapi"),
+        default="table",
+        help="output: tables (default), JSON, or a generated AsyncAPI 3.0 document",
+    )
+    parser.add_argument(
+        "--base", metavar="REV", help="git revision to diff queues and jobs against"
+    )
+    parser.add_argument("--debug", action="store_true", help="show full errors")
+    args = parser.parse_args(argv)
+
+    import json
+
+    from backend_agent.analysis.project import Project
+    from backend_agent.analysis.queues.asyncapi import to_asyncapi
+    from backend_agent.analysis.queues.diff import queue_changes
+    from backend_agent.analysis.queues.inventory import queue_inventory
+    from backend_agent.analysis.queues.render import as_json, print_tables
+
+    head = Project(args.path)
+    inventory = queue_inventory(head, _progress)
+    changes = None
+    if args.base is not None:
+        base = head.at(args.base)
+        changes = queue_changes(queue_inventory(base, _progress), inventory)
+    if args.format == "asyncapi":
+        print(json.dumps(to_asyncapi(inventory, head.root.name), indent=2))
+    elif args.format == "json":
+        print(as_json(inventory, changes))
+    else:
+        print_tables(inventory, changes)
+    return 0
+
+
+def _progress(extractor: str, done: int, total: int) -> None:
+    """Scanning progress on stderr, only for big repositories (quiet for small ones)."""
+    if total < 200:
+        return
+    end = "\n" if done == total else "\r" if sys.stderr.isatty() else "\n"
+    print(
+        f"backend-agent: scanning {extractor} files for queues {done}/{total}",
+        end=end,
+        file=sys.stderr,
+        flush=True,
+    )
