@@ -49,8 +49,8 @@ class JavaScriptQueues:
         return scan_queues(source, language)
 
     def resolve(self, facts: Mapping[str, Any], project: Project) -> Resolution:
+        from backend_agent.analysis.queues.javascript.facts import JsQueueFacts
         from backend_agent.analysis.queues.javascript.resolve import resolve_javascript
-        from backend_agent.analysis.queues.javascript.scan import JsQueueFacts
 
         return resolve_javascript(
             {p: f for p, f in facts.items() if isinstance(f, JsQueueFacts)},

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from backend_agent.analysis.endpoints.javascript.facts import Value
 from backend_agent.analysis.endpoints.javascript.scan import describe
+from backend_agent.analysis.queues.javascript.facts import JsCall
 from backend_agent.analysis.queues.javascript.payloads import JsPayloads
-from backend_agent.analysis.queues.javascript.scan import JsCall
 from backend_agent.analysis.queues.javascript.values import JsValues
 from backend_agent.analysis.queues.model import Payload, Resolution, Role, amqp_channel
 

@@ -12,8 +12,8 @@ from backend_agent.analysis.queues.javascript.brokers import (
     nest_pattern,
     nest_transport_reason,
 )
+from backend_agent.analysis.queues.javascript.facts import Decorated
 from backend_agent.analysis.queues.javascript.jobs import BullJobs, Processor
-from backend_agent.analysis.queues.javascript.scan import Decorated
 
 
 def nest_decorated(

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 
 from backend_agent.analysis.endpoints.javascript.facts import Value
-from backend_agent.analysis.queues.javascript.scan import JsQueueFacts
+from backend_agent.analysis.queues.javascript.facts import JsQueueFacts
 from backend_agent.analysis.queues.javascript.values import JsValues
 from backend_agent.analysis.queues.model import Payload
 from backend_agent.analysis.queues.schemas import Schema, object_schema, payload, scalar

@@ -11,6 +11,7 @@ from backend_agent.analysis.endpoints.javascript.facts import TsConfig, Value
 from backend_agent.analysis.endpoints.javascript.values import Thing
 from backend_agent.analysis.queues.config import ConfigIndex
 from backend_agent.analysis.queues.javascript.brokers import JsSite, broker_events
+from backend_agent.analysis.queues.javascript.facts import Decorated, JsCall, JsQueueFacts
 from backend_agent.analysis.queues.javascript.jobs import (
     BullJobs,
     agenda_call,
@@ -22,7 +23,6 @@ from backend_agent.analysis.queues.javascript.jobs import (
 from backend_agent.analysis.queues.javascript.kinds import guess, kind_of
 from backend_agent.analysis.queues.javascript.nest import nest_decorated
 from backend_agent.analysis.queues.javascript.payloads import JsPayloads
-from backend_agent.analysis.queues.javascript.scan import Decorated, JsCall, JsQueueFacts
 from backend_agent.analysis.queues.javascript.values import JsValues
 from backend_agent.analysis.queues.model import Resolution
 

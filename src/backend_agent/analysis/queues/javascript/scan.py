@@ -9,14 +9,14 @@ environment variable with a default), ``("enum", ((member, value), ...))`` is st
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from backend_agent.analysis.endpoints.javascript.facts import UNKNOWN, FileFacts, Value
+from backend_agent.analysis.endpoints.javascript.facts import UNKNOWN, Value
 from backend_agent.analysis.endpoints.javascript.scan import SourceScanner
 from backend_agent.analysis.parsing import LanguageName, parse
-from backend_agent.analysis.queues.javascript.constants import exported_constants
+from backend_agent.analysis.queues.javascript.constants import lexical_facts
+from backend_agent.analysis.queues.javascript.facts import Decorated, JsCall, JsQueueFacts
 
 # Member calls worth keeping, by property name.
 METHODS = frozenset(
@@ -78,65 +78,30 @@ _DECORATORS = frozenset(
 _TEXT = 160
 
 
-@dataclass(frozen=True)
-class JsCall:
-    """A call or ``new`` worth classifying, with its enclosing symbol and type arguments."""
-
-    kind: str  # "call" | "new"
-    callee: Value
-    args: tuple[Value, ...]
-    line: int
-    symbol: str
-    type_args: tuple[str, ...] = ()
-    texts: tuple[str, ...] = ()  # arguments as written (schedules)
-    offset: int = 0  # start byte: identifies the construction in ``("new", ..., offset)``
-
-
-@dataclass(frozen=True)
-class Decorated:
-    """A NestJS class or method decorator: ``@Processor('email')``, ``@EventPattern(...)``."""
-
-    decorator: str
-    args: tuple[Value, ...]
-    cls: str
-    method: str  # "" for a class decorator
-    line: int
-    texts: tuple[str, ...] = ()
-    params: tuple[str, ...] = ()  # the method's parameter types (payload DTOs)
-
-
-@dataclass
-class JsQueueFacts:
-    values: FileFacts
-    calls: list[JsCall] = field(default_factory=list)
-    decorated: list[Decorated] = field(default_factory=list)
-    types: dict[str, tuple[tuple[str, str, bool], ...]] = field(default_factory=dict)
-    typed: dict[str, str] = field(default_factory=dict)  # variable/parameter -> its type
-    transports: list[str] = field(default_factory=list)  # NestJS Transport.X members
-    imports: tuple[str, ...] = ()  # module specifiers this file imports
-
-
 _IMPORT = re.compile(rb"""(?:from\s*|require\(\s*|import\(\s*|import\s+)['"]([^'"]+)['"]""")
-_HINTS = re.compile(
-    rb"bullmq|\bbull\b|bee-queue|agenda|node-cron|['\"]cron['\"]|amqplib|amqp-connection|kafkajs|"
-    rb"client-sqs|client-sns|aws-sdk|sqs-consumer|ioredis|['\"]redis['\"]|['\"]nats['\"]|"
-    rb"@nestjs/microservices|@nestjs/bull|@nestjs/schedule|@google-cloud/pubsub|"
-    rb"\.add\(|\.sendToQueue\(|\.publish\(|\.subscribe\(|\.emit\(|\.process\(|\.xadd\(|\.xAdd\(|"
-    rb"\.now\(|\.every\(|\.createJob\("
-)
-# Files that declare payload types or enums: parsed even when they use no queue library.
-_DECLARES = re.compile(rb"\binterface\s+\w|\benum\s+\w|z\.object\(|\btype\s+\w+\s*=\s*\{")
+# Byte strings without which a file uses no queue library (checked with ``in``: fast).
+_HINTS = (
+    b"bullmq", b"bull", b"bee-queue", b"agenda", b"cron", b"amqp", b"kafkajs", b"client-sqs",
+    b"client-sns", b"aws-sdk", b"sqs-consumer", b"redis", b"nats", b"@nestjs/microservices",
+    b"@nestjs/bull", b"@nestjs/schedule", b"@google-cloud/pubsub", b".add(", b".sendToQueue(",
+    b".publish(", b".subscribe(", b".emit(", b".process(", b".xadd(", b".xAdd(", b".now(",
+    b".every(", b".createJob(",
+)  # fmt: skip
+# zod schemas need the parser even in files that use no queue library.
+_DECLARES = re.compile(rb"z\.object\(")
 
 
 def scan_queues(source: bytes, language: LanguageName) -> JsQueueFacts:
-    """Facts of one file. Files that use no queue library and declare no payload type or enum
-    are not parsed: their exported string constants are read lexically (``constants``)."""
+    """Facts of one file. Files that use no queue library (and declare no zod schema) are
+    read lexically: exported constants, enums, interfaces (``constants``)."""
     imports = tuple(
         sorted({m.group(1).decode("utf-8", "replace") for m in _IMPORT.finditer(source)})
     )
-    queues = _HINTS.search(source) is not None
+    queues = any(hint in source for hint in _HINTS)
     if not queues and _DECLARES.search(source) is None:
-        return JsQueueFacts(exported_constants(source), imports=imports)
+        found = lexical_facts(source)
+        found.imports = imports
+        return found
     scanner = QueueScanner(source, queues)
     root = parse(source, language).root_node
     scanner.visit(root)

@@ -36,12 +36,12 @@ class PythonQueues:
             return scan_config(path, source)
         from backend_agent.analysis.queues.python.scan import scan_python
 
-        return scan_python(source)
+        return scan_python(path, source)
 
     def resolve(self, facts: Mapping[str, Any], project: Project) -> Resolution:
         from backend_agent.analysis.queues.python.brokers import CallSite, broker_events
+        from backend_agent.analysis.queues.python.facts import PyQueueFacts
         from backend_agent.analysis.queues.python.jobs import PythonJobs
-        from backend_agent.analysis.queues.python.scan import PyQueueFacts
         from backend_agent.analysis.queues.python.values import PyValues
 
         sources = {p: f for p, f in facts.items() if isinstance(f, PyQueueFacts)}

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from backend_agent.analysis.endpoints.python.scan import Expr
 from backend_agent.analysis.queues.model import Resolution, Role, amqp_channel
+from backend_agent.analysis.queues.python.facts import PyCall
 from backend_agent.analysis.queues.python.kinds import guess
 from backend_agent.analysis.queues.python.payloads import payload_of
-from backend_agent.analysis.queues.python.scan import PyCall
 from backend_agent.analysis.queues.python.values import Kind, PyValues, render
 
 _CONSTRUCTORS = ("KafkaConsumer", "AIOKafkaConsumer", "Consumer", "Queue")

@@ -11,7 +11,7 @@ from typing import Any
 
 from backend_agent.analysis.endpoints.python.scan import Expr
 from backend_agent.analysis.queues.model import Resolution
-from backend_agent.analysis.queues.python.scan import PyCall, PyQueueFacts
+from backend_agent.analysis.queues.python.facts import PyCall, PyQueueFacts
 from backend_agent.analysis.queues.python.values import PyValues, render
 
 _DEFAULT_QUEUES = {"celery": "celery", "rq": "default", "dramatiq": "default", "arq": "arq:queue"}

@@ -7,18 +7,13 @@ Expressions use the endpoint scanner's tagged tuples (``endpoints.python.scan.ex
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
 from tree_sitter import Node
 
-from backend_agent.analysis.endpoints.python.scan import (
-    Expr,
-    constant_facts,
-    expr,
-    tree_facts,
-)
+from backend_agent.analysis.endpoints.python.scan import Expr, expr, tree_facts
 from backend_agent.analysis.parsing import parse
+from backend_agent.analysis.queues.python.facts import PyCall, PyQueueFacts, Receiver, Signature
+from backend_agent.analysis.queues.python.lexical import lexical_facts
 
 # Calls worth keeping, by the last component of what they call.
 CALLS = frozenset(
@@ -125,82 +120,29 @@ SETTINGS = re.compile(
     r"(?:^|\.|_)(?:beat_schedule|BEAT_SCHEDULE|CELERYBEAT_SCHEDULE|task_routes|TASK_ROUTES|"
     r"CELERY_ROUTES|task_default_queue|TASK_DEFAULT_QUEUE|CELERY_DEFAULT_QUEUE)$"
 )
-_QUEUE_HINTS = re.compile(
-    rb"celery|shared_task|\brq\b|dramatiq|\barq\b|kombu|pika|kafka|boto|sqs|sns|redis|nats|"
-    rb"beat_schedule|BEAT_SCHEDULE|task_routes|TASK_ROUTES|DEFAULT_QUEUE|\.delay\(|apply_async|"
-    rb"send_task|enqueue|WorkerSettings|\.publish\(|\.subscribe\(|@[\w.]*(?:task|actor|job)\b"
-)
-_NAME_HINTS = re.compile(
-    rb"Settings|Config|settings|config|environ|getenv|BaseModel|dataclass|TypedDict|"
-    # constants a literal-only read would miss: computed ones, and class/Enum members
-    rb"^[A-Z][A-Z0-9_]*[ \t]*=[^\n]*[+%(]|^[ \t]+[A-Z][A-Z0-9_]*[ \t]*=[ \t]*[rRuUfF]?[\"']",
-    re.MULTILINE,
-)
-# Top-level function signatures of files that are not parsed (RQ enqueues plain functions).
-_DEF = re.compile(rb"^(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(([^)]*)\)", re.MULTILINE)
+# Byte strings without which a file uses no queue library (checked with ``in``: fast).
+_QUEUE_HINTS = (
+    b"celery", b"shared_task", b"import rq", b"from rq", b"dramatiq", b"arq", b"kombu", b"pika",
+    b"kafka", b"boto", b"sqs", b"sns", b"redis", b"nats", b"beat_schedule", b"BEAT_SCHEDULE",
+    b"task_routes", b"TASK_ROUTES", b"DEFAULT_QUEUE", b".delay(", b"apply_async", b"send_task",
+    b"enqueue", b"WorkerSettings", b".publish(", b".subscribe(", b".task", b"@task", b"actor",
+    b"@job", b"_task(",
+)  # fmt: skip
+# Modules whose names say they define settings or names others import: always parsed.
+_DEFINITIONS = re.compile(r"^(?:settings|config|conf|constants|topics|queues|events|names)\w*\.py$")
+# Constants a lexical read would miss: computed module-level ones (concatenation, f-strings).
+_COMPUTED = re.compile(rb"^[A-Z][A-Z0-9_]*[ \t]*=[^\n]*(?:[+%]|\bf[\"'])", re.MULTILINE)
 _TEXT = 160
 
 
-@dataclass(frozen=True)
-class PyCall:
-    """A call worth classifying: where it is, and its arguments as expressions and text."""
-
-    call: Expr  # ("c", func, args, kwargs, line)
-    symbol: str  # enclosing function, method (Class.method) or "<module>"
-    scope: str  # the Names scope (innermost function name, "" at module level)
-    texts: tuple[str, ...]  # positional arguments as written
-    kw_texts: tuple[tuple[str, str], ...]
-    # Keys of dictionary arguments (any expression, not only strings), by position or keyword.
-    dict_keys: tuple[tuple[str, tuple[Expr, ...]], ...] = ()
-
-
-@dataclass(frozen=True)
-class Receiver:
-    """``name = factory(...)`` (or a parameter annotated with a type): what ``name`` is."""
-
-    scope: str
-    name: str  # "producer", "self.producer"
-    value: Expr  # the factory call, or ("n", type) for an annotation
-    line: int
-
-
-@dataclass(frozen=True)
-class Signature:
-    """A function's parameters as written (``order_id: int``, ``notify=False``, ``*args``)."""
-
-    name: str  # "send_email", "Mailer.send"
-    line: int
-    params: tuple[str, ...]
-
-
-@dataclass
-class PyQueueFacts:
-    names: dict[str, Any]  # endpoints.python.scan facts, for Names
-    calls: list[PyCall] = field(default_factory=list)
-    receivers: list[Receiver] = field(default_factory=list)
-    settings: list[tuple[str, str, int, Expr, tuple[tuple[str, str, int], ...]]] = field(
-        default_factory=list
-    )  # (scope, target, line, value, schedule texts of dict entries (key, text, line))
-    signatures: list[Signature] = field(default_factory=list)
-    models: dict[str, tuple[tuple[str, str, bool], ...]] = field(default_factory=dict)
-    model_bases: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-
-def scan_python(source: bytes) -> PyQueueFacts:
-    """Facts of one file. Files that mention no queue library are only read for the names and
-    models others may import; files that mention neither keep their string constants only."""
-    queues = _QUEUE_HINTS.search(source) is not None
-    if not queues and _NAME_HINTS.search(source) is None:
-        facts = PyQueueFacts(constant_facts(source))
-        for match in _DEF.finditer(source):
-            name = match.group(1).decode()
-            line = source.count(b"\n", 0, match.start()) + 1
-            params = tuple(
-                p.strip() for p in match.group(2).decode("utf-8", "replace").split(",") if p.strip()
-            )
-            facts.names["functions"].setdefault(name, {"line": line, "decorators": []})
-            facts.signatures.append(Signature(name, line, params))
-        return facts
+def scan_python(path: str, source: bytes) -> PyQueueFacts:
+    """Facts of one file. Files that use no queue library are read lexically (constants,
+    imports, signatures, models), unless they are named like settings or constants modules
+    or compute their constants (those are parsed for ``Names``)."""
+    queues = any(hint in source for hint in _QUEUE_HINTS)
+    named = _DEFINITIONS.search(path.rsplit("/", 1)[-1]) is not None
+    if not queues and not named and _COMPUTED.search(source) is None:
+        return lexical_facts(source)
     root = parse(source, "python").root_node
     facts = PyQueueFacts(tree_facts(root, bodies=queues))
     _Walker(facts, queues).walk(root)

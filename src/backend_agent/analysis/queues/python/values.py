@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from backend_agent.analysis.endpoints.python.names import Names
 from backend_agent.analysis.endpoints.python.scan import Expr
 from backend_agent.analysis.queues.config import ConfigIndex
+from backend_agent.analysis.queues.python.facts import PyQueueFacts, Receiver
 from backend_agent.analysis.queues.python.kinds import constructor_kind, method_kind
-from backend_agent.analysis.queues.python.scan import PyQueueFacts, Receiver
 
 _MAX_DEPTH = 10
 _SETTINGS_OBJECT = re.compile(r"settings|config|conf\b|cfg|env", re.IGNORECASE)

@@ -57,12 +57,13 @@ CALLS = frozenset(
 _SETTINGS = frozenset(
     {"queue_as", "sidekiq_options", "from_queue", "subscribes_to", "shoryuken_options", "include"}
 )
-_HINTS = re.compile(
-    rb"Sidekiq|ActiveJob|ApplicationJob|perform_|queue_as|Resque|@queue|Bunny|Kafka|Karafka|"
-    rb"Racecar|WaterDrop|Aws::SQS|Aws::SNS|Shoryuken|Sneakers|from_queue|subscribes_to|"
-    rb"good_job|\.publish|\.subscribe|^every\b|routes\.draw",
-    re.MULTILINE,
-)
+# Byte strings without which a file uses no queue library (checked with ``in``: fast).
+_HINTS = (
+    b"Sidekiq", b"ActiveJob", b"ApplicationJob", b"perform_", b"queue_as", b"Resque", b"@queue",
+    b"Bunny", b"Kafka", b"Karafka", b"Racecar", b"WaterDrop", b"Aws::SQS", b"Aws::SNS",
+    b"Shoryuken", b"Sneakers", b"from_queue", b"subscribes_to", b"good_job", b".publish",
+    b".subscribe", b"every ", b"routes.draw",
+)  # fmt: skip
 _CONSTANTS = re.compile(rb"^\s*[A-Z][A-Z0-9_]*\s*=\s*['\"%]", re.MULTILINE)
 _TEXT = 160
 
@@ -107,7 +108,7 @@ class RbQueueFacts:
 
 def scan_ruby(source: bytes) -> RbQueueFacts:
     """Facts of one Ruby file; files with neither queue hints nor constants are not parsed."""
-    if _HINTS.search(source) is None and _CONSTANTS.search(source) is None:
+    if not any(hint in source for hint in _HINTS) and _CONSTANTS.search(source) is None:
         return RbQueueFacts()
     facts = RbQueueFacts()
     _Walker(facts).body(parse(source, "ruby").root_node, (), "", None)
