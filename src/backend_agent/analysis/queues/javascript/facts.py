@@ -42,4 +42,5 @@ class JsQueueFacts:
     types: dict[str, tuple[tuple[str, str, bool], ...]] = field(default_factory=dict)
     typed: dict[str, str] = field(default_factory=dict)  # variable/parameter -> its type
     transports: list[str] = field(default_factory=list)  # NestJS Transport.X members
+    extends: dict[str, Value] = field(default_factory=dict)  # class -> its superclass
     imports: tuple[str, ...] = ()  # module specifiers this file imports

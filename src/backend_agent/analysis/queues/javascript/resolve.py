@@ -85,7 +85,7 @@ class _Resolver:
             return
         method = call.callee[2]
         receiver = self.values.eval(site.file, call.callee[1])
-        kind = kind_of(receiver) or guess(method, facts.imports)
+        kind = kind_of(receiver) or self._inherited(receiver) or guess(method, facts.imports)
         if kind == "bull-queue":
             self._queue(site, receiver, method)
         elif kind == "bull-flow" and method == "add":
@@ -105,6 +105,15 @@ class _Resolver:
             cron_job(self._site(site.file, pseudo), "cron", options, tick, self._ordinal(site.file))
         else:
             broker_events(site, kind, transports)
+
+    def _inherited(self, receiver: Thing) -> str | None:
+        """The kind of a repository class that extends a library client (``class
+        RedisAdapter extends Redis``): its instances, static getters and methods."""
+        if receiver.kind not in ("class", "instance", "fn") or receiver.file not in self.sources:
+            return None
+        owner = receiver.name.split(".", 1)[0]
+        base = self.sources[receiver.file].extends.get(owner)
+        return kind_of(self.values.eval(receiver.file, base)) if base is not None else None
 
     def _queue(self, site: JsSite, receiver: Thing, method: str) -> None:
         framework = receiver.name

@@ -86,6 +86,7 @@ _HINTS = (
     b"@nestjs/bull", b"@nestjs/schedule", b"@google-cloud/pubsub", b".add(", b".sendToQueue(",
     b".publish(", b".subscribe(", b".emit(", b".process(", b".xadd(", b".xAdd(", b".now(",
     b".every(", b".createJob(",
+    b"Queue", b"queue", b"roducer",  # queue factories and holders: createQueue(name), taskQueue()
 )  # fmt: skip
 # zod schemas need the parser even in files that use no queue library.
 _DECLARES = re.compile(rb"z\.object\(")
@@ -153,7 +154,15 @@ class QueueScanner(SourceScanner):
             )
         )
 
-    def on_class(self, name: str, decorators: list[Node], body: Node | None) -> None:
+    def on_class(self, name: str, decorators: list[Node], node: Node) -> None:
+        heritage = next((c for c in node.named_children if c.type == "class_heritage"), None)
+        if heritage is not None:
+            clause = next((c for c in heritage.named_children if c.type == "extends_clause"), None)
+            extends = clause or heritage  # TypeScript wraps it in extends_clause, JS does not
+            base = extends.named_children[0] if extends.named_children else None
+            if base is not None and base.type != "implements_clause":
+                self.facts_of.extends[name] = self.value(base)
+        body = node.child_by_field_name("body")
         for decorator in decorators:
             self._decorator(decorator, name, "", ())
         pending: list[Node] = []
@@ -196,12 +205,24 @@ class QueueScanner(SourceScanner):
         super().visit(node)
 
     def value(self, node: Node | None, name: str = "") -> Value:
+        if node is not None and node.type == "assignment_expression" and self._resets(node):
+            return UNKNOWN  # `this.client = null` on shutdown keeps what the client was
         if node is not None and node.type == "binary_expression":
             operator = _text(node.child_by_field_name("operator"))
             if operator in ("||", "??"):
                 left = self.value(node.child_by_field_name("left"))
                 return ("or", left, self.value(node.child_by_field_name("right")))
         return super().value(node, name)
+
+    def _resets(self, node: Node) -> bool:
+        """An assignment of null/undefined to a field that already holds a value."""
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is None or right is None or right.type not in ("null", "undefined"):
+            return False
+        if left.type != "member_expression" or not self.classes:
+            return False
+        key = f"{self.classes[-1]}.{_text(left.child_by_field_name('property'))}"
+        return self.facts.bindings.get(key, UNKNOWN)[0] not in ("unknown",)
 
     def typed_names(self, root: Node) -> None:
         """Variables and parameters with a type annotation (by name, for payload types)."""

@@ -59,6 +59,9 @@ class JsValues(Evaluator):
         super().__init__(facts, configs)
         self.config = config
         self.why = ""  # why the last unknown string is unknown, for ``unresolved``
+        # Arguments of the calls being evaluated, by function key: a factory's parameters
+        # (``createQueue(name)``) take the values its caller passed.
+        self._frames: dict[str, list[tuple[str, tuple[Value, ...]]]] = {}
 
     def module(self, importer: str, spec: str) -> str | None:
         return None if spec in LIBRARIES else super().module(importer, spec)
@@ -80,7 +83,49 @@ class JsValues(Evaluator):
             configured = self._config_get(file, value, depth)
             if configured is not None:
                 return configured
+        if kind == "param":
+            frames = self._frames.get(str(value[1]))
+            if frames:
+                caller, args = frames[-1]
+                index = int(value[2])
+                return (
+                    self.eval(caller, args[index], depth + 1)
+                    if index < len(args)
+                    else UNKNOWN_THING
+                )
+        if kind == "call":
+            return self._call(file, value, depth)
+        if kind == "new":
+            return self._settled(file, super().eval(file, value, depth), depth)
         return super().eval(file, value, depth)
+
+    def _call(self, file: str, value: Value, depth: int) -> Thing:
+        """A call of a repository function evaluates its return value with the parameters
+        bound to the arguments; library constructions keep their string arguments."""
+        callee = self.eval(file, value[1], depth + 1)
+        if callee.kind != "fn":
+            return self._settled(file, super().eval(file, value, depth), depth)
+        frames = self._frames.setdefault(callee.name, [])
+        if len(frames) > 3:  # recursion
+            return UNKNOWN_THING
+        frames.append((file, value[2]))
+        try:
+            return self._settled(file, super().eval(file, value, depth), depth)
+        finally:
+            frames.pop()
+
+    def _settled(self, file: str, thing: Thing, depth: int) -> Thing:
+        """A constructed library object with its string arguments evaluated now, while the
+        parameters they may name are bound (``new Queue(name)`` inside a factory)."""
+        if thing.kind != "external" or not thing.value:
+            return thing
+        args = tuple(
+            ("str", found.name)
+            if (found := self.eval(thing.file or file, a, depth + 1)).kind == "str"
+            else a
+            for a in thing.value
+        )
+        return Thing(thing.kind, thing.file, thing.name, thing.detail, args, thing.node)
 
     def text(self, file: str, value: Value) -> tuple[str | None, str]:
         """(text, "") or (None, why it cannot be known)."""
