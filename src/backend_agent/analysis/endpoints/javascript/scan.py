@@ -96,8 +96,8 @@ class SourceScanner:
     def on_call(self, kind: str, callee: Value, args: tuple[Value, ...], node: Node) -> None:
         """Every ``call`` or ``new`` expression, with its callee and arguments as values."""
 
-    def on_class(self, name: str, decorators: list[Node], body: Node | None) -> None:
-        """Every class declaration, with its decorators (outer ones included) and body."""
+    def on_class(self, name: str, decorators: list[Node], node: Node) -> None:
+        """Every class declaration (``node``), with its decorators (outer ones included)."""
 
     # ---- statements ---------------------------------------------------------------------
 
@@ -193,6 +193,8 @@ class SourceScanner:
             if declaration.type in ("class_declaration", "abstract_class_declaration"):
                 name = self._class(declaration, decorators)
                 exports[name] = ("class", name)
+                if any(child.type == "default" for child in node.children):
+                    exports["default"] = ("class", name)  # export default class X
                 return
             self.visit(declaration)
             for name in _declared_names(declaration):
@@ -243,7 +245,7 @@ class SourceScanner:
         self._declare(name, ("class", name))
         decorators = outer + [d for d in node.named_children if d.type == "decorator"]
         body = node.child_by_field_name("body")
-        self.on_class(name, decorators, body)
+        self.on_class(name, decorators, node)
         self.classes.append(name)
         routes: list[NestRoute] = []
         resolver = any(_decorator_name(_text(d)) == "Resolver" for d in decorators)
