@@ -27,7 +27,10 @@ def test_sidekiq_jobs_enqueues_and_yaml_schedules() -> None:
     ]
     report = job(inventory, "sidekiq", "ReportWorker")  # Sidekiq::Client.push
     assert sites(report["enqueued_at"]) == ["app/controllers/orders_controller.rb:9"]
-    assert report["schedules"][0] == {"schedule": "1h", "file": "config/sidekiq.yml", "line": 4}
+    assert report["schedules"] == [
+        {"schedule": "every day at 3am", "file": "config/recurring.yml", "line": 2},  # Solid Queue
+        {"schedule": "1h", "file": "config/sidekiq.yml", "line": 4},  # sidekiq-scheduler
+    ]
 
 
 def test_activejob_queue_from_a_module_constant_and_good_job_cron() -> None:
@@ -38,6 +41,21 @@ def test_activejob_queue_from_a_module_constant_and_good_job_cron() -> None:
     assert charge["schedule"] == "0 * * * *"
     assert job(inventory, "activejob", "MailerJob")["queue"] == "default"  # from ApplicationJob
     assert not [j for j in inventory["jobs"] if j["name"] == "ApplicationJob"]
+
+
+def test_a_chained_call_is_found_at_its_method_line() -> None:
+    mailer = job(inventory_of(APP), "activejob", "MailerJob")
+    assert sites(mailer["enqueued_at"]) == [
+        "app/controllers/orders_controller.rb:5",
+        "app/controllers/orders_controller.rb:15",  # `.perform_later` of a three-line chain
+    ]
+
+
+def test_solid_queue_commands_are_jobs_of_their_own() -> None:
+    command = job(inventory_of(APP), "solid_queue", "SolidQueue::Job.clear_finished_in_batches")
+    assert command["schedules"] == [
+        {"schedule": "every hour", "file": "config/recurring.yml", "line": 5}
+    ]
 
 
 def test_resque_and_whenever() -> None:

@@ -20,7 +20,7 @@ _ERB = re.compile(r"<%.*?%>", re.DOTALL)
 _EXAMPLE = re.compile(r"\.(?:example|sample|dist|template|defaults?)$|\.env\.(?:test|ci)$")
 _MAX_BYTES = 512_000
 # Files read whole by other analyses (job schedules): their parsed document is kept.
-_WHOLE = re.compile(r"schedul|sidekiq|cron|good_job", re.IGNORECASE)
+_WHOLE = re.compile(r"schedul|sidekiq|cron|good_job|recurring", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ streadway/amqp, aws-sdk-go SQS/SNS, go-redis, nats.go, asynq, machinery, river, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,8 @@ from backend_agent.analysis.queues.config import (
 )
 from backend_agent.analysis.queues.model import Resolution
 
+_TESTS = re.compile(r"(?:^|/)(?:e2e|testdata|tests?|mocks?|\.[^/]+)/")
+
 
 class GoQueues:
     """Scans ``.go`` files (tests excluded), ``go.mod`` and configuration files."""
@@ -24,9 +27,9 @@ class GoQueues:
 
     def wants(self, path: str) -> bool:
         name = path.rsplit("/", 1)[-1]
-        if name == "go.mod" or (name.endswith(".go") and not name.endswith("_test.go")):
-            return True
-        return is_config_file(path)
+        if name.endswith(".go"):
+            return not name.endswith("_test.go") and _TESTS.search(path) is None
+        return name == "go.mod" or is_config_file(path)
 
     def scan(self, path: str, source: bytes) -> Any:
         from backend_agent.analysis.queues.go.scan import scan_go, scan_go_mod

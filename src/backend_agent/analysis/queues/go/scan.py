@@ -267,7 +267,9 @@ class _Walker:
             return outer
         arguments = node.child_by_field_name("arguments")
         texts = tuple(_text(a)[:_TEXT] for a in arguments.named_children) if arguments else ()
-        self.facts.calls.append(GoCall(expr(node), node.start_point[0] + 1, symbol, texts, outer))
+        named = func.child_by_field_name("field") if func.type == "selector_expression" else None
+        line = (named or node).start_point[0] + 1  # a chained `.Publish(` is on its own line
+        self.facts.calls.append(GoCall(expr(node), line, symbol, texts, outer))
         return name
 
     def _literal(self, node: Node, symbol: str, outer: str) -> None:

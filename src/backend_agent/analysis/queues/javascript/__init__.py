@@ -20,7 +20,8 @@ from backend_agent.analysis.queues.config import (
 from backend_agent.analysis.queues.model import Resolution
 
 _TEST_FILE = re.compile(
-    r"(^|/)(__tests__|__mocks__|test|tests|spec|e2e|cypress|fixtures)/|\.(test|spec|e2e-spec|d)\.[cm]?[jt]sx?$"
+    r"(^|/)(__tests__|__mocks__|test|tests|spec|e2e|cypress|fixtures|\.[^/]+)/"
+    r"|\.(test|spec|e2e-spec|d)\.[cm]?[jt]sx?$"
 )
 _TS_CONFIG = re.compile(r"(?:^|/)[tj]sconfig(?:\.[\w-]+)?\.json$")
 

@@ -141,12 +141,14 @@ class QueueScanner(SourceScanner):
         type_args = node.child_by_field_name("type_arguments")
         arguments = node.child_by_field_name("arguments")
         texts = tuple(_text(a)[:_TEXT] for a in arguments.named_children) if arguments else ()
+        function = node.child_by_field_name("function")
+        named = function.child_by_field_name("property") if function is not None else None
         self.facts_of.calls.append(
             JsCall(
                 kind,
                 callee,
                 args,
-                node.start_point[0] + 1,
+                (named or node).start_point[0] + 1,  # a chained `.add(` is on its own line
                 self.symbol(),
                 tuple(_text(t) for t in type_args.named_children) if type_args else (),
                 texts,

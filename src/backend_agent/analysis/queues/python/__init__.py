@@ -16,7 +16,10 @@ from backend_agent.analysis.queues.config import (
 )
 from backend_agent.analysis.queues.model import Resolution
 
-_TESTS = re.compile(r"(?:^|/)(?:tests?|testing)/|(?:^|/)(?:test_[^/]*|[^/]*_tests?|conftest)\.py$")
+# Tests, and dot-directories (.github, .semgrep rule fixtures, ...), are no application code.
+_TESTS = re.compile(
+    r"(?:^|/)(?:tests?|testing|\.[^/]+)/|(?:^|/)(?:test_[^/]*|[^/]*_tests?|conftest)\.py$"
+)
 
 
 class PythonQueues:

@@ -315,14 +315,14 @@ class PythonJobs:
                     else None
                 )
                 self.out.add("enqueue", job.framework, job.name, path, line, queue=queue)
-            elif job is None and method in ("delay", "apply_async") and "celery" in roots:
+            elif job is None and method in ("delay", "apply_async"):
                 self.out.add(
                     "enqueue",
                     "celery",
                     None,
                     path,
                     line,
-                    why="the task is not defined in this repository",
+                    why=_unknown_task(self.values.names.target(path, call.scope, func[1])),
                     fragment=f"{render(func[1])}.{method}",
                 )
         elif method == "send_task" and args:
@@ -463,6 +463,12 @@ class PythonJobs:
         if target.kind == "external":
             return target.name, ""
         return None, "the job function is computed at run time"
+
+
+def _unknown_task(target: object) -> str:
+    if target is None:
+        return "the task object comes from a value this analysis cannot follow"
+    return "the task is not defined in this repository"
 
 
 def as_written(text: str) -> str:

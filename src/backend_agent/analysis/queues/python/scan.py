@@ -205,7 +205,9 @@ class _Walker:
                 texts.append(_text(arg)[:_TEXT])
             if value is not None and value.type == "dictionary":
                 keys.append((where, _dict_keys(value)))
-        call = PyCall(expr(node), symbol, scope, tuple(texts), tuple(kw_texts), tuple(keys))
+        encoded = expr(node)
+        encoded = (*encoded[:4], (last or node).start_point.row + 1)  # a chained `.delay(` line
+        call = PyCall(encoded, symbol, scope, tuple(texts), tuple(kw_texts), tuple(keys))
         self.facts.calls.append(call)
 
     def _assignment(self, node: Node, scope: str) -> None:
@@ -213,15 +215,38 @@ class _Walker:
         if left is None or right is None:
             return
         target = _text(left)
+        line = node.start_point.row + 1
         if SETTINGS.search(target) and right.type in ("dictionary", "list", "string"):
-            self.facts.settings.append(
-                (scope, target, node.start_point.row + 1, expr(right), _schedule_texts(right))
-            )
+            self.facts.settings.append((scope, target, line, expr(right), _schedule_texts(right)))
+        elif left.type == "subscript" and right.type == "dictionary":
+            self._settings_entry(left, right, scope, line)
         value = _unwrap(right)
         if left.type in ("identifier", "attribute") and _factory(value):
             self.facts.receivers.append(
                 Receiver(scope, target, expr(value), node.start_point.row + 1)
             )
+
+    def _settings_entry(self, left: Node, right: Node, scope: str, line: int) -> None:
+        """``CELERY_BEAT_SCHEDULE["name"] = {...}``: one more entry of a settings dict."""
+        base = left.child_by_field_name("value")
+        key = left.child_by_field_name("subscript")
+        if base is None or key is None or not SETTINGS.search(_text(base)):
+            return
+        name = expr(key)
+        if name[0] != "s":
+            return
+        entry = ("d", {name[1]: expr(right)})
+        schedule = next(
+            (
+                _text(pair.child_by_field_name("value"))[:_TEXT]
+                for pair in right.named_children
+                if pair.type == "pair"
+                and _text(pair.child_by_field_name("key")).strip("'\"") == "schedule"
+            ),
+            None,
+        )
+        texts = ((name[1], schedule, line),) if schedule is not None else ()
+        self.facts.settings.append((scope, _text(base), line, entry, texts))
 
     def _settings_call(self, arguments: Node, scope: str) -> None:
         """``app.conf.update(beat_schedule={...}, task_routes={...})``."""

@@ -17,7 +17,7 @@ from backend_agent.analysis.queues.config import (
 )
 from backend_agent.analysis.queues.model import Resolution
 
-_SKIPPED = re.compile(r"(^|/)(spec|test|features)/")
+_SKIPPED = re.compile(r"(^|/)(spec|test|features|\.[^/]+)/")
 
 
 class RubyQueues:

@@ -219,12 +219,13 @@ class _Walker:
                     inner.append((method, found, child.start_point[0] + 1))
                 elif child.type == "identifier":
                     inner.append((_text(child), (), child.start_point[0] + 1))
+        named = node.child_by_field_name("method")
         return RbCall(
-            _text(node.child_by_field_name("method")),
+            _text(named),
             value(receiver) if receiver is not None else None,
             tuple(args),
             tuple(options),
-            node.start_point[0] + 1,
+            (named or node).start_point[0] + 1,  # a chained `.perform_later` line
             symbol or "<main>",
             namespace,
             tuple(texts),

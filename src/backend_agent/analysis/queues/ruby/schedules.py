@@ -1,7 +1,8 @@
 """Job schedules declared in YAML: sidekiq-cron (``config/schedule.yml``), sidekiq-scheduler
-(``:scheduler: :schedule:`` in ``config/sidekiq.yml``) and resque-scheduler
-(``resque_schedule.yml``); each entry names its job class and a cron expression or an
-``every``/``at``/``in`` interval."""
+(``:scheduler: :schedule:`` in ``config/sidekiq.yml``), resque-scheduler
+(``resque_schedule.yml``) and Solid Queue recurring tasks (``config/recurring.yml``, by
+environment); each entry names its job class (or, for Solid Queue, a command) and a cron
+expression or an ``every``/``at``/``in``/``schedule`` interval."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from backend_agent.analysis.queues.config import ConfigFacts
 from backend_agent.analysis.queues.model import Resolution
 
 SCHEDULE_FILE = re.compile(
-    r"(?:^|/)config/(?:[\w.-]*schedul[\w.-]*|sidekiq[\w.-]*|cron[\w.-]*)\.ya?ml$"
+    r"(?:^|/)config/(?:[\w.-]*schedul[\w.-]*|sidekiq[\w.-]*|cron[\w.-]*|recurring)\.ya?ml$"
 )
-_WHEN = ("cron", "every", "at", "in", "interval")
+_WHEN = ("cron", "every", "at", "in", "interval", "schedule")
+# Environment sections of per-environment files (Solid Queue), the deployed one first.
+_ENVIRONMENTS = ("production", "default", "development", "staging")
 
 
 def yaml_schedules(path: str, facts: ConfigFacts, out: Resolution) -> None:
@@ -28,6 +31,8 @@ def yaml_schedules(path: str, facts: ConfigFacts, out: Resolution) -> None:
         if "resque" in name
         else "sidekiq-scheduler"
         if name.startswith("sidekiq")
+        else "solid_queue"
+        if name.startswith("recurring")
         else "sidekiq-cron"
     )
     entries, prefix = _entries(facts.data)
@@ -42,6 +47,9 @@ def yaml_schedules(path: str, facts: ConfigFacts, out: Resolution) -> None:
         if job is None and key and _looks_like_class(key):
             job = key  # sidekiq-scheduler allows the entry to be named after its class
         schedule = next((_text(entry[w]) for w in _WHEN if w in entry), "")
+        if job is None and "command" in entry:  # a Solid Queue task that runs code
+            out.add("define", framework, str(entry["command"]), path, line, schedule=schedule)
+            continue
         out.add(
             "schedule",
             framework,
@@ -58,6 +66,10 @@ def _entries(data: Any) -> tuple[list[tuple[str, dict[str, Any], int]], str]:
     """(name, entry, index) of every schedule entry, and the dotted path they are under."""
     data = _plain_keys(data)
     if isinstance(data, dict):
+        for environment in _ENVIRONMENTS:
+            section = data.get(environment)
+            if isinstance(section, dict) and _from_mapping(section):
+                return _from_mapping(section), environment
         for path in (("scheduler", "schedule"), ("schedule",)):
             node: Any = data
             for part in path:
