@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from backend_agent.analysis.project import Project
+from backend_agent.analysis.queues.catalog import job_framework
 
 MANIFESTS = frozenset(
     {"package.json", "pyproject.toml", "Pipfile", "setup.cfg", "setup.py", "go.mod", "Gemfile"}
@@ -259,6 +260,7 @@ CATEGORIES = (
     "orms",
     "migration_tools",
     "queues",
+    "job_frameworks",
 )
 DEFAULT_NPM_TEST = "no test specified"
 TEST_DATA_DIRS = frozenset({"fixtures", "testdata", "__fixtures__"})
@@ -352,6 +354,10 @@ class Stack:
     @property
     def queues(self) -> list[str]:
         return self.names("queues")
+
+    @property
+    def job_frameworks(self) -> list[str]:
+        return self.names("job_frameworks")
 
     @property
     def test_runners(self) -> list[TestRunner]:
@@ -461,6 +467,9 @@ def _add_dependencies(
     component: Component, catalog: Catalog, names: Iterable[str], manifest: str
 ) -> None:
     for name in names:
+        framework = job_framework(name)
+        if framework is not None:
+            component.add("job_frameworks", framework, f"{manifest}: {name}")
         hit = catalog.get(name) or _prefix_hit(catalog, name)
         if hit is not None:
             category, shown = hit
