@@ -341,12 +341,15 @@ REPORT_SCHEMA = _object(
             }
         ),
         "security": _object({"findings": {"type": "array", "items": _FINDING}}),
+        "queues": {"type": ["object", "null"]},  # backend-agent queues --format json
         "risks": {
             "type": "array",
             "items": _object(
                 {
                     "severity": _SEVERITY,
-                    "category": {"enum": ["breaking-change", "migration", "security"]},
+                    "category": {
+                        "enum": ["breaking-change", "migration", "security", "queues"]
+                    },
                     "rule": _STR,
                     "message": _STR,
                     "file": _STR,

@@ -12,12 +12,13 @@ from typing import Any, Literal
 from backend_agent import __version__
 from backend_agent.analysis.endpoints.model import ContractChange, Endpoint, Unresolved
 from backend_agent.analysis.findings import Finding, Severity
+from backend_agent.analysis.queues.report import QueueSection
 
 SCHEMA_VERSION = 1
 
 Area = Literal["api", "database", "tests", "config", "docs", "source"]
 FileStatus = Literal["added", "modified", "deleted", "renamed"]
-RiskCategory = Literal["breaking-change", "migration", "security"]
+RiskCategory = Literal["breaking-change", "migration", "security", "queues"]
 ColumnChangeKind = Literal["added", "dropped", "renamed", "altered"]
 TableStatus = Literal["created", "dropped", "renamed", "altered"]
 AREAS: tuple[Area, ...] = ("api", "database", "tests", "config", "docs", "source")
@@ -190,15 +191,21 @@ class Report:
     database: DatabaseSection
     tests: TestsSection
     security: list[Finding]
+    queues: QueueSection | None = None  # "Queues & Jobs" under Endpoints/Contracts
 
     @property
     def risks(self) -> list[Risk]:
-        """Breaking contract changes, migration findings and security findings, worst first."""
+        """Breaking contract changes, migration, security and queue findings, worst first."""
         risks = [_contract_risk(c) for c in self.endpoints.changes if _risky(c)]
         for migration in self.database.migrations:
             risks += [_finding_risk(f, "migration") for f in migration.findings]
         risks += [_finding_risk(f, "migration") for f in self.database.findings]
         risks += [_finding_risk(f, "security") for f in self.security]
+        for queue in self.queues.risks if self.queues else []:
+            risks.append(
+                Risk(queue.severity, "queues", queue.rule, queue.message, queue.file, queue.line,
+                     queue.action)
+            )  # fmt: skip
         return sorted(risks, key=lambda r: (r.severity.rank, r.category, r.file, r.line, r.rule))
 
     def as_dict(self) -> dict[str, Any]:
@@ -238,6 +245,7 @@ class Report:
                 else [asdict(r) for r in self.tests.results],
             },
             "security": {"findings": [f.as_dict() for f in self.security]},
+            "queues": self.queues.data if self.queues else None,
             "risks": [{**asdict(r), "severity": r.severity.value} for r in self.risks],
         }
 

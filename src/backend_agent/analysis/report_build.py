@@ -14,6 +14,7 @@ from backend_agent.analysis.database.model import Migration, Operation
 from backend_agent.analysis.endpoints.model import ContractChange, Inventory
 from backend_agent.analysis.findings import Finding
 from backend_agent.analysis.project import SKIPPED_DIRS, Project, git
+from backend_agent.analysis.queues.report import queue_section
 from backend_agent.analysis.report import (
     Area,
     ColumnChange,
@@ -82,7 +83,9 @@ def build_report(
         added = {f.path for f in plan.files if f.status == "added"}
         security = [f for f in security if _introduced(f, added, changed_lines)]
         database.findings = [f for f in database.findings if _introduced(f, added, changed_lines)]
-    return Report(str(project.root), plan, endpoints, database, tests, security)
+    tell("queues", 0, 0)
+    queues = queue_section(project, base)
+    return Report(str(project.root), plan, endpoints, database, tests, security, queues)
 
 
 # --- Plan: git ---------------------------------------------------------------------------

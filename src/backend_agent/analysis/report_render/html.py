@@ -208,6 +208,12 @@ def _endpoints(report: Report) -> str:
             for e in section.removed
         )
         parts.append(_table(("Endpoint", "Was at (base)"), rows, "None."))
+    queues = report.queues
+    if queues is not None:
+        parts.append(f"<h3>{escape(queues.title)}</h3>")
+        ranked = sorted(queues.rows, key=lambda r: r.severity.rank if r.severity else 9)
+        cells = ((*(escape(c) for c in row.cells), _loc(row.file, row.line)) for row in ranked)
+        parts.append(_table((*queues.columns, "Location"), cells, queues.empty))
     return "\n".join(parts)
 
 

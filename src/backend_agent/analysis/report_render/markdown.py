@@ -95,7 +95,22 @@ def _endpoints(report: Report) -> list[str]:
             else "No endpoint or contract changes."
         )
         items.append(f"- {none}")
-    return items
+    return items + _queues(report)
+
+
+def _queues(report: Report) -> list[str]:
+    """The "Queues & Jobs" part: channels and jobs, or their changes with a base."""
+    section = report.queues
+    if section is None:
+        return []
+    rows = [
+        f"  - {' · '.join(c for c in row.cells if c)} ({_code(at(row.file, row.line))})"
+        for row in sorted(section.rows, key=lambda r: r.severity.rank if r.severity else 9)
+    ]
+    header = (
+        f"- **{section.title}** ({len(rows)}):" if rows else f"- {section.title}: {section.empty}"
+    )
+    return [header, *_limited(rows, len(rows))]
 
 
 def _database(report: Report) -> list[str]:
