@@ -103,18 +103,19 @@ class Language:
     service_path: str
     queue: str
     queue_path: str
-    edit: tuple[str, str]  # in the first queue file: renames one channel
+    edit: tuple[str, str]  # in queue file {i}: renames its channel
 
 
 LANGUAGES = (
     Language("python", SERVICE_PY, "app/services/s{i}.py", QUEUE_PY, "app/tasks/t{i}.py",
-             ('ORDERS_TOPIC + ".0"', 'ORDERS_TOPIC + ".zero"')),
+             ('ORDERS_TOPIC + ".{i}"', 'ORDERS_TOPIC + ".renamed{i}"')),
     Language("javascript", SERVICE_TS, "web/src/services/s{i}.ts", QUEUE_TS,
-             "web/src/queues/q{i}.ts", ("${TOPIC}.0`", "${TOPIC}.zero`")),
+             "web/src/queues/q{i}.ts", ("${{TOPIC}}.{i}`", "${{TOPIC}}.renamed{i}`")),
     Language("go", SERVICE_GO, "go/services/s{i}/s.go", QUEUE_GO, "go/q{i}/q.go",
-             ('Topic: "go-orders.0"', 'Topic: "go-orders.zero"')),
+             ('Topic: "go-orders.{i}"', 'Topic: "go-orders.renamed{i}"')),
     Language("ruby", MODEL_RB, "rails/app/models/thing{i}.rb", QUEUE_RB,
-             "rails/app/workers/process{i}_worker.rb", ('"rb-orders.0"', '"rb-orders.zero"')),
+             "rails/app/workers/process{i}_worker.rb",
+             ('"rb-orders.{i}"', '"rb-orders.renamed{i}"')),
 )  # fmt: skip
 EXTRAS = {
     "app/topics.py": 'ORDERS_TOPIC = "py-orders"\n',
@@ -162,20 +163,25 @@ def report_scanning(project: Project) -> None:
     )
 
 
-def one_file_changes(root: Path) -> dict[str, float]:
-    """Per language: seconds of ``--base HEAD`` after changing one file (then undone)."""
+def changed_files(root: Path, changed: int) -> dict[str, float]:
+    """Per language: seconds of ``--base HEAD`` after renaming one channel in each of
+    ``changed`` queue files (the change is undone afterwards)."""
     times: dict[str, float] = {}
     for language in LANGUAGES:
-        path = root / language.queue_path.format(i=0)
-        original = path.read_text()
-        old, new = language.edit
-        path.write_text(original.replace(old, new))
+        originals = {}
+        for i in range(changed):
+            path = root / language.queue_path.format(i=i)
+            originals[path] = path.read_text()
+            old, new = (part.format(i=i) for part in language.edit)
+            path.write_text(originals[path].replace(old, new))
         started = time.perf_counter()
         head = Project(root)
         changes = diff_queues(head.at("HEAD"), head)
         times[language.extractor] = time.perf_counter() - started
-        path.write_text(original)
-        assert any(c.rule == "channel-renamed" for c in changes), changes
+        for path, text in originals.items():
+            path.write_text(text)
+        renamed = [c for c in changes if c.rule == "channel-renamed"]
+        assert len(renamed) == changed, changes
     return times
 
 
@@ -200,18 +206,20 @@ def build(root: Path, count: int) -> tuple[int, float]:
 def main(count: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["BACKEND_AGENT_CACHE_DIR"] = str(Path(tmp) / ".cache")
-        small, large = Path(tmp) / "small", Path(tmp) / "large"
-        build(small, max(QUEUE_SHARE, count // 4))
-        small_times = one_file_changes(small)
-        _, cold = build(large, count)
+        large, small = Path(tmp) / "large", Path(tmp) / "small"
+        _, cold = build(large, count)  # first: nothing is cached yet
         print("scanning alone, one process:")
         report_scanning(Project(large))
-        large_times = one_file_changes(large)
-        print("--base HEAD after a one-file change (a renamed channel), small vs large repository:")
-        for name, seconds in large_times.items():
+        one, ten = changed_files(large, 1), changed_files(large, 10)
+        build(small, max(QUEUE_SHARE * 10, count // 4))
+        small_one = changed_files(small, 1)
+        print("--base HEAD after renaming a channel in 1 and in 10 files, and in 1 file of a")
+        print("repository with a quarter of the files:")
+        for name, seconds in one.items():
             print(
-                f"  {name:<10} {small_times[name]:.2f} s -> {seconds:.2f} s "
-                f"(4x the files; {seconds / cold:.2f} x the large cold run)"
+                f"  {name:<10} 1 file {seconds:.2f} s ({seconds / cold:.2f} x cold), "
+                f"10 files {ten[name]:.2f} s; quarter-size repository, 1 file "
+                f"{small_one[name]:.2f} s"
             )
 
 

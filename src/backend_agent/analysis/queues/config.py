@@ -34,6 +34,9 @@ class ConfigFacts:
 
 
 def is_config_file(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    if not name.endswith((".yml", ".yaml", ".json")) and ".env" not in name:
+        return False  # the common case, settled without the regular expression
     return CONFIG_FILE.search(path) is not None
 
 
