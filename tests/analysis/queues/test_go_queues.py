@@ -60,3 +60,16 @@ def test_asynq_machinery_river_and_cron_jobs() -> None:
     assert sort["defined_at"] == {"file": "internal/jobs/river.go", "line": 15}
     assert job(inventory, "cron", "cleanup")["schedule"] == "0 30 * * * *"
     assert job(inventory, "cron", "cmd/cron/main.go:cron#2")["schedule"] == "@hourly"
+
+
+def test_a_wrapper_parameter_is_followed_to_its_callers() -> None:
+    """``kafka.Send(p, topic, data)`` wraps the producer: each call names the topic."""
+    inventory = inventory_of(MODULE)
+    assert sites(channel(inventory, "kafka", "orders")["producers"]) == [
+        "cmd/api/main.go:9",
+        "internal/kafka/sarama.go:17",
+    ]
+    assert channel(inventory, "kafka", "invoices.paid")["producers"][0]["symbol"] == "notify"
+    assert [(u["file"], u["line"], u["fragment"]) for u in inventory["unresolved"]] == [
+        ("cmd/api/main.go", 11, "topic")  # the caller's own parameter
+    ]

@@ -72,13 +72,31 @@ class GoSite:
     ) -> None:
         if value is None:
             return
-        for text, why, item in self.values.strings(self.path, self.call.symbol, value):
-            wild = (
-                text is not None
-                and broker == "nats"
-                and ("*" in text.split(".") or text.endswith(">"))
-            )
-            self.emit_name(role, broker, text, why, render(item), pattern=wild, payload=payload)
+        for text, why, fragment, at in self.expand(value):
+            wild = text is not None and broker == "nats"
+            wild = wild and ("*" in (text or "").split(".") or (text or "").endswith(">"))
+            self.out.add(role, broker, text, at[0], at[1], at[2], why=why, fragment=fragment,
+                         pattern=wild, payload=payload)  # fmt: skip
+
+    def expand(self, value: Expr) -> list[tuple[str | None, str, str, tuple[str, int, str]]]:
+        """(name, why, fragment, (file, line, symbol)) of a name value: here, or, when it is a
+        parameter of the enclosing function, at each call passing it (a wrapper such as
+        ``RegisterHandlers(taskName, ...)``)."""
+        here = (self.path, self.call.line, self.call.symbol)
+        index = self.values.parameter(self.path, self.call.symbol, value)
+        callers = (
+            self.values.callers(self.path, self.call.symbol, index) if index is not None else []
+        )
+        if not callers:
+            return [
+                (text, why, render(item), here)
+                for text, why, item in self.values.strings(self.path, self.call.symbol, value)
+            ]
+        found = []
+        for path, line, caller, arg in callers:
+            text, why = self.values.string(path, caller, arg)
+            found.append((text, why, render(arg), (path, line, caller)))
+        return found
 
     def emit_name(self, role: Role, broker: str, name: str | None, why: str = "",
                   fragment: str = "", **extra: object) -> None:  # fmt: skip

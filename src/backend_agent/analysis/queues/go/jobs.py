@@ -21,6 +21,7 @@ def job_events(values: GoValues, out: Resolution) -> None:
     kinds = _river_kinds(values, out)
     for path, facts in values.sources.items():
         queues = _enqueue_queues(values, path)
+        scheduled = _scheduled_tasks(values, path)
         crons = 0
         for call in facts.calls:
             site = GoSite(values, path, call, out)
@@ -29,7 +30,7 @@ def job_events(values: GoValues, out: Resolution) -> None:
                 continue
             func = call.expr[1]
             method = str(func[2]) if func[0] == "sel" else str(func[1]) if func[0] == "id" else ""
-            if values.imports(path, "hibiken/asynq"):
+            if values.imports(path, "hibiken/asynq") and call.line not in scheduled:
                 _asynq(site, method, queues)
             if values.imports(path, "RichardKnop/machinery"):
                 _machinery(site, method)
@@ -42,26 +43,28 @@ def job_events(values: GoValues, out: Resolution) -> None:
 
 def _asynq(site: GoSite, method: str, queues: dict[int, str]) -> None:
     args = site.args
-    if method == "NewTask" and args and site.call.outer != "Register":
-        name, why = site.string(args[0])
-        queue = _queue_option(site, args[2:]) or queues.get(site.call.line) or "default"
-        payload = (
-            payload_of(site.values, site.path, site.call.symbol, args[1]) if len(args) > 1 else None
-        )
-        site.emit_name("enqueue", "asynq", name, why, render(args[0]), queue=queue, payload=payload)
+    if method in ("NewTask", "NewTaskWithHeaders") and args and site.call.outer != "Register":
+        options = args[3:] if method == "NewTaskWithHeaders" else args[2:]
+        queue = _queue_option(site, options) or queues.get(site.call.line)
+        if queue is None and all(o[0] == "call" for o in options):
+            queue = "default"  # no option can name another queue
+        body = args[1] if len(args) > 1 else None
+        payload = payload_of(site.values, site.path, site.call.symbol, body) if body else None
+        for name, why, fragment, at in site.expand(args[0]):
+            site.out.add("enqueue", "asynq", name, at[0], at[1], at[2], why=why,
+                         fragment=fragment, queue=queue, payload=payload)  # fmt: skip
     elif method in ("HandleFunc", "Handle") and len(args) == 2 and _is_mux(site):
-        name, why = site.string(args[0])
-        site.emit_name("define", "asynq", name, why, render(args[0]))
+        for name, why, fragment, at in site.expand(args[0]):
+            site.out.add("define", "asynq", name, at[0], at[1], at[2], why=why, fragment=fragment)
     elif method == "Register" and len(args) >= 2:
         task = site.values.follow(site.path, site.call.symbol, args[1])[2]
         if task[0] == "call" and render(task[1]).endswith("NewTask") and task[2]:
-            name, why = site.string(task[2][0])
-            schedule, _ = site.string(args[0])
-            text = schedule if schedule is not None else site.call.texts[0]
-            queue = _queue_option(site, task[2][2:]) or "default"
-            site.emit_name(
-                "schedule", "asynq", name, why, render(task[2][0]), schedule=text, queue=queue
-            )
+            queue = _queue_option(site, [*task[2][2:], *args[2:]]) or "default"
+            schedules = {at: text or written for text, _, written, at in site.expand(args[0])}
+            for name, why, fragment, at in site.expand(task[2][0]):
+                text = schedules.get(at) or site.string(args[0])[0] or site.call.texts[0]
+                site.out.add("schedule", "asynq", name, at[0], at[1], at[2], why=why,
+                             fragment=fragment, schedule=text, queue=queue)  # fmt: skip
 
 
 def _is_mux(site: GoSite) -> bool:
@@ -96,6 +99,20 @@ def _enqueue_queues(values: GoValues, path: str) -> dict[int, str]:
         task = values.follow(path, call.symbol, args[0])[2] if args else ("?",)
         if queue is not None and task[0] == "call":
             found[int(task[3])] = queue
+    return found
+
+
+def _scheduled_tasks(values: GoValues, path: str) -> set[int]:
+    """Lines of ``NewTask`` calls a scheduler registers through a variable (``task :=
+    asynq.NewTask(...)`` then ``Register(spec, task)``): schedules, not enqueues."""
+    found: set[int] = set()
+    for call in values.sources[path].calls:
+        if call.expr[0] != "call" or not render(call.expr[1]).endswith(".Register"):
+            continue
+        args = call.expr[2]
+        held = values.follow(path, call.symbol, args[1])[2] if len(args) > 1 else ("?",)
+        if held[0] == "call" and args[1][0] == "id":
+            found.add(int(held[3]))
     return found
 
 

@@ -8,6 +8,7 @@ Expressions use the endpoint scanner's tagged tuples (``endpoints.go.scan.expr``
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
@@ -35,6 +36,7 @@ CALLS = frozenset(
         "PublishAsync",
         # asynq, machinery, river, robfig/cron
         "NewTask",
+        "NewTaskWithHeaders",
         "HandleFunc",
         "Handle",
         "Register",
@@ -84,8 +86,10 @@ _IMPORTS = (
 )  # fmt: skip
 _PACKAGE = re.compile(rb"^package\s+(\w+)", re.MULTILINE)
 _CONST = re.compile(
-    rb'^\s*(?:const\s+|var\s+)?([A-Za-z_]\w*)(?:\s+string)?\s*=\s*"([^"\\\n]*)"', re.MULTILINE
+    rb'^\s*(?:const\s+|var\s+)?([A-Za-z_]\w*)(?:\s+[A-Za-z_][\w.]*)?\s*=\s*"([^"\\\n]*)"',
+    re.MULTILINE,
 )
+_IMPORT_SPEC = re.compile(rb'^\s*(?:import\s+)?(?:(\w+)\s+)?"([\w.~/-]+)"\s*$', re.MULTILINE)
 _STRUCTS = re.compile(rb"struct\s*\{[^}]*`[^`]*json:")
 _METHODS = ("Kind", "InsertOpts")
 _TEXT = 160
@@ -113,6 +117,11 @@ class GoQueueFacts:
     structs: dict[str, tuple[tuple[str, str, str], ...]] = field(default_factory=dict)
     methods: dict[str, tuple[Expr, int]] = field(default_factory=dict)  # "Type.Kind" -> result
     module: str = ""  # for go.mod files: the module path
+    params: dict[str, tuple[str, ...]] = field(default_factory=dict)  # symbol -> parameters
+    # Calls of any function with simple leading arguments, read lexically from every file:
+    # function name -> (line, enclosing function, arguments), to follow names through wrappers.
+    # The last item is the call's argument count when all its arguments were read, else -1.
+    sites: dict[str, list[tuple[int, str, tuple[Expr, ...], int]]] = field(default_factory=dict)
 
 
 def scan_go(source: bytes) -> GoQueueFacts:
@@ -124,10 +133,83 @@ def scan_go(source: bytes) -> GoQueueFacts:
         facts = GoQueueFacts(package.group(1).decode() if package else "")
         for match in _CONST.finditer(source):
             facts.consts[match.group(1).decode()] = ("s", match.group(2).decode("utf-8", "replace"))
-        return facts
-    facts = GoQueueFacts()
-    _Walker(facts, queues).file(parse(source, "go").root_node)
+        header = source.split(b"\nfunc ", 1)[0]  # imports come before any function
+        for match in _IMPORT_SPEC.finditer(header):
+            path = match.group(2).decode()
+            if match.group(1):
+                facts.imports[match.group(1).decode()] = path
+            else:
+                for alias in package_names(path):
+                    facts.imports.setdefault(alias, path)
+    else:
+        facts = GoQueueFacts()
+        _Walker(facts, queues).file(parse(source, "go").root_node)
+    facts.sites = call_sites(source)
     return facts
+
+
+_ARG = rb'(?:"[^"\\\n]*"|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)'
+_SITE = re.compile(
+    rb"\b(\w+)\(\s*("
+    + _ARG
+    + rb")(?:\s*,\s*("
+    + _ARG
+    + rb"))?(?:\s*,\s*("
+    + _ARG
+    + rb"))?\s*([,)])"
+)
+_FUNC = re.compile(rb"^func\s+(?:\(\s*\w*\s*\*?(\w+)[^)]*\)\s*)?(\w+)", re.MULTILINE)
+_KEYWORDS = frozenset(
+    {
+        "if",
+        "for",
+        "switch",
+        "return",
+        "func",
+        "go",
+        "defer",
+        "make",
+        "len",
+        "append",
+        "new",
+        "panic",
+        "string",
+        "int",
+        "byte",
+        "cap",
+        "delete",
+    }
+)
+
+
+def call_sites(source: bytes) -> dict[str, list[tuple[int, str, tuple[Expr, ...], int]]]:
+    """Calls whose leading arguments are literals or names, by function name: where a value a
+    wrapper passes on (``RegisterHandlers(convoy.EventProcessor, ...)``) comes from."""
+    functions = [(m.start(), f"{m.group(1).decode()}.{m.group(2).decode()}" if m.group(1)
+                  else m.group(2).decode()) for m in _FUNC.finditer(source)]  # fmt: skip
+    starts = [start for start, _ in functions]
+    found: dict[str, list[tuple[int, str, tuple[Expr, ...], int]]] = {}
+    for match in _SITE.finditer(source):
+        name = match.group(1).decode()
+        if name in _KEYWORDS or source[max(match.start() - 5, 0) : match.start()].endswith(
+            b"func "
+        ):
+            continue
+        args = tuple(_lexical_arg(a) for a in match.groups()[1:4] if a is not None)
+        arity = len(args) if match.group(5) == b")" else -1
+        index = bisect_right(starts, match.start()) - 1
+        symbol = functions[index][1] if index >= 0 else ""
+        line = source.count(b"\n", 0, match.start()) + 1
+        found.setdefault(name, []).append((line, symbol, args, arity))
+    return found
+
+
+def _lexical_arg(text: bytes) -> Expr:
+    value = text.decode("utf-8", "replace")
+    if value.startswith('"'):
+        return ("s", value[1:-1])
+    head, _, field = value.partition(".")
+    return ("sel", ("id", head), field) if field else ("id", head)
 
 
 def scan_go_mod(source: bytes) -> GoQueueFacts:
@@ -224,10 +306,14 @@ class _Walker:
             return
         local: dict[str, Expr] = {}
         params = node.child_by_field_name("parameters")
+        names: list[str] = []
         for param in params.named_children if params is not None else []:
             kind = param.child_by_field_name("type")
-            for param_name in param.children_by_field_name("name"):
-                local[_text(param_name)] = ("type", _text(kind))
+            for param_name in param.children_by_field_name("name") or [param]:
+                names.append(_text(param_name) if param_name is not param else "_")
+                if param_name is not param:
+                    local[_text(param_name)] = ("type", _text(kind))
+        self.facts.params[symbol] = tuple(names)
         self._body(body, symbol, local)
         if local:
             self.facts.locals[symbol] = local

@@ -16,6 +16,7 @@ from backend_agent.analysis.queues.go.scan import GoQueueFacts
 _MAX_DEPTH = 12
 _VERB = re.compile(r"%[-+# 0]*\d*(?:\.\d+)?[svdqx]")
 _ENV_HELPER = re.compile(r"env", re.IGNORECASE)
+_CONVERSIONS = ("string", "aws.String", "[]byte")
 
 
 class GoValues:
@@ -29,6 +30,39 @@ class GoValues:
         self.by_dir: dict[str, list[str]] = {}
         for path in sorted(self.sources):
             self.by_dir.setdefault(_dir(path), []).append(path)
+        self.sites: dict[str, list[tuple[str, int, str, tuple[Expr, ...], int]]] = {}
+        for path, source in self.sources.items():
+            for name, calls in source.sites.items():
+                self.sites.setdefault(name, []).extend((path, *call) for call in calls)
+
+    # ---- wrappers -----------------------------------------------------------------------
+
+    def parameter(self, path: str, symbol: str, value: Expr) -> int | None:
+        """The index of the enclosing function's parameter a value is (``topic``,
+        ``string(taskName)``), or None."""
+        while value[0] == "call" and render(value[1]) in _CONVERSIONS and value[2]:
+            value = value[2][0]
+        facts = self.sources.get(path)
+        if facts is None or value[0] != "id":
+            return None
+        params = facts.params.get(symbol, ())
+        if (
+            str(value[1]) not in params
+            or facts.locals.get(symbol, {}).get(str(value[1]), ("",))[0] != "type"
+        ):
+            return None
+        return params.index(str(value[1]))
+
+    def callers(self, path: str, symbol: str, index: int) -> list[tuple[str, int, str, Expr]]:
+        """(file, line, enclosing function, argument) of the calls of a function that pass a
+        literal or a name as its ``index``-th argument (calls of another arity excluded)."""
+        name = symbol.rsplit(".", 1)[-1]
+        arity = len(self.sources[path].params.get(symbol, ())) if path in self.sources else -1
+        return [
+            (file, line, caller, args[index])
+            for file, line, caller, args, count in self.sites.get(name, [])
+            if index < len(args) and (count < 0 or count == arity)
+        ]
 
     # ---- names across files -------------------------------------------------------------
 
