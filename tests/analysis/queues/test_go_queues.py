@@ -16,7 +16,7 @@ def test_inventory_is_exactly_the_expected_one() -> None:
 def test_kafka_clients_with_constants_sprintf_and_environment() -> None:
     inventory = inventory_of(MODULE)
     orders = channel(inventory, "kafka", "orders")  # events.TopicOrders, another package
-    assert sites(orders["producers"]) == ["internal/kafka/sarama.go:17"]
+    assert "internal/kafka/sarama.go:17" in sites(orders["producers"])
     assert sites(orders["consumers"]) == ["internal/kafka/sarama.go:23"]
     schema = orders["messages"][0]["schema"]  # json.Marshal(evt) of events.OrderCreated
     assert schema["required"] == ["id", "total", "lines", "created_at"]
