@@ -347,9 +347,7 @@ REPORT_SCHEMA = _object(
             "items": _object(
                 {
                     "severity": _SEVERITY,
-                    "category": {
-                        "enum": ["breaking-change", "migration", "security", "queues"]
-                    },
+                    "category": {"enum": ["breaking-change", "migration", "security", "queues"]},
                     "rule": _STR,
                     "message": _STR,
                     "file": _STR,
