@@ -5,9 +5,29 @@ from __future__ import annotations
 import json
 import re
 import sys
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
-from backend_agent.analysis.endpoints.model import ContractChange, Inventory
+from backend_agent.analysis.endpoints.model import ContractChange, Inventory, Unresolved
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+
+class Classified(Protocol):
+    """A change classified under a rule (a ``ContractChange`` or a queue change)."""
+
+    @property
+    def rule(self) -> str: ...
+    @property
+    def compatibility(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def file(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+
 
 _PARAM = re.compile(r"\{(\w+)\}")
 
@@ -90,22 +110,37 @@ def print_table(inventory: Inventory, changes: list[ContractChange] | None = Non
         )
     console.print(table)
     if inventory.unresolved:
-        unresolved = Table(title=f"{len(inventory.unresolved)} unresolved", title_justify="left")
-        for column in ("fragment", "reason", "source"):
-            unresolved.add_column(column, overflow="fold")
-        for u in inventory.unresolved:
-            unresolved.add_row(u.fragment, u.reason, f"{u.file}:{u.line}")
-        console.print(unresolved)
+        console.print(unresolved_table(inventory.unresolved))
     if changes is not None:
-        changed = Table(title=f"{len(changes)} contract changes", title_justify="left")
-        for column in ("compatibility", "rule", "message", "source"):
-            changed.add_column(column, overflow="fold")
-        styles = {"breaking": "bold red", "possibly-breaking": "yellow", "non-breaking": "green"}
-        for c in changes:
-            changed.add_row(
-                f"[{styles[c.compatibility]}]{c.compatibility}[/]",
-                c.rule,
-                c.message,
-                f"{c.file}:{c.line}",
-            )
-        console.print(changed)
+        console.print(changes_table(changes, "contract changes"))
+
+
+def unresolved_table(unresolved: Sequence[Unresolved]) -> Table:
+    """What could not be resolved, as a rich table (shared with the queue inventory)."""
+    from rich.table import Table
+
+    table = Table(title=f"{len(unresolved)} unresolved", title_justify="left")
+    for column in ("fragment", "reason", "source"):
+        table.add_column(column, overflow="fold")
+    for u in unresolved:
+        table.add_row(u.fragment, u.reason, f"{u.file}:{u.line}")
+    return table
+
+
+def changes_table(changes: Sequence[Classified], what: str) -> Table:
+    """Classified changes (contract or queue changes) as a rich table, styled by
+    compatibility."""
+    from rich.table import Table
+
+    table = Table(title=f"{len(changes)} {what}", title_justify="left")
+    for column in ("compatibility", "rule", "message", "source"):
+        table.add_column(column, overflow="fold")
+    styles = {"breaking": "bold red", "possibly-breaking": "yellow", "non-breaking": "green"}
+    for c in changes:
+        table.add_row(
+            f"[{styles[c.compatibility]}]{c.compatibility}[/]",
+            c.rule,
+            c.message,
+            f"{c.file}:{c.line}" if c.file else "",
+        )
+    return table
