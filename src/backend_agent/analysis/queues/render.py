@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+from backend_agent.analysis.endpoints.render import changes_table, unresolved_table
 from backend_agent.analysis.queues.model import QueueChange, QueueInventory
 
 
@@ -49,22 +50,6 @@ def print_tables(inventory: QueueInventory, changes: list[QueueChange] | None = 
         )
     console.print(jobs)
     if inventory.unresolved:
-        unresolved = Table(title=f"{len(inventory.unresolved)} unresolved", title_justify="left")
-        for column in ("fragment", "reason", "source"):
-            unresolved.add_column(column, overflow="fold")
-        for u in inventory.unresolved:
-            unresolved.add_row(u.fragment, u.reason, f"{u.file}:{u.line}")
-        console.print(unresolved)
+        console.print(unresolved_table(inventory.unresolved))
     if changes is not None:
-        changed = Table(title=f"{len(changes)} queue and job changes", title_justify="left")
-        for column in ("compatibility", "rule", "message", "source"):
-            changed.add_column(column, overflow="fold")
-        styles = {"breaking": "bold red", "possibly-breaking": "yellow", "non-breaking": "green"}
-        for c in changes:
-            changed.add_row(
-                f"[{styles[c.compatibility]}]{c.compatibility}[/]",
-                c.rule,
-                c.message,
-                f"{c.file}:{c.line}" if c.file else "",
-            )
-        console.print(changed)
+        console.print(changes_table(changes, "queue and job changes"))
