@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from backend_agent.analysis.endpoints.javascript.facts import Value
 from backend_agent.analysis.endpoints.javascript.scan import describe
-from backend_agent.analysis.queues.javascript.facts import JsCall
+from backend_agent.analysis.queues.javascript.facts import JsCall, last_name
 from backend_agent.analysis.queues.javascript.payloads import JsPayloads
 from backend_agent.analysis.queues.javascript.values import JsValues
 from backend_agent.analysis.queues.model import Payload, Resolution, Role, amqp_channel
@@ -100,13 +100,13 @@ def broker_events(site: JsSite, kind: str | None, transports: list[str]) -> None
     """Events of one call on a receiver of ``kind`` (or a constructor call)."""
     call = site.call
     if call.kind == "new":
-        command = _COMMANDS.get(_last(call.callee))
+        command = _COMMANDS.get(last_name(call.callee))
         if command is not None and call.args:
             role, broker, key = command
             site.emit(role, broker, site.field(call.args[0], key))
         return
     method = call.callee[2] if call.callee[0] == "member" else ""
-    if method == "create" and _last(call.callee[1]) == "Consumer" and call.args:
+    if method == "create" and last_name(call.callee[1]) == "Consumer" and call.args:
         queue_url = site.field(call.args[0], "queueUrl")
         if queue_url is not None:
             site.emit("consume", "sqs", queue_url)
@@ -271,14 +271,6 @@ def _message(site: JsSite, messages: Value | None) -> Payload | None:
         return None
     value = site.field(thing.value[0], "value")
     return site.payloads.of_value(site.file, value) if value is not None else None
-
-
-def _last(value: Value) -> str:
-    if value[0] == "ref":
-        return str(value[1]).rsplit("/", 1)[-1]
-    if value[0] in ("import", "member"):
-        return str(value[2])
-    return ""
 
 
 _HANDLERS = {

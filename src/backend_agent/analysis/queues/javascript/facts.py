@@ -44,3 +44,12 @@ class JsQueueFacts:
     transports: list[str] = field(default_factory=list)  # NestJS Transport.X members
     extends: dict[str, Value] = field(default_factory=dict)  # class -> its superclass
     imports: tuple[str, ...] = ()  # module specifiers this file imports
+
+
+def last_name(value: Value) -> str:
+    """The name a value ends in: ``Queue`` of ``new Queue``, ``add`` of ``queue.add``."""
+    if value[0] == "ref":
+        return str(value[1]).rsplit("/", 1)[-1]
+    if value[0] in ("import", "member"):
+        return str(value[2])
+    return ""

@@ -7,11 +7,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
 
-from backend_agent.analysis.endpoints.javascript.facts import TsConfig, Value
+from backend_agent.analysis.endpoints.javascript.facts import TsConfig
 from backend_agent.analysis.endpoints.javascript.values import Thing
 from backend_agent.analysis.queues.config import ConfigIndex
 from backend_agent.analysis.queues.javascript.brokers import JsSite, broker_events
-from backend_agent.analysis.queues.javascript.facts import Decorated, JsCall, JsQueueFacts
+from backend_agent.analysis.queues.javascript.facts import (
+    Decorated,
+    JsCall,
+    JsQueueFacts,
+    last_name,
+)
 from backend_agent.analysis.queues.javascript.jobs import (
     BullJobs,
     agenda_call,
@@ -73,7 +78,7 @@ class _Resolver:
         call = site.call
         if call.kind == "new":
             module = _module(self.values.eval(site.file, call.callee))
-            last = _last(call.callee)
+            last = last_name(call.callee)
             if last == "Worker" and module == "bullmq":
                 worker(site, self.jobs)
             elif last == "CronJob" and module == "cron":
@@ -131,11 +136,3 @@ class _Resolver:
 
 def _module(thing: Thing) -> str:
     return thing.name if thing.kind == "external" else ""
-
-
-def _last(value: Value) -> str:
-    if value[0] == "ref":
-        return str(value[1]).rsplit("/", 1)[-1]
-    if value[0] in ("import", "member"):
-        return str(value[2])
-    return ""

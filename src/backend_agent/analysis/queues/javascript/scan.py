@@ -16,7 +16,12 @@ from backend_agent.analysis.endpoints.javascript.facts import UNKNOWN, Value
 from backend_agent.analysis.endpoints.javascript.scan import SourceScanner
 from backend_agent.analysis.parsing import LanguageName, parse
 from backend_agent.analysis.queues.javascript.constants import lexical_facts
-from backend_agent.analysis.queues.javascript.facts import Decorated, JsCall, JsQueueFacts
+from backend_agent.analysis.queues.javascript.facts import (
+    Decorated,
+    JsCall,
+    JsQueueFacts,
+    last_name,
+)
 
 # Member calls worth keeping, by property name.
 METHODS = frozenset(
@@ -133,7 +138,7 @@ class QueueScanner(SourceScanner):
                     self.facts_of.transports.append(str(transport[2]))
         wanted = (
             (kind == "call" and callee[0] == "member" and callee[2] in METHODS)
-            or (kind == "new" and _last(callee) in CONSTRUCTORS)
+            or (kind == "new" and last_name(callee) in CONSTRUCTORS)
             or (kind == "call" and callee[0] == "member" and callee[2] in ("create", "from"))
         )
         if not wanted:
@@ -318,16 +323,6 @@ def _param_type(param: Node) -> str:
 def _annotation(node: Node) -> str:
     """A type annotation as written, without its leading colon."""
     return _text(node).lstrip(":").strip()
-
-
-def _last(value: Value) -> str:
-    if value[0] == "ref":
-        return str(value[1]).rsplit("/", 1)[-1]
-    if value[0] == "import":
-        return str(value[2])
-    if value[0] == "member":
-        return str(value[2])
-    return ""
 
 
 def _text(node: Node | None) -> str:
