@@ -36,11 +36,11 @@ def main(argv: list[str]) -> int:
     from backend_agent.analysis.project import Project
 
     head = Project(args.path)
-    inventory = build_inventory(head, _progress)
+    inventory = build_inventory(head, scan_progress)
     changes = None
     if args.base is not None:
         base = head.at(args.base)
-        changes = contract_changes(base, head, build_inventory(base, _progress), inventory)
+        changes = contract_changes(base, head, build_inventory(base, scan_progress), inventory)
     if args.format == "openapi":
         print(json.dumps(to_openapi(inventory, head.root.name), indent=2))
         return 0
@@ -58,7 +58,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _progress(extractor: str, done: int, total: int) -> None:
+def scan_progress(extractor: str, done: int, total: int) -> None:
     """Scanning progress on stderr, only for big repositories (quiet for small ones)."""
     if total < 200:
         return
