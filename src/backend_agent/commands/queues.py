@@ -4,7 +4,6 @@ and with ``--base`` the queue and job contract changes since a git revision."""
 from __future__ import annotations
 
 import argparse
-import sys
 
 DESCRIPTION = """\
 List every message-broker channel (Kafka topics, RabbitMQ queues and exchange/routing keys,
@@ -40,13 +39,14 @@ def main(argv: list[str]) -> int:
     from backend_agent.analysis.queues.diff import queue_changes
     from backend_agent.analysis.queues.inventory import queue_inventory
     from backend_agent.analysis.queues.render import as_json, print_tables
+    from backend_agent.commands.endpoints import scan_progress
 
     head = Project(args.path)
-    inventory = queue_inventory(head, _progress)
+    inventory = queue_inventory(head, scan_progress)
     changes = None
     if args.base is not None:
         base = head.at(args.base)
-        changes = queue_changes(queue_inventory(base, _progress), inventory)
+        changes = queue_changes(queue_inventory(base, scan_progress), inventory)
     if args.format == "asyncapi":
         print(json.dumps(to_asyncapi(inventory, head.root.name), indent=2))
     elif args.format == "json":
@@ -54,16 +54,3 @@ def main(argv: list[str]) -> int:
     else:
         print_tables(inventory, changes)
     return 0
-
-
-def _progress(extractor: str, done: int, total: int) -> None:
-    """Scanning progress on stderr, only for big repositories (quiet for small ones)."""
-    if total < 200:
-        return
-    end = "\n" if done == total else "\r" if sys.stderr.isatty() else "\n"
-    print(
-        f"backend-agent: scanning {extractor} files for queues {done}/{total}",
-        end=end,
-        file=sys.stderr,
-        flush=True,
-    )
