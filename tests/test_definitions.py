@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +28,7 @@ from backend_agent.definitions import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-SEED = REPO.parent / "shared" / "seeds" / "backend-agent.md"
+SEED = REPO / "tests" / "fixtures" / "seeds" / "backend-agent.md"  # the user's file, copied
 BUILTIN = BUILTIN_AGENTS_DIR / "backend-agent.md"
 
 
@@ -47,14 +48,10 @@ def load(tmp_path: Path, frontmatter: str) -> tuple[object, list[str]]:
 
 
 def test_builtin_agent_is_the_seed_unchanged() -> None:
-    if not SEED.exists():
-        pytest.skip(f"seed not present at {SEED}")
     assert BUILTIN.read_bytes() == SEED.read_bytes()
 
 
 def test_seed_file_loads_unchanged_with_every_field() -> None:
-    if not SEED.exists():
-        pytest.skip(f"seed not present at {SEED}")
     warnings: list[str] = []
     seed = load_agent_file(SEED, warn=warnings.append)
 
@@ -268,7 +265,12 @@ def test_agents_command_lists_name_source_color_tools_and_model(tmp_path: Path) 
         [sys.executable, "-m", "backend_agent", "agents", "--cwd", str(tmp_path / "project")],
         capture_output=True,
         text=True,
-        env={"HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+        env={
+            "HOME": str(tmp_path / "home"),
+            "PATH": "/usr/bin:/bin",
+            "COLUMNS": "200",
+            "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+        },
         check=True,
     )
     rows = {line.split()[0]: line.split() for line in done.stdout.splitlines()[1:]}
@@ -283,7 +285,11 @@ def test_agents_command_rejects_a_missing_directory(tmp_path: Path) -> None:
         [sys.executable, "-m", "backend_agent", "agents", "--cwd", str(missing)],
         capture_output=True,
         text=True,
-        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        env={
+            "HOME": str(tmp_path),
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+        },
     )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == f"backend-agent: error: --cwd {missing}: not a directory\n"

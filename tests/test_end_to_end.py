@@ -72,6 +72,7 @@ def run_backend_agent(project: Path, fake: AnthropicFake, home: Path) -> dict[st
     home.mkdir()
     env = {
         "PATH": os.environ["PATH"],
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
         "HOME": str(home),
         "BACKEND_AGENT_HOME": str(home / ".backend-agent"),
         "ANTHROPIC_BASE_URL": fake.url,

@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seeds" / "backend-agent.md"
+from backend_agent import paths
+
+SEED = Path(__file__).resolve().parent / "fixtures" / "seeds" / "backend-agent.md"
 RESULT_FIELDS = {
     "type",
     "subtype",
@@ -39,6 +41,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         "HOME": str(home),
         "BACKEND_AGENT_HOME": str(home / ".backend-agent"),
         "PATH": os.environ["PATH"],
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
     }
 
 
@@ -209,17 +212,23 @@ def test_the_session_transcript_is_written_as_jsonl(
     )
     session_id = json.loads(done.stdout)["session_id"]
 
-    transcript = Path(env["BACKEND_AGENT_HOME"]) / "sessions" / f"{session_id}.jsonl"
+    home = Path(env["BACKEND_AGENT_HOME"])
+    transcript = home / "projects" / paths.project_slug(project) / f"{session_id}.jsonl"
     records = [json.loads(line) for line in transcript.read_text().splitlines()]
-    assert [r["type"] for r in records] == [
-        "system",
-        "user",
-        "assistant",
-        "user",
-        "assistant",
-        "result",
+    assert [(r["type"], r.get("subtype")) for r in records] == [
+        ("system", "init"),
+        ("system", "system_prompt"),
+        ("user", None),
+        ("assistant", None),
+        ("user", None),
+        ("assistant", None),
+        ("result", "success"),
     ]
-    assert records[1]["message"]["content"] == [{"type": "text", "text": "read notes"}]
+    assert records[2]["message"]["content"] == [{"type": "text", "text": "read notes"}]
+    assert records[2]["origin"] == "prompt" and records[2]["prompt"] == "read notes"
+    assert {r["sessionId"] for r in records} == {session_id}
+    assert [r["parentUuid"] for r in records] == [None, *(r["uuid"] for r in records[:-1])]
+    assert {r["cwd"] for r in records} == {str(project)}
 
 
 def test_the_prompt_can_come_on_stdin(tmp_path: Path, env: dict[str, str], project: Path) -> None:
@@ -341,8 +350,6 @@ def test_tool_flags_narrow_the_tools_the_model_sees(
 def test_the_seed_agent_file_runs_unchanged(
     tmp_path: Path, env: dict[str, str], project: Path
 ) -> None:
-    if not SEED.exists():
-        pytest.skip(f"seed not present at {SEED}")
     args = ["-p", "hi", "--output-format", "stream-json", "--agent-file", str(SEED)]
     done = backend_agent([*args, "--model", script(tmp_path, ["ready"])], env, project)
     assert done.returncode == 0, done.stderr

@@ -20,8 +20,10 @@ from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
 from backend_agent.messages import Usage
-from backend_agent.runtime.agent import RunResult
-from backend_agent.runtime.options import RunOptions
+from backend_agent.models.registry import ModelChoice
+from backend_agent.permissions import PermissionOptions
+from backend_agent.runtime.results import RunResult
+from backend_agent.sessions.config import SessionConfig
 from backend_agent.ui.interactive import run_interactive
 from backend_agent.ui.render import run_summary
 
@@ -67,7 +69,11 @@ def test_streams_answers_with_tool_lines_and_exits_on_ctrl_d(tmp_path: Path) -> 
         keys.send_text("and now?\r")
         keys.send_text("\x04")
         status = run_interactive(
-            RunOptions(cwd=tmp_path, model=model, permission_mode="bypassPermissions"),
+            SessionConfig(
+                cwd=tmp_path,
+                model=ModelChoice(model),
+                permissions=PermissionOptions(mode="bypassPermissions"),
+            ),
             prompt_session=PromptSession(input=keys, output=DummyOutput()),
             console=console,
         )
@@ -91,7 +97,7 @@ def test_reasoning_streams_dimmed_on_its_own_line_before_the_answer(tmp_path: Pa
     with create_pipe_input() as keys:
         keys.send_text("hi\r\x04")
         run_interactive(
-            RunOptions(cwd=tmp_path, model=model),
+            SessionConfig(cwd=tmp_path, model=ModelChoice(model)),
             prompt_session=PromptSession(input=keys, output=DummyOutput()),
             console=console,
         )

@@ -17,7 +17,11 @@ _EXPORTS = {
     "ToolResult": "backend_agent.tools.base",
     "AgentDefinition": "backend_agent.definitions",
     "Agent": "backend_agent.runtime.agent",
-    "run": "backend_agent.runtime.agent",
+    "RunResult": "backend_agent.runtime.results",
+    "Session": "backend_agent.sessions.session",
+    "SessionConfig": "backend_agent.sessions.config",
+    "SessionStore": "backend_agent.sessions.store",
+    "run": "backend_agent.api",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

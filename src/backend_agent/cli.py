@@ -21,6 +21,9 @@ SUBCOMMANDS: dict[str, str] = {
     "report": "the Backend Agent Report for a change, with no model (md/json/sarif/html)",
     "db": "read-only live database schema (PostgreSQL, MySQL, SQLite, Redis)",
     "tests": "find and run the project's tests",
+    "sessions": "list the recorded sessions of this directory (or all); resume with -r ID",
+    "rewind": "restore files and/or the conversation to before a session's N-th prompt",
+    "doctor": "check the sandbox, ripgrep, credentials, MCP servers and session store",
 }
 
 

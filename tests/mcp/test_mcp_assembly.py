@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from mcp_helpers import DEMO_SERVER, demo_entry
 
 from backend_agent.mcp.tools import tool_name
-from backend_agent.runtime.assembly import assemble
-from backend_agent.runtime.options import RunOptions
+from backend_agent.models.registry import ModelChoice
+from backend_agent.sessions.config import AgentChoice, SessionConfig
+from backend_agent.sessions.session import Session
 
 
 def write_agent(project: Path, frontmatter: str) -> None:
@@ -32,19 +33,19 @@ def test_agent_frontmatter_servers_start_with_the_run_and_stop_with_it(project: 
     )
     script = project / "script.yaml"
     script.write_text("turns: ['ok']")
-    options = RunOptions(cwd=project, prompt="hi", agent="api-checker", model=f"scripted:{script}")
+    config = SessionConfig(
+        cwd=project, agent=AgentChoice("api-checker"), model=ModelChoice(f"scripted:{script}")
+    )
 
-    run = assemble(options, interactive=False)
-    try:
-        tools = run.session.tool_names
+    with Session.open(config) as run:
+        tools = run.tools.tool_names
         assert "mcp__own__echo" in tools and "mcp__own__add" not in tools
         assert {"mcp__shared__echo", "mcp__shared__add"} <= set(tools)
         assert "mcp__own__echo" in run.init_record()["tools"]
-        assert run.mcp is not None
-        assert run.session.call("mcp__own__echo", {"text": "inline"}).content == "inline"
-    finally:
-        run.close()
-    assert {c.status for c in run.mcp.connections.values()} == {"stopped"}
+        mcp = run.parts.mcp
+        assert mcp is not None
+        assert run.tools.call("mcp__own__echo", {"text": "inline"}).content == "inline"
+    assert {c.status for c in mcp.connections.values()} == {"stopped"}
 
 
 @given(server=st.text(max_size=40), tool=st.text(min_size=1, max_size=80))

@@ -16,8 +16,10 @@ from mcp_helpers import DEMO_SERVER, demo_entry
 from backend_agent.errors import UserError
 from backend_agent.mcp.config import parse_server
 from backend_agent.mcp.presets import PRESETS, preset_entry
-from backend_agent.runtime.assembly import assemble
-from backend_agent.runtime.options import RunOptions
+from backend_agent.mcp.startup import McpOptions
+from backend_agent.models.registry import ModelChoice
+from backend_agent.sessions.config import SessionConfig
+from backend_agent.sessions.session import Session
 
 
 def mcp(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -144,7 +146,7 @@ def test_token_presets_name_their_variable_when_it_is_missing(
         "GITHUB_PERSONAL_ACCESS_TOKEN": "${GITHUB_PERSONAL_ACCESS_TOKEN}"
     }
     assert preset_entry("brave", project)["env"] == {"BRAVE_API_KEY": "${BRAVE_API_KEY}"}
-    config = json.dumps(
+    config_file = json.dumps(
         {
             "mcpServers": {
                 "github": preset_entry("github", project),
@@ -154,10 +156,12 @@ def test_token_presets_name_their_variable_when_it_is_missing(
     )
     script = project / "script.yaml"
     script.write_text("turns: ['ok']")
-    options = RunOptions(cwd=project, prompt="hi", model=f"scripted:{script}", mcp_configs=[config])
+    config = SessionConfig(
+        cwd=project, model=ModelChoice(f"scripted:{script}"), mcp=McpOptions([config_file])
+    )
 
-    run = assemble(options, interactive=False)  # the session goes on without them
-    run.close()
+    with Session.open(config) as run:  # the session goes on without them
+        tools = run.tools.tool_names
 
     errors = capsys.readouterr().err
     assert (
@@ -165,7 +169,7 @@ def test_token_presets_name_their_variable_when_it_is_missing(
         in errors
     )
     assert "MCP server 'brave': environment variable BRAVE_API_KEY is not set" in errors
-    assert not any(name.startswith("mcp__") for name in run.session.tool_names)
+    assert not any(name.startswith("mcp__") for name in tools)
 
 
 def test_the_puppeteer_preset_points_at_the_installed_chromium(project: Path) -> None:

@@ -14,10 +14,13 @@ import pytest
 from mcp_helpers import mcp_config, node_server
 
 from backend_agent.mcp.presets import PRESETS, find_chromium
+from backend_agent.mcp.startup import McpOptions
 from backend_agent.messages import ToolResultBlock
+from backend_agent.models.registry import ModelChoice
 from backend_agent.models.scripted import ScriptedModel
-from backend_agent.runtime.assembly import assemble
-from backend_agent.runtime.options import RunOptions
+from backend_agent.permissions import PermissionOptions
+from backend_agent.sessions.config import SessionConfig
+from backend_agent.sessions.session import Session
 
 TOOLS = "mcp__puppeteer__puppeteer_"
 PAGE = b"""<!doctype html>
@@ -97,20 +100,16 @@ def test_the_agent_drives_chromium_through_the_puppeteer_preset(
             "The page shows order 42 as shipped.",
         ]
     )
-    options = RunOptions(
+    config = SessionConfig(
         cwd=project,
-        prompt="check the order page",
-        model=model,
-        mcp_configs=[mcp_config({"puppeteer": entry})],
-        allowed_tools=["mcp__puppeteer"],
+        model=ModelChoice(model),
+        mcp=McpOptions([mcp_config({"puppeteer": entry})]),
+        permissions=PermissionOptions(allowed_tools=["mcp__puppeteer"]),
     )
-    run = assemble(options, interactive=False)
-    try:
-        run.agent.run("check the order page")
+    with Session.open(config) as run:
+        run.prompt("check the order page")
         assert isinstance(run.model, ScriptedModel)
         messages = run.model.requests[-1].messages
-    finally:
-        run.close()
 
     results = [
         block

@@ -168,12 +168,13 @@ def test_a_run_without_mcp_servers_never_imports_the_sdk(
     model = write_script(["hello"])
     code = (
         "import sys, pathlib\n"
-        "from backend_agent.runtime.assembly import assemble\n"
-        "from backend_agent.runtime.options import RunOptions\n"
-        f"run = assemble(RunOptions(cwd=pathlib.Path({str(project)!r}), prompt='hi', "
-        f"model={model!r}), interactive=False)\n"
-        "run.agent.run('hi')\n"
-        "run.close()\n"
+        "from backend_agent.models.registry import ModelChoice\n"
+        "from backend_agent.sessions.config import SessionConfig\n"
+        "from backend_agent.sessions.session import Session\n"
+        f"config = SessionConfig(cwd=pathlib.Path({str(project)!r}),\n"
+        f"                       model=ModelChoice({model!r}))\n"
+        "with Session.open(config) as run:\n"
+        "    run.prompt('hi')\n"
         "print(sorted(m for m in sys.modules if m == 'mcp' or m.startswith('mcp.')))\n"
     )
     done = subprocess.run(

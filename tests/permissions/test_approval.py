@@ -14,10 +14,9 @@ from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
 from backend_agent.messages import ToolUseBlock
-from backend_agent.permissions import PermissionPolicy, prepare_permissions
-from backend_agent.permissions.approval import TerminalApprover
-from backend_agent.runtime.options import RunOptions
+from backend_agent.permissions import PermissionOptions, PermissionPolicy, prepare_permissions
 from backend_agent.tools import ToolSession
+from backend_agent.ui.approval import TerminalApprover
 
 
 class Terminal:
@@ -32,10 +31,10 @@ class Terminal:
         self._pipe = self._stack.enter_context(create_pipe_input())
         self._pipe.send_text(answers)
         approver = TerminalApprover(console, input=self._pipe, output=DummyOutput())
-        setup = prepare_permissions(RunOptions(cwd=project), warn=lambda message: None)
+        setup = prepare_permissions(project, PermissionOptions(), warn=lambda message: None)
         self.session = ToolSession(project, launcher=setup.launcher)
         self.policy: PermissionPolicy = setup.policy(
-            self.session, interactive=True, session_id="s", approver=approver
+            self.session, session_id="s", approver=approver
         )
 
     def close(self) -> None:
@@ -85,9 +84,9 @@ def test_yes_always_saves_the_rule_shows_it_and_stops_asking(project: Path, term
 
 def test_a_saved_rule_applies_to_the_next_run(project: Path, terminal: type) -> None:
     terminal(project, "2\n").policy.before_tool(bash("make lint"))
-    setup = prepare_permissions(RunOptions(cwd=project, prompt="x"), warn=lambda m: None)
+    setup = prepare_permissions(project, PermissionOptions(), warn=lambda m: None)
     with ToolSession(project, launcher=setup.launcher) as session:
-        policy = setup.policy(session, interactive=False, session_id="s2")
+        policy = setup.policy(session, session_id="s2")
         assert policy.before_tool(bash("make lint")).allowed
         assert not policy.before_tool(bash("make clean")).allowed
 

@@ -22,6 +22,7 @@ def env(home: Path) -> dict[str, str]:
         "HOME": str(home),
         "BACKEND_AGENT_HOME": str(home / ".backend-agent"),
         "PATH": os.environ["PATH"],
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
     }
 
 
@@ -86,20 +87,20 @@ def test_plan_mode_from_settings_refuses_changes(project: Path, env: dict[str, s
 
 
 def test_the_run_reports_the_mode_in_force(project: Path, env: dict[str, str]) -> None:
-    from backend_agent.runtime.assembly import assemble
-    from backend_agent.runtime.options import RunOptions
+    from backend_agent.models.registry import ModelChoice
+    from backend_agent.sessions.config import AgentChoice, SessionConfig
+    from backend_agent.sessions.session import Session
 
     script = project.parent / "script.yaml"
     script.write_text(yaml.safe_dump({"model": "claude-sonnet-4-5", "turns": ["done"]}))
     (project / ".claude" / "settings.json").write_text('{"permissions": {"defaultMode": "plan"}}')
     agent = project.parent / "helper.md"  # no permissionMode: settings decide
     agent.write_text("---\nname: helper\ndescription: helps\n---\nYou help.\n")
-    options = RunOptions(cwd=project, prompt="x", model=f"scripted:{script}", agent_file=agent)
-    assembled = assemble(options, interactive=False)
-    try:
-        assert assembled.init_record()["permissionMode"] == "plan"
-    finally:
-        assembled.close()
+    config = SessionConfig(
+        cwd=project, agent=AgentChoice(file=agent), model=ModelChoice(f"scripted:{script}")
+    )
+    with Session.open(config) as session:
+        assert session.init_record()["permissionMode"] == "plan"
 
 
 def test_interactive_approval_in_a_real_terminal(project: Path, env: dict[str, str]) -> None:

@@ -12,9 +12,8 @@ import pytest
 
 from backend_agent.errors import UserError
 from backend_agent.messages import ToolUseBlock
-from backend_agent.permissions import PermissionPolicy, prepare_permissions
+from backend_agent.permissions import PermissionOptions, PermissionPolicy, prepare_permissions
 from backend_agent.permissions.hooks import parse_hooks
-from backend_agent.runtime.options import RunOptions
 from backend_agent.tools import ToolResult, ToolSession
 
 
@@ -39,13 +38,14 @@ class Harness:
         settings = self.project / ".claude" / "settings.json"
         settings.write_text(json.dumps({"hooks": hooks}))
         setup = prepare_permissions(
-            RunOptions(cwd=self.project, prompt="x", permission_mode=mode),
+            self.project,
+            PermissionOptions(mode=mode),
             agent_hooks=parse_hooks(agent_hooks, "agent.md"),
             warn=self.warnings.append,
         )
         session = ToolSession(self.project, launcher=setup.launcher)
         self.sessions.append(session)
-        return setup.policy(session, interactive=False, session_id="session-1")
+        return setup.policy(session, session_id="session-1")
 
     def script(self, name: str, body: str) -> str:
         return hook_script(self.project.parent, name, body)
@@ -263,7 +263,8 @@ def test_stop_hook_json_block(harness: Harness) -> None:
 )
 def test_session_start_adds_context(harness: Harness, body: str) -> None:
     policy = harness.policy(on("SessionStart", harness.script("start", body), matcher="startup"))
-    assert policy.on_session_start() == "Branch: main; open ticket: API-12"
+    assert policy.on_session_start("startup") == "Branch: main; open ticket: API-12"
+    assert policy.on_session_start("resume") == ""  # the matcher names the source
 
 
 def test_hooks_from_agent_frontmatter_run_after_settings_hooks(
@@ -273,7 +274,7 @@ def test_hooks_from_agent_frontmatter_run_after_settings_hooks(
     first = harness.script("first", f"open({str(log)!r}, 'a').write('settings\\n')\n")
     second = harness.script("second", f"open({str(log)!r}, 'a').write('agent\\n')\n")
     policy = harness.policy(on("SessionStart", first), agent_hooks=on("SessionStart", second))
-    policy.on_session_start()
+    policy.on_session_start("startup")
     assert log.read_text() == "settings\nagent\n"
 
 

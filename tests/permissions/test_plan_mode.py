@@ -11,9 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backend_agent.messages import ToolUseBlock
-from backend_agent.permissions import prepare_permissions
+from backend_agent.permissions import PermissionOptions, prepare_permissions
 from backend_agent.permissions.approval import Approval, ApprovalRequest
-from backend_agent.runtime.options import RunOptions
 from backend_agent.tools import ToolSession
 
 PATHS = st.sampled_from(
@@ -114,12 +113,10 @@ def test_no_sequence_of_tool_calls_changes_a_file_in_plan_mode(
         (project / "link").symlink_to(outside)
         before = snapshot(root)
         setup = prepare_permissions(
-            RunOptions(cwd=project, permission_mode="plan"), warn=lambda message: None
+            project, PermissionOptions(mode="plan"), warn=lambda message: None
         )
         with ToolSession(project, launcher=setup.launcher) as session:
-            policy = setup.policy(
-                session, interactive=True, session_id="plan", approver=AlwaysYes()
-            )
+            policy = setup.policy(session, session_id="plan", approver=AlwaysYes())
             for index, (name, tool_input) in enumerate(calls):
                 decision = policy.before_tool(ToolUseBlock(f"c{index}", name, tool_input))
                 if decision.allowed:

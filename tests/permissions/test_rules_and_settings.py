@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
 
@@ -18,14 +13,12 @@ from hypothesis import strategies as st
 
 from backend_agent.errors import UserError
 from backend_agent.messages import ToolUseBlock
-from backend_agent.permissions import prepare_permissions, shell
+from backend_agent.permissions import PermissionOptions, prepare_permissions, shell
 from backend_agent.permissions.decisions import PermissionEngine
 from backend_agent.permissions.paths import Workspace
 from backend_agent.permissions.rules import RuleSet, command_matches, parse_rule, split_rule_list
-from backend_agent.permissions.sandbox import sandbox_problem
 from backend_agent.permissions.settings import load_settings
 from backend_agent.permissions.shell import UnparsableCommand, split_command
-from backend_agent.runtime.options import RunOptions
 from backend_agent.tools import ToolSession
 
 
@@ -165,72 +158,23 @@ def test_mode_precedence(
         (project / ".claude" / "settings.json").write_text(
             json.dumps({"permissions": {"defaultMode": settings}})
         )
-    options = RunOptions(cwd=project, permission_mode=flag)
-    assert prepare_permissions(options, agent_mode=agent, warn=print).mode == expected
+    options = PermissionOptions(mode=flag)
+    assert prepare_permissions(project, options, agent_mode=agent, warn=print).mode == expected
 
 
 def test_bypass_mode_warns_once(project: Path) -> None:
     warnings: list[str] = []
-    prepare_permissions(
-        RunOptions(cwd=project, permission_mode="bypassPermissions"), warn=warnings.append
-    )
+    prepare_permissions(project, PermissionOptions(mode="bypassPermissions"), warn=warnings.append)
     assert len(warnings) == 1 and "bypassPermissions" in warnings[0]
-
-
-@pytest.mark.parametrize(("policy", "refused"), [("required", True), ("auto", False)])
-def test_without_bwrap_the_sandbox_policy_decides(
-    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: str, refused: bool
-) -> None:
-    only_bash = tmp_path / "bin"
-    only_bash.mkdir()
-    (only_bash / "bash").symlink_to("/bin/bash")
-    monkeypatch.setenv("PATH", str(only_bash))
-    warnings: list[str] = []
-    setup = prepare_permissions(RunOptions(cwd=project, sandbox=policy), warn=warnings.append)
-    with ToolSession(project, launcher=setup.launcher) as session:
-        first = session.call("Bash", {"command": "/bin/echo hi"})
-        session.call("Bash", {"command": "/bin/echo again"})
-    assert len(warnings) == 1 and "bwrap was not found" in warnings[0]
-    assert first.is_error is refused
-    assert ("refused" in first.content) is refused
-
-
-@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
-@pytest.mark.parametrize("network", [False, True])
-def test_the_network_is_closed_unless_opened_by_the_user(
-    project: Path, network: bool, tmp_path: Path
-) -> None:
-    assert sandbox_problem(shutil.which("bwrap")) is None
-    server = subprocess.Popen(
-        ["python3", "-m", "http.server", "0", "--bind", "127.0.0.1", "-d", str(tmp_path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline().split(" port ")[1].split(" ")[0])
-        setup = prepare_permissions(
-            RunOptions(cwd=project, sandbox_network=network, permission_mode="bypassPermissions"),
-            warn=lambda message: None,
-        )
-        with ToolSession(project, launcher=setup.launcher) as session:
-            result = session.call(
-                "Bash", {"command": f"curl -s -o /dev/null -w '%{{http_code}}' 127.0.0.1:{port}/"}
-            )
-        assert ("200" in result.content) is network, result.content
-    finally:
-        server.kill()
-        server.wait()
 
 
 def test_a_grep_cannot_read_a_file_a_deny_rule_protects(project: Path) -> None:
     (project / "config").mkdir()
     (project / "config" / "secrets.yml").write_text("API_SECRET=FAKE-SECRET\n")
-    options = RunOptions(cwd=project, prompt="x", disallowed_tools=["Read(./config/secrets.yml)"])
-    setup = prepare_permissions(options, warn=print)
+    options = PermissionOptions(disallowed_tools=["Read(./config/secrets.yml)"])
+    setup = prepare_permissions(project, options, warn=print)
     with ToolSession(project, launcher=setup.launcher) as session:
-        policy = setup.policy(session, interactive=False, session_id="s")
+        policy = setup.policy(session, session_id="s")
 
         def grep(**extra: str) -> tuple[bool, str]:
             tool_input = {"pattern": "SECRET", "output_mode": "content", **extra}
@@ -280,31 +224,3 @@ def test_a_command_line_is_allowed_only_if_every_command_is(
         assert (verdict.behavior == "allow") is every_command_allowed, (line, verdict.reason)
     else:  # the output of $(…) becomes an argument nobody can check in advance: always ask
         assert verdict.behavior == "ask", (line, verdict.reason)
-
-
-@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
-def test_killing_a_sandboxed_background_shell_leaves_nothing_running(project: Path) -> None:
-    marker = f"sleep 300.{os.getpid()}"
-    setup = prepare_permissions(
-        RunOptions(cwd=project, permission_mode="bypassPermissions"), warn=lambda message: None
-    )
-    with ToolSession(project, launcher=setup.launcher) as session:
-        started = session.call("Bash", {"command": marker, "run_in_background": True})
-        assert not started.is_error and "bash_1" in started.content
-        assert _eventually(lambda: _running(marker))
-        assert not session.call("KillShell", {"shell_id": "bash_1"}).is_error
-    assert _eventually(lambda: not _running(marker))
-
-
-def _running(command: str) -> bool:
-    found = subprocess.run(["pgrep", "-f", command], capture_output=True, text=True)
-    return bool(found.stdout.strip())
-
-
-def _eventually(condition: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + 10
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True

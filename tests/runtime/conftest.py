@@ -1,4 +1,4 @@
-"""Fixtures for the runtime tests: an isolated home, and agents driven by scripted models."""
+"""Fixtures for the runtime tests: agents driven by scripted models."""
 
 from __future__ import annotations
 
@@ -12,16 +12,6 @@ from backend_agent.definitions import AgentDefinition
 from backend_agent.models.scripted import ScriptedModel
 from backend_agent.runtime.agent import Agent
 from backend_agent.tools import ToolSession
-
-
-@pytest.fixture(autouse=True)
-def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """HOME and BACKEND_AGENT_HOME in a temp dir, so no real memory files or sessions leak in."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("BACKEND_AGENT_HOME", str(home / ".backend-agent"))
-    return home
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from backend_agent.messages import (
     ToolResultBlock,
     ToolUseBlock,
 )
+from backend_agent.policy import OpenPolicy, PromptDecision, ToolDecision
 from backend_agent.runtime.agent import INTERRUPTED_NOTE
 from backend_agent.runtime.events import (
     AgentEvent,
@@ -30,7 +31,6 @@ from backend_agent.runtime.events import (
     ToolStart,
     TurnEnd,
 )
-from backend_agent.runtime.policy import OpenPolicy, PromptDecision, ToolDecision
 from backend_agent.tools.base import ToolResult
 
 AgentFactory = Callable[..., Any]
@@ -256,9 +256,6 @@ class RecordingPolicy(OpenPolicy):
         self.stop_feedback = stop_feedback or []
         self.prompts: list[str] = []
 
-    def on_session_start(self) -> str:
-        return "Session context from a hook."
-
     def on_user_prompt(self, prompt: str) -> PromptDecision:
         self.prompts.append(prompt)
         if "forbidden" in prompt:
@@ -308,7 +305,6 @@ def test_policy_denials_rewrites_and_context_reach_the_model(
     ]
     assert (project / "w.txt").read_text() == "rewritten\n"
     first = model.requests[0]
-    assert first.system.endswith("Session context from a hook.\n")
     assert first.messages[0].text == "do it\n\nContext added to the prompt."
     denied, written = model.requests[1].messages[-1].content
     assert isinstance(denied, ToolResultBlock) and denied.is_error

@@ -11,8 +11,9 @@ from backend_agent.errors import UserError
 from backend_agent.models.anthropic import AnthropicModel
 from backend_agent.models.catalog import ALIASES
 from backend_agent.models.openai import OpenAIModel
-from backend_agent.models.registry import choose_model_spec, create_model, settings_model
+from backend_agent.models.registry import choose_model_spec, create_model
 from backend_agent.models.scripted import ScriptedModel
+from backend_agent.settings import load_settings_files
 
 
 @pytest.fixture
@@ -95,14 +96,14 @@ def test_settings_files_choose_the_model_below_the_environment(
     project = tmp_path / "project"
     project.mkdir()
     write_settings(isolated_home / ".claude" / "settings.json", {"model": "opus"})
-    assert choose_model_spec(None, None, cwd=project) == "opus"
+    assert choose_model_spec(None, None, load_settings_files(project)) == "opus"
     write_settings(project / ".claude" / "settings.json", {"model": "haiku", "permissions": {}})
-    assert choose_model_spec(None, None, cwd=project) == "haiku"
+    assert choose_model_spec(None, None, load_settings_files(project)) == "haiku"
     write_settings(project / ".claude" / "settings.local.json", {"model": "openai:gpt-5"})
-    assert choose_model_spec(None, None, cwd=project) == "openai:gpt-5"
-    assert choose_model_spec(None, "sonnet", cwd=project) == "sonnet"
+    assert choose_model_spec(None, None, load_settings_files(project)) == "openai:gpt-5"
+    assert choose_model_spec(None, "sonnet", load_settings_files(project)) == "sonnet"
     monkeypatch.setenv("BACKEND_AGENT_MODEL", "gpt-5-mini")
-    assert choose_model_spec(None, None, cwd=project) == "gpt-5-mini"
+    assert choose_model_spec(None, None, load_settings_files(project)) == "gpt-5-mini"
 
 
 def test_a_settings_file_without_a_model_leaves_the_choice_to_the_others(
@@ -112,8 +113,8 @@ def test_a_settings_file_without_a_model_leaves_the_choice_to_the_others(
     write_settings(isolated_home / ".claude" / "settings.json", {"model": "opus"})
     write_settings(tmp_path / ".claude" / "settings.local.json", {"model": "  "})
     write_settings(tmp_path / ".claude" / "settings.json", {"permissions": {"allow": []}})
-    assert settings_model(tmp_path) == "opus"
-    assert choose_model_spec(None, None, cwd=tmp_path / "elsewhere") == "opus"
+    assert load_settings_files(tmp_path).model == "opus"
+    assert choose_model_spec(None, None, load_settings_files(tmp_path / "elsewhere")) == "opus"
 
 
 @pytest.mark.parametrize(
@@ -131,5 +132,5 @@ def test_a_bad_settings_model_is_a_user_error_naming_the_file(
     path.parent.mkdir()
     path.write_bytes(content)
     with pytest.raises(UserError, match=message) as raised:
-        settings_model(tmp_path)
+        _ = load_settings_files(tmp_path).model
     assert str(path) in str(raised.value)

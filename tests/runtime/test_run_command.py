@@ -1,4 +1,4 @@
-"""The run command's arguments: help, tool lists, and every flag reaching RunOptions."""
+"""The run command's arguments: help, tool lists, and every flag reaching its owner's config."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backend_agent.cli import SUBCOMMANDS
-from backend_agent.commands.run import build_parser, options_from_args, split_tool_list
+from backend_agent.commands.run import (
+    build_parser,
+    config_from_args,
+    headless_options,
+    split_tool_list,
+)
 from backend_agent.errors import UserError
 
 
@@ -29,7 +34,7 @@ def test_help_lists_every_subcommand_without_loading_heavy_modules() -> None:
         assert f"  {name}" in done.stdout and text in done.stdout
 
 
-def test_every_flag_fills_run_options(tmp_path: Path) -> None:
+def test_every_flag_reaches_the_part_that_owns_it(tmp_path: Path) -> None:
     args = build_parser().parse_args(
         [
             "-p",
@@ -53,40 +58,63 @@ def test_every_flag_fills_run_options(tmp_path: Path) -> None:
             "--settings=s.json",
             "--settings={}",
             f"--add-dir={tmp_path}",
+            "--sandbox=off",
             "--mcp-config=m.json",
             "--strict-mcp-config",
+            "--resume=abc",
+            "--fork-session",
+            "--session-id=0d6a3d0e-5f7c-4a43-9b61-3a3a51c7a9b1",
             "--debug",
         ]
     )
-    options = options_from_args(args)
-    assert (options.prompt, options.output_format) == ("do it", "stream-json")
-    assert (options.agent, options.agent_file, options.agents_json) == (
+    headless = headless_options(args)
+    assert headless is not None
+    assert (headless.prompt, headless.output_format, headless.debug) == (
+        "do it",
+        "stream-json",
+        True,
+    )
+    config = config_from_args(args)
+    agent = config.agent
+    assert (agent.name, agent.file, agent.agents_json) == (
         "reviewer",
         Path("agent.md"),
         '{"a": {}}',
     )
-    assert options.cwd == tmp_path.resolve()
-    assert (options.system_prompt, options.append_system_prompt) == ("S", "A")
-    assert (options.model, options.base_url) == ("haiku", "http://127.0.0.1:1/v1")
-    assert (options.max_turns, options.max_budget_usd) == (3, 0.5)
-    assert options.permission_mode == "plan"
-    assert options.tools == ["Read", "Grep"]
-    assert options.allowed_tools == ["Bash(git diff:*)", "Edit", "Write"]
-    assert options.disallowed_tools == ["Bash(rm:*)"]
-    assert options.settings == ["s.json", "{}"]
-    assert options.add_dirs == [tmp_path.resolve()]
-    assert options.mcp_configs == ["m.json"] and options.strict_mcp_config and options.debug
+    assert (agent.system_prompt, agent.append_system_prompt) == ("S", "A")
+    assert agent.tools == ["Read", "Grep"]
+    assert config.cwd == tmp_path.resolve()
+    assert (config.model.name, config.model.base_url) == ("haiku", "http://127.0.0.1:1/v1")
+    assert (config.limits.max_turns, config.limits.max_budget_usd) == (3, 0.5)
+    permissions = config.permissions
+    assert permissions.mode == "plan" and permissions.sandbox == "off"
+    assert permissions.allowed_tools == ["Bash(git diff:*)", "Edit", "Write"]
+    assert permissions.disallowed_tools == ["Bash(rm:*)"]
+    assert permissions.add_dirs == [tmp_path.resolve()]
+    assert config.settings == ["s.json", "{}"]
+    assert config.mcp.configs == ["m.json"] and config.mcp.strict
+    resume = config.resume
+    assert (resume.session, resume.fork, resume.latest) == ("abc", True, False)
+    assert resume.new_id == "0d6a3d0e-5f7c-4a43-9b61-3a3a51c7a9b1"
 
 
 def test_without_p_there_is_no_prompt_and_tools_default_means_all() -> None:
-    options = options_from_args(build_parser().parse_args(["--tools", "default"]))
-    assert options.prompt is None and options.interactive
-    assert options.tools is None
+    args = build_parser().parse_args(["--tools", "default"])
+    assert headless_options(args) is None
+    assert config_from_args(args).agent.tools is None
 
 
 def test_p_without_a_prompt_is_a_user_error() -> None:
     with pytest.raises(UserError, match="-p needs a prompt"):
-        options_from_args(build_parser().parse_args(["-p"]), stdin_prompt="  \n")
+        headless_options(build_parser().parse_args(["-p"]), stdin_prompt="  \n")
+
+
+def test_continue_and_resume_flags() -> None:
+    assert config_from_args(build_parser().parse_args(["-c"])).resume.latest
+    picker = build_parser().parse_args(["-r"])
+    assert picker.resume == "" and config_from_args(picker).resume.session is None
+    with pytest.raises(UserError, match="-p --resume needs a session id"):
+        headless_options(build_parser().parse_args(["-p", "go", "-r"]))
 
 
 @pytest.mark.parametrize(
@@ -123,7 +151,8 @@ def test_tool_lists_take_several_arguments_like_claude() -> None:
     args = build_parser().parse_args(
         ["-p", "fix it", "--allowedTools", "Bash(git status:*)", "Bash(echo:*)", "--tools", "Read"]
     )
-    options = options_from_args(args)
-    assert options.prompt == "fix it"
-    assert options.allowed_tools == ["Bash(git status:*)", "Bash(echo:*)"]
-    assert options.tools == ["Read"]
+    headless = headless_options(args)
+    assert headless is not None and headless.prompt == "fix it"
+    config = config_from_args(args)
+    assert config.permissions.allowed_tools == ["Bash(git status:*)", "Bash(echo:*)"]
+    assert config.agent.tools == ["Read"]

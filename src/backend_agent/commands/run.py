@@ -9,12 +9,16 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backend_agent.cli import SUBCOMMANDS
 from backend_agent.commands.arguments import positive_float, positive_int
 from backend_agent.definitions import PERMISSION_MODES
 from backend_agent.errors import UserError
-from backend_agent.runtime.options import OutputFormat, RunOptions
+
+if TYPE_CHECKING:
+    from backend_agent.sessions.config import SessionConfig
+    from backend_agent.ui.headless import HeadlessOptions
 
 # A tool list entry: a name, optionally with a rule in parentheses that may contain spaces.
 _TOOL_ENTRY = re.compile(r"[^\s,()]+(?:\([^)]*\))?")
@@ -34,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
             "examples:\n"
             '  backend-agent -p "add input validation to POST /users"\n'
             "  git diff | backend-agent -p --output-format json\n"
-            "  backend-agent --agent-file ./my-agent.md --model openai:gpt-5"
+            "  backend-agent --agent-file ./my-agent.md --model openai:gpt-5\n"
+            '  backend-agent -c -p "now add a test for it"     # continue the latest session\n'
+            "  backend-agent rewind --to 2                      # undo from the 2nd prompt on"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -78,6 +84,28 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument(
         "--append-system-prompt", metavar="TEXT", help="append this text to the system prompt"
     )
+    group = parser.add_argument_group("sessions (see docs/sessions.md)")
+    group.add_argument(
+        "-c",
+        "--continue",
+        dest="continue_latest",
+        action="store_true",
+        help="continue the latest session of this directory",
+    )
+    group.add_argument(
+        "-r",
+        "--resume",
+        metavar="ID",
+        nargs="?",
+        const="",
+        help="resume a session by id (or unique id prefix); without an id, pick one (interactive)",
+    )
+    group.add_argument(
+        "--fork-session",
+        action="store_true",
+        help="with --continue/--resume: continue in a new session, leaving the old one as it was",
+    )
+    group.add_argument("--session-id", metavar="UUID", help="the id of the new session")
     group = parser.add_argument_group("model")
     group.add_argument(
         "--model",
@@ -174,44 +202,64 @@ def split_tool_list(values: list[str]) -> list[str]:
     return [entry for value in values for entry in _TOOL_ENTRY.findall(value)]
 
 
-def options_from_args(args: argparse.Namespace, stdin_prompt: str | None = None) -> RunOptions:
-    """RunOptions from parsed arguments; ``prompt`` is set only in headless (-p) mode."""
-    prompt: str | None = None
-    if args.print:
-        prompt = args.prompt if args.prompt is not None else stdin_prompt
-        if not prompt or not prompt.strip():
-            raise UserError('-p needs a prompt: backend-agent -p "PROMPT", or pipe it on stdin')
+def config_from_args(args: argparse.Namespace) -> SessionConfig:
+    """The session's configuration from parsed arguments, each part for its owner."""
+    from backend_agent.mcp.startup import McpOptions
+    from backend_agent.models.registry import ModelChoice
+    from backend_agent.permissions import PermissionOptions
+    from backend_agent.runtime.results import Limits
+    from backend_agent.sessions.config import AgentChoice, ResumeChoice, SessionConfig
+
     tools: list[str] | None = None
     if args.tools is not None:
         tools = split_tool_list(args.tools)
         if "default" in tools:
             tools = None
-    output_format: OutputFormat = args.output_format
-    return RunOptions(
+    return SessionConfig(
         cwd=(args.cwd or Path.cwd()).resolve(),
-        prompt=prompt,
-        output_format=output_format,
-        agent=args.agent,
-        agent_file=args.agent_file,
-        agents_json=args.agents,
-        model=args.model,
-        base_url=args.base_url,
-        max_turns=args.max_turns,
-        max_budget_usd=args.max_budget_usd,
-        system_prompt=args.system_prompt,
-        append_system_prompt=args.append_system_prompt,
-        tools=tools,
-        allowed_tools=split_tool_list(args.allowed_tools),
-        disallowed_tools=split_tool_list(args.disallowed_tools),
-        permission_mode=args.permission_mode,
+        agent=AgentChoice(
+            name=args.agent,
+            file=args.agent_file,
+            agents_json=args.agents,
+            system_prompt=args.system_prompt,
+            append_system_prompt=args.append_system_prompt,
+            tools=tools,
+        ),
+        model=ModelChoice(args.model, args.base_url),
+        permissions=PermissionOptions(
+            mode=args.permission_mode,
+            allowed_tools=split_tool_list(args.allowed_tools),
+            disallowed_tools=split_tool_list(args.disallowed_tools),
+            add_dirs=[d.resolve() for d in args.add_dir],
+            sandbox=args.sandbox,
+            sandbox_network=args.sandbox_network,
+        ),
+        mcp=McpOptions(args.mcp_config, args.strict_mcp_config),
+        limits=Limits(args.max_turns, args.max_budget_usd),
         settings=args.settings,
-        add_dirs=[d.resolve() for d in args.add_dir],
-        sandbox=args.sandbox,
-        sandbox_network=args.sandbox_network,
-        mcp_configs=args.mcp_config,
-        strict_mcp_config=args.strict_mcp_config,
-        debug=args.debug,
+        resume=ResumeChoice(
+            latest=args.continue_latest,
+            session=args.resume or None,
+            fork=args.fork_session,
+            new_id=args.session_id,
+        ),
     )
+
+
+def headless_options(
+    args: argparse.Namespace, stdin_prompt: str | None = None
+) -> HeadlessOptions | None:
+    """What headless mode needs, with -p; None without it (interactive mode)."""
+    from backend_agent.ui.headless import HeadlessOptions
+
+    if not args.print:
+        return None
+    prompt = args.prompt if args.prompt is not None else stdin_prompt
+    if not prompt or not prompt.strip():
+        raise UserError('-p needs a prompt: backend-agent -p "PROMPT", or pipe it on stdin')
+    if args.resume == "":
+        raise UserError("-p --resume needs a session id (or use --continue for the latest)")
+    return HeadlessOptions(prompt, args.output_format, args.debug)
 
 
 def main(argv: list[str]) -> int:
@@ -224,13 +272,14 @@ def main(argv: list[str]) -> int:
     stdin_prompt = None
     if args.print and args.prompt is None and not sys.stdin.isatty():
         stdin_prompt = sys.stdin.read()
-    options = options_from_args(args, stdin_prompt)
-    if options.prompt is not None:
+    headless = headless_options(args, stdin_prompt)
+    config = config_from_args(args)
+    if headless is not None:
         from backend_agent.ui.headless import run_headless
 
-        return run_headless(options)
+        return run_headless(config, headless)
     if not sys.stdin.isatty():
         raise UserError('interactive mode needs a terminal; for scripts use -p "PROMPT"')
     from backend_agent.ui.interactive import run_interactive
 
-    return run_interactive(options, first_prompt=args.prompt)
+    return run_interactive(config, first_prompt=args.prompt, pick=args.resume == "")

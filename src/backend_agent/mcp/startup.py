@@ -3,7 +3,9 @@ The SDK is imported only when at least one server is configured."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from backend_agent.mcp.config import configured_servers
@@ -11,22 +13,35 @@ from backend_agent.mcp.config import configured_servers
 if TYPE_CHECKING:
     from backend_agent.definitions import AgentDefinition
     from backend_agent.mcp.client import McpManager
-    from backend_agent.runtime.options import RunOptions
     from backend_agent.tools.session import ToolSession
 
 
+@dataclass
+class McpOptions:
+    """What the user chose about MCP servers: ``--mcp-config`` values (files or JSON) and
+    ``--strict-mcp-config`` (only those servers)."""
+
+    configs: list[str] = field(default_factory=list)
+    strict: bool = False
+
+
 def start_run_servers(
-    options: RunOptions,
+    cwd: Path,
+    options: McpOptions,
     definition: AgentDefinition,
     session: ToolSession,
+    *,
+    tools: Sequence[str] | None,
+    disallowed_tools: Sequence[str],
     report: Callable[[str], None],
 ) -> McpManager | None:
-    """Start the servers configured for this run and add their tools to ``session``; None when
+    """Start the servers configured for this run and add the tools it may use (``tools`` and
+    ``disallowed_tools`` narrow them, as the agent's own lists do) to ``session``; None when
     there are none. Problems with single servers go to ``report``; the run goes on."""
     servers = configured_servers(
-        options.cwd,
-        mcp_configs=options.mcp_configs,
-        strict=options.strict_mcp_config,
+        cwd,
+        mcp_configs=options.configs,
+        strict=options.strict,
         agent=definition.name,
         agent_entries=definition.mcp_servers,
         report=report,
@@ -36,6 +51,6 @@ def start_run_servers(
     from backend_agent.mcp.tools import attach_servers, mcp_tool_filter
 
     keep = mcp_tool_filter(
-        [definition.tools, options.tools], [*definition.disallowed_tools, *options.disallowed_tools]
+        [definition.tools, tools], [*definition.disallowed_tools, *disallowed_tools]
     )
     return attach_servers(session, servers, keep=keep, report=report)

@@ -4,65 +4,47 @@ Model, importing a provider's SDK only when that provider is chosen.
 
 from __future__ import annotations
 
-import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from backend_agent.errors import UserError
 from backend_agent.models.base import Model
 from backend_agent.models.catalog import ALIASES, resolve_alias
+from backend_agent.settings import SettingsFiles
 
 DEFAULT_MODEL = "sonnet"
 MODEL_ENV = "BACKEND_AGENT_MODEL"
 _OPENAI_PREFIXES = ("gpt-", "o1", "o3", "o4-", "chatgpt-")
 
 
+@dataclass(frozen=True)
+class ModelChoice:
+    """What the user chose about the model (``--model``, ``--base-url``); None: not given."""
+
+    name: str | None = None
+    base_url: str | None = None
+
+
 def choose_model_spec(
-    cli_model: str | None, agent_model: str | None, *, cwd: Path | None = None
+    cli_model: str | None, agent_model: str | None, settings: SettingsFiles | None = None
 ) -> str:
     """``--model`` over the agent's ``model`` over the configuration (``BACKEND_AGENT_MODEL``,
-    then the ``model`` key of the settings files for a run in ``cwd``) over the default.
-
-    ``cwd`` defaults to the process's working directory, which is the run's unless ``--cwd``
-    points elsewhere.
-    """
+    then the ``model`` key of the run's settings files) over the default."""
     return (
         cli_model
         or agent_model
         or os.environ.get(MODEL_ENV)
-        or settings_model(Path.cwd() if cwd is None else cwd)
+        or (settings.model if settings is not None else None)
         or DEFAULT_MODEL
     )
 
 
-def settings_model(cwd: Path) -> str | None:
-    """The ``model`` key of Claude Code's settings files, the most specific file that sets it:
-    ``.claude/settings.local.json`` over ``.claude/settings.json`` over
-    ``~/.claude/settings.json``. None when no file sets it."""
-    chosen: str | None = None
-    for path in (
-        Path.home() / ".claude" / "settings.json",
-        cwd / ".claude" / "settings.json",
-        cwd / ".claude" / "settings.local.json",
-    ):
-        if path.is_file():
-            chosen = _model_key(path) or chosen
-    return chosen
-
-
-def _model_key(path: Path) -> str | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise UserError(f"{path}: cannot read settings ({error.strerror or error})") from error
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise UserError(f"{path}: invalid JSON ({error}); fix or remove it") from error
-    value = data.get("model") if isinstance(data, dict) else None
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise UserError(f"{path}: model: expected a model name such as sonnet or openai:gpt-5")
-    return value.strip() or None
+def open_model(choice: ModelChoice, agent_model: str | None, settings: SettingsFiles) -> Model:
+    """The Model of a run: the chosen spec (see ``choose_model_spec``) at the chosen URL."""
+    return create_model(
+        choose_model_spec(choice.name, agent_model, settings), base_url=choice.base_url
+    )
 
 
 def create_model(spec: str, *, base_url: str | None = None) -> Model:

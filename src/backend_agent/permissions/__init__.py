@@ -1,18 +1,20 @@
 """Permissions for agent runs: modes, rules, settings, approval, hooks and the Bash sandbox.
 
-``prepare_permissions`` reads the settings and flags of a run once, before the tool session
+``prepare_permissions`` resolves the settings and flags of a run once, before the tool session
 exists (the session needs the sandbox launcher); ``PermissionSetup.policy`` then builds the
-runtime's Policy for that session.
+runtime's Policy for that session. Asking the user is left to an ``Approver`` the caller
+passes (the terminal one lives in ``backend_agent.ui``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from backend_agent.errors import UserError, warn_to_stderr
-from backend_agent.permissions.approval import Approver, TerminalApprover
+from backend_agent.permissions.approval import Approver
 from backend_agent.permissions.decisions import PermissionEngine
 from backend_agent.permissions.hooks import HookRunner, HookSpec
 from backend_agent.permissions.paths import Workspace
@@ -24,7 +26,7 @@ from backend_agent.permissions.settings import (
     Settings,
     load_settings,
 )
-from backend_agent.runtime.options import RunOptions
+from backend_agent.settings import SettingsFiles, load_settings_files
 from backend_agent.tools.base import CommandLauncher
 
 if TYPE_CHECKING:
@@ -32,10 +34,24 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PERMISSION_MODES",
+    "PermissionOptions",
     "PermissionPolicy",
     "PermissionSetup",
     "prepare_permissions",
 ]
+
+
+@dataclass
+class PermissionOptions:
+    """What the user chose about permissions and the sandbox; None means "not given: the
+    agent, then settings, then the default decide"."""
+
+    mode: str | None = None
+    allowed_tools: list[str] = field(default_factory=list)
+    disallowed_tools: list[str] = field(default_factory=list)
+    add_dirs: list[Path] = field(default_factory=list)
+    sandbox: str | None = None  # "auto" | "required" | "off"
+    sandbox_network: bool | None = None  # True opens the network to sandboxed commands
 
 
 @dataclass
@@ -57,57 +73,59 @@ class PermissionSetup:
         self,
         session: ToolSession,
         *,
-        interactive: bool,
         session_id: str,
         approver: Approver | None = None,
+        transcript_path: str = "",
     ) -> PermissionPolicy:
-        """The Policy for ``session``; interactive runs ask in the terminal unless given one."""
+        """The Policy for ``session``; without an ``approver`` nobody can be asked, so calls
+        that need approval are refused."""
         engine = PermissionEngine(
-            self.mode, self.settings.rules, self.workspace, sandboxed=lambda: self.sandbox.active
+            self.mode,
+            self.settings.rules,
+            self.workspace,
+            sandboxed=lambda: self.sandbox.private_tmp,
         )
         runner = HookRunner(
             self.hooks,
             session_id=session_id,
             cwd=str(self.workspace.cwd),
             permission_mode=self.mode,
+            transcript_path=transcript_path,
             warn=self.warn,
         )
-        if interactive and approver is None:
-            approver = TerminalApprover()
         return PermissionPolicy(
-            engine,
-            runner,
-            session,
-            approver=approver if interactive else None,
-            local_settings=self.settings.local_file,
+            engine, runner, session, approver=approver, local_settings=self.settings.local_file
         )
 
 
 def prepare_permissions(
-    options: RunOptions,
+    cwd: Path,
+    options: PermissionOptions,
     *,
+    files: SettingsFiles | None = None,
     agent_mode: str | None = None,
     agent_hooks: Sequence[HookSpec] = (),
     warn: Callable[[str], None] = warn_to_stderr,
 ) -> PermissionSetup:
-    """Load settings and choose mode, working directories, hooks and sandbox for a run.
+    """Merge settings (``files``, read now if not given) and flags, and choose mode, working
+    directories, hooks and sandbox for a run in ``cwd``.
 
     Mode precedence: ``--permission-mode`` > the agent's ``permissionMode`` > settings
     ``defaultMode`` > ``default``. Warns once (via ``warn``) for bypassPermissions and when the
-    sandbox cannot run.
+    sandbox cannot run; UserError when the sandbox is required and cannot run.
     """
     settings = load_settings(
-        options.cwd,
-        extra=options.settings,
+        cwd,
         allowed_tools=options.allowed_tools,
         disallowed_tools=options.disallowed_tools,
+        files=files if files is not None else load_settings_files(cwd),
     )
-    mode = _choose_mode(options.permission_mode, agent_mode, settings.default_mode)
+    mode = _choose_mode(options.mode, agent_mode, settings.default_mode)
     for directory in options.add_dirs:
         if not directory.is_dir():
             raise UserError(f"--add-dir {directory}: not a directory")
     workspace = Workspace.create(
-        options.cwd,
+        cwd,
         [*options.add_dirs, *settings.additional_directories],
         settings.files,
     )
@@ -125,6 +143,7 @@ def prepare_permissions(
             "and the Bash sandbox still apply"
         )
     sandbox = SandboxLauncher(settings.sandbox, workspace.directories, warn)
+    sandbox.chosen  # noqa: B018 - decided (and warned about) before any command runs
     return PermissionSetup(
         settings, mode, workspace, sandbox, [*settings.hooks, *agent_hooks], warn
     )

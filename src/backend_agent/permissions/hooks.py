@@ -7,6 +7,7 @@ a timeout is reported to the user and otherwise ignored.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -175,6 +176,11 @@ class HookRunner:
                 "and was stopped; continuing without it"
             )
             return
+        except BaseException:  # Ctrl-C or a terminating signal: the hook must not outlive us
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
         if process.returncode == BLOCKING_EXIT_CODE:
             result.blocked = True
             message = stderr.strip() or f"blocked by {hook.event} hook `{hook.command}`"

@@ -17,7 +17,7 @@ from backend_agent.permissions.decisions import PermissionEngine, Verdict
 from backend_agent.permissions.hooks import HookRunner
 from backend_agent.permissions.rules import EDIT_TOOLS, parse_rule
 from backend_agent.permissions.settings import save_allow_rule
-from backend_agent.runtime.policy import PromptDecision, ToolDecision
+from backend_agent.policy import PromptDecision, SessionSource, ToolDecision
 from backend_agent.tools.base import ToolResult
 
 if TYPE_CHECKING:
@@ -43,8 +43,8 @@ class PermissionPolicy:
         self.local_settings = local_settings
         self._stop_hook_active = False
 
-    def on_session_start(self) -> str:
-        return "\n".join(self.hooks.run("SessionStart", {"source": "startup"}, "startup").context)
+    def on_session_start(self, source: SessionSource) -> str:
+        return "\n".join(self.hooks.run("SessionStart", {"source": source}, source).context)
 
     def on_user_prompt(self, prompt: str) -> PromptDecision:
         self._stop_hook_active = False

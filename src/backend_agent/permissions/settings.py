@@ -1,9 +1,9 @@
-"""Settings files in Claude Code's format, loaded from every source and merged into one view.
+"""The permission, hook and sandbox sections of the settings files, merged into one view.
 
-Sources, lowest precedence first: ``~/.claude/settings.json``, ``.claude/settings.json``,
-``.claude/settings.local.json``, each ``--settings`` FILE or JSON, then ``--allowedTools`` and
-``--disallowedTools``. Rule lists and hooks are concatenated; single values (``defaultMode``,
-sandbox options) take the last source that sets them.
+The files are read by ``backend_agent.settings`` (user, project, local, each ``--settings``);
+here their sections are validated and merged in that order, then ``--allowedTools`` and
+``--disallowedTools`` are added. Rule lists and hooks are concatenated; single values
+(``defaultMode``, sandbox options) take the last source that sets them.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from backend_agent.errors import UserError
 from backend_agent.permissions.hooks import HookSpec, parse_hooks
 from backend_agent.permissions.paths import resolve
 from backend_agent.permissions.rules import Behavior, RuleSet, parse_rule, split_rule_list
+from backend_agent.settings import SettingsFiles, load_settings_files, read_settings_object
 
 PermissionMode = Literal["default", "acceptEdits", "plan", "dontAsk", "bypassPermissions"]
 PERMISSION_MODES: tuple[str, ...] = get_args(PermissionMode)
@@ -84,33 +85,17 @@ def load_settings(
     extra: Sequence[str] = (),
     allowed_tools: Sequence[str] = (),
     disallowed_tools: Sequence[str] = (),
+    files: SettingsFiles | None = None,
 ) -> Settings:
-    """Read and merge every settings source for a run in ``cwd``."""
-    cwd = Path(os.path.realpath(cwd))
-    settings = Settings(local_file=cwd / ".claude" / "settings.local.json")
-    home = Path.home()
-    files = [
-        (home / ".claude" / "settings.json", home),
-        (cwd / ".claude" / "settings.json", cwd),
-        (settings.local_file, cwd),
-    ]
-    for path, root in files:
-        if path.is_file():
-            _merge_file(settings, path, root=root, cwd=cwd)
-    for value in extra:
-        if value.lstrip().startswith("{"):
-            _merge(
-                settings,
-                _validate(_parse_json(value, "--settings"), "--settings"),
-                "--settings",
-                root=cwd,
-                cwd=cwd,
-            )
-            continue
-        path = resolve(value, cwd)
-        if not path.is_file():
-            raise UserError(f"--settings: no such file {value}; pass a settings file or JSON")
-        _merge_file(settings, path, root=path.parent, cwd=cwd)
+    """Merge the permission, hook and sandbox sections of every settings source of a run in
+    ``cwd`` (``files``, or read now with ``extra``), then the tool flags."""
+    if files is None:
+        files = load_settings_files(cwd, extra)
+    cwd = files.cwd
+    settings = Settings(local_file=files.local_file, files=files.files)
+    for source in files.sources:
+        file = _validate(source.data, source.label)
+        _merge(settings, file, source.label, root=source.root, cwd=cwd)
     flags: tuple[tuple[Behavior, Sequence[str], str], ...] = (
         ("allow", allowed_tools, "--allowedTools"),
         ("deny", disallowed_tools, "--disallowedTools"),
@@ -120,19 +105,6 @@ def load_settings(
             for text in split_rule_list(value):
                 settings.rules.add(behavior, parse_rule(text, source=label, root=cwd, cwd=cwd))
     return settings
-
-
-def _merge_file(settings: Settings, path: Path, *, root: Path, cwd: Path) -> None:
-    data = _parse_json(path.read_text(encoding="utf-8"), str(path))
-    _merge(settings, _validate(data, str(path)), str(path), root=root, cwd=cwd)
-    settings.files.append(path)
-
-
-def _parse_json(text: str, label: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise UserError(f"{label}: invalid JSON ({error}); fix or remove it") from error
 
 
 def _validate(data: Any, label: str) -> _SettingsFile:
@@ -171,12 +143,7 @@ def _merge(settings: Settings, file: _SettingsFile, label: str, *, root: Path, c
 
 def save_allow_rule(path: Path, rule: str) -> None:
     """Append ``rule`` to ``permissions.allow`` of the settings file at ``path`` (atomically)."""
-    data: dict[str, Any] = {}
-    if path.is_file():
-        loaded = _parse_json(path.read_text(encoding="utf-8"), str(path))
-        if not isinstance(loaded, dict):
-            raise UserError(f"{path}: expected a JSON object; fix or remove it")
-        data = loaded
+    data = read_settings_object(path) if path.is_file() else {}
     permissions = data.setdefault("permissions", {})
     allow = permissions.setdefault("allow", [])
     if rule not in allow:

@@ -1,18 +1,21 @@
 """The agent loop: send the conversation, run the turn's tool calls, feed the results back, repeat.
 
-A run ends when the model ends its turn without calling tools, or early: by one of the named
-stops below (turn limit, budget, blocked prompt), a model failure, or Ctrl-C. Every permission
-and hook decision goes through the run's Policy; every tool call goes through the tool
-session, which never raises.
+A run ends when the model ends its turn without calling tools (and no stop hook or end-of-turn
+check sends it back to work), or early: by one of the named stops of ``results`` (turn limit,
+budget, blocked prompt), a model failure, or an interruption (Ctrl-C, ``interrupt()`` from
+another thread, SIGTERM). Every permission and hook decision goes through the run's Policy;
+every tool call goes through the tool session, which never raises. The loop knows nothing of
+transcripts or UIs: it reports what happens as events (``runtime.events``).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal, Protocol
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 from backend_agent.definitions import AgentDefinition
 from backend_agent.messages import (
@@ -28,23 +31,34 @@ from backend_agent.messages import (
 )
 from backend_agent.models.base import Model, ModelError
 from backend_agent.models.catalog import cost_usd
+from backend_agent.policy import OpenPolicy, Policy
 from backend_agent.runtime.events import (
     AgentEvent,
     EventHandler,
+    PromptOrigin,
     PromptSent,
     ToolEnd,
     ToolResultsSent,
     ToolStart,
     TurnEnd,
 )
-from backend_agent.runtime.policy import OpenPolicy, Policy
+from backend_agent.runtime.results import (
+    BudgetExceeded,
+    Interrupted,
+    MaxTurnsReached,
+    PromptBlocked,
+    RunResult,
+    StopRun,
+    Subtype,
+)
 from backend_agent.tools.base import ToolResult
 
-Subtype = Literal["success", "error_max_turns", "error_max_budget_usd", "error_during_execution"]
-
 INTERRUPTED_NOTE = "[The user interrupted this turn.]"
-CANCELLED = "cancelled by the user (Ctrl-C)"
 MAX_STOP_HOOK_CONTINUATIONS = 8
+
+EndOfTurnCheck = Callable[[str], str]
+"""Consulted with the final text when the model ends its turn: what it must still do ('' for
+nothing). Non-empty feedback is sent to the model as a user message and the loop goes on."""
 
 
 class Tools(Protocol):
@@ -57,49 +71,12 @@ class Tools(Protocol):
     def interrupt(self) -> None: ...
 
 
-class StopRun(Exception):
-    """Ends a run before the model finished; ``subtype`` is what the result reports."""
-
-    subtype: Subtype = "error_during_execution"
-
-
-class MaxTurnsReached(StopRun):
-    subtype = "error_max_turns"
-
-
-class BudgetExceeded(StopRun):
-    subtype = "error_max_budget_usd"
-
-
-class PromptBlocked(StopRun):
-    """The policy (a UserPromptSubmit hook) refused to send the prompt."""
-
-
-@dataclass
-class RunResult:
-    """The outcome of one prompt, with the fields of ``claude -p --output-format json``."""
-
-    subtype: Subtype
-    result: str  # the final answer, or what went wrong
-    session_id: str
-    num_turns: int
-    duration_ms: int
-    duration_api_ms: int
-    usage: Usage
-    total_cost_usd: float
-    permission_denials: list[dict[str, Any]]
-    cancelled: bool = False
-
-    @property
-    def is_error(self) -> bool:
-        return self.subtype != "success"
-
-
 @dataclass
 class _RunState:
-    """Counters of the run in progress."""
+    """Counters of the run in progress, and where its events go."""
 
-    emit: EventHandler
+    handler: EventHandler
+    check: Callable[[], None]  # called after each event: raises to stop the run there
     started: float = field(default_factory=time.monotonic)
     api_seconds: float = 0.0
     turns: int = 0
@@ -107,13 +84,24 @@ class _RunState:
     cost_usd: float = 0.0
     denials: list[dict[str, Any]] = field(default_factory=list)
 
+    def emit(self, event: AgentEvent) -> None:
+        self.handler(event)
+        self.check()
+
 
 def _ignore(event: AgentEvent) -> None:
     """The event handler used when the caller gives none."""
 
 
+def _nothing() -> None:
+    """The interruption check while an interrupted turn is being closed."""
+
+
 class Agent:
-    """One agent session: a definition run by a model with tools; keeps the conversation."""
+    """One conversation's loop: a definition run by a model with tools; keeps the messages.
+
+    ``messages`` may hold an earlier conversation to continue (a resumed session).
+    """
 
     def __init__(
         self,
@@ -127,55 +115,66 @@ class Agent:
         max_budget_usd: float | None = None,
         session_id: str | None = None,
         max_tokens: int = 16000,
+        messages: list[Message] | None = None,
     ) -> None:
         self.definition = definition
         self.model = model
         self.tools = tools
         self.policy: Policy = policy if policy is not None else OpenPolicy()
+        self.system_prompt = definition.prompt if system_prompt is None else system_prompt
         self.max_turns = max_turns if max_turns is not None else definition.max_turns
         self.max_budget_usd = max_budget_usd
         self.session_id = session_id or str(uuid.uuid4())
         self.max_tokens = max_tokens
-        self.messages: list[Message] = []
-        self.total_cost_usd = 0.0
-        self._base_prompt = definition.prompt if system_prompt is None else system_prompt
-        self._system_prompt: str | None = None
+        self.messages: list[Message] = list(messages or [])
+        self.end_checks: list[EndOfTurnCheck] = []
+        self.total_cost_usd = 0.0  # spent by this Agent, across prompts (the budget counts it)
+        self.usage = Usage()  # summed over this Agent's model calls
+        self.last_usage = Usage()  # of the latest model call
+        self._interrupt = threading.Event()
 
-    @property
-    def system_prompt(self) -> str:
-        """The prompt sent to the model, with what session-start hooks added once started."""
-        return self._system_prompt if self._system_prompt is not None else self._base_prompt
-
-    def _start_session(self) -> None:
-        """Ask the policy's session-start hooks for context, once per session."""
-        if self._system_prompt is None:
-            context = self.policy.on_session_start().strip()
-            base = self._base_prompt.rstrip()
-            self._system_prompt = f"{base}\n\n{context}\n" if context else self._base_prompt
-
-    def run(self, prompt: str, on_event: EventHandler | None = None) -> RunResult:
-        """Send ``prompt`` and work until the model is done or a stop condition is reached."""
-        state = _RunState(emit=on_event or _ignore)
-        self._start_session()
+    def run(
+        self, prompt: str, on_event: EventHandler | None = None, *, context: str = ""
+    ) -> RunResult:
+        """Send ``prompt`` (with ``context`` appended, if any) and work until the model is done
+        or a stop condition is reached. Always returns a result; never raises for the run."""
+        self._interrupt.clear()
+        state = _RunState(on_event or _ignore, self._raise_if_interrupted)
         try:
             decision = self.policy.on_user_prompt(prompt)
             if decision.blocked:
                 raise PromptBlocked(decision.reason or "the prompt was blocked by a hook")
-            context = decision.additional_context
-            text = f"{prompt}\n\n{context}" if context else prompt
+            extra = "\n\n".join(part for part in (context, decision.additional_context) if part)
+            text = f"{prompt}\n\n{extra}" if extra else prompt
             self._add_user_message([TextBlock(text)], state)
             answer = self._loop(state)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stop:
+            interruption = stop if isinstance(stop, Interrupted) else Interrupted()
             self._close_interrupted_turn(state)
-            return self._result(state, "error_during_execution", CANCELLED, cancelled=True)
+            return self._result(
+                state,
+                "error_during_execution",
+                interruption.message,
+                cancelled=True,
+                signum=interruption.signum,
+            )
         except StopRun as stop:
             return self._result(state, stop.subtype, str(stop))
         except ModelError as exc:
             return self._result(state, "error_during_execution", str(exc))
+        except Exception as exc:  # an unexpected failure still ends with a result and its counts
+            message = f"{type(exc).__name__}: {exc}"
+            return self._result(state, "error_during_execution", message, error=exc)
         return self._result(state, "success", answer)
 
+    def interrupt(self) -> None:
+        """Cancel the running turn; safe from another thread. Running commands are killed at
+        once; the loop stops at its next step (a streamed delta, a finished call)."""
+        self._interrupt.set()
+        self.tools.interrupt()
+
     def _loop(self, state: _RunState) -> str:
-        stop_hook_rounds = 0
+        feedback_rounds = 0
         while True:
             self._check_limits(state)
             response = self._call_model(state)
@@ -183,14 +182,22 @@ class Agent:
             if calls:
                 self._run_tools(calls, state)
                 continue
-            feedback = self.policy.on_stop(response.message.text)
-            if feedback and stop_hook_rounds < MAX_STOP_HOOK_CONTINUATIONS:
-                stop_hook_rounds += 1
-                self._add_user_message([TextBlock(feedback)], state)
+            feedback = self._review(response.message.text)
+            if feedback and feedback_rounds < MAX_STOP_HOOK_CONTINUATIONS:
+                feedback_rounds += 1
+                self._add_user_message([TextBlock(feedback)], state, "feedback")
                 continue
             return response.message.text
 
+    def _review(self, final_text: str) -> str:
+        """Stop hooks first, then the end-of-turn checks: the first feedback wins."""
+        feedback = self.policy.on_stop(final_text)
+        for check in self.end_checks:
+            feedback = feedback or check(final_text)
+        return feedback
+
     def _check_limits(self, state: _RunState) -> None:
+        self._raise_if_interrupted()
         if self.max_turns is not None and state.turns >= self.max_turns:
             raise MaxTurnsReached(f"stopped after reaching the maximum of {self.max_turns} turns")
         if self.max_budget_usd is not None and self.total_cost_usd >= self.max_budget_usd:
@@ -212,6 +219,8 @@ class Agent:
         state.usage += response.usage
         state.cost_usd += cost
         self.total_cost_usd += cost
+        self.usage += response.usage
+        self.last_usage = response.usage
         state.emit(
             TurnEnd(
                 response.message,
@@ -229,6 +238,7 @@ class Agent:
         results: list[ContentBlock] = []
         try:
             for call in calls:
+                self._raise_if_interrupted()
                 results.append(self._run_tool(call, state))
         except KeyboardInterrupt:
             self.tools.interrupt()
@@ -261,39 +271,52 @@ class Agent:
         self.messages.append(message)
         state.emit(ToolResultsSent(message))
 
-    def _add_user_message(self, content: list[ContentBlock], state: _RunState) -> None:
+    def _add_user_message(
+        self, content: list[ContentBlock], state: _RunState, origin: PromptOrigin = "prompt"
+    ) -> None:
         """Append user content; merged into the last message when that is a user one, so roles
         keep alternating (e.g. a new prompt after a cancelled or stopped turn)."""
-        message = Message("user", content)
         if self.messages and self.messages[-1].role == "user":
             self.messages[-1].content.extend(content)
         else:
-            self.messages.append(message)
-        state.emit(PromptSent(message))
+            self.messages.append(Message("user", list(content)))
+        state.emit(PromptSent(Message("user", content), origin))
 
     def _close_interrupted_turn(self, state: _RunState) -> None:
-        """After Ctrl-C: stop running commands and leave a conversation the model accepts, with
-        every tool call answered and a note that the user interrupted."""
+        """After an interruption: stop running commands and leave a conversation the model
+        accepts, with every tool call answered and a note that the user interrupted."""
         self.tools.interrupt()
+        quiet = replace(state, check=_nothing)  # no second interruption while closing
         last = self.messages[-1] if self.messages else None
         if last is not None and last.role == "assistant" and last.tool_uses:
-            self._add_results(self._unfinished(last.tool_uses, state), state)
+            self._add_results(self._unfinished(last.tool_uses, quiet), quiet)
         if self.messages and self.messages[-1].role == "user":
-            self.messages[-1].content.append(TextBlock(INTERRUPTED_NOTE))
+            self._add_user_message([TextBlock(INTERRUPTED_NOTE)], quiet, "interruption")
 
     def _unfinished(self, calls: list[ToolUseBlock], state: _RunState) -> list[ContentBlock]:
-        """Error results for calls that Ctrl-C stopped or kept from running."""
+        """Error results for calls that an interruption stopped or kept from running."""
         results: list[ContentBlock] = []
         for call in calls:
-            result = ToolResult.error(
-                "Interrupted by the user (Ctrl-C); the call did not complete."
-            )
+            result = ToolResult.error("Interrupted by the user; the call did not complete.")
             state.emit(ToolEnd(call, result))
             results.append(ToolResultBlock(call.id, result.content, is_error=True))
         return results
 
+    def _raise_if_interrupted(self) -> None:
+        """Where ``interrupt()`` takes effect: after every event and before every call."""
+        if self._interrupt.is_set():
+            self._interrupt.clear()
+            raise Interrupted()
+
     def _result(
-        self, state: _RunState, subtype: Subtype, text: str, *, cancelled: bool = False
+        self,
+        state: _RunState,
+        subtype: Subtype,
+        text: str,
+        *,
+        cancelled: bool = False,
+        signum: int | None = None,
+        error: BaseException | None = None,
     ) -> RunResult:
         return RunResult(
             subtype=subtype,
@@ -306,35 +329,6 @@ class Agent:
             total_cost_usd=state.cost_usd,
             permission_denials=state.denials,
             cancelled=cancelled,
+            signum=signum,
+            error=error,
         )
-
-
-def run(
-    prompt: str,
-    *,
-    cwd: str | Path = ".",
-    model: str | None = None,
-    agent: str | None = None,
-    agent_file: str | Path | None = None,
-    max_turns: int | None = None,
-    max_budget_usd: float | None = None,
-    on_event: EventHandler | None = None,
-) -> RunResult:
-    """Run one prompt headless, assembled exactly as ``backend-agent -p`` would do it."""
-    from backend_agent.runtime.assembly import assemble
-    from backend_agent.runtime.options import RunOptions
-
-    options = RunOptions(
-        cwd=Path(cwd).resolve(),
-        prompt=prompt,
-        model=model,
-        agent=agent,
-        agent_file=Path(agent_file) if agent_file is not None else None,
-        max_turns=max_turns,
-        max_budget_usd=max_budget_usd,
-    )
-    assembled = assemble(options, interactive=False)
-    try:
-        return assembled.agent.run(prompt, on_event)
-    finally:
-        assembled.close()

@@ -1,14 +1,16 @@
-"""What the agent loop reports while it runs, for UIs, headless output and the transcript.
+"""What a run reports while it goes, for UIs, headless output, the SDK and the transcript.
 
 Text and thinking deltas come straight from the model as they stream; the other events mark
-the points of a run: the prompt sent, each tool call starting and ending, each model turn
-ending (with its usage and the running cost), and the tool results sent back.
+the points of a run: a user message added (the prompt, hook feedback, the interruption note),
+each tool call starting and ending, each model turn ending (with its usage and the running
+cost), the tool results sent back, and finally the run's result.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from backend_agent.messages import (
     Message,
@@ -18,14 +20,20 @@ from backend_agent.messages import (
     ToolUseBlock,
     Usage,
 )
+from backend_agent.runtime.results import RunResult
 from backend_agent.tools.base import ToolResult
+
+PromptOrigin = Literal["prompt", "feedback", "interruption"]
 
 
 @dataclass(frozen=True)
 class PromptSent:
-    """A user message (prompt, stop-hook feedback) was added to the conversation."""
+    """User content was added to the conversation: the user's prompt (with hook context),
+    feedback that keeps the model working (a stop hook, an end-of-turn check), or the note
+    that the user interrupted. It is merged into the last message when that is a user one."""
 
     message: Message
+    origin: PromptOrigin = "prompt"
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,21 @@ class ToolResultsSent:
     message: Message
 
 
+@dataclass(frozen=True)
+class RunFinished:
+    """The prompt's run is over (recorded, checkpointed): its result."""
+
+    result: RunResult
+
+
 AgentEvent = (
-    TextDelta | ThinkingDelta | PromptSent | ToolStart | ToolEnd | TurnEnd | ToolResultsSent
+    TextDelta
+    | ThinkingDelta
+    | PromptSent
+    | ToolStart
+    | ToolEnd
+    | TurnEnd
+    | ToolResultsSent
+    | RunFinished
 )
 EventHandler = Callable[[AgentEvent], None]

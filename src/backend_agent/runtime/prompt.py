@@ -9,20 +9,15 @@ each directory), so the most specific instructions come last.
 from __future__ import annotations
 
 import datetime
-import os
 import platform
 import subprocess
 from pathlib import Path
 
+from backend_agent import paths
+
 MEMORY_FILE_NAMES = ("CLAUDE.md", ".claude/CLAUDE.md", "CLAUDE.local.md", "AGENTS.md")
 MAX_MEMORY_CHARS = 40_000
 MAX_STATUS_LINES = 30
-
-
-def backend_agent_home() -> Path:
-    """Where backend-agent keeps its own files: ``$BACKEND_AGENT_HOME`` or ``~/.backend-agent``."""
-    configured = os.environ.get("BACKEND_AGENT_HOME")
-    return Path(configured).expanduser() if configured else Path.home() / ".backend-agent"
 
 
 def build_system_prompt(
@@ -83,7 +78,7 @@ def git_status(cwd: Path) -> str | None:
 
 def memory_files(cwd: Path) -> list[Path]:
     """The memory files that exist, user-level first, then project root down to ``cwd``."""
-    candidates = [Path.home() / ".claude" / "CLAUDE.md", backend_agent_home() / "AGENTS.md"]
+    candidates = [Path.home() / ".claude" / "CLAUDE.md", paths.user_memory_file()]
     for directory in _project_dirs(cwd.resolve()):
         candidates += [directory / name for name in MEMORY_FILE_NAMES]
     seen: set[Path] = set()

@@ -1,6 +1,7 @@
 """JSON records of a session in the shape ``claude -p --output-format stream-json`` prints:
 ``system/init``, ``assistant``, ``user`` and ``result``. Headless output and the transcript
-both write these, so one reader understands either.
+both write these, so one reader understands either; ``message_from_dict`` reads a message
+back exactly as it was (a resumed session sends the model the same bytes).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from backend_agent.messages import (
     Message,
     TextBlock,
     ThinkingBlock,
+    ToolResultBlock,
     ToolUseBlock,
 )
-from backend_agent.runtime.agent import RunResult
 from backend_agent.runtime.events import PromptSent, ToolResultsSent, TurnEnd
+from backend_agent.runtime.results import RunResult
 
 
 def block_to_dict(block: ContentBlock) -> dict[str, Any]:
@@ -41,15 +43,60 @@ def block_to_dict(block: ContentBlock) -> dict[str, Any]:
     }
 
 
+def block_from_dict(data: dict[str, Any]) -> ContentBlock:
+    """The block ``block_to_dict`` made ``data`` from; ValueError for anything else."""
+    kind = data.get("type")
+    if kind == "text":
+        return TextBlock(data["text"])
+    if kind == "thinking":
+        return ThinkingBlock(data["thinking"], data.get("signature", ""))
+    if kind == "image":
+        source = data["source"]
+        return ImageBlock(source["data"], source["media_type"])
+    if kind == "tool_use":
+        return ToolUseBlock(data["id"], data["name"], dict(data["input"]))
+    if kind == "tool_result":
+        content = data["content"]
+        images: tuple[ImageBlock, ...] = ()
+        if isinstance(content, list):
+            text, *rest = content
+            content = text["text"]
+            images = tuple(_image(block_from_dict(part)) for part in rest)
+        return ToolResultBlock(data["tool_use_id"], content, bool(data["is_error"]), images)
+    raise ValueError(f"unknown content block type {kind!r}")
+
+
+def _image(block: ContentBlock) -> ImageBlock:
+    if not isinstance(block, ImageBlock):
+        raise ValueError("a tool result's extra parts must be images")
+    return block
+
+
 def message_to_dict(message: Message) -> dict[str, Any]:
     """A message as ``{"role", "content"}`` with wire-shaped blocks."""
     return {"role": message.role, "content": [block_to_dict(b) for b in message.content]}
 
 
+def message_from_dict(data: dict[str, Any]) -> Message:
+    """The message ``message_to_dict`` made ``data`` from; ValueError/KeyError if malformed."""
+    role = data["role"]
+    if role not in ("user", "assistant"):
+        raise ValueError(f"unknown role {role!r}")
+    return Message(role, [block_from_dict(block) for block in data["content"]])
+
+
 def init_record(
-    session_id: str, *, cwd: str, model: str, tools: list[str], agent: str, permission_mode: str
+    session_id: str,
+    *,
+    cwd: str,
+    model: str,
+    tools: list[str],
+    agent: str,
+    permission_mode: str,
+    sandbox: str,
 ) -> dict[str, Any]:
-    """The first record of a session: what runs where."""
+    """The first record of a session: what runs where, and what isolates shell commands
+    (``bubblewrap``, ``landlock`` or ``none``)."""
     return {
         "type": "system",
         "subtype": "init",
@@ -59,6 +106,7 @@ def init_record(
         "tools": tools,
         "agent": agent,
         "permissionMode": permission_mode,
+        "sandbox": sandbox,
     }
 
 

@@ -62,11 +62,18 @@ class SandboxUnavailable(Exception):
 class CommandLauncher(Protocol):
     """Turns a shell command into the argv that runs it (plain ``bash -c`` or a sandbox)."""
 
+    @property
+    def kind(self) -> str:
+        """The sandbox commands run in: ``bubblewrap``, ``landlock`` or ``none``."""
+        ...
+
     def argv(self, command: str, cwd: str) -> list[str]: ...
 
 
 class PlainLauncher:
     """Runs commands with ``bash -c`` and no sandbox."""
+
+    kind = "none"
 
     def argv(self, command: str, cwd: str) -> list[str]:
         return ["bash", "-c", command]

@@ -30,12 +30,17 @@ class ToolSession:
         self.shell = Shell(self.cwd, launcher or PlainLauncher())
         self._tools: dict[str, Tool] = {tool.name: tool for tool in builtin_tools()}
         # Safety net: background shells die even if close() is never called.
-        self._finalizer = weakref.finalize(self, self.shell.groups.kill_all)
+        self._finalizer = weakref.finalize(self, self.shell.reaper.close)
 
     @property
     def shell_cwd(self) -> Path:
         """Bash's current directory (``cd`` persists between Bash calls)."""
         return self.shell.cwd
+
+    @property
+    def sandbox(self) -> str:
+        """The sandbox Bash commands run in: ``bubblewrap``, ``landlock`` or ``none``."""
+        return self.shell.launcher.kind
 
     @property
     def tool_names(self) -> list[str]:

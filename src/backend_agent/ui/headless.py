@@ -2,7 +2,8 @@
 
 json and stream-json always end with a ``result`` object, whatever went wrong; stream-json
 writes one JSON object per line, flushed as soon as it is known. Exit status: 0 on success,
-1 on any error (turn limit and budget included), 130 when cancelled with Ctrl-C.
+1 on any error (turn limit and budget included), 130 when cancelled with Ctrl-C, 143 or 129
+when ended by SIGTERM or SIGHUP. The run is a session: it is recorded and can be resumed.
 """
 
 from __future__ import annotations
@@ -10,14 +11,28 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from typing import Any, TextIO
+from dataclasses import dataclass
+from typing import Any, Literal, TextIO
 
 from backend_agent.errors import UserError
 from backend_agent.messages import Usage
-from backend_agent.runtime.agent import RunResult
 from backend_agent.runtime.events import AgentEvent, ToolResultsSent, TurnEnd
-from backend_agent.runtime.options import OutputFormat, RunOptions
 from backend_agent.runtime.records import assistant_record, result_record, user_record
+from backend_agent.runtime.results import TERMINATED, RunResult, Terminated
+from backend_agent.sessions.config import SessionConfig
+from backend_agent.sessions.session import Session
+from backend_agent.sessions.signals import terminate_on_signals
+
+OutputFormat = Literal["text", "json", "stream-json"]
+
+
+@dataclass
+class HeadlessOptions:
+    """What only headless mode needs: the prompt, the output format, --debug."""
+
+    prompt: str
+    output_format: OutputFormat = "text"
+    debug: bool = False
 
 
 class HeadlessOutput:
@@ -56,8 +71,8 @@ class HeadlessOutput:
             self.out.flush()
 
 
-def failed_result(message: str, session_id: str) -> RunResult:
-    """The result of a run that failed before or outside the agent loop."""
+def failed_result(message: str, session_id: str, *, signum: int | None = None) -> RunResult:
+    """The result of a run that failed (or was terminated) before or outside the agent loop."""
     return RunResult(
         subtype="error_during_execution",
         result=message,
@@ -68,48 +83,43 @@ def failed_result(message: str, session_id: str) -> RunResult:
         usage=Usage(),
         total_cost_usd=0.0,
         permission_denials=[],
+        cancelled=signum is not None,
+        signum=signum,
     )
 
 
-def run_headless(options: RunOptions, out: TextIO | None = None) -> int:
-    """Run ``options.prompt`` to completion and print it; returns the exit status."""
-    from backend_agent.runtime.assembly import assemble
+def run_headless(config: SessionConfig, options: HeadlessOptions, out: TextIO | None = None) -> int:
+    """Run ``options.prompt`` in a session to completion and print it; returns the exit status.
 
-    if options.prompt is None:
-        raise UserError('headless mode needs a prompt: -p "PROMPT"')
-    prompt = options.prompt
+    SIGTERM and SIGHUP end it as Ctrl-C does, with a final result for json and stream-json."""
     output = HeadlessOutput(options.output_format, out or sys.stdout)
-    try:
-        assembled = assemble(options, interactive=False)
-    except Exception as exc:
-        output.result(failed_result(_describe(exc, options.debug), str(uuid.uuid4())))
-        return 1
-    try:
-        output.init(assembled.init_record())
-
-        def on_event(event: AgentEvent) -> None:
-            output.on_event(event)
-            assembled.transcript.on_event(event)
-
-        try:
-            result = assembled.agent.run(prompt, on_event)
-        except Exception as exc:
-            result = failed_result(_describe(exc, options.debug), assembled.agent.session_id)
-        assembled.transcript.on_result(result)
+    with terminate_on_signals():
+        result = _run(config, options, output)
         output.result(result)
-    finally:
-        assembled.close()
-    if not result.is_error:
-        return 0
-    return 130 if result.cancelled else 1
-
-
-def _describe(exc: Exception, debug: bool) -> str:
-    """One line for the result (the traceback goes to stderr with --debug)."""
-    if debug:
+    if result.error is not None and options.debug:
         import traceback
 
-        traceback.print_exception(exc)
+        traceback.print_exception(result.error)
+    return result.exit_code
+
+
+def _run(config: SessionConfig, options: HeadlessOptions, output: HeadlessOutput) -> RunResult:
+    session_id = str(uuid.uuid4())
+    try:
+        with Session.open(config) as session:
+            session_id = session.id
+            output.init(session.init_record())
+            return session.prompt(options.prompt, output.on_event)
+    except Terminated as stop:
+        return failed_result(TERMINATED, output.session_id or session_id, signum=stop.signum)
+    except Exception as exc:
+        result = failed_result(_describe(exc), output.session_id or session_id)
+        result.error = exc
+        return result
+
+
+def _describe(exc: Exception) -> str:
+    """One line for the result (the traceback goes to stderr with --debug)."""
     if isinstance(exc, UserError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"

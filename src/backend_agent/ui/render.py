@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.text import Text
 
 from backend_agent.messages import TextDelta, ThinkingDelta, ToolUseBlock
-from backend_agent.runtime.agent import RunResult
 from backend_agent.runtime.events import AgentEvent, ToolEnd, ToolStart
+from backend_agent.runtime.results import RunResult
 
 # The input field that best says what a call does, per tool (others: the first string field).
 KEY_ARGUMENT = {

@@ -9,8 +9,7 @@ from pathlib import Path
 from queues_support import commit_all, init_repo
 
 from backend_agent.analysis.project import Project
-from backend_agent.analysis.report_build import build_report
-from backend_agent.analysis.report_render import render
+from backend_agent.analysis.report import build_report, render
 
 WORKER = """\
 from celery import shared_task
@@ -69,4 +68,4 @@ def test_no_queues_no_part(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text("print('hello')\n")
     report = build_report(Project(tmp_path))
     assert "Queues & Jobs" not in render(report, "md")
-    assert json.loads(render(report, "json"))["queues"] is None
+    assert "queues" not in json.loads(render(report, "json"))

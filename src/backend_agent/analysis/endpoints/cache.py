@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from backend_agent import paths
 from backend_agent.analysis.project import Project
 
 T = TypeVar("T")
@@ -39,9 +40,8 @@ def cache_dir(project: Project) -> Path:
         )
         if proc.returncode == 0:
             return (project.root / proc.stdout.strip()).resolve() / "backend-agent" / "cache"
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     digest = hashlib.sha1(str(project.root).encode()).hexdigest()[:16]
-    return base / "backend-agent" / "projects" / digest
+    return paths.cache_dir() / "projects" / digest
 
 
 class ScanCache:

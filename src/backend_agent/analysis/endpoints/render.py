@@ -1,33 +1,12 @@
-"""Output forms of the inventory: JSON, a rich table, and a generated OpenAPI 3 document."""
+"""Output forms of the inventory: JSON and a generated OpenAPI 3 document."""
 
 from __future__ import annotations
 
 import json
 import re
-import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
-from backend_agent.analysis.endpoints.model import ContractChange, Inventory, Unresolved
-
-if TYPE_CHECKING:
-    from rich.table import Table
-
-
-class Classified(Protocol):
-    """A change classified under a rule (a ``ContractChange`` or a queue change)."""
-
-    @property
-    def rule(self) -> str: ...
-    @property
-    def compatibility(self) -> str: ...
-    @property
-    def message(self) -> str: ...
-    @property
-    def file(self) -> str: ...
-    @property
-    def line(self) -> int: ...
-
+from backend_agent.analysis.endpoints.model import ContractChange, Inventory
 
 _PARAM = re.compile(r"\{(\w+)\}")
 
@@ -85,62 +64,3 @@ def to_openapi(inventory: Inventory, title: str) -> dict[str, Any]:
     if any_method:
         document["x-any-method-paths"] = sorted(set(any_method))
     return document
-
-
-def print_table(inventory: Inventory, changes: list[ContractChange] | None = None) -> None:
-    """The inventory (and changes) as rich tables on stdout."""
-    from rich.console import Console
-    from rich.table import Table
-
-    # Piped output keeps one line per row (greppable) instead of wrapping at 80 columns.
-    console = Console() if sys.stdout.isatty() else Console(width=100_000)
-    table = Table(title=f"{len(inventory.endpoints)} endpoints", title_justify="left")
-    for column in ("kind", "method", "path", "auth", "framework", "handler", "source"):
-        table.add_column(column, overflow="fold")
-    for e in inventory.endpoints:
-        auth_style = {"required": "green", "none": "yellow", "unknown": "red"}.get(e.auth, "")
-        table.add_row(
-            e.kind,
-            e.method,
-            e.path,
-            f"[{auth_style}]{e.auth}[/]" if auth_style else e.auth,
-            e.framework,
-            e.handler,
-            f"{e.file}:{e.line}",
-        )
-    console.print(table)
-    if inventory.unresolved:
-        console.print(unresolved_table(inventory.unresolved))
-    if changes is not None:
-        console.print(changes_table(changes, "contract changes"))
-
-
-def unresolved_table(unresolved: Sequence[Unresolved]) -> Table:
-    """What could not be resolved, as a rich table (shared with the queue inventory)."""
-    from rich.table import Table
-
-    table = Table(title=f"{len(unresolved)} unresolved", title_justify="left")
-    for column in ("fragment", "reason", "source"):
-        table.add_column(column, overflow="fold")
-    for u in unresolved:
-        table.add_row(u.fragment, u.reason, f"{u.file}:{u.line}")
-    return table
-
-
-def changes_table(changes: Sequence[Classified], what: str) -> Table:
-    """Classified changes (contract or queue changes) as a rich table, styled by
-    compatibility."""
-    from rich.table import Table
-
-    table = Table(title=f"{len(changes)} {what}", title_justify="left")
-    for column in ("compatibility", "rule", "message", "source"):
-        table.add_column(column, overflow="fold")
-    styles = {"breaking": "bold red", "possibly-breaking": "yellow", "non-breaking": "green"}
-    for c in changes:
-        table.add_row(
-            f"[{styles[c.compatibility]}]{c.compatibility}[/]",
-            c.rule,
-            c.message,
-            f"{c.file}:{c.line}" if c.file else "",
-        )
-    return table

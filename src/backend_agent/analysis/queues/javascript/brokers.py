@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from backend_agent.analysis.endpoints.javascript.facts import Value
-from backend_agent.analysis.endpoints.javascript.scan import describe
+from backend_agent.analysis.endpoints.javascript.facts import Value, describe
 from backend_agent.analysis.queues.javascript.facts import JsCall, last_name
 from backend_agent.analysis.queues.javascript.payloads import JsPayloads
 from backend_agent.analysis.queues.javascript.values import JsValues

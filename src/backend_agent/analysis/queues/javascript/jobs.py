@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from backend_agent.analysis.endpoints.javascript.facts import Value
-from backend_agent.analysis.endpoints.javascript.scan import describe
+from backend_agent.analysis.endpoints.javascript.facts import Value, describe
 from backend_agent.analysis.queues.javascript.brokers import JsSite
 from backend_agent.analysis.queues.model import Payload, Resolution, Role
 

@@ -13,7 +13,7 @@ import re
 from tree_sitter import Node
 
 from backend_agent.analysis.endpoints.javascript.facts import UNKNOWN, Value
-from backend_agent.analysis.endpoints.javascript.scan import SourceScanner
+from backend_agent.analysis.endpoints.javascript.scan import Scanner
 from backend_agent.analysis.parsing import LanguageName, parse
 from backend_agent.analysis.queues.javascript.constants import lexical_facts
 from backend_agent.analysis.queues.javascript.facts import (
@@ -108,7 +108,7 @@ def scan_queues(source: bytes, language: LanguageName) -> JsQueueFacts:
         found = lexical_facts(source)
         found.imports = imports
         return found
-    scanner = QueueScanner(source, queues)
+    scanner = QueueScanner(queues)
     root = parse(source, language).root_node
     scanner.visit(root)
     if queues and language != "javascript":
@@ -117,11 +117,11 @@ def scan_queues(source: bytes, language: LanguageName) -> JsQueueFacts:
     return scanner.facts_of
 
 
-class QueueScanner(SourceScanner):
+class QueueScanner(Scanner):
     """The endpoint scanner with its hooks filled in for queues."""
 
-    def __init__(self, source: bytes, queues: bool) -> None:
-        super().__init__(source)
+    def __init__(self, queues: bool) -> None:
+        super().__init__()
         self.facts_of = JsQueueFacts(self.facts)
         self.queues = queues
         self.classes_seen: list[str] = []
@@ -203,7 +203,7 @@ class QueueScanner(SourceScanner):
                     members.append((member, self.value(value) if value is not None else UNKNOWN))
                 elif item.type == "property_identifier":
                     members.append((_text(item), ("str", _text(item))))
-            self.facts.bindings[self._key(name)] = ("obj", tuple(members))
+            self.facts.bindings[self.key(name)] = ("obj", tuple(members))
             self.scopes[-1][1].add(name)
             return
         if kind in ("interface_declaration", "type_alias_declaration"):
@@ -284,7 +284,7 @@ class QueueScanner(SourceScanner):
                 continue
             type_name = _param_type(param).split("<", 1)[0].strip()
             if type_name.isidentifier():
-                self.facts.bindings[key] = ("new", self._lookup(type_name), (), param.start_byte)
+                self.facts.bindings[key] = ("new", self.lookup(type_name), (), param.start_byte)
 
     def _typed_field(self, cls: str, member: Node) -> None:
         name = member.child_by_field_name("name") or member.child_by_field_name("property")

@@ -1,0 +1,127 @@
+"""The parts a session owns, built from its configuration: the agent definition, the model,
+the tool session (narrowed to the tools the agent may use), the MCP servers, the permission
+setup and policy, and the system prompt. Settings files are read once, here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from backend_agent.definitions import AgentDefinition, select_agent
+from backend_agent.errors import UserError
+from backend_agent.mcp.startup import start_run_servers
+from backend_agent.models.base import Model
+from backend_agent.models.registry import open_model
+from backend_agent.permissions import PermissionSetup, prepare_permissions
+from backend_agent.permissions.approval import Approver
+from backend_agent.permissions.hooks import parse_hooks
+from backend_agent.policy import Policy
+from backend_agent.runtime.prompt import build_system_prompt
+from backend_agent.sessions.config import AgentChoice, SessionConfig
+from backend_agent.settings import load_settings_files
+from backend_agent.tools import ToolSession
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from backend_agent.mcp.client import McpManager
+
+
+@dataclass
+class SessionParts:
+    """What a session runs with; ``close()`` stops the MCP servers and every shell process."""
+
+    definition: AgentDefinition
+    model: Model
+    tools: ToolSession
+    permissions: PermissionSetup
+    policy: Policy
+    system_prompt: str  # as built now, before session-start hooks add to it
+    mcp: McpManager | None = None
+
+    def close(self) -> None:
+        try:
+            if self.mcp is not None:
+                self.mcp.close()
+        finally:
+            self.tools.close()
+
+
+def build_parts(
+    config: SessionConfig,
+    *,
+    session_id: str,
+    transcript_path: Path | None,
+    approver: Approver | None,
+    model: Model | None,
+    warn: Callable[[str], None],
+) -> SessionParts:
+    """Resolve ``config`` into ready parts; UserError for anything the user must fix."""
+    cwd = config.cwd
+    if not cwd.is_dir():
+        raise UserError(f"--cwd {cwd}: not a directory")
+    choice = config.agent
+    definition = select_agent(
+        cwd, name=choice.name, agent_file=choice.file, agents_json=choice.agents_json, warn=warn
+    )
+    files = load_settings_files(cwd, config.settings, config.setting_scopes)
+    if model is None:
+        model = open_model(config.model, definition.model, files)
+    permissions = prepare_permissions(
+        cwd,
+        config.permissions,
+        files=files,
+        agent_mode=definition.permission_mode,
+        agent_hooks=parse_hooks(definition.hooks, definition.origin),
+        warn=warn,
+    )
+    tools = ToolSession(cwd, launcher=permissions.launcher)
+    mcp: McpManager | None = None
+    try:
+        disallowed = config.permissions.disallowed_tools
+        allowed = _allowed_tool_names(tools.tool_names, definition, choice, disallowed)
+        for name in tools.tool_names:
+            if name not in allowed:
+                tools.remove_tool(name)
+        mcp = start_run_servers(
+            cwd,
+            config.mcp,
+            definition,
+            tools,
+            tools=choice.tools,
+            disallowed_tools=disallowed,
+            report=warn,
+        )
+        policy = permissions.policy(
+            tools,
+            session_id=session_id,
+            approver=approver,
+            transcript_path=str(transcript_path or ""),
+        )
+        system_prompt = build_system_prompt(
+            definition.prompt,
+            cwd,
+            system_prompt=choice.system_prompt,
+            append_system_prompt=choice.append_system_prompt,
+        )
+    except BaseException:
+        if mcp is not None:
+            mcp.close()
+        tools.close()
+        raise
+    return SessionParts(definition, model, tools, permissions, policy, system_prompt, mcp)
+
+
+def _allowed_tool_names(
+    available: list[str], definition: AgentDefinition, choice: AgentChoice, disallowed: list[str]
+) -> set[str]:
+    """The agent's ``tools`` and ``--tools`` narrow the set; ``disallowedTools`` entries naming a
+    whole tool remove it (entries with a rule, like ``Bash(rm:*)``, are left to the policy)."""
+    keep = set(available)
+    if definition.tools is not None:
+        keep &= set(definition.tools)
+    if choice.tools is not None:
+        keep &= set(choice.tools)
+    return keep - {*definition.disallowed_tools, *disallowed}

@@ -1,0 +1,363 @@
+"""``Session``: the one object that owns a conversation from start to end.
+
+It owns the agent definition, the model, the tool session, the MCP servers, the policy, the
+transcript and the checkpoints. ``prompt()`` runs one prompt through the loop, records every
+message, and checkpoints the work tree before the prompt and at its end. The CLI's headless
+and interactive modes and ``backend_agent.run()`` only drive a session and listen to its
+events; none of them wires a transcript or closes parts itself.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from backend_agent.definitions import AgentDefinition
+from backend_agent.errors import UserError, warn_to_stderr
+from backend_agent.messages import Message, Usage
+from backend_agent.models.base import Model
+from backend_agent.permissions.approval import Approver
+from backend_agent.policy import Policy
+from backend_agent.runtime.agent import Agent, EndOfTurnCheck
+from backend_agent.runtime.events import AgentEvent, EventHandler, PromptSent, RunFinished
+from backend_agent.runtime.records import init_record, result_record
+from backend_agent.runtime.results import RunResult
+from backend_agent.sessions import lookup
+from backend_agent.sessions.config import SessionConfig
+from backend_agent.sessions.parts import SessionParts, build_parts
+from backend_agent.sessions.rewind import (
+    CheckpointKeeper,
+    RewindOutcome,
+    plan_code_rewind,
+    prompt_point,
+    rewind_session,
+)
+from backend_agent.sessions.store import JsonlFileStore, SessionStore, Warn
+from backend_agent.sessions.transcript import PromptPoint, SessionLog, Transcript
+from backend_agent.tools import ToolSession
+
+if TYPE_CHECKING:
+    from backend_agent.sessions.checkpoints import RestorePlan
+
+
+@dataclass(frozen=True)
+class SessionOrigin:
+    """How a session begins: new, or continuing an earlier one (resumed or forked)."""
+
+    session_id: str
+    earlier: SessionLog | None = None
+    forked: bool = False
+
+
+class Session:
+    """One conversation: its parts, its transcript and checkpoints, and the loop that runs it.
+
+    Use as a context manager (or call ``close()``): closing kills every process the session
+    started and stops its MCP servers. ``interrupt()`` may be called from another thread.
+    """
+
+    def __init__(
+        self,
+        parts: SessionParts,
+        *,
+        store: SessionStore,
+        start: SessionOrigin,
+        config: SessionConfig,
+        warn: Warn,
+    ) -> None:
+        """Usually called by ``Session.open``: ``parts`` built from ``config`` (whose ``cwd``
+        is absolute), the transcript's ``store``, and how the session begins."""
+        cwd = config.cwd
+        self.parts = parts
+        self.cwd = cwd
+        self.store = store
+        self.id = start.session_id
+        self.warn = warn
+        earlier = start.earlier
+        self._transcript = Transcript(
+            store, self.id, cwd=cwd, head=earlier.head if earlier else None, warn=warn
+        )
+        self._checkpoints = CheckpointKeeper(cwd, warn) if config.checkpoints else None
+        self._prior = earlier.summary if earlier else None
+        self._pending_context = ""
+        self._lock = threading.Lock()
+        self._closed = False
+        self.forked_from = earlier.session_id if earlier and start.forked else None
+        self.resumed = earlier is not None
+        self.agent = Agent(
+            parts.definition,
+            parts.model,
+            parts.tools,
+            policy=parts.policy,
+            system_prompt=self._begin(earlier, start.forked, config),
+            max_turns=config.limits.max_turns,
+            max_budget_usd=config.limits.max_budget_usd,
+            session_id=self.id,
+            messages=earlier.messages if earlier else None,
+        )
+
+    @classmethod
+    def open(
+        cls,
+        config: SessionConfig,
+        *,
+        model: Model | None = None,
+        approver: Approver | None = None,
+        store: SessionStore | None = None,
+        warn: Warn = warn_to_stderr,
+    ) -> Session:
+        """Build a ready session from ``config``: a new conversation, or the one it resumes.
+
+        ``model`` replaces the configured model; ``approver`` is asked when a tool call needs
+        approval (without one such calls are refused); ``store`` keeps the transcript (the
+        JSONL files under ``~/.backend-agent/projects`` by default). UserError for anything
+        the user must fix.
+        """
+        cwd = config.cwd.resolve()
+        if not cwd.is_dir():
+            raise UserError(f"--cwd {config.cwd}: not a directory")
+        config = replace(config, cwd=cwd)
+        store = store if store is not None else JsonlFileStore.for_cwd(cwd, warn=warn)
+        start = _choose_start(config, store, cwd)
+        parts = build_parts(
+            config,
+            session_id=start.session_id,
+            transcript_path=store.location(start.session_id),
+            approver=approver,
+            model=model,
+            warn=warn,
+        )
+        try:
+            return cls(parts, store=store, start=start, config=config, warn=warn)
+        except BaseException:
+            parts.close()
+            raise
+
+    # --- what the session is ---------------------------------------------------------
+
+    @property
+    def definition(self) -> AgentDefinition:
+        return self.parts.definition
+
+    @property
+    def model(self) -> Model:
+        return self.parts.model
+
+    @property
+    def tools(self) -> ToolSession:
+        return self.parts.tools
+
+    @property
+    def policy(self) -> Policy:
+        return self.parts.policy
+
+    @property
+    def permission_mode(self) -> str:
+        return self.parts.permissions.mode
+
+    @property
+    def sandbox(self) -> str:
+        """What isolates shell commands: ``bubblewrap``, ``landlock`` or ``none``."""
+        return self.tools.sandbox
+
+    @property
+    def transcript_path(self) -> Path | None:
+        return self.store.location(self.id)
+
+    @property
+    def messages(self) -> list[Message]:
+        """The conversation as the model will see it next."""
+        return self.agent.messages
+
+    @property
+    def usage(self) -> Usage:
+        """Tokens of every model call this session object made."""
+        return self.agent.usage
+
+    @property
+    def last_usage(self) -> Usage:
+        """Tokens of the latest model call (its input is the context's size then)."""
+        return self.agent.last_usage
+
+    @property
+    def total_cost_usd(self) -> float:
+        """The cost of the whole conversation, earlier runs of a resumed session included."""
+        return (self._prior.cost_usd if self._prior else 0.0) + self.agent.total_cost_usd
+
+    def init_record(self) -> dict[str, Any]:
+        """The ``system/init`` record: session id, directory, model, tools, agent, mode, sandbox."""
+        return init_record(
+            self.id,
+            cwd=str(self.cwd),
+            model=self.model.model_id,
+            tools=list(self.tools.tool_names),
+            agent=self.definition.name,
+            permission_mode=self.permission_mode,
+            sandbox=self.sandbox,
+        )
+
+    def history(self) -> SessionLog:
+        """The transcript read back: the conversation's prompts, messages and checkpoints."""
+        return lookup.load_log(self.store, self.id)
+
+    @property
+    def prompts(self) -> list[PromptPoint]:
+        """The user prompts of the conversation, first to last (what rewind goes back to)."""
+        return self.history().prompts
+
+    def changed_files(self, since_prompt: int = 1) -> list[str]:
+        """The files changed since just before prompt ``since_prompt`` (1: the session's
+        whole change), by any tool or anyone else; paths relative to the working directory.
+        UserError when that prompt has no checkpoint."""
+        point = prompt_point(self.history(), since_prompt)
+        if self._checkpoints is None or point.checkpoint is None:
+            raise UserError(f"prompt {since_prompt} has no checkpoint (checkpoints were off)")
+        return self._checkpoints.store.changed_files(point.checkpoint)
+
+    # --- running it ------------------------------------------------------------------
+
+    def prompt(self, text: str, on_event: EventHandler | None = None) -> RunResult:
+        """Run ``text`` until the model is done or the run stops; every message is recorded,
+        the work tree is checkpointed before and after. Returns the result; ``on_event`` sees
+        every event as it happens, ending with ``RunFinished``."""
+        if self._closed:
+            raise UserError("this session is closed; open a new one")
+        listener = on_event or _ignore
+        before = self._snapshot()
+
+        def emit(event: AgentEvent) -> None:
+            if isinstance(event, PromptSent) and event.origin == "prompt":
+                self._transcript.record(event, prompt=text, checkpoint=before)
+            else:
+                self._transcript.record(event)
+            listener(event)
+
+        context, self._pending_context = self._pending_context, ""
+        result = self.agent.run(text, emit, context=context)
+        record = result_record(result)
+        after = self._snapshot()
+        self._transcript.write({**record, "checkpoint": after} if after else record)
+        listener(RunFinished(result))
+        return result
+
+    def add_end_check(self, check: EndOfTurnCheck) -> None:
+        """Consult ``check`` whenever the model ends its turn; feedback it returns is sent to
+        the model as one more user message (e.g. the evidence check of a final report)."""
+        self.agent.end_checks.append(check)
+
+    def interrupt(self) -> None:
+        """Cancel the running turn (from any thread): commands are killed, the run returns a
+        cancelled result."""
+        self.agent.interrupt()
+
+    def plan_rewind(self, to: int) -> RestorePlan:
+        """What a code rewind to before prompt ``to`` would restore, and which of those files
+        changed outside the session since its last checkpoint (``conflicts``)."""
+        return plan_code_rewind(self._checkpoints, self.history(), to)
+
+    def rewind(
+        self, to: int, *, code: bool = True, conversation: bool = True, force: bool = False
+    ) -> RewindOutcome:
+        """Go back to just before prompt ``to`` (1 = the first): restore the files the session
+        changed since (``code``) and/or the conversation (``conversation``). Files changed
+        outside the session since its last checkpoint raise RewindConflict unless ``force``."""
+        outcome = rewind_session(
+            self.history(),
+            self._transcript,
+            self._checkpoints,
+            to,
+            code=code,
+            conversation=conversation,
+            force=force,
+        )
+        if outcome.messages is not None:
+            self.agent.messages = outcome.messages
+        return outcome
+
+    def close(self) -> None:
+        """Kill every process the session started and stop its MCP servers (idempotent)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self.parts.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- inside ----------------------------------------------------------------------
+
+    def _begin(self, earlier: SessionLog | None, forked: bool, config: SessionConfig) -> str:
+        """Write the session's first entries (a fork first copies the conversation it comes
+        from), run the session-start hooks, and return the system prompt: a resumed session
+        keeps the one its model saw, so the request starts with the same bytes."""
+        if earlier is not None and forked:
+            self._transcript.append(_copied(earlier, self.id))
+        init = self.init_record()
+        if self.forked_from is not None:
+            init["forkedFrom"] = self.forked_from
+        self._transcript.write(init)
+        context = self.policy.on_session_start("resume" if earlier else "startup").strip()
+        agent = config.agent
+        if (
+            earlier is not None
+            and earlier.system_prompt is not None
+            and earlier.agent == self.definition.name
+            and agent.system_prompt is None
+            and agent.append_system_prompt is None
+        ):
+            self._pending_context = context
+            return earlier.system_prompt
+        prompt = self.parts.system_prompt
+        if context:
+            prompt = f"{prompt.rstrip()}\n\n{context}\n"
+        self._transcript.write({"type": "system", "subtype": "system_prompt", "text": prompt})
+        return prompt
+
+    def _snapshot(self) -> str | None:
+        return self._checkpoints.snapshot() if self._checkpoints is not None else None
+
+
+def _choose_start(config: SessionConfig, store: SessionStore, cwd: Path) -> SessionOrigin:
+    """Which conversation the session continues, and under which id."""
+    choice = config.resume
+    if not choice.resumes:
+        if choice.fork:
+            raise UserError("--fork-session needs --continue or --resume")
+        return SessionOrigin(lookup.new_session_id(choice.new_id, store))
+    if choice.new_id is not None and not choice.fork:
+        raise UserError("--session-id names a new session: add --fork-session to resume into it")
+    if choice.session is not None:
+        wanted = lookup.find_session(store, choice.session, cwd)
+    else:
+        wanted = lookup.latest_session(store, cwd)
+    earlier = lookup.load_log(store, wanted)
+    if choice.fork:
+        return SessionOrigin(lookup.new_session_id(choice.new_id, store), earlier, forked=True)
+    return SessionOrigin(wanted, earlier)
+
+
+def _copied(log: SessionLog, session_id: str) -> list[dict[str, Any]]:
+    """The entries of ``log``'s conversation, moved to session ``session_id``."""
+    copies = []
+    for entry in log.chain:
+        copy = {**entry, "sessionId": session_id}
+        if "session_id" in copy:
+            copy["session_id"] = session_id
+        copies.append(copy)
+    return copies
+
+
+def _ignore(event: AgentEvent) -> None:
+    """The listener used when the caller gives none."""

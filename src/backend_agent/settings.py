@@ -1,0 +1,115 @@
+"""The one reader of settings files in Claude Code's format; every consumer gets what it read.
+
+Sources, lowest precedence first: ``~/.claude/settings.json`` (user), ``.claude/settings.json``
+(project), ``.claude/settings.local.json`` (local), then each ``--settings`` FILE or JSON.
+Each source is read once and kept as parsed JSON; the permissions package validates and merges
+its sections, the model choice takes the ``model`` key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from backend_agent.errors import UserError
+
+SettingsScope = Literal["user", "project", "local"]
+ALL_SCOPES: tuple[SettingsScope, ...] = ("user", "project", "local")
+
+
+@dataclass(frozen=True)
+class SettingsSource:
+    """One settings file or inline JSON: where it came from and what it holds."""
+
+    label: str  # the file's path, or "--settings" for inline JSON (named in error messages)
+    root: Path  # relative paths in its rules resolve against this directory
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SettingsFiles:
+    """Every settings source of a run, in precedence order (last wins for single values)."""
+
+    cwd: Path
+    sources: tuple[SettingsSource, ...] = ()
+
+    @property
+    def local_file(self) -> Path:
+        """Where "yes, and don't ask again" saves rules."""
+        return self.cwd / ".claude" / "settings.local.json"
+
+    @property
+    def files(self) -> list[Path]:
+        """The files read (inline JSON left out), e.g. for protecting them from edits."""
+        return [Path(s.label) for s in self.sources if s.label != "--settings"]
+
+    @property
+    def model(self) -> str | None:
+        """The ``model`` key of the most specific source that sets it; None when none does."""
+        chosen: str | None = None
+        for source in self.sources:
+            value = source.data.get("model")
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise UserError(
+                    f"{source.label}: model: expected a model name such as sonnet or openai:gpt-5"
+                )
+            chosen = value.strip() or chosen
+        return chosen
+
+
+def load_settings_files(
+    cwd: Path, extra: Sequence[str] = (), scopes: Sequence[SettingsScope] = ALL_SCOPES
+) -> SettingsFiles:
+    """Read the settings of ``scopes`` for a run in ``cwd``, then each ``--settings`` value."""
+    cwd = Path(os.path.realpath(cwd))
+    home = Path.home()
+    candidates: list[tuple[SettingsScope, Path, Path]] = [
+        ("user", home / ".claude" / "settings.json", home),
+        ("project", cwd / ".claude" / "settings.json", cwd),
+        ("local", cwd / ".claude" / "settings.local.json", cwd),
+    ]
+    sources = [
+        _read_file(path, root)
+        for scope, path, root in candidates
+        if scope in scopes and path.is_file()
+    ]
+    for value in extra:
+        if value.lstrip().startswith("{"):
+            sources.append(SettingsSource("--settings", cwd, _object(value, "--settings")))
+            continue
+        path = Path(os.path.realpath(cwd / os.path.expanduser(value)))
+        if not path.is_file():
+            raise UserError(f"--settings: no such file {value}; pass a settings file or JSON")
+        sources.append(_read_file(path, path.parent))
+    return SettingsFiles(cwd, tuple(sources))
+
+
+def _read_file(path: Path, root: Path) -> SettingsSource:
+    return SettingsSource(str(path), root, read_settings_object(path))
+
+
+def read_settings_object(path: Path) -> dict[str, Any]:
+    """The JSON object of a settings file; UserError naming the file when it is not one."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise UserError(f"{path}: cannot read settings ({error.strerror or error})") from error
+    except UnicodeDecodeError as error:
+        raise UserError(f"{path}: invalid JSON ({error}); fix or remove it") from error
+    return _object(text, str(path))
+
+
+def _object(text: str, label: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UserError(f"{label}: invalid JSON ({error}); fix or remove it") from error
+    if not isinstance(data, dict):
+        raise UserError(f"{label}: expected a JSON object; fix or remove it")
+    return data
