@@ -185,22 +185,23 @@ def changed_files(root: Path, changed: int) -> dict[str, float]:
     return times
 
 
-def build(root: Path, count: int) -> tuple[int, float]:
-    """Generate and commit a repository, then time a cold inventory: (bytes, seconds)."""
+def build(root: Path, count: int, first: bool = True) -> tuple[int, float]:
+    """Generate and commit a repository, then time its inventory, printed for the ``first``
+    repository of a run (the cold one): (bytes, seconds)."""
     size = generate(root, count)
     for args in (["init", "-q"], ["add", "."],
                  ["-c", "user.email=b@x", "-c", "user.name=b", "commit", "-qm", "b"]):  # fmt: skip
         subprocess.run(["git", "-C", str(root), *args], check=True)
     started = time.perf_counter()
     inventory = queue_inventory(Project(root))
-    cold = time.perf_counter() - started
-    files = len(Project(root).files())
-    print(
-        f"{files} files, {size / 1e6:.1f} MB: {len(inventory.channels)} channels, "
-        f"{len(inventory.jobs)} jobs; cold inventory {cold:.2f} s = {size / 1e6 / cold:.1f} MB/s "
-        f"({os.cpu_count()} cores)"
-    )
-    return size, cold
+    seconds = time.perf_counter() - started
+    if first:
+        print(
+            f"{len(Project(root).files())} files, {size / 1e6:.1f} MB: "
+            f"{len(inventory.channels)} channels, {len(inventory.jobs)} jobs; cold inventory "
+            f"{seconds:.2f} s = {size / 1e6 / seconds:.1f} MB/s ({os.cpu_count()} cores)"
+        )
+    return size, seconds
 
 
 def main(count: int) -> None:
@@ -211,7 +212,7 @@ def main(count: int) -> None:
         print("scanning alone, one process:")
         report_scanning(Project(large))
         one, ten = changed_files(large, 1), changed_files(large, 10)
-        build(small, max(QUEUE_SHARE * 10, count // 4))
+        build(small, max(QUEUE_SHARE * 10, count // 4), first=False)
         small_one = changed_files(small, 1)
         print("--base HEAD after renaming a channel in 1 and in 10 files, and in 1 file of a")
         print("repository with a quarter of the files:")
