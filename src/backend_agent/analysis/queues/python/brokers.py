@@ -41,36 +41,21 @@ class CallSite:
         return self.args[index] if len(self.args) > index else None
 
     def emit(self, role: Role, broker: str, value: Expr | None, pattern: bool = False) -> None:
+        """An event per string the value stands for (or an unresolved entry)."""
         if value is None:
             return
         for text, why, item in self.values.strings(self.path, self.call.scope, value):
-            self.out.add(
-                role,
-                broker,
-                text,
-                self.path,
-                self.line,
-                self.call.symbol,
-                why=why,
-                fragment=render(item),
-                pattern=pattern or _wildcard(broker, text),
-                payload=self._payload(role),
-            )
+            wild = pattern or _wildcard(broker, text)
+            self.emit_text(role, broker, text, why, fragment=render(item), pattern=wild,
+                           payload=self._payload(role))  # fmt: skip
 
     def emit_text(
-        self, role: Role, broker: str, text: str | None, why: str = "", **extra: str
+        self, role: Role, broker: str, text: str | None, why: str = "", **extra: object
     ) -> None:
-        self.out.add(
-            role,
-            broker,
-            text,
-            self.path,
-            self.line,
-            self.call.symbol,
-            why=why,
-            fragment=extra.get("fragment", ""),
-            queue=extra.get("queue"),
-        )
+        """An event for a name already resolved (or None: unresolved, saying ``why``)."""
+        fragment = str(extra.pop("fragment", ""))
+        self.out.add(role, broker, text, self.path, self.line, self.call.symbol, why=why,
+                     fragment=fragment, **extra)  # fmt: skip
 
     def string(self, value: Expr | None) -> tuple[str | None, str]:
         if value is None:
