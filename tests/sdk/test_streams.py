@@ -129,11 +129,10 @@ def test_interrupt_from_another_thread_cancels_a_long_bash_call(
 def test_leaving_a_stream_early_stops_the_run(project: Path, scripted: Provider) -> None:
     turns = [{"tool_calls": [LONG_CALL]}, "Next prompt's answer."]
     with backend_agent.open_session(project, **options(project, scripted, turns)) as session:
-        with contextlib.closing(session.stream("run the long job")) as events:
-            for event in events:
-                if isinstance(event, ToolStart):
-                    pid = wait_for_pid(project)
-                    break
+        for event in session.stream("run the long job"):
+            if isinstance(event, ToolStart):
+                pid = wait_for_pid(project)
+                break  # the dropped generator closes, which interrupts the run
         assert_gone(pid)
         assert session.prompt("and now?").result == "Next prompt's answer."
 
