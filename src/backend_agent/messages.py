@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Role = Literal["user", "assistant"]
+RequestPurpose = Literal["turn", "summary"]
 StopReason = Literal["end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal", "error"]
 
 
@@ -127,6 +128,8 @@ class ModelRequest:
     messages: list[Message]
     tools: list[ToolSpec] = field(default_factory=list)
     max_tokens: int = 16000
+    purpose: RequestPurpose = "turn"
+    """``summary``: the request summarises the conversation for a compaction."""
 
 
 @dataclass

@@ -4,7 +4,9 @@ A run ends when the model ends its turn without calling tools (and no stop hook 
 check sends it back to work), or early: by one of the named stops of ``results`` (turn limit,
 budget, blocked prompt), a model failure, or an interruption (Ctrl-C, ``interrupt()`` from
 another thread, SIGTERM). Every permission and hook decision goes through the run's Policy;
-every tool call goes through the tool session, which never raises. The loop knows nothing of
+every tool call goes through the tool session, which never raises. With a Compactor, the
+conversation is compacted before a request that would pass its threshold, and once after a
+"prompt is too long" error before the request is retried. The loop knows nothing of
 transcripts or UIs: it reports what happens as events (``runtime.events``).
 """
 
@@ -32,8 +34,12 @@ from backend_agent.messages import (
 from backend_agent.models.base import Model, ModelError
 from backend_agent.models.catalog import cost_usd
 from backend_agent.policy import OpenPolicy, Policy
+from backend_agent.runtime.compaction import Compaction, CompactionError, Compactor, Trigger
+from backend_agent.runtime.context import TokenGauge, is_context_overflow
 from backend_agent.runtime.events import (
     AgentEvent,
+    CompactionFailed,
+    ContextCompacted,
     EventHandler,
     PromptOrigin,
     PromptSent,
@@ -100,7 +106,9 @@ def _nothing() -> None:
 class Agent:
     """One conversation's loop: a definition run by a model with tools; keeps the messages.
 
-    ``messages`` may hold an earlier conversation to continue (a resumed session).
+    ``messages`` may hold an earlier conversation to continue (a resumed session), with the
+    ``prompts`` the user typed in it; a ``compactor`` keeps the conversation within the
+    model's context (without one it only grows).
     """
 
     def __init__(
@@ -116,6 +124,8 @@ class Agent:
         session_id: str | None = None,
         max_tokens: int = 16000,
         messages: list[Message] | None = None,
+        prompts: list[str] | None = None,
+        compactor: Compactor | None = None,
     ) -> None:
         self.definition = definition
         self.model = model
@@ -127,10 +137,14 @@ class Agent:
         self.session_id = session_id or str(uuid.uuid4())
         self.max_tokens = max_tokens
         self.messages: list[Message] = list(messages or [])
+        self.prompts: list[str] = list(prompts or [])  # as typed; compaction keeps them verbatim
+        self.compactor = compactor
+        self.gauge = TokenGauge()
         self.end_checks: list[EndOfTurnCheck] = []
         self.total_cost_usd = 0.0  # spent by this Agent, across prompts (the budget counts it)
         self.usage = Usage()  # summed over this Agent's model calls
         self.last_usage = Usage()  # of the latest model call
+        self._last_failure = ""  # why the last compaction failed
         self._interrupt = threading.Event()
 
     def run(
@@ -144,6 +158,7 @@ class Agent:
             decision = self.policy.on_user_prompt(prompt)
             if decision.blocked:
                 raise PromptBlocked(decision.reason or "the prompt was blocked by a hook")
+            self.prompts.append(prompt)
             extra = "\n\n".join(part for part in (context, decision.additional_context) if part)
             text = f"{prompt}\n\n{extra}" if extra else prompt
             self._add_user_message([TextBlock(text)], state)
@@ -166,6 +181,17 @@ class Agent:
             message = f"{type(exc).__name__}: {exc}"
             return self._result(state, "error_during_execution", message, error=exc)
         return self._result(state, "success", answer)
+
+    def compact(self, focus: str = "", on_event: EventHandler | None = None) -> Compaction:
+        """Compact the conversation now (``/compact``), giving ``focus`` special attention in
+        the summary; CompactionError (a UserError) when it cannot be done."""
+        if self.compactor is None:
+            raise CompactionError("this agent has no compactor: compaction is not set up")
+        state = _RunState(on_event or _ignore, _nothing)
+        compaction = self._compact(state, "manual", focus)
+        if compaction is None:
+            raise CompactionError(self._last_failure)
+        return compaction
 
     def interrupt(self) -> None:
         """Cancel the running turn; safe from another thread. Running commands are killed at
@@ -205,21 +231,21 @@ class Agent:
             raise BudgetExceeded(f"stopped: spent ${spent:.4f} of the ${budget:.4f} budget")
 
     def _call_model(self, state: _RunState) -> ModelResponse:
-        request = ModelRequest(
-            self.system_prompt, list(self.messages), self.tools.specs(), self.max_tokens
-        )
-        started = time.monotonic()
+        request = self._request()
+        compactor = self.compactor
+        wanted = compactor is not None and compactor.wants(self.gauge.estimate(request))
+        if wanted and self._compact(state, "auto") is not None:
+            request = self._request()
         try:
-            response = self.model.complete(request, state.emit)
-        finally:
-            state.api_seconds += time.monotonic() - started
+            response = self._complete(request, state)
+        except ModelError as error:
+            if not self._recover_from_overflow(error, state):
+                raise
+            request = self._request()
+            response = self._complete(request, state)
+        self.gauge.observe(request, response.usage)
         self.messages.append(response.message)
-        cost = cost_usd(response.model, response.usage)
         state.turns += 1
-        state.usage += response.usage
-        state.cost_usd += cost
-        self.total_cost_usd += cost
-        self.usage += response.usage
         self.last_usage = response.usage
         state.emit(
             TurnEnd(
@@ -232,6 +258,61 @@ class Agent:
             )
         )
         return response
+
+    def _request(self) -> ModelRequest:
+        return ModelRequest(
+            self.system_prompt, list(self.messages), self.tools.specs(), self.max_tokens
+        )
+
+    def _complete(self, request: ModelRequest, state: _RunState) -> ModelResponse:
+        """One model call, timed and counted (usage, cost) for the run and the session; a
+        summary request streams nothing to the UI."""
+        started = time.monotonic()
+        sink = state.emit if request.purpose == "turn" else None
+        try:
+            response = self.model.complete(request, sink)
+        finally:
+            state.api_seconds += time.monotonic() - started
+        cost = cost_usd(response.model, response.usage)
+        state.usage += response.usage
+        state.cost_usd += cost
+        self.total_cost_usd += cost
+        self.usage += response.usage
+        return response
+
+    def _recover_from_overflow(self, error: ModelError, state: _RunState) -> bool:
+        """After a "prompt is too long" error: compact once, so the request can be retried."""
+        compactor = self.compactor
+        if compactor is None or not compactor.budget.auto_compact or compactor.gave_up:
+            return False
+        return is_context_overflow(error) and self._compact(state, "auto") is not None
+
+    def _compact(self, state: _RunState, trigger: Trigger, focus: str = "") -> Compaction | None:
+        """Replace the conversation with a compacted one (None, and an event, on failure).
+        PreCompact hooks may add instructions for the summary; PostCompact hooks see it."""
+        assert self.compactor is not None
+        request = self._request()
+        extra = self.policy.before_compact(trigger, focus)
+        instructions = "\n".join(part for part in (focus, extra) if part)
+        try:
+            compaction = self.compactor.compact(
+                request,
+                self.prompts,
+                lambda summary: self._complete(summary, state),
+                self.gauge,
+                trigger=trigger,
+                focus=instructions,
+            )
+        except CompactionError as failure:
+            self._last_failure = str(failure)
+            notice = self.compactor.failure_notice(str(failure))
+            state.emit(CompactionFailed(notice, self.compactor.gave_up))
+            return None
+        self.messages = list(compaction.messages)
+        self.system_prompt = compaction.system_prompt
+        state.emit(ContextCompacted(compaction))
+        self.policy.after_compact(trigger, compaction.summary)
+        return compaction
 
     def _run_tools(self, calls: list[ToolUseBlock], state: _RunState) -> None:
         """Run every call in order and send all results back in one user message."""

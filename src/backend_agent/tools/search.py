@@ -10,7 +10,6 @@ from pydantic import Field
 
 from backend_agent.tools.base import ToolResult
 from backend_agent.tools.builtin import (
-    MAX_OUTPUT_CHARS,
     BuiltinTool,
     Number,
     ToolError,
@@ -148,12 +147,12 @@ class Grep(BuiltinTool[GrepInput]):
         if args.output_mode == "files_with_matches":
             listing = run_rg_newest_first(flags, session.cwd)
             _check(listing.returncode, listing.stderr, bool(listing.paths))
-            return ToolResult(_files_report(listing.paths, args.head_limit))
+            return ToolResult(_files_report(listing.paths, args.head_limit, session.output_cap))
         run = run_rg(flags, session.cwd)
         _check(run.returncode, run.stderr, bool(run.stdout))
         if args.output_mode == "count":
-            return ToolResult(_count_report(run.stdout, args.head_limit))
-        return ToolResult(_content_report(run.stdout, args.head_limit))
+            return ToolResult(_count_report(run.stdout, args.head_limit, session.output_cap))
+        return ToolResult(_content_report(run.stdout, args.head_limit, session.output_cap))
 
 
 class NoMatch(Exception):
@@ -199,16 +198,16 @@ def _grep_flags(args: GrepInput, *, single_file: bool) -> list[str]:
     return flags
 
 
-def _files_report(paths: list[bytes], head_limit: int | None) -> str:
+def _files_report(paths: list[bytes], head_limit: int | None, cap: int) -> str:
     shown = paths[:head_limit] if head_limit else paths
     noun = "file" if len(paths) == 1 else "files"
     report = "\n".join([f"Found {len(paths)} {noun}", *map(os.fsdecode, shown)])
     if len(shown) < len(paths):
         report += f"\n(head_limit: showing the first {len(shown)} of {len(paths)} files.)"
-    return truncate(report)
+    return truncate(report, limit=cap)
 
 
-def _count_report(stdout: bytes, head_limit: int | None) -> str:
+def _count_report(stdout: bytes, head_limit: int | None, cap: int) -> str:
     lines = os.fsdecode(stdout).splitlines()
     total = sum(int(line.rpartition(":")[2]) for line in lines)
     shown = lines[:head_limit] if head_limit else lines
@@ -217,11 +216,11 @@ def _count_report(stdout: bytes, head_limit: int | None) -> str:
         report += f"\n(head_limit: showing the first {len(shown)} of {len(lines)} files.)"
     noun = "file" if len(lines) == 1 else "files"
     summary = f"Found {total} total occurrences across {len(lines)} {noun}."
-    return f"{truncate(report)}\n\n{summary}"
+    return f"{truncate(report, limit=cap)}\n\n{summary}"
 
 
-def _content_report(stdout: bytes, head_limit: int | None) -> str:
-    """ripgrep's lines, cut to head_limit lines and MAX_OUTPUT_CHARS, saying what was cut.
+def _content_report(stdout: bytes, head_limit: int | None, cap: int) -> str:
+    """ripgrep's lines, cut to head_limit lines and ``cap`` characters, saying what was cut.
 
     Only the part that can be shown is decoded, so a huge result stays cheap.
     """
@@ -233,11 +232,11 @@ def _content_report(stdout: bytes, head_limit: int | None) -> str:
             end = stdout.index(b"\n", end + 1)
         kept = stdout[: end + 1]
     kept_lines = min(total, head_limit or total)
-    text = kept[: 4 * MAX_OUTPUT_CHARS + 4].decode("utf-8", "replace")
+    text = kept[: 4 * cap + 4].decode("utf-8", "replace")
     text = text.replace("\r\n", "\n").rstrip("\n")  # CRLF files show like Read shows them
-    if len(text) > MAX_OUTPUT_CHARS:
-        last_newline = text.rfind("\n", 0, MAX_OUTPUT_CHARS)
-        text = text[: last_newline if last_newline > 0 else MAX_OUTPUT_CHARS]
+    if len(text) > cap:
+        last_newline = text.rfind("\n", 0, cap)
+        text = text[: last_newline if last_newline > 0 else cap]
         hidden = kept_lines - (text.count("\n") + 1)
         text += f"\n\n... [{hidden} lines truncated] ..."
     if kept_lines < total:

@@ -97,8 +97,11 @@ class Shell:
         self.cwd = root
         return root, note
 
-    def run(self, command: str, timeout_ms: int, root: Path) -> ToolResult:
-        """Run ``command`` to completion (or timeout) and report its output."""
+    def run(
+        self, command: str, timeout_ms: int, root: Path, keep_chars: int = MAX_OUTPUT_CHARS
+    ) -> ToolResult:
+        """Run ``command`` to completion (or timeout) and report its output (the first
+        ``keep_chars`` characters, saying how many lines were cut)."""
         cwd, note = self._working_directory(root)
         cwd_reader, cwd_writer = os.pipe()
         try:
@@ -110,7 +113,7 @@ class Shell:
             raise
         finally:
             os.close(cwd_writer)
-        output = OutputCollector(_stdout(process), MAX_OUTPUT_CHARS)
+        output = OutputCollector(_stdout(process), keep_chars)
         with self._lock:
             self._foreground[process.pid] = process
         timed_out = False
@@ -142,11 +145,11 @@ class Shell:
         elif code != 0:
             status = f"Exit code {code}"
         elif text:
-            return ToolResult(truncate(text, captured.dropped_lines))
+            return ToolResult(truncate(text, captured.dropped_lines, keep_chars))
         else:
             return ToolResult("(The command succeeded with no output.)")
         body = f"{status}\n{text}".rstrip("\n")
-        return ToolResult(truncate(body, captured.dropped_lines), is_error=True)
+        return ToolResult(truncate(body, captured.dropped_lines, keep_chars), is_error=True)
 
     def _follow_cwd(self, reader: int) -> None:
         """Adopt the directory the shell ended in, if it reported one."""
@@ -249,7 +252,8 @@ class Bash(BuiltinTool[BashInput]):
                 f"Started in the background with id {started.id}. Read its output with "
                 "BashOutput and stop it with KillShell."
             )
-        return shell.run(args.command, args.timeout or DEFAULT_TIMEOUT_MS, session.cwd)
+        timeout = args.timeout or DEFAULT_TIMEOUT_MS
+        return shell.run(args.command, timeout, session.cwd, session.output_cap)
 
 
 class BashOutputInput(ToolInput):
@@ -283,7 +287,7 @@ class BashOutput(BuiltinTool[BashOutputInput]):
         if pattern is not None:
             new = "\n".join(line for line in new.splitlines() if pattern.search(line))
         if new.strip():
-            body = truncate(new.rstrip("\n"))
+            body = truncate(new.rstrip("\n"), limit=session.output_cap)
         else:
             body = "(no new output)" if pattern is None else "(no new lines match the filter)"
         if captured.dropped_lines:
