@@ -35,7 +35,7 @@ from backend_agent.models.base import Model, ModelError
 from backend_agent.models.catalog import cost_usd
 from backend_agent.policy import OpenPolicy, Policy
 from backend_agent.runtime.compaction import Compaction, CompactionError, Compactor, Trigger
-from backend_agent.runtime.context import TokenGauge, is_context_overflow
+from backend_agent.runtime.context import TokenGauge, is_context_overflow, stated_window
 from backend_agent.runtime.events import (
     AgentEvent,
     CompactionFailed,
@@ -61,6 +61,7 @@ from backend_agent.tools.base import ToolResult
 
 INTERRUPTED_NOTE = "[The user interrupted this turn.]"
 MAX_STOP_HOOK_CONTINUATIONS = 8
+MIN_OUTPUT_TOKENS = 1_024  # the least a request asks for, however full the window
 
 EndOfTurnCheck = Callable[[str], str]
 """Consulted with the final text when the model ends its turn: what it must still do ('' for
@@ -239,7 +240,7 @@ class Agent:
         try:
             response = self._complete(request, state)
         except ModelError as error:
-            if not self._recover_from_overflow(error, state):
+            if not self._recover_from_overflow(error, request, state):
                 raise
             request = self._request()
             response = self._complete(request, state)
@@ -260,9 +261,16 @@ class Agent:
         return response
 
     def _request(self) -> ModelRequest:
-        return ModelRequest(
+        """The next request; its output limit never asks for more than the window has left
+        (what a small local window needs: prompt plus output must fit)."""
+        request = ModelRequest(
             self.system_prompt, list(self.messages), self.tools.specs(), self.max_tokens
         )
+        if self.compactor is None:
+            return request
+        room = self.compactor.budget.window - self.gauge.estimate(request)
+        request.max_tokens = max(MIN_OUTPUT_TOKENS, min(request.max_tokens, room))
+        return request
 
     def _complete(self, request: ModelRequest, state: _RunState) -> ModelResponse:
         """One model call, timed and counted (usage, cost) for the run and the session; a
@@ -280,12 +288,18 @@ class Agent:
         self.usage += response.usage
         return response
 
-    def _recover_from_overflow(self, error: ModelError, state: _RunState) -> bool:
-        """After a "prompt is too long" error: compact once, so the request can be retried."""
+    def _recover_from_overflow(
+        self, error: ModelError, request: ModelRequest, state: _RunState
+    ) -> bool:
+        """After a "prompt is too long" error: learn the model's real window (smaller than
+        the budget said) and compact once, so the request can be retried."""
         compactor = self.compactor
         if compactor is None or not compactor.budget.auto_compact or compactor.gave_up:
             return False
-        return is_context_overflow(error) and self._compact(state, "auto") is not None
+        if not is_context_overflow(error):
+            return False
+        compactor.learn_window(self.gauge.estimate(request), stated_window(error))
+        return self._compact(state, "auto") is not None
 
     def _compact(self, state: _RunState, trigger: Trigger, focus: str = "") -> Compaction | None:
         """Replace the conversation with a compacted one (None, and an event, on failure).

@@ -27,6 +27,7 @@ from backend_agent.runtime.context import (
     CHARS_PER_TOKEN,
     ContextBudget,
     TokenGauge,
+    is_context_overflow,
     messages_tokens,
 )
 
@@ -36,8 +37,10 @@ Section = Callable[[], str]
 
 MAX_FAILURES = 3
 KEEP_TURNS = 3  # the most recent turns kept whole, if they fit TAIL_SHARE of the prompt
-TAIL_SHARE = 8  # the kept turns take at most 1/8 of the usable window
+TAIL_SHARE = 8  # the kept turns take at most 1/8 of the usable window,
+TAIL_OF_CONVERSATION = 3  # and a third of the conversation they come from
 PROMPTS_SHARE = 4  # the user's messages are cut only past a quarter of the window
+SUMMARY_TRIES = 3  # a summary request refused as too long is shrunk and sent again
 ELIDED_KEEP = 400  # characters kept of each end of a tool result left out of a summary request
 
 LEFT_OUT_NOTE = "[Earlier turns were left out of this request to make it fit.]"
@@ -145,14 +148,10 @@ class Compactor:
         focus: str,
     ) -> Compaction:
         pre = gauge.estimate(request)
-        try:
-            answer = complete(self._summary_request(request, gauge, focus))
-        except ModelError as error:
-            raise CompactionError(f"the summary request failed: {error}") from error
-        summary = answer.message.text.strip()
-        if not summary:
-            raise CompactionError("the model answered without a summary")
-        tail = kept_tail(request.messages, self.budget.usable // TAIL_SHARE, gauge)
+        summary = self._summarise(request, complete, gauge, focus)
+        conversation = gauge.tokens(messages_tokens(request.messages))
+        tail_budget = min(self.budget.usable // TAIL_SHARE, conversation // TAIL_OF_CONVERSATION)
+        tail = kept_tail(request.messages, tail_budget, gauge)
         prompt_chars = self.budget.window // PROMPTS_SHARE * CHARS_PER_TOKEN
         listed, cut = fit_prompts(
             _not_in(prompts, tail), int(prompt_chars / max(gauge.scale, 0.25))
@@ -168,16 +167,51 @@ class Compactor:
             )
         return Compaction(trigger, pre, post, summary, messages, system, len(tail), cut)
 
+    def learn_window(self, refused_tokens: int, stated: int | None) -> None:
+        """A request of ``refused_tokens`` was too long: the model's window is what the error
+        ``stated``, else a little under that request; the budget shrinks to it."""
+        window = max(1_024, stated if stated else refused_tokens * 9 // 10)
+        if window < self.budget.window:
+            reserve = min(self.budget.output_reserve, window // 4)
+            self.budget = replace(self.budget, window=window, output_reserve=reserve)
+
+    def _summarise(
+        self,
+        request: ModelRequest,
+        complete: Callable[[ModelRequest], ModelResponse],
+        gauge: TokenGauge,
+        focus: str,
+    ) -> str:
+        """The model's summary of ``request``'s conversation. A summary request refused as too
+        long is made smaller (by a quarter each time) and sent again, up to three times."""
+        room = self.budget.window
+        last: ModelError | None = None
+        for _ in range(SUMMARY_TRIES):
+            summary_request = self._summary_request(request, gauge, focus, room)
+            try:
+                answer = complete(summary_request)
+            except ModelError as error:
+                if not is_context_overflow(error):
+                    raise CompactionError(f"the summary request failed: {error}") from error
+                last = error
+                room = gauge.estimate(summary_request) * 3 // 4
+                continue
+            text = answer.message.text.strip()
+            if not text:
+                raise CompactionError("the model answered without a summary")
+            return text
+        raise CompactionError(f"the summary request failed: {last}") from last
+
     def _summary_request(
-        self, request: ModelRequest, gauge: TokenGauge, focus: str
+        self, request: ModelRequest, gauge: TokenGauge, focus: str, window: int
     ) -> ModelRequest:
-        """The conversation plus the summary instructions; big tool results and then the
-        oldest turns are left out when it would not fit the window with the summary."""
+        """The conversation plus the summary instructions, within ``window`` with the summary:
+        big tool results and then the oldest turns are left out when it would not fit."""
         words = max(150, min(3_000, self.budget.window // 40))
         output = min(self.budget.output_reserve, words * 2)
         focus_text = f"\nGive special attention to: {focus.strip()}" if focus.strip() else ""
         ask = TextBlock(SUMMARY_INSTRUCTIONS.format(words=words, focus=focus_text))
-        room = self.budget.window - output
+        room = window - output
         messages = _with_instructions(request.messages, ask)
         summary = replace(request, messages=messages, max_tokens=output, purpose="summary")
         if gauge.estimate(summary) > room:

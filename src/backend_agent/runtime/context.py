@@ -313,6 +313,19 @@ _OVERFLOW = re.compile(
 _NOT_OVERFLOW = re.compile(r"rate.?limit|per minute|HTTP 429", re.IGNORECASE)
 
 
+_STATED_WINDOW = re.compile(
+    r"> (\d+) maximum|maximum context length is (\d+)|context (?:size|window|length)"
+    r"(?: of only)? \(?(\d{3,}) tokens",
+    re.IGNORECASE,
+)
+
+
+def stated_window(error: BaseException) -> int | None:
+    """The context window an overflow error states (``... > 200000 maximum``), if any."""
+    match = _STATED_WINDOW.search(str(error))
+    return int(next(g for g in match.groups() if g)) if match else None
+
+
 def is_context_overflow(error: BaseException) -> bool:
     """Whether a failed model call means the prompt is too long for the model's context.
 

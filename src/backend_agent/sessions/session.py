@@ -204,7 +204,8 @@ class Session:
     def context_usage(self) -> ContextUsage:
         """What fills the model's context now, by part (system prompt, memory files, tools,
         messages), in estimated tokens, with the window, reserve and compaction threshold."""
-        agent, budget = self.agent, self.parts.context
+        agent = self.agent
+        budget = agent.compactor.budget if agent.compactor is not None else self.parts.context
         gauge = agent.gauge
         memory = text_tokens(memory_section(agent.system_prompt))
         return ContextUsage(

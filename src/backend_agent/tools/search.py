@@ -34,20 +34,16 @@ NO_MATCH = "No files found"
 
 
 class GlobInput(ToolInput):
-    pattern: str = Field(description='Glob such as "**/*.py" or "src/**/*.{ts,tsx}".')
-    path: str | None = Field(
-        default=None, description="Directory to search (default: the session's root)."
-    )
+    pattern: str
+    path: str | None = Field(default=None, description="Default: the working directory")
 
 
 class Glob(BuiltinTool[GlobInput]):
     name = "Glob"
     input_model = GlobInput
     description = (
-        "Find files by name pattern (gitignore-style globs: `**/*.py` recurses, a pattern "
-        "without `/` matches at any depth, `{a,b}` alternatives). Returns absolute paths, "
-        "most recently modified first, at most 100. Honours .gitignore and skips hidden "
-        "directories. Relative paths resolve against the session's root directory."
+        "Find files by glob (`**/*.py`, `src/**/*.{ts,tsx}`; no `/` matches at any depth). "
+        "Absolute paths, newest first, at most 100; .gitignore honoured."
     )
 
     def execute(self, args: GlobInput, session: ToolSession) -> ToolResult:
@@ -90,47 +86,27 @@ OutputMode = Literal["content", "files_with_matches", "count"]
 
 
 class GrepInput(ToolInput):
-    pattern: str = Field(description="Regular expression (ripgrep/Rust syntax).")
-    path: str | None = Field(
-        default=None, description="File or directory to search (default: the session's root)."
-    )
-    glob: str | None = Field(default=None, description='Only files matching, e.g. "*.{ts,tsx}".')
-    output_mode: OutputMode = Field(
-        default="files_with_matches",
-        description="content: matching lines; files_with_matches: paths; count: per file.",
-    )
-    before: Number | None = Field(
-        default=None, alias="-B", ge=0, description="Lines of context before (content mode)."
-    )
-    after: Number | None = Field(
-        default=None, alias="-A", ge=0, description="Lines of context after (content mode)."
-    )
-    context: Number | None = Field(
-        default=None, alias="-C", ge=0, description="Lines of context around (content mode)."
-    )
-    line_numbers: bool = Field(
-        default=True, alias="-n", description="Show line numbers (content mode)."
-    )
-    ignore_case: bool = Field(default=False, alias="-i", description="Case-insensitive.")
-    type: str | None = Field(default=None, description='ripgrep file type, e.g. "py", "js".')
-    head_limit: Number | None = Field(
-        default=None, ge=1, description="Keep only the first N lines or entries."
-    )
-    multiline: bool = Field(
-        default=False, description="Let patterns span lines and `.` match newlines."
-    )
+    pattern: str
+    path: str | None = Field(default=None, description="File or directory")
+    glob: str | None = Field(default=None, description='e.g. "*.{ts,tsx}"')
+    output_mode: OutputMode = "files_with_matches"
+    before: Number | None = Field(default=None, alias="-B", ge=0)
+    after: Number | None = Field(default=None, alias="-A", ge=0)
+    context: Number | None = Field(default=None, alias="-C", ge=0)
+    line_numbers: bool = Field(default=True, alias="-n")
+    ignore_case: bool = Field(default=False, alias="-i")
+    type: str | None = Field(default=None, description='rg --type, e.g. "py"')
+    head_limit: Number | None = Field(default=None, ge=1, description="First N lines/entries")
+    multiline: bool = Field(default=False, description="Match across lines")
 
 
 class Grep(BuiltinTool[GrepInput]):
     name = "Grep"
     input_model = GrepInput
     description = (
-        "Search file contents with ripgrep regular expressions. Use it instead of grep or rg "
-        "in Bash. Filter files with glob or type; output_mode is files_with_matches "
-        "(default; newest first), content (`path:line:text`, with -A/-B/-C context and -n) "
-        "or count. Escape literal braces and parentheses (`interface\\{\\}`); patterns "
-        "match within one line unless multiline is true. .gitignore is honoured. Relative "
-        "paths resolve against the session's root directory."
+        "Search file contents with a ripgrep regex (escape literal braces: `interface\\{\\}`). "
+        "output_mode: files_with_matches (paths), content (`path:line:text`; -A/-B/-C, -n) "
+        "or count. Use it instead of grep or rg in Bash."
     )
 
     def execute(self, args: GrepInput, session: ToolSession) -> ToolResult:
