@@ -34,8 +34,8 @@ def settings_with(project: Path, context: object) -> SettingsFiles:
 
 def test_claude_models_get_their_window_and_compact_at_80_percent_of_what_the_prompt_may_use():
     budget = resolve_budget("claude-sonnet-4-5-20250929", ContextOptions())
-    assert (budget.window, budget.output_reserve) == (200_000, 20_000)
-    assert budget.threshold == int(0.8 * 180_000)
+    assert (budget.window, budget.output_reserve) == (200_000, 32_000)
+    assert budget.threshold == int(0.8 * 168_000)
     assert budget.auto_compact
 
 

@@ -5,6 +5,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+from backend_agent.commands.notes import warn_unread
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from rich.table import Table
+
+    from backend_agent.analysis.endpoints.model import ContractChange, Inventory, Unresolved
+    from backend_agent.analysis.queues.model import QueueChange
 
 DESCRIPTION = """\
 List every REST, GraphQL, gRPC and WebSocket endpoint of a repository (Python, Go,
@@ -32,19 +43,20 @@ def main(argv: list[str]) -> int:
     from backend_agent.analysis.endpoints.diff import contract_changes
     from backend_agent.analysis.endpoints.inventory import build_inventory
     from backend_agent.analysis.endpoints.openapi import compare_with_code, read_specs
-    from backend_agent.analysis.endpoints.render import as_json, print_table, to_openapi
+    from backend_agent.analysis.endpoints.render import as_json, to_openapi
     from backend_agent.analysis.project import Project
 
     head = Project(args.path)
-    inventory = build_inventory(head, _progress)
+    inventory = build_inventory(head, scan_progress)
     changes = None
     if args.base is not None:
         base = head.at(args.base)
-        changes = contract_changes(base, head, build_inventory(base, _progress), inventory)
+        changes = contract_changes(base, head, build_inventory(base, scan_progress), inventory)
     if args.format == "openapi":
         print(json.dumps(to_openapi(inventory, head.root.name), indent=2))
         return 0
     specs = read_specs(head)
+    warn_unread(head)
     comparison = compare_with_code(inventory.endpoints, specs) if specs else None
     if args.format == "json":
         print(as_json(inventory, changes, comparison))
@@ -58,7 +70,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _progress(extractor: str, done: int, total: int) -> None:
+def scan_progress(extractor: str, done: int, total: int) -> None:
     """Scanning progress on stderr, only for big repositories (quiet for small ones)."""
     if total < 200:
         return
@@ -69,3 +81,61 @@ def _progress(extractor: str, done: int, total: int) -> None:
         file=sys.stderr,
         flush=True,
     )
+
+
+def print_table(inventory: Inventory, changes: list[ContractChange] | None = None) -> None:
+    """The inventory (and changes) as rich tables on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    # Piped output keeps one line per row (greppable) instead of wrapping at 80 columns.
+    console = Console() if sys.stdout.isatty() else Console(width=100_000)
+    table = Table(title=f"{len(inventory.endpoints)} endpoints", title_justify="left")
+    for column in ("kind", "method", "path", "auth", "framework", "handler", "source"):
+        table.add_column(column, overflow="fold")
+    for e in inventory.endpoints:
+        auth_style = {"required": "green", "none": "yellow", "unknown": "red"}.get(e.auth, "")
+        table.add_row(
+            e.kind,
+            e.method,
+            e.path,
+            f"[{auth_style}]{e.auth}[/]" if auth_style else e.auth,
+            e.framework,
+            e.handler,
+            f"{e.file}:{e.line}",
+        )
+    console.print(table)
+    if inventory.unresolved:
+        console.print(unresolved_table(inventory.unresolved))
+    if changes is not None:
+        console.print(changes_table(changes, "contract changes"))
+
+
+def unresolved_table(unresolved: Sequence[Unresolved]) -> Table:
+    """What could not be resolved, as a rich table (the queues command shows it too)."""
+    from rich.table import Table
+
+    table = Table(title=f"{len(unresolved)} unresolved", title_justify="left")
+    for column in ("fragment", "reason", "source"):
+        table.add_column(column, overflow="fold")
+    for u in unresolved:
+        table.add_row(u.fragment, u.reason, f"{u.file}:{u.line}")
+    return table
+
+
+def changes_table(changes: Sequence[ContractChange | QueueChange], what: str) -> Table:
+    """Classified changes (contract or queue changes) as a rich table, by compatibility."""
+    from rich.table import Table
+
+    table = Table(title=f"{len(changes)} {what}", title_justify="left")
+    for column in ("compatibility", "rule", "message", "source"):
+        table.add_column(column, overflow="fold")
+    styles = {"breaking": "bold red", "possibly-breaking": "yellow", "non-breaking": "green"}
+    for c in changes:
+        table.add_row(
+            f"[{styles[c.compatibility]}]{c.compatibility}[/]",
+            c.rule,
+            c.message,
+            f"{c.file}:{c.line}" if c.file else "",
+        )
+    return table

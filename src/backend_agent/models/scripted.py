@@ -29,6 +29,7 @@ from backend_agent.messages import (
     Usage,
 )
 from backend_agent.models.base import EventSink, ModelError
+from backend_agent.models.catalog import cost_usd
 
 _STOP_REASONS = ("end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal")
 _TURN_FIELDS = {"text", "thinking", "tool_calls", "usage", "stop_reason"}
@@ -101,7 +102,7 @@ class ScriptedModel:
         self.requests.append(request)
         if request.purpose == "summary" and self.summary is not None:
             message = Message("assistant", [TextBlock(self.summary)])
-            return ModelResponse(message, "end_turn", Usage(), self._model_id)
+            return ModelResponse(message, "end_turn", Usage(), self._model_id, 0.0)
         index = self._turns_used
         self._turns_used += 1
         if index >= len(self._turns):
@@ -118,7 +119,8 @@ class ScriptedModel:
                 elif isinstance(block, TextBlock):
                     for piece in _pieces(block.text):
                         on_event(TextDelta(piece))
-        return ModelResponse(turn.message, turn.stop_reason, turn.usage, self._model_id)
+        cost = cost_usd(self._model_id, turn.usage)  # a script's model id may name a real model
+        return ModelResponse(turn.message, turn.stop_reason, turn.usage, self._model_id, cost)
 
 
 def _pieces(text: str) -> list[str]:

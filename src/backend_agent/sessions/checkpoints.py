@@ -138,13 +138,18 @@ class CheckpointStore:
 
     def _snapshot(self, git: ShadowGit) -> str:
         self._sync_excludes()
+        # The first checkpoint stores every file: uncompressed, it is done 2-3 times sooner.
+        settings: tuple[str, ...] = ()
         if not git.index.exists():
             self._first_scan(git)
+            settings = ("core.looseCompression=0",)
         previous = self._last_snapshot()
         changes: list[TreeChange] = []
         tree = previous
         for _ in range(_NESTED_ROUNDS):
-            added = git.run("add", "--all", "--ignore-errors", *self._pathspec(), ok=(0, 1))
+            added = git.run(
+                "add", "--all", "--ignore-errors", *self._pathspec(), ok=(0, 1), settings=settings
+            )
             nested = [decode(path) for path in _NO_COMMIT.findall(added.stderr)]
             tree = git.write_tree(self._prefix)
             changes = git.diff(previous, tree)

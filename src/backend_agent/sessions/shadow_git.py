@@ -131,15 +131,17 @@ class ShadowGit:
         input: bytes | None = None,
         ok: Sequence[int] = (0,),
         literal: bool = True,
+        settings: Sequence[str] = (),
     ) -> subprocess.CompletedProcess[bytes]:
         """Run one git command; an exit code outside ``ok`` is a CheckpointError.
 
         Paths are literal (no globs) unless ``literal`` is False, for commands that refuse
-        the setting though they take paths literally anyway (check-ignore).
+        the setting though they take paths literally anyway (check-ignore). ``settings``
+        are ``name=value`` configuration for this command only.
         """
         try:
             done = subprocess.run(
-                [self.git, *args],
+                [self.git, *(part for setting in settings for part in ("-c", setting)), *args],
                 input=input,
                 capture_output=True,
                 env=self._env if literal else {**self._env, "GIT_LITERAL_PATHSPECS": "0"},
@@ -149,7 +151,8 @@ class ShadowGit:
         except OSError as exc:
             raise CheckpointError(f"Checkpoints: could not run git: {exc}") from None
         if done.returncode not in ok:
-            raise CheckpointError(f"Checkpoints: git {args[0]} failed: {_first_error(done.stderr)}")
+            problem = _first_error(done.stderr)
+            raise CheckpointError(f"Checkpoints: git {args[0]} failed: {problem}")
         return done
 
     def write_tree(self, prefix: str) -> str:

@@ -1,117 +1,21 @@
-"""Shell processes: each in its own process group, output collected in order by a thread."""
+"""Shell processes: started through the session's reaper process (which adopts and kills
+whatever they leave behind), each in its own session, output collected in order by a thread."""
 
 from __future__ import annotations
 
 import codecs
 import contextlib
+import itertools
+import json
 import os
-import signal
+import socket
 import subprocess
+import sys
 import threading
-import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
-
-
-def spawn(argv: Sequence[str], cwd: Path, pass_fds: Sequence[int] = ()) -> subprocess.Popen[bytes]:
-    """Start ``argv`` as the leader of a new process group: stdin closed, stderr into stdout."""
-    return subprocess.Popen(
-        list(argv),
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        pass_fds=tuple(pass_fds),
-    )
-
-
-STOP_WAIT_SECONDS = 2.0  # how long one round waits for processes to stop before going on
-STOP_ROUNDS = 10  # bound for processes that never stop (stuck in the kernel)
-
-
-def kill_group(pgid: int) -> None:
-    """SIGKILL every process in the group and everything its leader started.
-
-    Processes outside the group count too (a sandbox's init, a ``setsid`` daemon, orphans of a
-    subreaper): the group is stopped, then every process below the leader, until none is left
-    running that could start (or resume) another; then all of them are killed.
-    """
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGSTOP)
-    found: set[int] = set()
-    if _is_our_child(pgid):  # else the leader is gone and its pid may belong to someone else
-        for _ in range(STOP_ROUNDS):
-            found |= _descendants(pgid)
-            running = {pid for pid in found if not _stopped(pid)}
-            if not running:
-                break
-            for pid in running:
-                _signal(pid, signal.SIGSTOP)
-            _wait_stopped(running)
-    for pid in found:
-        _signal(pid, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
-
-
-def _signal(pid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(pid, signum)
-
-
-def _stat_fields(pid: int | str) -> list[bytes]:
-    """The fields of /proc/PID/stat after the command name (state first); [] if gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
-            return file.read().rsplit(b")", 1)[1].split()
-    except (OSError, IndexError):
-        return []
-
-
-def _stopped(pid: int) -> bool:
-    """Stopped, or dead: in no state to start another process."""
-    state = _stat_fields(pid)[:1]
-    return not state or state[0] in (b"T", b"t", b"Z", b"X")
-
-
-def _is_our_child(pid: int) -> bool:
-    fields = _stat_fields(pid)
-    return bool(fields) and int(fields[1]) == os.getpid()
-
-
-def _descendants(root: int) -> set[int]:
-    """Every process below ``root`` (one scan of /proc)."""
-    children: dict[int, list[int]] = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit() and (fields := _stat_fields(name)):
-            children.setdefault(int(fields[1]), []).append(int(name))
-    found: set[int] = set()
-    frontier = [root]
-    while frontier:
-        frontier = [c for p in frontier for c in children.get(p, ()) if c not in found]
-        found.update(frontier)
-    return found
-
-
-def _wait_stopped(pids: set[int]) -> None:
-    """Until each process is stopped or dead, for at most STOP_WAIT_SECONDS."""
-    deadline = time.monotonic() + STOP_WAIT_SECONDS
-    while any(not _stopped(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.001)
-
-
-def group_alive(pgid: int) -> bool:
-    """Whether any process is still in the group."""
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+from typing import IO, Any
 
 
 @dataclass(frozen=True)
@@ -176,28 +80,192 @@ class OutputCollector:
             return captured
 
 
-class ProcessGroups:
-    """Every process group a session started that may still be alive; the last-resort killer.
+class CommandRefused(Exception):
+    """The command was interrupted before it could start: it never ran."""
 
-    Kept apart from the session so a finalizer can hold it without keeping the session alive.
+
+class ChildProcess:
+    """A command started by the reaper: its pid, its output, and its exit code once it ends
+    (negative N: killed by signal N, as subprocess reports it)."""
+
+    def __init__(self, argv: Sequence[str]) -> None:
+        self.argv = list(argv)
+        self.pid = 0  # known once started
+        self.stdout: IO[bytes] | None = None
+        self.returncode: int | None = None
+        self._ended = threading.Event()
+
+    def poll(self) -> int | None:
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if not self._ended.wait(timeout):
+            raise subprocess.TimeoutExpired(self.argv, timeout or 0)
+        assert self.returncode is not None
+        return self.returncode
+
+    def ended(self, returncode: int) -> None:
+        if self.returncode is None:
+            self.returncode = returncode
+        self._ended.set()
+
+
+class _Reply:
+    def __init__(self) -> None:
+        self.ready = threading.Event()
+        self.message: dict[str, Any] = {}
+
+
+_REAPER_SCRIPT = Path(__file__).with_name("reaper.py")
+_KILL_ALL_SECONDS = 10.0
+
+
+class Reaper:
+    """The session's end of its reaper process (tools/reaper.py), started on first use.
+
+    Every command runs as a child of that process, which is the subreaper of all they start:
+    orphans stay in its tree, so ``kill(id)`` ends a command with everything it left behind
+    and ``close()`` ends them all. Should this process die without closing, the reaper sees
+    its socket close and kills everything too.
     """
 
     def __init__(self) -> None:
-        self._pgids: set[int] = set()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a signal handler may kill while a send is under way
+        self._socket: socket.socket | None = None
+        self._helper: subprocess.Popen[bytes] | None = None
+        self._replies: dict[int, _Reply] = {}
+        self._children: dict[int, ChildProcess] = {}
+        self._ids = itertools.count(1)
 
-    def add(self, pgid: int) -> None:
+    def new_id(self) -> int:
+        """An id for the next command, to register it before it starts (so it can be killed)."""
+        return next(self._ids)
+
+    def spawn(
+        self, ident: int, argv: Sequence[str], cwd: Path, fds: Mapping[int, int] | None = None
+    ) -> ChildProcess:
+        """Start ``argv`` (stdin closed, stderr into stdout); ``fds`` maps a descriptor number
+        in the command to one of ours. Raises OSError, or CommandRefused when killed first."""
+        extra = dict(fds or {})
+        reader, writer = os.pipe()
+        child = self._children[ident] = ChildProcess(argv)
+        request = {
+            "op": "spawn",
+            "id": ident,
+            "argv": [_wire(arg) for arg in argv],
+            "cwd": _wire(str(cwd)),
+            "env": {_wire(name): _wire(value) for name, value in os.environ.items()},
+            "fds": [1, *extra],
+        }
+        try:
+            reply = self._request(request, [writer, *extra.values()])
+        except BaseException:
+            os.close(reader)
+            raise
+        finally:
+            os.close(writer)
+        if reply.get("op") == "spawned":
+            child.stdout = os.fdopen(reader, "rb")
+            return child
+        os.close(reader)
+        self._children.pop(ident, None)
+        if reply.get("error") == "interrupted":
+            raise CommandRefused
+        raise OSError(reply.get("error", "the reaper process stopped"))
+
+    def kill(self, ident: int) -> None:
+        """Kill command ``ident`` and every process it started, wherever they went; a command
+        not started yet never will be."""
+        with contextlib.suppress(OSError):
+            self._send({"op": "kill", "id": ident})
+
+    def close(self) -> None:
+        """Kill every process of every command, and stop the reaper."""
         with self._lock:
-            self._pgids.add(pgid)
+            channel, helper = self._socket, self._helper
+        if channel is None or helper is None:
+            return
+        with contextlib.suppress(OSError):
+            self._request({"op": "kill_all", "id": self.new_id()}, [], _KILL_ALL_SECONDS)
+        with contextlib.suppress(OSError):
+            channel.shutdown(socket.SHUT_RDWR)
+        try:
+            helper.wait(_KILL_ALL_SECONDS)
+        except subprocess.TimeoutExpired:
+            helper.kill()
+            helper.wait()
 
-    def release(self, pgid: int) -> None:
-        """Forget a group once it has no processes left (its id may then be reused)."""
-        if not group_alive(pgid):
-            with self._lock:
-                self._pgids.discard(pgid)
+    # ------------------------------------------------------------------ the channel
 
-    def kill_all(self) -> None:
+    def _request(
+        self, request: dict[str, Any], fds: Sequence[int], timeout: float | None = None
+    ) -> dict[str, Any]:
+        ident = int(request["id"])
+        reply = self._replies[ident] = _Reply()
+        try:
+            self._send(request, fds)
+            if not reply.ready.wait(timeout):
+                raise OSError("the reaper process did not answer")
+            return reply.message
+        finally:
+            self._replies.pop(ident, None)
+
+    def _send(self, message: dict[str, Any], fds: Sequence[int] = ()) -> None:
+        data = json.dumps(message, ensure_ascii=False).encode()
         with self._lock:
-            pgids, self._pgids = self._pgids, set()
-        for pgid in pgids:
-            kill_group(pgid)
+            channel = self._socket if self._socket is not None else self._start()
+            socket.send_fds(channel, [data], list(fds))
+
+    def _start(self) -> socket.socket:
+        """Start the reaper process (called with the lock held)."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        python = sys.executable or "python3"
+        try:
+            self._helper = subprocess.Popen(
+                [python, "-I", "-S", str(_REAPER_SCRIPT), str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # the terminal's Ctrl-C is for us, not for it
+            )
+        finally:
+            theirs.close()
+        self._socket = ours
+        threading.Thread(target=self._listen, args=(ours,), daemon=True).start()
+        return ours
+
+    def _listen(self, channel: socket.socket) -> None:
+        """Dispatch the reaper's messages until it goes away."""
+        while True:
+            try:
+                data = channel.recv(1 << 16)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            message = json.loads(data)
+            ident = int(message["id"])
+            if message["op"] == "spawned" and ident in self._children:
+                self._children[ident].pid = int(message["pid"])
+            if message["op"] == "exited":
+                child = self._children.pop(ident, None)
+                if child is not None:
+                    child.ended(int(message["returncode"]))
+            elif ident in self._replies:
+                self._replies[ident].message = message
+                self._replies[ident].ready.set()
+        with self._lock:
+            if self._socket is channel:
+                self._socket = None
+        channel.close()
+        for child in list(self._children.values()):
+            child.ended(-9)  # the reaper killed everything on its way out
+        self._children.clear()
+        for reply in list(self._replies.values()):
+            reply.ready.set()  # empty message: the caller reports the reaper gone
+
+
+def _wire(text: str) -> str:
+    """Any OS string (undecodable bytes included) as JSON-safe text: its bytes as Latin-1."""
+    return os.fsencode(text).decode("latin-1")

@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 import weakref
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from backend_agent.messages import ToolSpec
+from backend_agent.messages import ToolSpec, valid_text
 from backend_agent.tools.base import CommandLauncher, PlainLauncher, PlannedChange, Tool, ToolResult
 from backend_agent.tools.builtin import MAX_OUTPUT_CHARS
 from backend_agent.tools.files import FileChangeTool, ReadTracker
+from backend_agent.tools.pending import remove_stale
 from backend_agent.tools.registry import builtin_tools
 from backend_agent.tools.shell import Shell
 from backend_agent.tools.spill import MAX_SAVED_CHARS, OutputSpill
@@ -36,12 +38,13 @@ class ToolSession:
         self.cwd = Path(os.path.abspath(Path(cwd).expanduser()))
         if not self.cwd.is_dir():
             raise NotADirectoryError(f"Not a directory: {self.cwd}")
+        remove_stale()  # temporary files that killed writes of earlier runs left behind
         self.read_tracker = ReadTracker()
         self.shell = Shell(self.cwd, launcher or PlainLauncher())
         self.spill = spill
         self._tools: dict[str, Tool] = {tool.name: tool for tool in builtin_tools()}
         # Safety net: background shells die even if close() is never called.
-        self._finalizer = weakref.finalize(self, self.shell.groups.kill_all)
+        self._finalizer = weakref.finalize(self, self.shell.reaper.close)
 
     @property
     def shell_cwd(self) -> Path:
@@ -88,7 +91,10 @@ class ToolSession:
         try:
             result = tool.run(input, self)
         except Exception as exc:  # a bug in a tool must not end the agent's run
-            return ToolResult.error(f"{name} failed unexpectedly: {type(exc).__name__}: {exc}")
+            result = ToolResult.error(f"{name} failed unexpectedly: {type(exc).__name__}: {exc}")
+        # Text from files that are not UTF-8 (kept on disk byte for byte) is sent as valid text.
+        content = valid_text(result.content)
+        result = result if content is result.content else replace(result, content=content)
         return self.spill.apply(name, result) if self.spill is not None else result
 
     def planned_change(self, name: str, input: dict[str, Any]) -> PlannedChange | None:

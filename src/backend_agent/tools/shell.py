@@ -1,4 +1,5 @@
-"""Bash, BashOutput and KillShell: commands in their own process groups, cwd kept between calls."""
+"""Bash, BashOutput and KillShell: commands in their own sessions, cwd kept between calls, and
+nothing they start outliving an interrupt, a timeout or the session."""
 
 from __future__ import annotations
 
@@ -23,10 +24,10 @@ from backend_agent.tools.builtin import (
     truncate,
 )
 from backend_agent.tools.processes import (
+    ChildProcess,
+    CommandRefused,
     OutputCollector,
-    ProcessGroups,
-    kill_group,
-    spawn,
+    Reaper,
 )
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ DEFAULT_TIMEOUT_MS = 120_000
 MAX_TIMEOUT_MS = 600_000
 BACKGROUND_KEEP_CHARS = 1_000_000  # unread background output kept for BashOutput and its filter
 EOF_GRACE_SECONDS = 0.5  # after the shell exits, how long to wait for its pipe to close
+CWD_REPORT_FD = 63  # where a foreground shell reports its final directory on exit
 
 
 def _exit_code(returncode: int) -> int:
@@ -49,7 +51,8 @@ class BackgroundShell:
 
     id: str
     command: str
-    process: subprocess.Popen[bytes]
+    ident: int  # the reaper's id for the command
+    process: ChildProcess
     output: OutputCollector
     killed: bool = False
 
@@ -68,26 +71,26 @@ class Shell:
 
     cwd: Path
     launcher: CommandLauncher
-    groups: ProcessGroups = field(default_factory=ProcessGroups)
+    reaper: Reaper = field(default_factory=Reaper)
     background: dict[str, BackgroundShell] = field(default_factory=dict)
-    _foreground: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # The reaper ids of foreground commands, registered before they start so an interrupt
+    # can never miss one.
+    _foreground: set[int] = field(default_factory=set)
     _interrupted: set[int] = field(default_factory=set)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def _launch(
-        self, command: str, cwd: Path, pass_fds: tuple[int, ...] = ()
-    ) -> subprocess.Popen[bytes]:
+        self, command: str, cwd: Path, ident: int, fds: dict[int, int] | None = None
+    ) -> ChildProcess:
         try:
             argv = self.launcher.argv(command, str(cwd))
         except SandboxUnavailable as exc:
             raise ToolError(str(exc)) from None
         try:
-            process = spawn(argv, cwd, pass_fds)
+            return self.reaper.spawn(ident, argv, cwd, fds)
         except OSError as exc:
             raise ToolError(f"Could not start the command: {exc}") from None
-        self.groups.add(process.pid)
-        return process
 
     def _working_directory(self, root: Path) -> tuple[Path, str]:
         """The directory to run in; back to the root (with a note) if it has disappeared."""
@@ -103,41 +106,42 @@ class Shell:
         """Run ``command`` to completion (or timeout) and report its output (the first
         ``keep_chars`` characters, saying how many lines were cut)."""
         cwd, note = self._working_directory(root)
-        cwd_reader, cwd_writer = os.pipe()
-        try:
-            # On exit, the shell reports its final directory on a private pipe.
-            script = f"trap 'pwd -P >&{cwd_writer} 2>/dev/null' EXIT\n{command}"
-            process = self._launch(script, cwd, (cwd_writer,))
-        except BaseException:
-            os.close(cwd_reader)
-            raise
-        finally:
-            os.close(cwd_writer)
-        output = OutputCollector(_stdout(process), keep_chars)
         with self._lock:
-            self._foreground[process.pid] = process
+            ident = self.reaper.new_id()
+            self._foreground.add(ident)
+        cwd_reader, cwd_writer = os.pipe()
         timed_out = False
         try:
-            process.wait(timeout_ms / 1000)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            kill_group(process.pid)
-            process.wait()
-        except KeyboardInterrupt:
-            kill_group(process.pid)
-            process.wait()
+            try:
+                # On exit, the shell reports its final directory on a private pipe.
+                script = f"trap 'pwd -P >&{CWD_REPORT_FD} 2>/dev/null' EXIT\n{command}"
+                process = self._launch(script, cwd, ident, {CWD_REPORT_FD: cwd_writer})
+            finally:
+                os.close(cwd_writer)
+            output = OutputCollector(_stdout(process), keep_chars)
+            try:
+                process.wait(timeout_ms / 1000)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                self.reaper.kill(ident)
+                process.wait()
+        except CommandRefused:
+            return ToolResult("Command was interrupted.", is_error=True)
+        except ToolError:  # it did not start
+            raise
+        except BaseException:  # Ctrl-C included: the command must not outlive this call
+            self.reaper.kill(ident)
             raise
         finally:
             with self._lock:
-                self._foreground.pop(process.pid, None)
-                interrupted = process.pid in self._interrupted
-                self._interrupted.discard(process.pid)
+                self._foreground.discard(ident)
+                interrupted = ident in self._interrupted
+                self._interrupted.discard(ident)
             self._follow_cwd(cwd_reader)
         output.wait_closed(EOF_GRACE_SECONDS)
-        self.groups.release(process.pid)
         captured = output.take()
         text = note + captured.text.rstrip("\n")
-        code = _exit_code(process.returncode)
+        code = _exit_code(process.wait())
         if timed_out:
             status = f"Command timed out after {timeout_ms / 1000:g} s and was killed."
         elif interrupted:
@@ -165,10 +169,15 @@ class Shell:
 
     def start_background(self, command: str, root: Path) -> BackgroundShell:
         cwd, _ = self._working_directory(root)
-        process = self._launch(command, cwd)
+        ident = self.reaper.new_id()
+        try:
+            process = self._launch(command, cwd, ident)
+        except CommandRefused:
+            raise ToolError("The command was interrupted before it started.") from None
         shell = BackgroundShell(
             f"bash_{next(self._ids)}",
             command,
+            ident,
             process,
             OutputCollector(_stdout(process), BACKGROUND_KEEP_CHARS),
         )
@@ -185,32 +194,33 @@ class Shell:
         return shell
 
     def kill_background(self, shell: BackgroundShell) -> None:
+        """Kill a background shell with everything it started (also what a finished one left)."""
         if shell.process.poll() is None:
             shell.killed = True
-        kill_group(shell.process.pid)
+        self.reaper.kill(shell.ident)
         shell.process.wait()
-        self.groups.release(shell.process.pid)
 
     def interrupt(self) -> None:
-        """Kill every running foreground command's process group."""
+        """Kill every foreground command (and all it started), including one still starting."""
         with self._lock:
-            running = list(self._foreground.values())
-            self._interrupted.update(process.pid for process in running)
-        for process in running:
-            kill_group(process.pid)
+            running = list(self._foreground)
+            self._interrupted.update(running)
+        for ident in running:
+            self.reaper.kill(ident)
 
     def close(self) -> None:
-        """Kill every process group this shell started, background shells included."""
-        self.interrupt()
+        """Kill every process this shell started, background shells included."""
         with self._lock:
             shells = list(self.background.values())
         for shell in shells:
-            self.kill_background(shell)
-        self.groups.kill_all()
+            if shell.process.poll() is None:
+                shell.killed = True
+        self.interrupt()
+        self.reaper.close()
 
 
-def _stdout(process: subprocess.Popen[bytes]) -> IO[bytes]:
-    assert process.stdout is not None  # spawn() always pipes stdout
+def _stdout(process: ChildProcess) -> IO[bytes]:
+    assert process.stdout is not None  # set once the command has started
     return process.stdout
 
 
@@ -267,7 +277,6 @@ class BashOutput(BuiltinTool[BashOutputInput]):
         status = shell.status()  # before reading, so "completed" means the output is all there
         if status != "running":
             shell.output.wait_closed(EOF_GRACE_SECONDS)
-            session.shell.groups.release(shell.process.pid)  # a finished group needs no kill
         captured = shell.output.take()
         new = captured.text
         if pattern is not None:

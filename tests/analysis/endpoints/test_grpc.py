@@ -135,3 +135,50 @@ def test_generated_messages_parse_back_and_diff_empty(
     assert [c.rule for c in proto_changes(source, without, "m.proto")] == [
         "grpc.field-removed-without-reserved"
     ]
+
+
+def test_reader_keeps_lines_and_reads_list_bindings_groups_and_editions() -> None:
+    proto = parse_proto(
+        'edition = "2023";\n'
+        "package shop.v1;\n"
+        'import "google/api/annotations.proto";\n'
+        "message Order {\n"
+        "  string id = 1;\n"
+        '  string note = 2 [(validate.rules).string = {max_len: 10, prefix: "n"}];\n'
+        "}\n"
+        "service Orders {\n"
+        "  rpc Update(Order) returns (Order) {\n"
+        "    option (google.api.http) = {\n"
+        '      put: "/v1/orders/{id}" body: "*"\n'
+        '      additional_bindings: [{patch: "/v1/orders/{id}"},\n'
+        '                            {post: "/v1/orders/{id}:update"}]\n'
+        "    };\n"
+        "  }\n"
+        "}\n"
+    )
+    assert proto.syntax == "2023"
+    assert proto.messages["Order"].line == 4
+    assert proto.messages["Order"].fields["note"].line == 6
+    update = proto.services["Orders"].rpcs["Update"]
+    assert update.line == 9
+    assert [(rule.method, rule.path) for rule in update.http] == [
+        ("PUT", "/v1/orders/{id}"),
+        ("PATCH", "/v1/orders/{id}"),
+        ("POST", "/v1/orders/{id}:update"),
+    ]
+    legacy = parse_proto(
+        'syntax = "proto2";\nmessage Search {\n'
+        "  repeated group Result = 1 { required string url = 2; }\n}\n"
+    )
+    assert legacy.messages["Search"].fields["result"].label == "repeated"
+    assert legacy.messages["Search.Result"].fields["url"].label == "required"
+
+
+def test_unparsable_proto_is_unresolved_at_its_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.proto").write_text(
+        'syntax = "proto3";\nservice S {\n  rpc M(A) returns B;\n}\n'
+    )
+    project = Project(tmp_path)
+    facts = {"bad.proto": extractor.scan("bad.proto", project.read_bytes("bad.proto"))}
+    [unresolved] = extractor.resolve(facts, project).unresolved
+    assert unresolved.line == 3 and "proto file not parsed" in unresolved.reason

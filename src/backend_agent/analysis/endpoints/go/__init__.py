@@ -15,7 +15,7 @@ class GoExtractor:
     """Scans ``.go`` files into statement facts; interprets them to follow routers."""
 
     name = "go"
-    version = 8
+    version = 9
 
     def wants(self, path: str) -> bool:
         name = path.rsplit("/", 1)[-1]

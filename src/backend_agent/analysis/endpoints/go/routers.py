@@ -1,163 +1,140 @@
-"""Go routers by abstract interpretation: routers as values flowing through functions and
-packages (Gin, Echo, Chi, Fiber, gorilla/mux, net/http), with middleware in order."""
+"""Go routers by abstract interpretation: routers as values flowing through functions,
+methods, struct fields and packages (Gin, Echo, Chi, Fiber, gorilla/mux, net/http), with
+middleware in order. What each router method does is in ``frameworks``."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from backend_agent.analysis.endpoints.go import frameworks
+from backend_agent.analysis.endpoints.go.auth import (
+    PASSES_ALL,
+    auth_of,
+    evaluate_skipper,
+    rejects,
+    skipper,
+)
+from backend_agent.analysis.endpoints.go.frameworks import ROOT_TYPES, constructor, router_type
 from backend_agent.analysis.endpoints.go.scan import Expr
-from backend_agent.analysis.endpoints.model import Auth, Endpoint, Unresolved, normalise_path
+from backend_agent.analysis.endpoints.go.values import (
+    MAX_DEPTH,
+    Fn,
+    RouteDecl,
+    Router,
+    RouterCall,
+    Struct,
+    Unknown,
+    Value,
+    dedupe,
+    directory,
+    render,
+    root,
+    walk_calls,
+)
+from backend_agent.analysis.endpoints.model import Endpoint, Unresolved, normalise_path
 
-CONSTRUCTORS = {
-    ("gin", "Default"): "gin", ("gin", "New"): "gin", ("echo", "New"): "echo",
-    ("chi", "NewRouter"): "chi", ("chi", "NewMux"): "chi", ("mux", "NewRouter"): "gorilla",
-    ("http", "NewServeMux"): "net/http", ("fiber", "New"): "fiber",
-}  # fmt: skip
-ROUTER_TYPES = {
-    "gin.": "gin", "echo.": "echo", "chi.": "chi", "fiber.": "fiber", "mux.Router": "gorilla",
-    "http.ServeMux": "net/http",
-}  # fmt: skip
-# Parameters of these types are the application itself: their prefix is "".
-ROOT_TYPES = ("gin.Engine", "echo.Echo", "fiber.App")
-# Config fields that make an auth middleware conditional (echo Skipper, fiber Filter/Next).
-SKIP_FIELDS = ("Skipper", "Filter", "Next")
-VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE")
-AUTH_NAME = re.compile(
-    r"auth|jwt|token|login|session|bearer|apikey|api_key|protect|guard|"
-    r"require_?user|current_?user|verify",
+_Function = dict[str, Any]
+# A call wrapping a route's handler in a guard: `app.requireAuthenticatedUser(app.updateUser)`.
+_GUARD_WRAPPER = re.compile(
+    r"(?:^|\.)(?:require|ensure|must|protect|only|with_?auth|authenticated)\w*$|"
+    r"(?:Required|Guard|Middleware)$",
     re.IGNORECASE,
 )
-_MAX_DEPTH = 10
 
 
-@dataclass(eq=False)
-class Router:
-    """A router or group; its full prefix is its parent's plus ``segment`` (None: unknown)."""
+class PackageDirectories:
+    """Maps Go import paths to the repository directories that hold those packages."""
 
-    framework: str
-    segment: str | None = ""
-    fragment: str = ""
-    middleware: list[str] = field(default_factory=list)
-    parent: Router | None = None
-    everywhere: list[str] = field(default_factory=list)  # echo's e.Use: every route, any order
+    def __init__(self, modules: Mapping[str, str], directories: set[str]) -> None:
+        self.modules = modules  # go.mod directory -> module path
+        self.directories = directories
+        self._suffixes: dict[str, list[str]] = {}
+        for where in directories:
+            pieces = where.split("/") if where else []
+            for start in range(len(pieces)):
+                self._suffixes.setdefault("/".join(pieces[start:]), []).append(where)
 
-    def child(self, segment: str | None, fragment: str, middleware: list[str]) -> Router:
-        return Router(self.framework, segment, fragment, [*self.middleware, *middleware], self)
-
-    def prefix(self, seen: int = 0) -> tuple[str | None, str, list[str]]:
-        """(full prefix, what is known of it, middleware inherited through mounts)."""
-        if self.parent is None or seen > _MAX_DEPTH:
-            return self.segment, self.fragment, []
-        prefix, fragment, inherited = self.parent.prefix(seen + 1)
-        joined = None if prefix is None or self.segment is None else prefix + self.segment
-        return joined, fragment + self.fragment, inherited
-
-
-@dataclass(eq=False)
-class RouteDecl:
-    """A route registered on a router (gorilla's builders fill methods and handler later)."""
-
-    router: Router
-    methods: list[str]
-    path: str | None
-    fragment: str
-    middleware: list[str]
-    handler: Expr | None
-    file: str
-    line: int
-    receiver: tuple[str, str] | None = None  # (name, type) of the method registering it
-
-
-@dataclass(frozen=True)
-class Unknown:
-    text: str
-
-
-@dataclass(frozen=True)
-class Fn:
-    params: list[tuple[str, str]]
-    body: list[Expr]
-    file: str
-    upgrades: bool
-
-
-Value = Router | RouteDecl | Unknown | Fn | str
-
-
-@dataclass(frozen=True)
-class RouterCall:
-    """A call on a router value: method, evaluated arguments, their source, middleware names."""
-
-    file: str
-    method: str
-    args: list[Value]
-    exprs: list[Expr]
-    names: list[str]
-    line: int
-    depth: int
+    def find(self, import_path: str) -> str | None:
+        """The directory of an imported package: through the go.mod that declares its module,
+        else the longest unique directory suffix of the import path."""
+        for where, module in self.modules.items():
+            if module and (import_path == module or import_path.startswith(module + "/")):
+                rest = import_path[len(module) :].strip("/")
+                candidate = "/".join(part for part in (where, rest) if part)
+                if candidate in self.directories:
+                    return candidate
+        parts = import_path.split("/")
+        for start in range(len(parts)):
+            found = self._suffixes.get("/".join(parts[start:]), [])
+            if len(found) == 1:
+                return found[0]
+        return None
 
 
 class GoResolver:
     """Interprets every entry function, following routers into callees across packages."""
 
     def __init__(self, facts: Mapping[str, dict[str, Any]]) -> None:
-        self.modules = {
-            _directory(p): f["module"] for p, f in facts.items() if p.endswith("go.mod")
-        }
+        self.modules = {directory(p): f["module"] for p, f in facts.items() if p.endswith("go.mod")}
         self.facts = {p: f for p, f in facts.items() if p.endswith(".go")}
         self.routes: list[RouteDecl] = []
         self.fields: dict[str, Value] = {}
         self.default_mux: Router | None = None
-        self.by_dir: dict[str, dict[str, list[tuple[str, dict[str, Any]]]]] = {}
-        self.methods: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-        self.by_name: dict[str, list[dict[str, Any]]] = {}
+        self.by_dir: dict[str, dict[str, list[tuple[str, _Function]]]] = {}
+        self.methods: dict[str, list[tuple[str, _Function]]] = {}
+        self.by_name: dict[str, list[_Function]] = {}
+        self.globals: dict[str, dict[str, tuple[str, Expr]]] = {}  # dir -> name -> (file, expr)
         self._receivers: dict[int, tuple[str, str]] = {}
-        self._dir_suffixes: dict[str, list[str]] = {}
-        for directory in {_directory(p) for p in self.facts}:
-            pieces = directory.split("/") if directory else []
-            for start in range(len(pieces)):
-                self._dir_suffixes.setdefault("/".join(pieces[start:]), []).append(directory)
+        self._packages = PackageDirectories(self.modules, {directory(p) for p in self.facts})
         self._receiver: tuple[str, str] | None = None
         calls: set[tuple[str, str, str]] = set()
         for path, facts_of in self.facts.items():
-            directory = _directory(path)
+            where = directory(path)
+            for statement in facts_of["vars"]:
+                for name, value in zip(statement[1], statement[2], strict=False):
+                    self.globals.setdefault(where, {}).setdefault(name, (path, value))
             for fn in facts_of["functions"]:
                 self.by_name.setdefault(fn["name"], []).append(fn)
                 if fn["receiver"]:
                     self.methods.setdefault(fn["name"], []).append((path, fn))
                     self._receivers[id(fn)] = (fn.get("receiver_name", ""), fn["receiver"])
                 else:
-                    self.by_dir.setdefault(directory, {}).setdefault(fn["name"], []).append(
-                        (path, fn)
-                    )
-                _calls(fn["body"], facts_of["imports"], directory, calls)
+                    self.by_dir.setdefault(where, {}).setdefault(fn["name"], []).append((path, fn))
+                walk_calls(fn["body"], facts_of["imports"], where, calls)
         self.called: set[tuple[str, str, str]] = set()
         for kind, where, name in calls:
             if kind == "pkg":
                 where = self._package_dir(where) or ""
                 kind = "dir"
             self.called.add((kind, where, name))
+        self.builders = self._router_builders()
         self._active: set[int] = set()
         self._done: set[int] = set()
+        self._global_values: dict[tuple[str, str], Value] = {}
         self.skippers: dict[str, Fn] = {}
 
     def run(self) -> None:
-        """Interpret entry functions (never called, or main), then any function taking a
-        router that no interpreted caller reached (its group prefix is then unknown)."""
+        """Interpret entry functions (never called, or main); then functions that build a
+        router and that no interpreted caller reached (called from code the analysis does
+        not follow, such as a struct literal in a var block); then any function taking a
+        router that nothing reached (its group prefix is then unknown)."""
         for path, facts_of in self.facts.items():
             for fn in facts_of["functions"]:
                 if fn["receiver"]:
                     called = ("method", "", fn["name"]) in self.called
                 else:
-                    called = ("dir", _directory(path), fn["name"]) in self.called
+                    called = ("dir", directory(path), fn["name"]) in self.called
                 if not called or (fn["name"] == "main" and not fn["receiver"]):
                     self._interpret(path, fn["params"], fn["body"], {}, 0, id(fn))
         for path, facts_of in self.facts.items():
             for fn in facts_of["functions"]:
-                takes_router = any(_router_type(t) for _, t in fn["params"])
+                if id(fn) in self.builders and id(fn) not in self._done:
+                    self._interpret(path, fn["params"], fn["body"], {}, 0, id(fn))
+        for path, facts_of in self.facts.items():
+            for fn in facts_of["functions"]:
+                takes_router = any(router_type(t) for _, t in fn["params"])
                 if id(fn) not in self._done and takes_router:
                     self._interpret(path, fn["params"], fn["body"], {}, 0, id(fn))
 
@@ -166,7 +143,7 @@ class GoResolver:
         unresolved: list[Unresolved] = []
         for route in self.routes:
             prefix, fragment, _ = route.router.prefix()
-            full = None if prefix is None or route.path is None else prefix + route.path
+            full = route.router.join(prefix, route.path)
             if full is None:
                 unresolved.append(
                     Unresolved(
@@ -177,21 +154,23 @@ class GoResolver:
                     )
                 )
                 continue
+            top = root(route.router)
+            fulls = [full, *(alias + full for alias in top.aliases)]
             websocket = self._upgrades(route)
-            handler = _render(route.handler) if route.handler is not None else ""
+            handler = render(route.handler) if route.handler is not None else ""
             package = self.facts[route.file]["package"]
             if handler.split(".", 1)[0] in self.facts[route.file]["imports"]:
                 package, handler = handler.split(".", 1)
             elif route.receiver and handler.startswith(route.receiver[0] + "."):
                 handler = route.receiver[1] + handler[len(route.receiver[0]) :]
-            for method in route.methods or ["ANY"]:
-                middleware = [*route.middleware, *_root(route.router).everywhere]
-                auth = auth_of(middleware, self._skipped(middleware, method, full))
+            for method, served in ((m, f) for m in route.methods or ["ANY"] for f in fulls):
+                middleware = [*route.middleware, *top.everywhere]
+                auth = auth_of(middleware, self._skipped(middleware, method, served))
                 endpoints.append(
                     Endpoint(
                         "websocket" if websocket else "rest",
                         "WS" if websocket else method,
-                        normalise_path(full.replace("...}", "}")),
+                        normalise_path(served.replace("...}", "}")),
                         auth,
                         route.router.framework,
                         f"{package}.{handler}",
@@ -199,9 +178,13 @@ class GoResolver:
                         route.line,
                     )
                 )
-        return _dedupe(endpoints), unresolved
+        return dedupe(endpoints), unresolved
 
     # -- interpretation ------------------------------------------------------------------
+
+    def interpret_fn(self, fn: Fn, router: Router, depth: int) -> None:
+        """A closure given a router as its first argument (``r.Route("/x", func(r) {...})``)."""
+        self._interpret(fn.file, fn.params, fn.body, {"0": router}, depth, id(fn))
 
     def _interpret(
         self,
@@ -212,23 +195,25 @@ class GoResolver:
         depth: int,
         key: int,
     ) -> Value | None:
-        if depth > _MAX_DEPTH or key in self._active:
+        if depth > MAX_DEPTH or key in self._active:
             return None
         self._active.add(key)
         self._done.add(key)
         enclosing = self._receiver
         self._receiver = self._receivers.get(key, enclosing)
         env: dict[str, Value] = {}
+        if self._receiver and self._receiver[0] in bound:  # the method's receiver value
+            env[self._receiver[0]] = bound[self._receiver[0]]
         for index, (name, type_text) in enumerate(params):
             if name in bound:
                 env[name] = bound[name]
             elif str(index) in bound:
                 env[name] = bound[str(index)]
             else:
-                framework = _router_type(type_text)
+                framework = router_type(type_text)
                 if framework is not None:
-                    root = any(marker in type_text for marker in ROOT_TYPES)
-                    env[name] = Router(framework, "" if root else None, "" if root else "{?}")
+                    is_root = any(marker in type_text for marker in ROOT_TYPES)
+                    env[name] = Router(framework, "" if is_root else None, "" if is_root else "{?}")
         try:
             return self._run(path, env, body, depth)
         finally:
@@ -241,11 +226,13 @@ class GoResolver:
         for statement in body:
             if statement[0] == "set":
                 values = [self._eval(path, env, e, depth) for e in statement[2]]
-                for name, value in zip(statement[1], values, strict=False):
+                for name, value, source in zip(statement[1], values, statement[2], strict=False):
                     if "." in name:
                         self.fields[name.rsplit(".", 1)[1]] = value
                     else:
                         env[name] = value
+                        if source[0] == "call":  # `auth := JWTAuth(secret, true)`: for its name
+                            env[f"{name}#source"] = self._middleware_name(path, value, source, env)
             elif statement[0] == "do":
                 self._eval(path, env, statement[1], depth)
             elif statement[0] == "if":
@@ -254,7 +241,7 @@ class GoResolver:
                     result = result or returned
             elif statement[0] == "ret" and statement[1] and result is None:
                 value = self._eval(path, env, statement[1][0], depth)
-                if isinstance(value, Router):
+                if isinstance(value, Router | Struct | Fn):
                     result = value
         return result
 
@@ -267,54 +254,90 @@ class GoResolver:
                 self._eval(path, env, value[1], depth),
                 self._eval(path, env, value[2], depth),
             )
-            return (
-                left + right
-                if isinstance(left, str) and isinstance(right, str)
-                else Unknown(_render(value))
-            )
+            if isinstance(left, str) and isinstance(right, str):
+                return left + right
+            return Unknown(render(value))
         if tag == "id":
-            return env.get(value[1], Unknown(value[1]))
+            if value[1] in env:
+                return env[value[1]]
+            return self._global(directory(path), value[1], depth) or Unknown(value[1])
         if tag == "sel":
-            base = value[1]
-            if base[0] == "id" and base[1] not in env and base[1] in self.facts[path]["imports"]:
-                return Unknown(_render(value))
-            if value[2] in self.fields:
-                return self.fields[value[2]]
-            return Unknown(_render(value))
+            return self._select(path, env, value, depth)
         if tag == "fn":
             return Fn(value[1], value[2], path, bool(value[4]))
         if tag == "call":
             return self._call(path, env, value, depth)
-        return Unknown(_render(value))
+        if tag == "lit":
+            return self._struct(path, env, value, depth)
+        return Unknown(render(value))
+
+    def _select(self, path: str, env: dict[str, Value], value: Expr, depth: int) -> Value:
+        """``pkg.Name`` (a package-level constant), ``s.field`` of a struct value or of a
+        field assigned anywhere (``s.router = r`` in a constructor)."""
+        base = value[1]
+        imports = self.facts[path]["imports"]
+        if base[0] == "id" and base[1] not in env and base[1] in imports:
+            if imports[base[1]] == "net/http" and str(value[2]).startswith("Method"):
+                return str(value[2])[len("Method") :].upper()  # http.MethodPost -> "POST"
+            where = self._package_dir(imports[base[1]])
+            found = self._global(where, value[2], depth) if where is not None else None
+            return found or Unknown(render(value))
+        if base[0] in ("id", "sel"):
+            target = self._eval(path, env, base, depth)
+            if isinstance(target, Struct) and value[2] in target.fields:
+                return target.fields[value[2]]
+        if value[2] in self.fields:
+            return self.fields[value[2]]
+        return Unknown(render(value))
+
+    def _struct(self, path: str, env: dict[str, Value], value: Expr, depth: int) -> Struct:
+        """A composite literal: its fields are evaluated (calls inside run); routers stored in
+        fields are remembered by field name for the methods that read them."""
+        fields = {name: self._eval(path, env, item, depth) for name, item in value[2].items()}
+        for item in value[3]:
+            self._eval(path, env, item, depth)
+        for name, field_value in fields.items():
+            if isinstance(field_value, Router):
+                self.fields[name] = field_value
+        return Struct(str(value[1]).lstrip("&*").rsplit(".", 1)[-1], fields)
+
+    def _global(self, where: str | None, name: str, depth: int) -> Value | None:
+        """A package-level ``const``/``var`` of the package in directory ``where``."""
+        found = self.globals.get(where or "", {}).get(name) if where is not None else None
+        if found is None or depth > MAX_DEPTH:
+            return None
+        key = (where or "", name)
+        if key not in self._global_values:
+            self._global_values[key] = Unknown(name)  # a constant defined through itself
+            self._global_values[key] = self._eval(found[0], {}, found[1], depth + 1)
+        return self._global_values[key]
 
     def _call(self, path: str, env: dict[str, Value], call: Expr, depth: int) -> Value:
         func, arg_exprs, line = call[1], call[2], int(call[3])
         for arg in arg_exprs:
-            skipper = _skipper(arg)
-            if skipper is not None:
-                self.skippers[_render(call)] = Fn(skipper[1], skipper[2], path, False)
+            skip = skipper(arg)
+            if skip is not None:
+                self.skippers[render(call)] = Fn(skip[1], skip[2], path, False)
         args = [self._eval(path, env, a, depth) for a in arg_exprs]
         if func[0] == "sel":
             receiver, method = func[1], func[2]
             imports = self.facts[path]["imports"]
             if receiver[0] == "id" and receiver[1] not in env and receiver[1] in imports:
                 return self._package_call(
-                    path, imports[receiver[1]], method, args, arg_exprs, call, depth, line
+                    path, imports[receiver[1]], method, args, call, env, depth
                 )
             target = self._eval(path, env, receiver, depth)
             if isinstance(target, Router):
-                return self._router_call(path, target, method, args, arg_exprs, line, depth)
+                names = self._middleware_names(path, args, arg_exprs, env)
+                router_call = RouterCall(path, method, args, arg_exprs, names, line, depth)
+                return frameworks.router_call(self, target, router_call)
             if isinstance(target, RouteDecl):
-                return _builder_call(target, method, args, arg_exprs, path, line, self.routes)
-            if any(isinstance(a, Router) for a in args):
-                return self._call_methods(method, args, depth)
-            return Unknown(_render(call))
+                return frameworks.builder_call(target, method, args, arg_exprs, self.routes)
+            return self._call_methods(method, args, depth, target)
         if func[0] == "id" and func[1] not in env:
-            directory = path.rsplit("/", 1)[0] if "/" in path else ""
-            return self._call_functions(
-                self.by_dir.get(directory, {}).get(func[1], []), args, depth
-            ) or Unknown(_render(call))
-        return Unknown(_render(call))
+            candidates = self.by_dir.get(directory(path), {}).get(func[1], [])
+            return self._call_functions(candidates, args, depth) or Unknown(render(call))
+        return Unknown(render(call))
 
     def _package_call(
         self,
@@ -322,160 +345,95 @@ class GoResolver:
         import_path: str,
         name: str,
         args: list[Value],
-        arg_exprs: list[Expr],
         call: Expr,
+        env: dict[str, Value],
         depth: int,
-        line: int,
     ) -> Value:
         package = import_path.rsplit("/", 1)[-1]
-        if package.startswith("v") and package[1:].isdigit() and "/" in import_path:
-            package = import_path.rsplit("/", 2)[-2]
-        framework = CONSTRUCTORS.get((_short_package(package), name))
+        framework = constructor(import_path, name)
         if framework is not None:
             return Router(framework)
         if package == "http" and name in ("Handle", "HandleFunc"):
             if self.default_mux is None:
                 self.default_mux = Router("net/http")
-            return self._router_call(path, self.default_mux, name, args, arg_exprs, line, depth)
+            names = self._middleware_names(path, args, call[2], env)
+            router_call = RouterCall(path, name, args, call[2], names, int(call[3]), depth)
+            return frameworks.router_call(self, self.default_mux, router_call)
         if package == "http" and name in ("StripPrefix", "HandlerFunc", "TimeoutHandler") and args:
             return args[-1] if name != "StripPrefix" else args[1] if len(args) > 1 else Unknown("")
-        directory = self._package_dir(import_path)
-        if directory is not None:
-            found = self._call_functions(self.by_dir.get(directory, {}).get(name, []), args, depth)
+        where = self._package_dir(import_path)
+        if where is not None:
+            found = self._call_functions(self.by_dir.get(where, {}).get(name, []), args, depth)
             if found is not None:
                 return found
-        return Unknown(_render(call))
+        return Unknown(render(call))
 
     def _call_functions(
-        self, candidates: list[tuple[str, dict[str, Any]]], args: list[Value], depth: int
+        self,
+        candidates: list[tuple[str, _Function]],
+        args: list[Value],
+        depth: int,
+        receiver: Value | None = None,
     ) -> Value | None:
         result: Value | None = None
         for path, fn in candidates:
             bound = {str(i): a for i, a in enumerate(args)}
+            if receiver is not None and fn.get("receiver_name"):
+                bound[fn["receiver_name"]] = receiver
             value = self._interpret(path, fn["params"], fn["body"], bound, depth + 1, id(fn))
             result = result or value
         return result
 
-    def _call_methods(self, name: str, args: list[Value], depth: int) -> Value:
+    def _call_methods(self, name: str, args: list[Value], depth: int, target: Value) -> Value:
+        """A method of something that is not a router: followed when a router is passed to
+        it, when it is a method of a struct value we built (its receiver is bound), or when
+        it builds a router itself (``c.initEcho()``)."""
         candidates = [
             (p, fn) for p, fn in self.methods.get(name, []) if len(fn["params"]) == len(args)
         ]
+        if isinstance(target, Struct):
+            typed = [(p, fn) for p, fn in candidates if fn["receiver"].lstrip("*") == target.type]
+            if typed:
+                return self._call_functions(typed, args, depth, target) or Unknown(name)
+        if not any(isinstance(a, Router) for a in args):
+            candidates = [(p, fn) for p, fn in candidates if id(fn) in self.builders]
         return self._call_functions(candidates, args, depth) or Unknown(name)
 
+    def _middleware_names(
+        self, path: str, args: list[Value], exprs: list[Expr], env: dict[str, Value]
+    ) -> list[str]:
+        return [self._middleware_name(path, a, e, env) for a, e in zip(args, exprs, strict=True)]
+
+    def _middleware_name(self, path: str, value: Value, source: Expr, env: dict[str, Value]) -> str:
+        """How a middleware argument reads: its source (for a variable, the call that made
+        it), with boolean arguments named by the callee's parameters when the callee is in
+        the repository (``JWTAuth(secret, optional=true)``)."""
+        lenient = PASSES_ALL if isinstance(value, Fn) and not rejects(value) else ""
+        described = env.get(f"{source[1]}#source") if source[0] == "id" else None
+        if isinstance(described, str):
+            return described + lenient if not described.endswith(PASSES_ALL) else described
+        if source[0] == "call" and any(a[0] == "b" for a in source[2]):
+            params = self._params_of(path, source[1])
+            if params is not None and len(params) == len(source[2]):
+                rendered = [
+                    f"{name}={render(a)}" if a[0] == "b" else render(a)
+                    for (name, _), a in zip(params, source[2], strict=True)
+                ]
+                return f"{render(source[1])}({', '.join(rendered)})" + lenient
+        return value.text if isinstance(value, Unknown) else render(source) + lenient
+
+    def _params_of(self, path: str, func: Expr) -> list[tuple[str, str]] | None:
+        where: str | None = directory(path)
+        name = func[1] if func[0] == "id" else func[2] if func[0] == "sel" else ""
+        if func[0] == "sel" and func[1][0] == "id":
+            where = self._package_dir(self.facts[path]["imports"].get(func[1][1], ""))
+        candidates = self.by_dir.get(where or "", {}).get(name, []) if where is not None else []
+        return list(candidates[0][1]["params"]) if len(candidates) == 1 else None
+
     def _package_dir(self, import_path: str) -> str | None:
-        """The directory of an imported package: through the go.mod that declares its module,
-        else the longest unique directory suffix of the import path."""
-        for directory, module in self.modules.items():
-            if module and (import_path == module or import_path.startswith(module + "/")):
-                rest = import_path[len(module) :].strip("/")
-                candidate = "/".join(part for part in (directory, rest) if part)
-                if candidate in self.by_dir:
-                    return candidate
-        parts = import_path.split("/")
-        for start in range(len(parts)):
-            suffix = "/".join(parts[start:])
-            found = self._dir_suffixes.get(suffix, [])
-            if len(found) == 1:
-                return found[0]
-        return None
+        return self._packages.find(import_path)
 
-    def _router_call(
-        self,
-        path: str,
-        router: Router,
-        method: str,
-        args: list[Value],
-        arg_exprs: list[Expr],
-        line: int,
-        depth: int,
-    ) -> Value:
-        """A method called on a router: structure (groups, mounts, middleware) or a route."""
-        names = [_middleware_name(a, e) for a, e in zip(args, arg_exprs, strict=True)]
-        call = RouterCall(path, method, args, arg_exprs, names, line, depth)
-        for handle in (self._structure_call, self._mux_call, self._verb_call):
-            result = handle(router, call)
-            if result is not None:
-                return result
-        return Unknown(method)
-
-    def _structure_call(self, router: Router, call: RouterCall) -> Value | None:
-        """Group, Route, With, Use, Mount and gorilla's PathPrefix."""
-        method, args = call.method, call.args
-        if method in ("Group", "Route") and args and isinstance(args[0], str | Unknown):
-            fn = next((a for a in args if isinstance(a, Fn)), None)
-            child = router.child(
-                _str(args[0]), _fragment(args[0]), [] if fn is not None else call.names[1:]
-            )
-            if fn is not None:
-                self._interpret(fn.file, fn.params, fn.body, {"0": child}, call.depth + 1, id(fn))
-            return child
-        if method == "Group" and args and isinstance(args[0], Fn):
-            child, fn = router.child("", "", []), args[0]
-            self._interpret(fn.file, fn.params, fn.body, {"0": child}, call.depth + 1, id(fn))
-            return child
-        if method == "With":
-            return router.child("", "", call.names)
-        if method == "Use":
-            added = [n for a, n in zip(args, call.names, strict=True) if not isinstance(a, str)]
-            if router.framework == "echo" and router.parent is None:
-                router.everywhere.extend(added)  # Echo#Use wraps the router: all routes
-            else:
-                router.middleware.extend(added)  # others: routes registered after it
-            return router
-        if method == "Mount" and len(args) >= 2 and isinstance(args[-1], Router):
-            _mount(router, args[-1], args[0], strip_slash=False)
-            return router
-        if method == "PathPrefix" and args:
-            return RouteDecl(
-                router, [], _str(args[0]), _fragment(args[0]), [], None, call.file, call.line
-            )
-        return None
-
-    def _mux_call(self, router: Router, call: RouterCall) -> Value | None:
-        """``Handle``/``HandleFunc`` of net/http, chi and gorilla: a route, or a mounted router."""
-        args = call.args
-        if call.method not in ("Handle", "HandleFunc") or len(args) < 2:
-            return None
-        if router.framework not in ("net/http", "chi", "gorilla"):
-            return None
-        if isinstance(args[1], Router) and router.framework != "gorilla":
-            _mount(router, args[1], args[0], strip_slash=True)
-            return router
-        if router.framework == "net/http":
-            methods, route_path = _pattern(args[0])
-        else:
-            methods, route_path = [], _str(args[0])
-        return self._add(
-            router, methods, route_path, _fragment(args[0]), [], call.exprs[1], call.file, call.line
-        )
-
-    def _verb_call(self, router: Router, call: RouterCall) -> Value | None:
-        """GET/Get/..., Any/All, Handle/Add/Method(verb, path, ...), Echo's Match."""
-        method, args, exprs, names = call.method, call.args, call.exprs, call.names
-        if method == "Match" and len(args) >= 3:
-            verbs = [v.upper() for v in _strings(exprs[0])]
-            return self._add(
-                router, verbs, _str(args[1]), _fragment(args[1]), names[3:], exprs[2],
-                call.file, call.line,
-            )  # fmt: skip
-        verb = {"Any": "ANY", "All": "ANY"}.get(method)
-        if verb is None and method.upper() in VERBS:
-            verb = method.upper()
-        if method in ("Handle", "Add", "Method", "MethodFunc") and len(args) >= 3:
-            verb = (_str(args[0]) or "ANY").upper()
-            args, exprs, names = args[1:], exprs[1:], names[1:]
-        if verb is None or len(args) < 2:
-            return None
-        if router.framework == "echo":  # echo: handler first, then route middleware
-            handler, middleware = exprs[1], names[2:]
-        else:
-            handler, middleware = exprs[-1], names[1:-1]
-        return self._add(
-            router, [verb], _str(args[0]), _fragment(args[0]), middleware, handler,
-            call.file, call.line,
-        )  # fmt: skip
-
-    def _add(
+    def add_route(
         self,
         router: Router,
         methods: list[str],
@@ -486,16 +444,14 @@ class GoResolver:
         path: str,
         line: int,
     ) -> RouteDecl:
+        wrappers: list[str] = []
+        while handler[0] == "call" and handler[2] and _GUARD_WRAPPER.search(render(handler[1])):
+            wrappers.append(render(handler[1]))  # `requireUser(app.updateUser)`
+            handler = handler[2][-1]
         decl = RouteDecl(
-            router,
-            methods,
-            route_path,
-            fragment,
-            [*router.middleware, *middleware],
-            handler,
-            path,
-            line,
-        )
+            router, methods, route_path, fragment, [*router.middleware, *middleware, *wrappers],
+            handler, path, line,
+        )  # fmt: skip
         decl.receiver = self._receiver
         self.routes.append(decl)
         return decl
@@ -505,239 +461,43 @@ class GoResolver:
         "run", or "unknown" when the skipper is beyond the analysis."""
         outcome: dict[str, str] = {}
         for name in middleware:
-            skipper = self.skippers.get(name)
-            if skipper is not None:
-                result = _evaluate_skipper(skipper, method, path)
+            function = self.skippers.get(name)
+            if function is not None:
+                result = evaluate_skipper(function, method, path)
                 outcome[name] = "unknown" if result is None else "skip" if result else "run"
         return outcome
 
     def _upgrades(self, route: RouteDecl) -> bool:
         handler = route.handler
-        if handler is None:
+        if handler is None or handler[0] == "call":
             return False
         if handler[0] == "fn":
             return bool(handler[4])
         name = handler[2] if handler[0] == "sel" else handler[1] if handler[0] == "id" else ""
-        if handler[0] == "call":
-            return False
         candidates = self.by_name.get(name, [])
         return bool(candidates) and all(fn["upgrades"] for fn in candidates)
 
-
-def _root(router: Router) -> Router:
-    seen = 0
-    while router.parent is not None and seen < _MAX_DEPTH:
-        router, seen = router.parent, seen + 1
-    return router
-
-
-def _mount(parent: Router, child: Router, pattern: Value, strip_slash: bool) -> None:
-    """``child`` now lives under ``parent`` at ``pattern`` and inherits its middleware."""
-    if child is parent:
-        return
-    segment = _str(pattern)
-    if segment is not None and strip_slash:
-        segment = segment.rstrip("/")
-    child.parent, child.segment, child.fragment = parent, segment, _fragment(pattern)
-    child.middleware[:0] = parent.middleware
-
-
-def _builder_call(
-    decl: RouteDecl,
-    method: str,
-    args: list[Value],
-    arg_exprs: list[Expr],
-    path: str,
-    line: int,
-    routes: list[RouteDecl],
-) -> Value:
-    """gorilla/mux builders: ``.Methods(...)``, ``.Subrouter()``, ``.HandlerFunc(h)``, ``.Path``."""
-    if method == "Methods":
-        decl.methods = [a.upper() for a in args if isinstance(a, str)]
-    elif method == "Subrouter":
-        return decl.router.child(decl.path, decl.fragment, [])
-    elif method in ("HandlerFunc", "Handler") and arg_exprs:
-        decl.handler = arg_exprs[0]
-        if decl not in routes:
-            routes.append(decl)
-    elif method == "Path" and args:
-        decl.path, decl.fragment = _str(args[0]), _fragment(args[0])
-    return decl
-
-
-def auth_of(middleware: list[str], skips: dict[str, str] | None = None) -> Auth:
-    """Auth from middleware names: auth-like names are ``required``; a ``false`` argument or
-    an "optional" name makes them ``optional``; a skipper that says the middleware does not
-    run for this route removes it, one the analysis cannot evaluate makes it ``unknown``."""
-    skips = skips or {}
-    states: list[Auth] = []
-    for name in middleware:
-        head = name.split("(", 1)[0]
-        if not AUTH_NAME.search(head) and not AUTH_NAME.search(name.split("{", 1)[0]):
-            continue
-        status = skips.get(name)
-        if status == "skip":
-            continue
-        if status == "unknown" or (status is None and any(f in name for f in SKIP_FIELDS)):
-            states.append("unknown")
-        elif "optional" in name.lower() or name.endswith("(false)"):
-            states.append("optional")
-        else:
-            states.append("required")
-    order: tuple[Auth, ...] = ("required", "unknown", "optional")
-    return next((state for state in order if state in states), "none")
-
-
-def _calls(
-    body: list[Expr], imports: dict[str, str], directory: str, calls: set[tuple[str, str, str]]
-) -> None:
-    """What a body calls: ("pkg", import path, name), ("dir", directory, name) for a function
-    of its own package, ("method", "", name) for a method of something."""
-    stack: list[Any] = list(body)
-    while stack:
-        item = stack.pop()
-        if isinstance(item, tuple):
-            if item and item[0] == "call":
-                func = item[1]
-                if func[0] == "id":
-                    calls.add(("dir", directory, func[1]))
-                elif func[0] == "sel" and func[1][0] == "id" and func[1][1] in imports:
-                    calls.add(("pkg", imports[func[1][1]], func[2]))
-                elif func[0] == "sel":
-                    calls.add(("method", "", func[2]))
-            stack.extend(item)
-        elif isinstance(item, list | dict):
-            stack.extend(item.values() if isinstance(item, dict) else item)
-
-
-def _directory(path: str) -> str:
-    return path.rsplit("/", 1)[0] if "/" in path else ""
-
-
-def _router_type(type_text: str) -> str | None:
-    if "Context" in type_text or "Ctx" in type_text:
-        return None
-    return next((fw for marker, fw in ROUTER_TYPES.items() if marker in type_text), None)
-
-
-def _short_package(package: str) -> str:
-    return {"gorilla/mux": "mux"}.get(package, package)
-
-
-def _pattern(value: Value) -> tuple[list[str], str | None]:
-    """Go 1.22 ServeMux patterns: ``"GET /items/{id}"`` -> (["GET"], "/items/{id}")."""
-    if not isinstance(value, str):
-        return [], None
-    method, _, rest = value.partition(" ")
-    if rest and method.upper() in VERBS:
-        return [method.upper()], rest.strip()
-    return [], value
-
-
-def _middleware_name(value: Value, source: Expr) -> str:
-    if isinstance(value, Unknown):
-        return value.text
-    return _render(source)
-
-
-def _str(value: Value) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _fragment(value: Value) -> str:
-    return value if isinstance(value, str) else "{?}"
-
-
-def _strings(value: Expr) -> list[str]:
-    if value[0] == "lit":
-        return [str(item[1]) for item in value[3] if item[0] == "s"]
-    return []
-
-
-def _render(value: Expr) -> str:
-    tag = value[0]
-    if tag == "s":
-        return f'"{value[1]}"'
-    if tag == "id":
-        return str(value[1])
-    if tag == "sel":
-        return f"{_render(value[1])}.{value[2]}"
-    if tag == "call":
-        return f"{_render(value[1])}({', '.join(_render(a) for a in value[2])})"
-    if tag == "b":
-        return "true" if value[1] else "false"
-    if tag == "lit":
-        fields = ", ".join(f"{key}: {_render(item)}" for key, item in value[2].items())
-        return f"{value[1]}{{{fields}}}"
-    if tag == "fn":
-        return f"<closure:{value[3]}>"
-    return str(value[1]) if len(value) > 1 else "?"
-
-
-def _dedupe(endpoints: list[Endpoint]) -> list[Endpoint]:
-    seen: dict[tuple[str, str, str, str, int], Endpoint] = {}
-    for endpoint in endpoints:
-        seen.setdefault(
-            (endpoint.method, endpoint.path, endpoint.kind, endpoint.file, endpoint.line), endpoint
-        )
-    return list(seen.values())
-
-
-def _skipper(value: Expr) -> Expr | None:
-    """The skip function literal of a middleware config (``Skipper``, ``Filter``, ``Next``)."""
-    if value[0] != "lit":
-        return None
-    for field_name in SKIP_FIELDS:
-        found = value[2].get(field_name)
-        if found is not None and found[0] == "fn":
-            return tuple(found)
-    return None
-
-
-def _evaluate_skipper(skipper: Fn, method: str, path: str) -> bool | None:
-    """Run a skip function for one route: ``if c.Method() == "GET" && c.Path() != "/x" {
-    return true }; return false``. None when it uses anything else."""
-    return _run_skipper(skipper.body, method, path)
-
-
-def _run_skipper(body: list[Expr], method: str, path: str) -> bool | None:
-    for statement in body:
-        if statement[0] == "if":
-            condition = _condition(statement[1], method, path)
-            if condition is None:
-                return None
-            outcome = _run_skipper(statement[2] if condition else statement[3], method, path)
-            if outcome is not None or condition:
-                return outcome
-        elif statement[0] == "ret":
-            value = _condition(statement[1][0], method, path) if statement[1] else None
-            return value if isinstance(value, bool) else None
-        else:
-            return None
-    return None
-
-
-def _condition(value: Expr, method: str, path: str) -> bool | str | None:
-    """Evaluate a skipper expression: booleans, comparisons, the request method and path."""
-    tag = value[0]
-    if tag == "b":
-        return bool(value[1])
-    if tag == "s":
-        return str(value[1])
-    text = _render(value)
-    if text.endswith((".Method()", ".Request().Method", ".Request.Method")):
-        return method
-    if text.endswith((".Path()", ".Route().Path", ".Request().URL.Path")):
-        return path
-    if tag == "op":
-        left, right = _condition(value[2], method, path), _condition(value[3], method, path)
-        if left is None or right is None:
-            return None
-        if value[1] == "==":
-            return left == right
-        if value[1] == "!=":
-            return left != right
-        if value[1] == "&&":
-            return bool(left) and bool(right)
-        return bool(left) or bool(right)
-    return None
+    def _router_builders(self) -> set[int]:
+        """Functions that build a router: they call a framework constructor, or call a
+        function that builds one (followed by name, to a fixed point)."""
+        calls_of: dict[int, tuple[_Function, set[tuple[str, str, str]]]] = {}
+        for facts_of in self.facts.values():
+            for fn in facts_of["functions"]:
+                calls: set[tuple[str, str, str]] = set()
+                walk_calls(fn["body"], facts_of["imports"], "", calls)
+                calls_of[id(fn)] = (fn, calls)
+        builders = {
+            key
+            for key, (_, calls) in calls_of.items()
+            if any(kind == "pkg" and constructor(where, name) for kind, where, name in calls)
+        }
+        names = {calls_of[key][0]["name"] for key in builders}
+        changed = True
+        while changed:
+            changed = False
+            for key, (fn, calls) in calls_of.items():
+                if key not in builders and any(name in names for _, _, name in calls):
+                    builders.add(key)
+                    names.add(fn["name"])
+                    changed = True
+        return builders

@@ -38,7 +38,7 @@ _BLOCKS = (
 # Only files importing one of these can register routes or serve WebSockets.
 _ROUTING_IMPORTS = re.compile(
     rb'"(github\.com/(gin-gonic/gin|labstack/echo|go-chi/chi|gofiber/fiber|gorilla/mux|'
-    rb"gorilla/websocket)|net/http|nhooyr\.io/websocket)"
+    rb"julienschmidt/httprouter|gorilla/websocket)|net/http|nhooyr\.io/websocket)"
 )
 
 
@@ -62,6 +62,7 @@ def scan_go(source: bytes) -> dict[str, Any]:
     if _ROUTING_IMPORTS.search(source) is None and _PASSES_ROUTERS.search(source) is None:
         package = _PACKAGE.search(source)
         facts["package"] = package.group(1).decode() if package else ""
+        facts["vars"] = _string_constants(source)
         return facts
     root = parse(source, "go").root_node
     for node in root.named_children:
@@ -73,11 +74,11 @@ def scan_go(source: bytes) -> dict[str, Any]:
                 name_node = spec.child_by_field_name("name")
                 if path_node is not None:
                     path = _string(path_node)
-                    alias = _text(name_node) if name_node is not None else _package_name(path)
+                    alias = _text(name_node) if name_node is not None else package_name(path)
                     facts["imports"][alias] = path
         elif node.type in ("function_declaration", "method_declaration"):
             facts["functions"].append(_function(node))
-        elif node.type == "var_declaration":
+        elif node.type in ("var_declaration", "const_declaration"):
             facts["vars"].extend(_statements(node))
     return facts
 
@@ -88,6 +89,20 @@ _HANDLER_PARAM = re.compile(
     r"^\*?(gin\.Context|echo\.Context|fiber\.Ctx|http\.ResponseWriter|http\.Request)$"
 )
 _MODULE = re.compile(rb"^module\s+(\S+)", re.MULTILINE)
+
+
+# ``Name = "literal"`` at the start of a line: package-level string constants of files that
+# are not parsed (a prefix such as ``APIPrefix = "/api"`` may live in a config package).
+_STRING_CONSTANT = re.compile(
+    rb'^(?:const\s+|var\s+|\t)?([A-Za-z_]\w*)\s*(?:string\s*)?=\s*"([^"\n]*)"', re.M
+)
+
+
+def _string_constants(source: bytes) -> list[Expr]:
+    return [
+        ("set", [m.group(1).decode()], [("s", m.group(2).decode("utf-8", "replace"))], 0)
+        for m in _STRING_CONSTANT.finditer(source)
+    ]
 
 
 def scan_go_mod(source: bytes) -> dict[str, Any]:
@@ -153,9 +168,9 @@ def _statement_list(nodes: list[Node]) -> list[Expr]:
                         line,
                     )
                 )
-        elif kind in ("var_declaration", "var_spec_list"):
+        elif kind in ("var_declaration", "var_spec_list", "const_declaration"):
             out.extend(_statements(child))
-        elif kind == "var_spec":
+        elif kind in ("var_spec", "const_spec"):
             value = child.child_by_field_name("value")
             names = [_text(n) for n in child.children_by_field_name("name")]
             if value is not None:
@@ -247,7 +262,7 @@ def _composite(node: Node) -> Expr:
     return ("lit", _text(kind) if kind is not None else "", fields, items)
 
 
-def _package_name(import_path: str) -> str:
+def package_name(import_path: str) -> str:
     """The default name of an imported package: its last path element, skipping ``/vN``."""
     parts = import_path.split("/")
     if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):

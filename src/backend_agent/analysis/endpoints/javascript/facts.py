@@ -11,6 +11,8 @@ A value is a small tuple tree (picklable, so scans can be cached):
 - ``("param", fn_key, index)``: a function parameter;
 - ``("obj", ((key, value), ...))``, ``("arr", (value, ...))``;
 - ``("regex", source_text)``: a regular expression literal (a route pattern);
+- ``("default", value, fallback)``: ``value || fallback`` or ``value ?? fallback`` (an
+  environment variable with a default);
 - ``("unknown", source_text)``: anything else.
 """
 
@@ -34,6 +36,7 @@ class RouteCall:
     handler: str
     line: int
     order: int
+    config: Value | None = None  # fastify's route ``config`` option (read by hooks)
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,15 @@ class SocketEvent:
     line: int
 
 
+@dataclass(frozen=True)
+class ClassInfo:
+    """A class: its superclass (inherited guards, Passport strategies) and its methods."""
+
+    base: Value | None
+    decorators: tuple[str, ...]
+    methods: tuple[str, ...]
+
+
 @dataclass
 class FileFacts:
     """Everything a file contributes to the JavaScript/TypeScript inventory."""
@@ -122,6 +134,16 @@ class FileFacts:
     constructions: list[tuple[Value, int]] = field(default_factory=list)  # `new X(...)`
     graphql_sdl: list[tuple[str, int]] = field(default_factory=list)
     request_methods: tuple[str, ...] = ()  # methods compared with req.method (pages/api)
+    classes: dict[str, ClassInfo] = field(default_factory=dict)
+    param_defaults: dict[str, Value] = field(default_factory=dict)  # "fn#i" -> default value
+    # Functions whose body can turn a request away: throws, or answers 401/403.
+    rejecting: set[str] = field(default_factory=set)
+    # Functions whose body reads the Authorization header or verifies a token.
+    credential_functions: set[str] = field(default_factory=set)
+    # Function -> names it calls that may check a user (``requireUserSession``, ``auth``).
+    auth_calls: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Function -> keys of the route's ``config`` it reads (fastify hooks switched per route).
+    config_reads: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -130,3 +152,35 @@ class TsConfig:
 
     base_url: str | None
     paths: tuple[tuple[str, tuple[str, ...]], ...]  # ("@app/*", ("src/app/*",))
+
+
+def describe(value: Value) -> str:
+    """A short readable name for a value (middleware, handler, guard)."""
+    kind = value[0]
+    if kind == "ref":
+        return str(value[1]).rsplit("/", 1)[-1]
+    if kind == "import":
+        return str(value[2]) if value[2] not in ("default", "*") else str(value[1])
+    if kind == "member":
+        return f"{describe(value[1])}.{value[2]}"
+    if kind in ("call", "new"):
+        return f"{describe(value[1])}({', '.join(describe(a) for a in value[2])})"
+    if kind == "str":
+        return repr(value[1])
+    if kind == "tpl":
+        return (
+            "`" + "".join(p[1] if p[0] == "str" else f"${{{describe(p)}}}" for p in value[1]) + "`"
+        )
+    if kind == "fn":
+        return "<anonymous>" if str(value[1]).startswith("<") else str(value[1])
+    if kind in ("class", "unknown"):
+        return str(value[1])
+    if kind == "obj":
+        return "{" + ", ".join(f"{k}: {describe(v)}" for k, v in value[1]) + "}"
+    if kind == "arr":
+        return "[" + ", ".join(describe(v) for v in value[1]) + "]"
+    if kind == "default":
+        return f"{describe(value[1])} || {describe(value[2])}"
+    if kind == "param":
+        return f"<parameter {value[2]} of {value[1]}>"
+    return str(kind)

@@ -7,21 +7,21 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from backend_agent.analysis.endpoints.javascript.auth import LOGIN, middleware_auth
 from backend_agent.analysis.endpoints.javascript.facts import (
     FileFacts,
     NestController,
     NestMiddleware,
     NestRoute,
     Value,
+    describe,
 )
-from backend_agent.analysis.endpoints.javascript.routers import middleware_auth
-from backend_agent.analysis.endpoints.javascript.scan import describe
 from backend_agent.analysis.endpoints.javascript.values import Evaluator
 from backend_agent.analysis.endpoints.model import Auth, Endpoint, Unresolved, normalise_path
 
 # Decorators that exempt a route from a global or class-level guard.
 _PUBLIC = re.compile(r"@(?:Public|IsPublic|SkipAuth|NoAuth|AllowAnonymous|Anonymous)\b")
-_GUARDS = re.compile(r"@UseGuards\((.*)\)", re.DOTALL)
+_GUARDS = re.compile(r"@Use(?:Guards|Interceptors)\((.*)\)", re.DOTALL)
 
 
 def nest_endpoints(
@@ -35,11 +35,11 @@ def nest_endpoints(
     prefix, problem = _global_prefix(facts, values)
     versioning = _Versioning.of(facts, values)
     module_paths = _router_module_paths(facts, values)
-    global_guards = [g for fa in facts.values() for g in fa.global_guards]
+    guards = _Guards(facts)
     middleware = [(f, m) for f, fa in facts.items() for m in fa.nest_middleware]
     for file, controller in controllers:
         if controller.graphql:
-            endpoints += _resolver_fields(file, controller, global_guards, values)
+            endpoints += _resolver_fields(file, controller, guards, values)
             continue
         bases = values.strings(file, controller.prefix)
         module_path = module_paths.get(controller.name, "")
@@ -57,7 +57,7 @@ def nest_endpoints(
             for base in bases:
                 for path in paths:
                     local = normalise_path(f"{module_path}/{base}/{path}")
-                    auth = _auth(controller, route, local, global_guards, middleware, values)
+                    auth = _auth(controller, route, local, guards, middleware, values)
                     for version, method in ((v, m) for v in versions for m in route.methods):
                         endpoints.append(
                             Endpoint(
@@ -75,13 +75,13 @@ def nest_endpoints(
 
 
 def _resolver_fields(
-    file: str, resolver: NestController, global_guards: list[str], values: Evaluator
+    file: str, resolver: NestController, guards: _Guards, values: Evaluator
 ) -> list[Endpoint]:
     """A code-first GraphQL resolver's operations, with its guards' auth."""
     found = []
     for field in resolver.routes:
         names = values.strings(file, field.path) or [field.handler.rsplit(".", 1)[-1]]
-        auth = _auth(resolver, field, "", global_guards, [], values)
+        auth = _auth(resolver, field, "", guards, [], values)
         for name in names:
             found.append(
                 Endpoint(
@@ -191,23 +191,93 @@ def _auth(
     controller: NestController,
     route: NestRoute,
     local_path: str,
-    global_guards: list[str],
+    guards: _Guards,
     middleware: list[tuple[str, NestMiddleware]],
     values: Evaluator,
 ) -> Auth:
-    decorators = controller.decorators + route.decorators
+    decorators = guards.inherited(controller) + route.decorators
     if any(_PUBLIC.search(d) for d in route.decorators):
         return "none"
-    guards = [m.group(1) for d in decorators if (m := _GUARDS.search(d))]
-    levels = {middleware_auth(g) for g in guards}
+    levels = {guards.level(g) for d in decorators for g in _guard_names(d)}
     if not any(_PUBLIC.search(d) for d in controller.decorators):
-        levels |= {middleware_auth(g) for g in global_guards}
+        levels |= {guards.level(g) for g in guards.global_guards}
     for file, applied in middleware:
         if _applies(applied, controller, route, local_path, file, values):
-            levels |= {middleware_auth(m) for m in applied.middleware}
+            levels |= {guards.middleware_level(m) for m in applied.middleware}
     if "required" in levels:
         return "required"
     return "optional" if "optional" in levels else "none"
+
+
+class _Guards:
+    """Guard classes of the repository: what ``@UseGuards(X)`` means once X is read."""
+
+    def __init__(self, facts: Mapping[str, FileFacts]) -> None:
+        self.classes = {
+            name: (f, info) for f, fa in facts.items() for name, info in fa.classes.items()
+        }
+        self.facts = facts
+        self.global_guards = [g for fa in facts.values() for g in fa.global_guards]
+
+    def level(self, guard: str) -> Auth | None:
+        """``AuthGuard('jwt')`` and guards named for auth are required; Passport's ``local``
+        strategy is the login itself (none); a guard overriding ``handleRequest`` without
+        throwing lets anonymous requests through (optional)."""
+        name = guard.split("(", 1)[0].strip()
+        found = self.classes.get(name)
+        base = describe(found[1].base) if found and found[1].base else ""
+        if LOGIN.search(guard) or LOGIN.search(base):
+            return None
+        level = middleware_auth(guard) or middleware_auth(base)
+        overrides = found is not None and "handleRequest" in found[1].methods
+        if level == "required" and found is not None and overrides:
+            lenient = f"{name}.handleRequest" not in self.facts[found[0]].rejecting
+            return "optional" if lenient else level
+        return level
+
+    def middleware_level(self, name: str) -> Auth | None:
+        """A middleware class named for auth whose ``use`` never turns a request away only
+        reads a token when one is sent (optional)."""
+        level = middleware_auth(name)
+        found = self.classes.get(name)
+        if level != "required" or found is None or "use" not in found[1].methods:
+            return level
+        facts = self.facts[found[0]]
+        use = f"{name}.use"
+        lenient = use in facts.credential_functions and use not in facts.rejecting
+        return "optional" if lenient else level
+
+    def inherited(self, controller: NestController) -> tuple[str, ...]:
+        """A controller's decorators with those of the base classes it extends."""
+        decorators = controller.decorators
+        found = self.classes.get(controller.name)
+        seen = {controller.name}
+        while found is not None and found[1].base is not None:
+            base = describe(found[1].base)
+            if base in seen:
+                break
+            seen.add(base)
+            found = self.classes.get(base)
+            if found is not None:
+                decorators = found[1].decorators + decorators
+        return decorators
+
+
+def _guard_names(decorator: str) -> list[str]:
+    """``@UseGuards(JwtGuard, RolesGuard)`` -> the guards; interceptors that guard count too."""
+    match = _GUARDS.search(decorator)
+    if match is None:
+        return []
+    names, depth, current = [], 0, ""
+    for char in match.group(1):
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if char == "," and depth == 0:
+            names.append(current.strip())
+            current = ""
+        else:
+            current += char
+    return [n for n in [*names, current.strip()] if n]
 
 
 def _applies(

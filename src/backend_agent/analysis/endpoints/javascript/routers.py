@@ -3,80 +3,33 @@
 Every app, router or router-receiving function parameter is a node. ``use``/``register``
 calls and calls passing a router to a function are edges carrying a prefix and the
 middleware that was in place. A node's full prefixes are those of all paths from an app.
+Values cross one call boundary: what call sites pass to a parameter (a router, a prefix, a
+plugin's options object) is what the function sees, or the parameter's default.
 """
 
 from __future__ import annotations
 
-import posixpath
-import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from backend_agent.analysis.endpoints.javascript.facts import FileFacts, RouteCall, Value
-from backend_agent.analysis.endpoints.javascript.scan import describe
+from backend_agent.analysis.endpoints.javascript import fastify
+from backend_agent.analysis.endpoints.javascript.auth import Guard, GuardReader, combine_auth
+from backend_agent.analysis.endpoints.javascript.facts import FileFacts, RouteCall, Value, describe
+from backend_agent.analysis.endpoints.javascript.loaders import load_directories
 from backend_agent.analysis.endpoints.javascript.values import (
     APP_KINDS,
     FRAMEWORK_OF,
     Evaluator,
     RouterNode,
     Thing,
+    is_environment,
+    join_paths,
 )
-from backend_agent.analysis.endpoints.model import Auth, Endpoint, Unresolved, normalise_path
+from backend_agent.analysis.endpoints.model import Endpoint, Unresolved, normalise_path
 
-_TRUE: Value = ("unknown", "true")
-_FALSE: Value = ("unknown", "false")
-_AUTOLOAD = ("@fastify/autoload", "fastify-autoload")
 _KOA_MOUNT = ("koa-mount",)
-_AUTH = re.compile(
-    r"auth|jwt|passport\.authenticate|bearer|token|protect|logged|signed.?in|"
-    r"require.?(?:user|login|admin|session)|ensure.?(?:user|login|logged)|role|permission|"
-    r"admin|acl\b|optional.?(?:user|login)"
-)
-_OPTIONAL = re.compile(
-    r"optional|maybe|soft|try.?auth|if.?auth|lenient|loose|anonymous|"
-    r"\(\s*false\s*\)|required\s*:\s*false"  # verifyAuth(false), auth({required: false})
-)
-_NOT_AUTH = re.compile(r"csrf|throttl|ratelimit|rate.?limit")
-
-
-def middleware_auth(text: str) -> Auth | None:
-    """What one middleware or guard name says about auth, or None when it says nothing."""
-    lowered = text.lower()
-    if _NOT_AUTH.search(lowered) or not _AUTH.search(lowered):
-        return None
-    return "optional" if _OPTIONAL.search(lowered) else "required"
-
-
-@dataclass(frozen=True)
-class Guard:
-    """One middleware's meaning for auth, with the requests an ``.unless(...)`` exempts."""
-
-    level: Auth | None
-    exempt: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # (kind, pattern, methods)
-    opaque: bool = False  # the exemptions include something we cannot read
-
-    def level_for(self, method: str, path: str) -> Auth | None:
-        if self.level is None or not (self.exempt or self.opaque):
-            return self.level
-        sample = re.sub(r"\{[^}]*\}", "p1", path)
-        for kind, pattern, methods in self.exempt:
-            if methods and method not in methods:
-                continue
-            if kind == "any" or (kind == "path" and normalise_path(pattern) in (path, sample)):
-                return None
-            if kind == "regex" and _regex_matches(pattern, sample):
-                return None
-        return "unknown" if self.opaque else self.level
-
-
-def combine_auth(levels: list[Auth | None]) -> Auth:
-    """A route's auth from the levels of all middleware in front of it."""
-    if "required" in levels:
-        return "required"
-    if "unknown" in levels:  # an exemption we could not read may or may not apply
-        return "unknown"
-    return "optional" if "optional" in levels else "none"
+_MAX_STRINGS = 16  # combinations of a template's parts kept
 
 
 @dataclass(frozen=True)
@@ -111,110 +64,84 @@ class RouterGraph:
     def __init__(self, facts: Mapping[str, FileFacts], evaluator: Evaluator) -> None:
         self.facts = facts
         self.values = evaluator
+        self.guards = GuardReader(evaluator)
         self.edges: dict[RouterNode, list[_Edge]] = defaultdict(list)
         self.uses: dict[RouterNode, list[_Use]] = defaultdict(list)
         self.own_prefix: dict[RouterNode, Value] = {}
-        self.param_strings: dict[tuple[str, str], set[str]] = defaultdict(set)
         # (file, "fn#i") -> values passed at call sites: (file, value, each element of it)
         self.param_values: dict[tuple[str, str], list[tuple[str, Value, bool]]] = defaultdict(list)
         self._cache: dict[RouterNode, list[_Mounted]] = {}
-        self.autoload_dirs: list[tuple[RouterNode, str, str, bool, int]] = []
+        self._leaks: list[tuple[RouterNode, RouterNode, str, int]] = []
 
     def build(self) -> None:
         for file, facts in self.facts.items():
             for call in facts.calls:
                 self._call_site(file, call.callee, call.args, call.order)
+                load_directories(self, file, call)
             for value, _line in facts.constructions:  # new C(args) calls C's constructor
                 self._call_site(file, ("member", value[1], "constructor"), value[2], value[3])
+        for file, facts in self.facts.items():  # calls of functions passed as parameters
+            for call in facts.calls:
+                for origin, target in self._callees(file, call.callee):
+                    self._call_site(file, target, call.args, call.order, origin)
         for file, facts in self.facts.items():
             for use in facts.uses:
                 receiver = self.values.eval(file, use.receiver)
                 if receiver.kind != "node" or receiver.node is None:
                     continue
                 if use.verb == "register":
-                    self._register(file, receiver.node, use.args, use.order)
+                    fastify.register_plugin(self, file, receiver.node, use.args, use.order)
                 elif use.verb == "prefix":
                     self.own_prefix[receiver.node] = use.args[0]
                 else:
                     self._use(file, receiver.node, use.args, use.order, use.verb == "hook")
-        self._autoload()
+        for child, parent, file, order in self._leaks:
+            for installed in list(self.uses.get(child, [])):
+                self.uses[parent].append(_Use(file, order, installed.prefix, installed.middleware))
 
-    # ---- edges ---------------------------------------------------------------------------
+    # ---- values across calls -------------------------------------------------------------
+
+    def pass_value(
+        self, target: str, key: str, origin: str, value: Value, each: bool = False
+    ) -> None:
+        """A call site in ``origin`` passes ``value`` to parameter ``key`` ("fn#i") of
+        ``target``; with ``each``, the parameter takes each element of it."""
+        self.param_values[(target, key)].append((origin, value, each))
 
     def _call_site(
-        self, file: str, callee_value: Value, args: tuple[Value, ...], order: int
+        self,
+        file: str,
+        callee_value: Value,
+        args: tuple[Value, ...],
+        order: int,
+        callee_file: str | None = None,
     ) -> None:
         if callee_value[0] == "member" and callee_value[2] in ("forEach", "map") and args:
             callback = self.values.eval(file, args[0])
             if callback.kind == "fn":  # the callback's first parameter takes each element
-                key = (callback.file, f"{callback.name}#0")
-                self.param_values[key].append((file, callee_value[1], True))
+                self.pass_value(callback.file, f"{callback.name}#0", file, callee_value[1], True)
             return
-        callee = self.values.eval(file, callee_value)
+        callee = self.values.eval(callee_file or file, callee_value)
         if callee.kind != "fn":
             return
         for index, arg in enumerate(args):
-            self.param_values[(callee.file, f"{callee.name}#{index}")].append((file, arg, False))
+            self.pass_value(callee.file, f"{callee.name}#{index}", file, arg)
             thing = self.values.eval(file, arg)
             param = RouterNode(callee.file, f"{callee.name}#{index}", "param")
             if thing.kind == "node" and thing.node is not None:
                 self.edges[param].append(_Edge(thing.node, "", (), file, order))
-            elif thing.kind == "str":
-                self.param_strings[(callee.file, f"{callee.name}#{index}")].add(thing.name)
+        defaults = self.facts[callee.file].param_defaults if callee.file in self.facts else {}
+        for key, default in defaults.items():
+            function, _, position = key.rpartition("#")
+            if function == callee.name and int(position) >= len(args):  # not passed: default
+                self.pass_value(callee.file, key, callee.file, default)
 
-    def _use(
-        self, file: str, node: RouterNode, args: tuple[Value, ...], order: int, hook: bool
-    ) -> None:
-        prefix: str | None = ""
-        if args and not hook:
-            first = self.values.eval(file, args[0])
-            # a parameter is a prefix when more arguments follow and no router flows into it
-            routed = first.node is not None and bool(self.edges.get(first.node))
-            if first.kind in ("str", "arr") or (_is_param(first) and len(args) > 1 and not routed):
-                prefixes = self.prefix_strings(file, args[0])
-                prefix = prefixes[0] if prefixes and len(prefixes) == 1 else None
-                args = args[1:]
-        middleware: list[Guard] = []
-        for arg in args:
-            mounted = self._mountable(file, arg)
-            for child, extra in mounted:
-                self.edges[child].append(
-                    _Edge(node, _join(prefix, extra), tuple(middleware), file, order)
-                )
-            if not mounted:
-                level = self.auth_level(file, arg)
-                middleware.append(level)
-                self.uses[node].append(_Use(file, order, prefix or "", level))
-
-    def _mountable(self, file: str, arg: Value) -> list[tuple[RouterNode, str | None]]:
-        """The routers a ``use`` argument mounts (with koa-mount's prefix); none for a
-        middleware. A parameter mounts the routers its call sites pass."""
-        thing = self.values.eval(file, arg)
-        if _is_param(thing):
-            passed = [self.values.eval(f, v) for f, v in self.possible(file, arg)]
-            routers = [p.node for p in passed if p.node is not None and p.kind == "node"]
-            if routers and not any(_is_param(p) for p in passed):
-                return [(router, "") for router in routers]
-        if thing.kind == "node" and thing.node is not None:
-            return [(thing.node, "")]
-        if thing.kind == "external" and thing.name in _KOA_MOUNT and len(thing.value) == 2:
-            inner = self.values.eval(file, thing.value[1])
-            prefixes = self.prefix_strings(file, thing.value[0])
-            if inner.kind == "node" and inner.node is not None:
-                return [(inner.node, prefixes[0] if prefixes and len(prefixes) == 1 else None)]
-        return [(router, "") for router in self._through_parameter(file, arg)]
-
-    def _through_parameter(self, file: str, value: Value) -> list[RouterNode]:
-        """``controller.router`` where ``controller`` is a parameter: the routers of the values
-        its call sites pass (class-based controllers registered in a loop)."""
-        if value[0] != "member":
+    def _callees(self, file: str, callee: Value) -> list[tuple[str, Value]]:
+        """``fn(app)`` where ``fn`` is a parameter: the functions its call sites pass."""
+        thing = self.values.eval(file, callee)
+        if not _is_param(thing):
             return []
-        found = []
-        for origin, base in self.possible(file, value[1]):
-            thing = self.values.eval(origin, ("member", base, value[2]))
-            if thing.kind == "node" and thing.node is not None:
-                found.append(thing.node)
-        return found
+        return [(origin, value) for origin, value in self.possible(file, callee)]
 
     def possible(self, file: str, value: Value, depth: int = 0) -> list[tuple[str, Value]]:
         """The values a parameter can take, following call sites (and array elements for
@@ -232,116 +159,135 @@ class RouterGraph:
                     found += [(items.file, element) for element in items.value]
         return found
 
-    def _register(self, file: str, node: RouterNode, args: tuple[Value, ...], order: int) -> None:
-        if not args:
-            return
-        plugin = self.values.eval(file, args[0])
-        options = self.values.eval(file, args[1]) if len(args) > 1 else Thing("obj")
-        fields = dict(options.value) if options.kind == "obj" else {}
-        prefix: str | None = ""
-        if "prefix" in fields:
-            prefixes = self.prefix_strings(options.file, fields["prefix"])
-            prefix = prefixes[0] if prefixes and len(prefixes) == 1 else None
-        if plugin.kind == "fn":
-            child = RouterNode(plugin.file, f"{plugin.name}#0", "param")
-            self.edges[child].append(_Edge(node, prefix, (), file, order))
-        elif plugin.kind == "external" and plugin.name in _AUTOLOAD:
-            self._autoload_options(file, node, fields, order)
-
-    def _autoload_options(
-        self, file: str, node: RouterNode, fields: dict[str, Value], order: int
-    ) -> None:
-        directory = _directory(fields.get("dir"), file)
-        if directory is None:
-            return
-        prefix = ""
-        options = self.values.eval(file, fields["options"]) if "options" in fields else None
-        if options is not None and options.kind == "obj":
-            inner = dict(options.value)
-            if "prefix" in inner:
-                prefixes = self.prefix_strings(options.file, inner["prefix"])
-                if not prefixes or len(prefixes) != 1:
-                    return
-                prefix = prefixes[0]
-        params = fields.get("routeParams") == ("unknown", "true")
-        self.autoload_dirs.append((node, directory, prefix, params, order))
-
-    def _autoload(self) -> None:
-        """@fastify/autoload: each plugin file under the directory, prefixed by its folders."""
-        for node, directory, prefix, params, order in self.autoload_dirs:
-            for file in self.facts:
-                if not file.startswith(directory + "/"):
-                    continue
-                plugin = self.values.export(file, "default", 0)
-                if plugin.kind != "fn":
-                    continue
-                folders = posixpath.dirname(file[len(directory) + 1 :])
-                if params:  # routeParams: `_id` folders are `:id` parameters
-                    folders = re.sub(r"(^|/)_(\w+)", r"\1:\2", folders)
-                auto_prefix = self.facts[file].exports.get("autoPrefix")
-                extra = self.values.strings(file, auto_prefix) if auto_prefix else None
-                path = _join(_join(prefix, folders), extra[0] if extra else "")
-                child = RouterNode(plugin.file, f"{plugin.name}#0", "param")
-                self.edges[child].append(_Edge(node, path, (), node.file, order))
-
-    def auth_level(self, file: str, value: Value) -> Guard:
-        """What a middleware means for auth: by its name, made optional by the options of
-        token libraries that let requests without a token through, with the requests its
-        ``.unless({path, method})`` (express-unless, koa-unless) exempts."""
-        if value[0] == "call" and value[1][0] == "member" and value[1][2] == "unless":
-            inner = self.auth_level(file, value[1][1])
-            return self._unless(file, inner, value[2][0]) if value[2] else inner
-        level = middleware_auth(describe(value))
-        if level != "required":
-            return Guard(level)
-        thing = self.values.eval(file, value)
-        for arg in thing.value if thing.kind == "external" else ():
-            options = self.values.eval(thing.file, arg)
-            fields = dict(options.value) if options.kind == "obj" else {}
-            if fields.get("passthrough") == _TRUE or fields.get("credentialsRequired") == _FALSE:
-                return Guard("optional")
-        return Guard(level)
-
-    def _unless(self, file: str, guard: Guard, options_value: Value) -> Guard:
-        options = self.values.eval(file, options_value)
-        if guard.level is None or options.kind != "obj":
-            return Guard(guard.level, opaque=guard.level is not None)
-        fields = dict(options.value)
-        exempt: list[tuple[str, str, tuple[str, ...]]] = []
-        opaque = False
-        for method in self.values.strings(options.file, fields.get("method", ("arr", ()))) or []:
-            exempt.append(("any", "", (method.upper(),)))
-        paths = fields.get("path", ("arr", ()))
-        for item in paths[1] if paths[0] == "arr" else (paths,):
-            entry = self._exemption(options.file, item)
-            if entry is None:
-                opaque = True
-            else:
-                exempt.append(entry)
-        return Guard(guard.level, tuple(exempt), opaque)
-
-    def _exemption(self, file: str, item: Value) -> tuple[str, str, tuple[str, ...]] | None:
-        """One ``path`` entry of ``unless``: a string, a regex or ``{url, methods}``."""
-        methods: tuple[str, ...] = ()
-        if item[0] == "obj":
-            fields = dict(item[1])
-            item = fields.get("url", ("unknown", ""))
-            found = self.values.strings(file, fields.get("methods", ("arr", ())))
+    def strings(self, file: str, value: Value, depth: int = 0) -> list[str] | None:
+        """The literal strings a value stands for, following parameters to what their call
+        sites pass (``options.prefix + 'articles'``); None when any part is not literal."""
+        direct = self.values.strings(file, value)
+        if direct is not None or depth > 8 or file not in self.facts:
+            return direct
+        kind = value[0]
+        if kind == "ref" and value[1] in self.facts[file].bindings:
+            return self.strings(file, self.facts[file].bindings[value[1]], depth + 1)
+        if kind == "tpl":
+            combinations = [""]
+            for part in value[1]:
+                found = self.strings(file, part, depth + 1)
+                if found is None:
+                    return None
+                combinations = [a + b for a in combinations for b in found][:_MAX_STRINGS]
+            return combinations
+        if kind == "default":
+            left = self.strings(file, value[1], depth + 1)
+            return left if left and all(left) else self.strings(file, value[2], depth + 1)
+        target = value[1] if kind == "member" else value
+        thing = self.values.eval(file, target)
+        if not _is_param(thing):
+            return None
+        found_all: list[str] = []
+        passed = self.possible(file, target)
+        for origin, item in passed:
+            inner = ("member", item, value[2]) if kind == "member" else item
+            found = self.strings(origin, inner, depth + 1)
             if found is None:
                 return None
-            methods = tuple(m.upper() for m in found)
-        if item[0] == "regex":
-            return ("regex", str(item[1]), methods)
-        strings = self.values.strings(file, item)
-        return ("path", strings[0], methods) if strings and len(strings) == 1 else None
+            found_all += found
+        return sorted(set(found_all)) or None
 
-    def prefix_strings(self, file: str, value: Value) -> list[str] | None:
-        """Literal prefixes a value stands for, including function parameters' call sites."""
-        thing = self.values.eval(file, value)
-        if _is_param(thing) and thing.node is not None:
-            found = self.param_strings.get((thing.node.file, thing.node.key))
-            return sorted(found) if found else None
-        return self.values.strings(file, value)
+    def blocker(self, file: str, value: Value, depth: int = 0) -> Value:
+        """The part of a value that keeps it from being literal, followed through bindings,
+        template parts and what callers pass (``env.API_PREFIX`` behind ``options.prefix``)."""
+        if depth > 8 or file not in self.facts or self.strings(file, value) is not None:
+            return value
+        kind = value[0]
+        if kind == "ref" and value[1] in self.facts[file].bindings:
+            return self.blocker(file, self.facts[file].bindings[value[1]], depth + 1)
+        if kind in ("tpl", "default"):
+            parts = value[1] if kind == "tpl" else value[1:]
+            stuck = [p for p in parts if self.strings(file, p) is None]
+            return self.blocker(file, stuck[-1], depth + 1) if stuck else value
+        target = value[1] if kind == "member" else value
+        base = self.values.eval(file, target)
+        if kind == "member" and base.kind == "obj" and value[2] in dict(base.value):
+            return self.blocker(base.file, dict(base.value)[value[2]], depth + 1)
+        if _is_param(base):
+            for origin, item in self.possible(file, target):
+                inner = ("member", item, value[2]) if kind == "member" else item
+                if self.strings(origin, inner) is None:
+                    return self.blocker(origin, inner, depth + 1)
+        return value
+
+    # ---- edges ---------------------------------------------------------------------------
+
+    def mount(
+        self,
+        child: RouterNode,
+        parent: RouterNode,
+        prefix: str | None,
+        middleware: tuple[Guard, ...],
+        file: str,
+        order: int,
+    ) -> None:
+        self.edges[child].append(_Edge(parent, prefix, middleware, file, order))
+
+    def unencapsulated(self, child: RouterNode, parent: RouterNode, file: str, order: int) -> None:
+        """A plugin that shares its parent's instance: same routes, and its hooks act on the
+        parent from the registration on."""
+        self.mount(child, parent, "", (), file, order)
+        self._leaks.append((child, parent, file, order))
+
+    def _use(
+        self, file: str, node: RouterNode, args: tuple[Value, ...], order: int, hook: bool
+    ) -> None:
+        prefixes: list[str | None] = [""]
+        if args and not hook:
+            first = self.values.eval(file, args[0])
+            # a parameter is a prefix when more arguments follow and no router flows into it
+            routed = first.node is not None and bool(self.edges.get(first.node))
+            if first.kind in ("str", "arr") or (_is_param(first) and len(args) > 1 and not routed):
+                found = self.strings(file, args[0])  # several when callers pass several
+                prefixes = list(found) if found else [None]
+                args = args[1:]
+        for prefix in prefixes:
+            middleware: list[Guard] = []
+            for arg in args:
+                mounted = self._mountable(file, arg)
+                for child, extra in mounted:
+                    where = join_paths(prefix, extra)
+                    self.mount(child, node, where, tuple(middleware), file, order)
+                if not mounted:
+                    level = self.guards.guard(file, arg)
+                    middleware.append(level)
+                    self.uses[node].append(_Use(file, order, prefix or "", level))
+
+    def _mountable(self, file: str, arg: Value) -> list[tuple[RouterNode, str | None]]:
+        """The routers a ``use`` argument mounts (with koa-mount's prefix); none for a
+        middleware. A parameter mounts the routers its call sites pass."""
+        thing = self.values.eval(file, arg)
+        if _is_param(thing):
+            passed = [self.values.eval(f, v) for f, v in self.possible(file, arg)]
+            routers = [p.node for p in passed if p.node is not None and p.kind == "node"]
+            if routers and not any(_is_param(p) for p in passed):
+                return [(router, "") for router in routers]
+        if thing.kind == "node" and thing.node is not None:
+            return [(thing.node, "")]
+        if thing.kind == "external" and thing.name in _KOA_MOUNT and len(thing.value) == 2:
+            inner = self.values.eval(file, thing.value[1])
+            prefixes = self.strings(file, thing.value[0])
+            if inner.kind == "node" and inner.node is not None:
+                return [(inner.node, prefixes[0] if prefixes and len(prefixes) == 1 else None)]
+        return [(router, "") for router in self._through_parameter(file, arg)]
+
+    def _through_parameter(self, file: str, value: Value) -> list[RouterNode]:
+        """``controller.router`` where ``controller`` is a parameter: the routers of the values
+        its call sites pass (class-based controllers registered in a loop)."""
+        if value[0] != "member":
+            return []
+        found = []
+        for origin, base in self.possible(file, value[1]):
+            thing = self.values.eval(origin, ("member", base, value[2]))
+            if thing.kind == "node" and thing.node is not None:
+                found.append(thing.node)
+        return found
 
     # ---- resolution ----------------------------------------------------------------------
 
@@ -365,7 +311,7 @@ class RouterGraph:
                     if use.file == edge.file and use.order < edge.order and not use.prefix
                 )
                 framework = FRAMEWORK_OF.get(node.kind, parent.framework)
-                prefix = _join(_join(parent.prefix, edge.prefix), own)
+                prefix = join_paths(join_paths(parent.prefix, edge.prefix), own)
                 results.append(_Mounted(prefix, inherited + edge.middleware, framework))
         if not seen:
             self._cache[node] = results
@@ -385,7 +331,7 @@ class RouterGraph:
         value = self._own_prefix_value(node)
         if value is None:
             return ""
-        prefixes = self.values.strings(node.file, value)
+        prefixes = self.strings(node.file, value)
         return prefixes[0] if prefixes and len(prefixes) == 1 else None
 
     def _fragment(self, node: RouterNode, path: str) -> tuple[str, str]:
@@ -419,13 +365,18 @@ class RouterGraph:
     ) -> None:
         if node.kind in ("socket.io", "ws"):
             return
-        paths = self.prefix_strings(file, route.path)
+        paths = self.strings(file, route.path)
         mounts = self.mounted(node)
         route_like = paths is not None and all(p.startswith("/") for p in paths)
         if not mounts and node.kind == "param" and not route_like:
             return  # a parameter of a function nobody calls with a router: `m.get(k, d)`
         if paths is None:
+            stuck = self.blocker(file, route.path)
             reason = "route path is not a literal string"
+            if stuck != route.path:
+                reason += f": it depends on {describe(stuck)}, which is not a literal"
+            if is_environment(stuck):
+                reason += " (an environment variable the code gives no default)"
             unresolved.append(Unresolved(file, route.line, describe(route.path), reason))
             return
         if not mounts:
@@ -436,11 +387,9 @@ class RouterGraph:
                     Unresolved(file, route.line, fragment, f"{reason}; {why}" if why else reason)
                 )
             return
-        local = [
-            use.middleware
-            for use in self.uses.get(node, [])
-            if use.file == file and use.order < route.order and not use.prefix
-        ]
+        uses = [u for u in self.uses.get(node, []) if u.file == file and u.order < route.order]
+        local = [use.middleware for use in uses if not use.prefix]
+        config = self.guards.config(file, route.config)
         for mount in mounts:
             for path in paths:
                 if mount.prefix is None:
@@ -448,28 +397,22 @@ class RouterGraph:
                     reason = why or "mount prefix is not a literal"
                     unresolved.append(Unresolved(file, route.line, fragment, reason))
                     continue
-                scoped = [
-                    use.middleware
-                    for use in self.uses.get(node, [])
-                    if use.file == file
-                    and use.order < route.order
-                    and use.prefix
-                    and path.startswith(use.prefix)
-                ]
+                scoped = [u.middleware for u in uses if u.prefix and path.startswith(u.prefix)]
                 guards = (
                     list(mount.middleware)
                     + local
                     + scoped
-                    + [self.auth_level(file, m) for m in route.middleware]
+                    + [self.guards.guard(file, m) for m in route.middleware]
                 )
-                full = normalise_path(_join(mount.prefix, path) or "/")
+                full = normalise_path(join_paths(mount.prefix, path) or "/")
                 for method in route.methods:
+                    auth = combine_auth([g.level_for(method, full, config) for g in guards])
                     endpoints.append(
                         Endpoint(
                             "rest",
                             method,
                             full,
-                            combine_auth([g.level_for(method, full) for g in guards]),
+                            auth,
                             mount.framework,
                             route.handler,
                             file,
@@ -478,44 +421,5 @@ class RouterGraph:
                     )
 
 
-def _regex_matches(literal: str, path: str) -> bool:
-    """A JavaScript regex literal (``/^\\/api\\/.*/i``) tested on a path; False when Python
-    cannot read it."""
-    source, _, flags = literal[1:].rpartition("/")
-    try:
-        return re.search(source, path, re.IGNORECASE if "i" in flags else 0) is not None
-    except re.error:
-        return False
-
-
 def _is_param(thing: Thing) -> bool:
     return thing.kind == "node" and thing.node is not None and thing.node.kind == "param"
-
-
-def _join(prefix: str | None, path: str | None) -> str | None:
-    if prefix is None or path is None:
-        return None
-    if not path or path == "/":
-        return prefix or path
-    return prefix.rstrip("/") + "/" + path.lstrip("/")
-
-
-def _directory(value: Value | None, file: str) -> str | None:
-    """``path.join(__dirname, 'routes')`` (or a plain string) as a repository path."""
-    if value is None:
-        return None
-    parts: list[str] = []
-    if value[0] == "call":
-        for arg in value[2]:
-            if arg == ("ref", "__dirname") or "import.meta" in describe(arg):
-                parts.append(posixpath.dirname(file))
-            elif arg[0] == "str":
-                parts.append(arg[1])
-            else:
-                return None
-    elif value[0] == "str":
-        parts = [posixpath.dirname(file), value[1]]
-    else:
-        return None
-    joined = posixpath.normpath(posixpath.join(*parts)) if parts else None
-    return None if joined is None or joined.startswith("..") else joined.lstrip("./") or None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from backend_agent.analysis.endpoints.javascript.facts import FileFacts, TsConfig, Value
+from backend_agent.analysis.endpoints.javascript.facts import FileFacts, TsConfig, Value, describe
 
 _EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 _MAX_DEPTH = 40
@@ -161,6 +162,11 @@ class Evaluator:
             return Thing("class", file, value[1])
         if kind in ("obj", "arr"):
             return Thing(kind, file, value=value[1])
+        if kind == "default":  # `process.env.PREFIX || '/api'`: the code's default
+            left = self.eval(file, value[1], depth + 1)
+            if left.kind == "str" and left.name:
+                return left
+            return self.eval(file, value[2], depth + 1) if is_environment(value[1]) else left
         return UNKNOWN_THING
 
     def _import(self, file: str, spec: str, name: str, depth: int) -> Thing:
@@ -210,8 +216,15 @@ class Evaluator:
                 node = RouterNode(file, f"@{value[3]}", factory)
                 self.factory_args[node] = args
                 return Thing("node", node=node)
-            if callee.name in ("fastify-plugin",) and args:
-                return self.eval(file, args[0], depth + 1)
+            if callee.name == REQUIRE_DIRECTORY and args:  # an object of the loaded modules
+                modules = tuple(
+                    (name, ("import", spec, "default"))
+                    for name, spec in directory_modules(self, file, args)
+                )
+                return Thing("obj", file, value=modules)
+            if callee.name == "fastify-plugin" and args:  # not encapsulated: see fastify.py
+                plugin = self.eval(file, args[0], depth + 1)
+                return Thing(plugin.kind, plugin.file, plugin.name, "fastify-plugin", plugin.value)
             return Thing("external", file, callee.name, f"{callee.detail}()", value=args)
         if callee.kind == "class" and value[0] == "new":
             return Thing("instance", callee.file, callee.name)
@@ -240,4 +253,97 @@ class Evaluator:
                     return None
                 found += inner
             return found
+        return None
+
+
+def is_environment(value: Value) -> bool:
+    """``process.env.X`` or ``import.meta.env.X``."""
+    while value[0] == "member":
+        if value[1][0] == "member" and value[1][2] == "env":
+            return describe(value[1][1]) in ("process", "import.meta")
+        value = value[1]
+    return False
+
+
+def join_paths(prefix: str | None, path: str | None) -> str | None:
+    """A mount prefix and a path under it (None when either is unknown)."""
+    if prefix is None or path is None:
+        return None
+    if not path or path == "/":
+        return prefix or path
+    return prefix.rstrip("/") + "/" + path.lstrip("/")
+
+
+REQUIRE_DIRECTORY = "require-directory"
+_DEFAULT_EXTENSIONS = ("js", "json", "coffee")
+
+
+def directory_of(value: Value | None, file: str) -> str | None:
+    """``path.join(__dirname, 'routes')`` (or a plain string) as a repository path."""
+    if value is None:
+        return None
+    parts: list[str] = []
+    if value[0] == "call":
+        for arg in value[2]:
+            if arg == ("ref", "__dirname") or "import.meta" in describe(arg):
+                parts.append(posixpath.dirname(file))
+            elif arg[0] == "str":
+                parts.append(arg[1])
+            else:
+                return None
+    elif value[0] == "str":
+        parts = [posixpath.dirname(file), value[1]]
+    else:
+        return None
+    joined = posixpath.normpath(posixpath.join(*parts)) if parts else None
+    return None if joined is None or joined.startswith("..") else joined.lstrip("./") or None
+
+
+def directory_modules(
+    values: Evaluator, file: str, args: tuple[Value, ...]
+) -> list[tuple[str, str]]:
+    """``requireDirectory(module, [dir], [options])``: (name, import specifier) of each
+    module it loads (``include``/``exclude`` regexes, ``extensions``, ``recurse``,
+    ``rename: camelCase``); the calling file itself is skipped, as the library does."""
+    rest = args[1:]
+    options = values.eval(file, rest[-1]) if rest and rest[-1][0] in ("obj", "ref") else None
+    fields = dict(options.value) if options is not None and options.kind == "obj" else {}
+    has_directory = bool(rest) and (options is None or len(rest) > 1)
+    directory = directory_of(rest[0], file) if has_directory else posixpath.dirname(file)
+    if directory is None:
+        return []
+    extensions = values.strings(file, fields.get("extensions", ("arr", ()))) or list(
+        _DEFAULT_EXTENSIONS
+    )
+    include, exclude = _pattern(fields.get("include")), _pattern(fields.get("exclude"))
+    recurse = fields.get("recurse") != ("unknown", "false")
+    camel = "camelcase" in describe(fields.get("rename", ("unknown", ""))).lower()
+    found: list[tuple[str, str]] = []
+    for target in sorted(values.facts):
+        inside = target[len(directory) + 1 :] if directory else target
+        if target == file or (directory and not target.startswith(directory + "/")):
+            continue
+        if (not recurse and "/" in inside) or target.rsplit(".", 1)[-1] not in extensions:
+            continue
+        if (include is not None and not include.search(target)) or (
+            exclude is not None and exclude.search(target)
+        ):
+            continue
+        name = posixpath.splitext(posixpath.basename(target))[0]
+        if camel:
+            head, *tail = re.split(r"[-_\s]+", name)
+            name = head + "".join(part[:1].upper() + part[1:] for part in tail)
+        spec = posixpath.relpath(target, posixpath.dirname(file))
+        found.append((name, spec if spec.startswith(".") else f"./{spec}"))
+    return found
+
+
+def _pattern(value: Value | None) -> re.Pattern[str] | None:
+    """A JavaScript regex literal option as a Python pattern (None when absent or unreadable)."""
+    if value is None or value[0] != "regex":
+        return None
+    source, _, flags = str(value[1])[1:].rpartition("/")
+    try:
+        return re.compile(source, re.IGNORECASE if "i" in flags else 0)
+    except re.error:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +14,9 @@ from backend_agent.analysis.endpoints.python.routers import RouterGraph
 from backend_agent.analysis.endpoints.python.scan import scan_python
 from backend_agent.analysis.project import Project
 
+# Test suites declare throwaway apps and routes; they are not the service's endpoints.
+_TEST_FILE = re.compile(r"(^|/)(tests?|testing)/|(^|/)(test_[^/]*|[^/]*_tests?|conftest)\.py$")
+
 
 class PythonExtractor:
     """Scans ``.py`` files into facts; resolves routers, mounts, URLconfs and auth."""
@@ -21,7 +25,7 @@ class PythonExtractor:
     version = 6
 
     def wants(self, path: str) -> bool:
-        return path.endswith(".py")
+        return path.endswith(".py") and not _TEST_FILE.search(path)
 
     def scan(self, path: str, source: bytes) -> Any:
         return scan_python(source)

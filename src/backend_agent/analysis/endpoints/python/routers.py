@@ -1,5 +1,6 @@
 """FastAPI, Flask, Starlette and aiohttp: routes on router objects, mounts between them, and
-full paths from the mount chains (prefixes resolved across files, never guessed)."""
+full paths from the mount chains (prefixes resolved across files, never guessed). Route
+tables are read by ``tables``, auth of decorators and dependencies by ``dependencies``."""
 
 from __future__ import annotations
 
@@ -14,11 +15,16 @@ from backend_agent.analysis.endpoints.model import (
     normalise_path,
 )
 from backend_agent.analysis.endpoints.python.auth import by_name, combine
+from backend_agent.analysis.endpoints.python.dependencies import DependencyAuth
+from backend_agent.analysis.endpoints.python.exprs import fragment, join_paths, show
+from backend_agent.analysis.endpoints.python.graph import Mount, ObjId, Route
 from backend_agent.analysis.endpoints.python.names import Names
 from backend_agent.analysis.endpoints.python.scan import Expr, Facts
-
-HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
-ObjId = tuple[str, str, str]
+from backend_agent.analysis.endpoints.python.tables import (
+    HTTP_VERBS,
+    aiohttp_routes,
+    starlette_routes,
+)
 
 CONSTRUCTORS = {
     "FastAPI": "fastapi", "APIRouter": "fastapi", "Flask": "flask", "Blueprint": "flask",
@@ -35,33 +41,6 @@ FRAMEWORK_ROOTS = {
 
 
 @dataclass
-class Route:
-    """A route declared directly on a router object, with its own path and auth signals."""
-
-    methods: tuple[str, ...]
-    path: str | None
-    fragment: str
-    handler: str
-    file: str
-    line: int
-    framework: str
-    kind: EndpointKind
-    auth: list[Auth]
-
-
-@dataclass
-class Mount:
-    """``parent`` serves ``child`` under ``prefix`` (None: not a constant)."""
-
-    parent: ObjId
-    child: ObjId
-    prefix: str | None
-    fragment: str
-    auth: list[Auth]
-    replaces_prefix: bool = False
-
-
-@dataclass
 class RouterGraph:
     """Router objects, their routes, and the mounts between them."""
 
@@ -72,6 +51,9 @@ class RouterGraph:
     routes: dict[ObjId, list[Route]] = field(default_factory=dict)
     mounts: list[Mount] = field(default_factory=list)
     _by_child: dict[ObjId, list[Mount]] | None = None
+
+    def __post_init__(self) -> None:
+        self.auth = DependencyAuth(self.names)
 
     def collect(self) -> None:
         for path, facts in self.names.facts.items():
@@ -91,11 +73,11 @@ class RouterGraph:
         """flask-restx / flask-smorest style ``@ns.route("/items/<id>")`` on a Resource class."""
         if decorator[0] != "c" or decorator[1][0] != "a" or decorator[1][2] != "route":
             return
-        obj = self._object(path, "", decorator[1][1])
+        obj = self.object_of(path, "", decorator[1][1])
         if obj is None or not decorator[2]:
             return
         framework = self._framework(obj, path) or "flask"
-        self._class_route(
+        self.class_route(
             obj, framework, path, "", ("n", cls_name), decorator[2][:1], int(decorator[4])
         )
 
@@ -113,13 +95,13 @@ class RouterGraph:
         for obj, routes in self.routes.items():
             for chain_prefix, chain_fragment, chain_auth in self._chains(obj, frozenset()):
                 for route in routes:
-                    full = _join(chain_prefix, route.path)
+                    full = join_paths(chain_prefix, route.path)
                     if full is None:
                         unresolved.append(
                             Unresolved(
                                 route.file,
                                 route.line,
-                                _fragment(chain_fragment, route.fragment),
+                                fragment(chain_fragment, route.fragment),
                                 "prefix or path is not a constant the analysis can evaluate",
                             )
                         )
@@ -153,12 +135,12 @@ class RouterGraph:
             if mount.replaces_prefix:
                 mine, mine_fragment = mount.prefix, mount.fragment
             else:
-                mine, mine_fragment = _join(mount.prefix, own), mount.fragment + own_fragment
-            for prefix, fragment, auth in self._chains(mount.parent, seen | {obj}):
+                mine, mine_fragment = join_paths(mount.prefix, own), mount.fragment + own_fragment
+            for prefix, parent_fragment, auth in self._chains(mount.parent, seen | {obj}):
                 parent_auth = self.own_auth.get(mount.parent, [])
                 yield (
-                    _join(prefix, mine),
-                    fragment + mine_fragment,
+                    join_paths(prefix, mine),
+                    parent_fragment + mine_fragment,
                     [*auth, *parent_auth, *mount.auth],
                 )
 
@@ -176,19 +158,19 @@ class RouterGraph:
         if callee == "Namespace" and prefix_expr is None:
             prefix_expr = kwargs.get("path") or (call[2][0] if call[2] else None)
         if prefix_expr is not None:
-            self.own_prefix[obj] = (self.names.string(path, scope, prefix_expr), _show(prefix_expr))
-        auth = self._dependency_auth(path, scope, kwargs.get("dependencies"))
+            self.own_prefix[obj] = (self.names.string(path, scope, prefix_expr), show(prefix_expr))
+        auth = self.auth.dependency_auth(path, scope, kwargs.get("dependencies"))
         if auth:
             self.own_auth[obj] = auth
         if callee == "Api" and call[2]:
-            parent = self._object(path, scope, call[2][0])
+            parent = self.object_of(path, scope, call[2][0])
             if parent is not None:
                 self.mounts.append(Mount(parent, obj, "", "", []))
         routes = kwargs.get("routes")
         if routes is not None:
-            self._starlette_routes(obj, path, scope, routes, "", "", 0)
+            starlette_routes(self, obj, path, scope, routes, "", "", 0)
 
-    def _object(self, path: str, scope: str, value: Expr) -> ObjId | None:
+    def object_of(self, path: str, scope: str, value: Expr) -> ObjId | None:
         """The router object an expression denotes (``app.router`` is ``app`` for aiohttp)."""
         found = self.names.target(path, scope, value)
         if (found is None or found.kind != "bind") and value[0] == "a" and value[2] == "router":
@@ -220,7 +202,7 @@ class RouterGraph:
         verb = decorator[1][2]
         if verb not in (*HTTP_VERBS, "route", "api_route", "websocket", "websocket_route"):
             return
-        obj = self._object(path, scope, decorator[1][1])
+        obj = self.object_of(path, scope, decorator[1][1])
         framework = self._framework(obj, path) if obj is not None else None
         if obj is None or framework is None:
             return
@@ -231,9 +213,9 @@ class RouterGraph:
         elif verb.startswith("websocket"):
             methods = ("WS",)
         else:
-            methods = self._methods(path, scope, kwargs.get("methods"), ("GET",))
-        auth = [*self._dependency_auth(path, scope, kwargs.get("dependencies"))]
-        auth += self._function_auth(path, fname, func)
+            methods = self.methods_of(path, scope, kwargs.get("methods"), ("GET",))
+        auth = [*self.auth.dependency_auth(path, scope, kwargs.get("dependencies"))]
+        auth += self.auth.function_auth(path, fname, func)
         self._add_route(
             obj,
             path,
@@ -248,25 +230,25 @@ class RouterGraph:
 
     def _call(self, path: str, scope: str, call: Expr) -> None:
         method, target, args, kwargs = call[1][2], call[1][1], call[2], call[3]
-        parent = self._object(path, scope, target)
+        parent = self.object_of(path, scope, target)
         if parent is None:
             return
         framework = self._framework(parent, path) or ""
         child = args[0] if args else kwargs.get("router") or kwargs.get("blueprint")
         if method in ("include_router", "register_blueprint", "add_namespace") and child:
-            self._mount(
+            self.mount(
                 parent,
                 path,
                 scope,
                 child,
                 kwargs.get("prefix") or kwargs.get("url_prefix") or kwargs.get("path"),
-                self._dependency_auth(path, scope, kwargs.get("dependencies")),
+                self.auth.dependency_auth(path, scope, kwargs.get("dependencies")),
                 replaces=method == "register_blueprint",
             )
         elif method in ("mount", "add_subapp") and len(args) >= 2:
-            self._mount(parent, path, scope, args[1], args[0], [], replaces=False)
+            self.mount(parent, path, scope, args[1], args[0], [], replaces=False)
         elif method == "add_routes" and args:
-            self._aiohttp_routes(parent, path, scope, args[0])
+            aiohttp_routes(self, parent, path, scope, args[0])
         elif method in (
             "add_api_route",
             "add_route",
@@ -277,23 +259,23 @@ class RouterGraph:
         ) or (method.startswith("add_") and method[4:] in HTTP_VERBS):
             self._registered_route(parent, framework, path, scope, method, args, kwargs, call[4])
         elif method == "add_resource" and len(args) >= 2:
-            self._class_route(parent, framework, path, scope, args[0], args[1:], call[4])
+            self.class_route(parent, framework, path, scope, args[0], args[1:], call[4])
         elif method in ("add_middleware", "before_request") and args:
-            self._app_guard(path, scope, target, _show(args[0]).rsplit(".", 1)[-1])
+            self._app_guard(path, scope, target, show(args[0]).rsplit(".", 1)[-1])
 
     def _app_guard(self, path: str, scope: str, target: Expr, name: str) -> None:
         """Middleware or a before-request hook on a whole app/blueprint. A guard-like name
         (``require_login``) means ``required``; an auth middleware whose effect per route
         cannot be read (``AuthenticationMiddleware``) makes that router's auth ``unknown``,
         unless a route's own dependencies say it is required."""
-        obj = self._object(path, scope, target)
+        obj = self.object_of(path, scope, target)
         state = by_name(name)
         if obj is None or state is None:
             return
         hook = not name.endswith("Middleware")
         self.own_auth.setdefault(obj, []).append(state if hook else "unknown")
 
-    def _mount(
+    def mount(
         self,
         parent: ObjId,
         path: str,
@@ -303,11 +285,11 @@ class RouterGraph:
         auth: list[Auth],
         replaces: bool,
     ) -> None:
-        child = self._object(path, scope, child_expr)
+        child = self.object_of(path, scope, child_expr)
         if child is None or child == parent:
             return
         prefix = self.names.string(path, scope, prefix_expr) if prefix_expr is not None else ""
-        fragment = _show(prefix_expr) if prefix_expr is not None else ""
+        fragment = show(prefix_expr) if prefix_expr is not None else ""
         self.mounts.append(
             Mount(parent, child, prefix, fragment, auth, replaces and prefix_expr is not None)
         )
@@ -326,15 +308,15 @@ class RouterGraph:
         if method == "add_route" and framework == "aiohttp" and len(args) >= 3:
             verb = self.names.string(path, scope, args[0]) or "*"
             methods: tuple[str, ...] = ("ANY",) if verb == "*" else (verb.upper(),)
-            self._handler_route(obj, framework, path, scope, args[1], args[2], methods, [], line)
+            self.handler_route(obj, framework, path, scope, args[1], args[2], methods, [], line)
             return
         if method.startswith("add_") and method[4:] in HTTP_VERBS and len(args) >= 2:
-            self._handler_route(
+            self.handler_route(
                 obj, framework, path, scope, args[0], args[1], (method[4:].upper(),), [], line
             )
             return
         if method == "add_view" and len(args) >= 2:
-            self._class_route(obj, framework, path, scope, args[1], [args[0]], line)
+            self.class_route(obj, framework, path, scope, args[1], [args[0]], line)
             return
         path_expr = args[0] if args else kwargs.get("path", kwargs.get("rule", ("s", "")))
         view = (
@@ -348,7 +330,7 @@ class RouterGraph:
             return
         if view[0] == "c" and view[1][0] == "a" and view[1][2] == "as_view":
             explicit = kwargs.get("methods")
-            self._class_route(
+            self.class_route(
                 obj,
                 framework,
                 path,
@@ -356,17 +338,17 @@ class RouterGraph:
                 view[1][1],
                 [path_expr],
                 line,
-                self._methods(path, scope, explicit, ()) if explicit else None,
+                self.methods_of(path, scope, explicit, ()) if explicit else None,
             )
             return
         websocket = "websocket" in method
         methods = (
-            ("WS",) if websocket else self._methods(path, scope, kwargs.get("methods"), ("GET",))
+            ("WS",) if websocket else self.methods_of(path, scope, kwargs.get("methods"), ("GET",))
         )
-        deps = self._dependency_auth(path, scope, kwargs.get("dependencies"))
-        self._handler_route(obj, framework, path, scope, path_expr, view, methods, deps, line)
+        deps = self.auth.dependency_auth(path, scope, kwargs.get("dependencies"))
+        self.handler_route(obj, framework, path, scope, path_expr, view, methods, deps, line)
 
-    def _handler_route(
+    def handler_route(
         self,
         obj: ObjId,
         framework: str,
@@ -379,14 +361,14 @@ class RouterGraph:
         line: int,
     ) -> None:
         found = self.names.target(path, scope, view)
-        handler = _show(view)
+        handler = show(view)
         if found is not None and found.kind == "func":
             func = self.names.facts[found.path]["functions"][found.name]
-            auth = [*auth, *self._function_auth(found.path, found.name, func)]
+            auth = [*auth, *self.auth.function_auth(found.path, found.name, func)]
             handler = self._handler(found.path, found.name)
         self._add_route(obj, path, scope, path_expr, methods, handler, line, framework, auth)
 
-    def _class_route(
+    def class_route(
         self,
         obj: ObjId,
         framework: str,
@@ -401,18 +383,22 @@ class RouterGraph:
         if found is None or found.kind != "class":
             return
         cls = self.names.facts[found.path]["classes"][found.name]
-        class_auth = [a for d in cls["decorators"] if (a := self._decorator_auth(found.path, d))]
+        class_auth = [
+            a for d in cls["decorators"] if (a := self.auth.decorator_auth(found.path, d))
+        ]
         decorators = cls["attrs"].get("decorators") or cls["attrs"].get("method_decorators")
         if decorators is not None and decorators[0][0] == "l":
             class_auth += [
-                a for d in decorators[0][1] if (a := self._decorator_auth(found.path, d))
+                a for d in decorators[0][1] if (a := self.auth.decorator_auth(found.path, d))
             ]
         for verb in methods or tuple(m.upper() for m in HTTP_VERBS if m in cls["methods"]):
             method = cls["methods"].get(verb.lower())
             auth = [*class_auth]
             if method is not None:
                 auth += [
-                    a for d in method["decorators"] if (a := self._decorator_auth(found.path, d))
+                    a
+                    for d in method["decorators"]
+                    if (a := self.auth.decorator_auth(found.path, d))
                 ]
             for path_expr in paths:
                 self._add_route(
@@ -426,106 +412,6 @@ class RouterGraph:
                     framework,
                     auth,
                 )
-
-    def _aiohttp_routes(self, obj: ObjId, path: str, scope: str, value: Expr) -> None:
-        table = self._object(path, scope, value)
-        if table is not None and value[0] in ("n", "a"):
-            self.mounts.append(Mount(obj, table, "", "", []))
-            return
-        found = self.names.target(path, scope, value)
-        if found is not None and found.kind == "bind":
-            value = self.names.value_of(found)
-            path, scope = found.path, found.scope
-        for item in value[1] if value[0] == "l" else []:
-            if item[0] != "c":
-                continue
-            verb = self.names.callee(path, scope, item)
-            args = item[2]
-            if verb in HTTP_VERBS and len(args) >= 2:
-                self._handler_route(
-                    obj, "aiohttp", path, scope, args[0], args[1], (verb.upper(),), [], item[4]
-                )
-            elif verb == "route" and len(args) >= 3:
-                method = (self.names.string(path, scope, args[0]) or "*").upper()
-                self._handler_route(
-                    obj,
-                    "aiohttp",
-                    path,
-                    scope,
-                    args[1],
-                    args[2],
-                    ("ANY",) if method == "*" else (method,),
-                    [],
-                    item[4],
-                )
-            elif verb == "view" and len(args) >= 2:
-                self._class_route(obj, "aiohttp", path, scope, args[1], [args[0]], item[4])
-
-    def _starlette_routes(
-        self,
-        obj: ObjId,
-        path: str,
-        scope: str,
-        value: Expr,
-        prefix: str | None,
-        fragment: str,
-        depth: int,
-    ) -> None:
-        if depth > 6:
-            return
-        if value[0] in ("n", "a"):
-            found = self.names.target(path, scope, value)
-            if found is None or found.kind != "bind":
-                return
-            path, scope, value = found.path, found.scope, self.names.value_of(found)
-        for item in value[1] if value[0] == "l" else []:
-            if item[0] != "c":
-                if item[0] in ("n", "a", "l"):
-                    self._starlette_routes(obj, path, scope, item, prefix, fragment, depth + 1)
-                continue
-            kind = self.names.callee(path, scope, item)
-            args, kwargs = item[2], item[3]
-            path_expr = args[0] if args else kwargs.get("path", ("s", ""))
-            sub = _join(prefix, self.names.string(path, scope, path_expr))
-            if kind in ("Route", "WebSocketRoute") and (len(args) >= 2 or "endpoint" in kwargs):
-                view = args[1] if len(args) >= 2 else kwargs["endpoint"]
-                methods = (
-                    ("WS",)
-                    if kind == "WebSocketRoute"
-                    else self._methods(path, scope, kwargs.get("methods"), ("GET",))
-                )
-                self._handler_route(
-                    obj,
-                    "starlette",
-                    path,
-                    scope,
-                    ("s", sub) if sub is not None else path_expr,
-                    view,
-                    methods,
-                    [],
-                    item[4],
-                )
-            elif kind == "Mount":
-                if "routes" in kwargs:
-                    self._starlette_routes(
-                        obj,
-                        path,
-                        scope,
-                        kwargs["routes"],
-                        sub,
-                        fragment + _show(path_expr),
-                        depth + 1,
-                    )
-                elif "app" in kwargs or len(args) >= 2:
-                    self._mount(
-                        obj,
-                        path,
-                        scope,
-                        kwargs.get("app") or args[1],
-                        ("s", sub) if sub is not None else path_expr,
-                        [],
-                        False,
-                    )
 
     def _add_route(
         self,
@@ -544,7 +430,7 @@ class RouterGraph:
             Route(
                 methods,
                 self.names.string(path, scope, path_expr),
-                _show(path_expr),
+                show(path_expr),
                 handler,
                 path,
                 line,
@@ -554,75 +440,7 @@ class RouterGraph:
             )
         )
 
-    # -- auth -----------------------------------------------------------------------------
-
-    def _function_auth(self, path: str, fname: str, func: Facts) -> list[Auth]:
-        states = [a for d in func["decorators"] if (a := self._decorator_auth(path, d))]
-        for where, scope, dep in self._param_deps(path, func):
-            state = self._depends_auth(where, scope, dep, 0)
-            if state is not None:
-                states.append(state)
-        return states
-
-    def _param_deps(self, path: str, func: Facts) -> list[tuple[str, str, Expr]]:
-        """``Depends(...)`` of a function's parameters as (file, scope, call), including those
-        in type aliases (``CurrentUser = Annotated[User, Depends(get_current_user)]``)."""
-        deps = [(path, func["scope"], dep) for dep in func["deps"]]
-        for annotation in func.get("annotations", []):
-            found = self.names.target(path, func["scope"], annotation)
-            if found is None or found.kind != "bind":
-                continue
-            alias = self.names.value_of(found)
-            if alias[0] == "sub" and _last_name(alias[1]) == "Annotated":
-                deps += [(found.path, found.scope, item) for item in alias[2][1:] if item[0] == "c"]
-        return deps
-
-    def _decorator_auth(self, path: str, decorator: Expr) -> Auth | None:
-        call = decorator if decorator[0] == "c" else None
-        name = (
-            self.names.callee(path, "", decorator) if call else _show(decorator).rsplit(".", 1)[-1]
-        )
-        if call is not None and name == "method_decorator" and call[2]:
-            return self._decorator_auth(path, call[2][0])
-        optional = call is not None and _truthy(call[3].get("optional"))
-        return by_name(name, optional)
-
-    def _dependency_auth(self, path: str, scope: str, value: Expr | None) -> list[Auth]:
-        if value is None or value[0] != "l":
-            return []
-        return [s for dep in value[1] if (s := self._depends_auth(path, scope, dep, 0)) is not None]
-
-    def _depends_auth(self, path: str, scope: str, dep: Expr, depth: int) -> Auth | None:
-        """Auth implied by ``Depends(x)``: x's name, its arguments, else x's own dependencies."""
-        if dep[0] != "c" or not dep[2] or depth > 4:
-            return None
-        inner = dep[2][0]
-        optional = False
-        if inner[0] == "c":
-            kwargs = inner[3]
-            optional = _falsy(kwargs.get("required")) or _falsy(kwargs.get("auto_error"))
-            optional = optional or _truthy(kwargs.get("optional"))
-            if inner[2] and inner[2][0] == ("k", "False"):
-                optional = True
-            inner = inner[1]
-        found = self.names.target(path, scope, inner)
-        name = (
-            found.name
-            if found is not None and found.kind in ("func", "class", "external")
-            else _show(inner)
-        )
-        state = by_name(name.rsplit(".", 1)[-1], optional)
-        if state is not None or found is None or found.kind != "func":
-            return state
-        func = self.names.facts[found.path]["functions"][found.name]
-        nested = [
-            state
-            for where, scope, inner_dep in self._param_deps(found.path, func)
-            if (state := self._depends_auth(where, scope, inner_dep, depth + 1)) is not None
-        ]
-        return combine(nested) if nested else None
-
-    def _methods(
+    def methods_of(
         self, path: str, scope: str, value: Expr | None, default: tuple[str, ...]
     ) -> tuple[str, ...]:
         if value is None:
@@ -648,47 +466,3 @@ def _assignments(facts: Facts) -> Iterator[tuple[tuple[str, str], Expr]]:
 
 def _imports_web_framework(facts: Facts) -> bool:
     return any(root in FRAMEWORK_ROOTS for root in facts["roots"])
-
-
-def _join(prefix: str | None, path: str | None) -> str | None:
-    if prefix is None or path is None:
-        return None
-    if not prefix:
-        return path
-    if not path:
-        return prefix
-    return prefix.rstrip("/") + "/" + path.lstrip("/")
-
-
-def _fragment(prefix: str, path: str) -> str:
-    return (prefix + path) or "/"
-
-
-def _show(value: Expr | None) -> str:
-    """A short human form of an expression for fragments and handler names."""
-    if value is None:
-        return ""
-    tag = value[0]
-    if tag == "s":
-        return str(value[1])
-    if tag == "n":
-        return str(value[1])
-    if tag == "a":
-        return f"{_show(value[1])}.{value[2]}"
-    if tag == "j":
-        return "".join(_show(p) if p[0] == "s" else "{" + _show(p) + "}" for p in value[1])
-    if tag == "c":
-        return f"{_show(value[1])}(...)"
-    return "{?}"
-
-
-def _last_name(value: Expr) -> str:
-    return str(value[1]) if value[0] == "n" else str(value[2]) if value[0] == "a" else ""
-
-
-def _truthy(value: Expr | None) -> bool:
-    return value == ("k", "True")
-
-
-def _falsy(value: Expr | None) -> bool:
-    return value == ("k", "False")

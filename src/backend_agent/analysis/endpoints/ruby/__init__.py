@@ -27,7 +27,7 @@ _BEFORE_CALLBACK = re.compile(r"\bbefore\s+:(\w+[!?]?)")
 _HINTS = (
     b"routes", b"Controller", b"controller", b"_action", b"before", b"devise", b"Sinatra",
     b"Grape", b"Hanami", b"::Action", b"Channel", b"Cable", b"Connection", b"authenticat",
-    b"mount", b"namespace", b"get ", b"post ",
+    b"mount", b"namespace", b"get ", b"post ", b"module Actions",
 )  # fmt: skip
 _CHANNEL_BASES = ("ApplicationCable::Channel", "ActionCable::Channel::Base")
 
@@ -42,7 +42,7 @@ class RubyExtractor:
     """Routes of the Ruby frameworks (see docs/endpoints-frameworks.md)."""
 
     name = "ruby"
-    version = 2
+    version = 3
 
     def wants(self, path: str) -> bool:
         return (path.endswith((".rb", ".ru"))) and not _SKIPPED.search(path)
@@ -204,15 +204,16 @@ class _Resolution:
                     return str(at[1]) if at is not None and at[0] in ("str", "sym") else None
         return None
 
-    def _hanami_auth(self, app: str, target: str) -> Auth:
+    def _hanami_auth(self, app: str, target: str, namespace: str) -> Auth:
         """Hanami 1 actions: ``before`` callbacks of the action and of the modules the app's
         ``controller.prepare`` includes; an action that redefines a callback as an empty
-        method switches it off."""
-        from backend_agent.analysis.endpoints.ruby.controllers import filter_auth
+        method switches it off. Hanami 2: see ``_hanami2_auth``."""
         from backend_agent.analysis.endpoints.ruby.dsl import walk_modules
 
+        if not app:
+            return self._hanami2_auth(namespace, target)
         controller, _, action = target.partition("#")
-        if not app or not action:
+        if not action:
             return "unknown"
         found = self.class_defs.get(
             f"{_camelize(app)}::Controllers::{_camelize(controller)}::{_camelize(action)}"
@@ -237,19 +238,39 @@ class _Resolution:
                     bodies[item.name] = item.body
                     if item.name == "included":
                         callbacks += _BEFORE_CALLBACK.findall(item.body)
-        for item in found[1].children:
-            if isinstance(item, MethodDef):
-                bodies[item.name] = item.body
-            elif isinstance(item, Call) and item.name == "before":
-                callbacks += [str(a[1]) for a in item.args if a[0] in ("sym", "str")]
-        levels = {
-            filter_auth(name, bodies.get(name))
-            for name in callbacks
-            if bodies.get(name, "x").strip()
-        }
-        if "required" in levels:
-            return "required"
-        return "optional" if "optional" in levels else "none"
+        _read_callbacks(found[1], bodies, callbacks, override=True)
+        return _callbacks_auth(callbacks, bodies)
+
+    def _hanami2_auth(self, namespace: str, target: str) -> Auth:
+        """Hanami 2 actions (``to: "books.index"`` is ``<App>::Actions::Books::Index``):
+        ``before`` callbacks of the action class and of its superclasses in the repository
+        (the app's base ``Action``); ``unknown`` when the action class is not found."""
+        parts = [p for p in target.split(".") if p]
+        if not namespace or len(parts) < 2:
+            return "unknown"
+        current: str | None = f"{namespace}::Actions::" + "::".join(_camelize(p) for p in parts)
+        bodies: dict[str, str] = {}
+        callbacks: list[str] = []
+        found_action = False
+        for _ in range(10):
+            found = self.class_defs.get(current or "")
+            if found is None:
+                break
+            found_action = True
+            _read_callbacks(found[1], bodies, callbacks, override=False)  # subclass wins
+            current = self._constant(found[1].superclass, current or "")
+        return _callbacks_auth(callbacks, bodies) if found_action else "unknown"
+
+    def _constant(self, name: str, inside: str) -> str | None:
+        """A constant named inside class ``inside``, looked up lexically (``Action`` in
+        ``Library::Actions::Books::Index`` may be ``Library::Action``)."""
+        scope = inside
+        while scope:
+            scope = scope.rpartition("::")[0]
+            candidate = f"{scope}::{name}" if scope else name
+            if candidate in self.class_defs:
+                return candidate
+        return name if name in self.class_defs else None
 
     # ---- ActionCable ---------------------------------------------------------------------
 
@@ -311,10 +332,31 @@ def _all_calls(items: tuple[Item, ...]) -> list[Call]:
     return found
 
 
+def _read_callbacks(
+    cls: ClassDef, bodies: dict[str, str], callbacks: list[str], override: bool
+) -> None:
+    """A Hanami action class's method bodies and ``before :name`` callbacks."""
+    for item in cls.children:
+        if isinstance(item, MethodDef) and (override or item.name not in bodies):
+            bodies[item.name] = item.body
+        elif isinstance(item, Call) and item.name == "before":
+            callbacks += [str(a[1]) for a in item.args if a[0] in ("sym", "str")]
+
+
+def _callbacks_auth(callbacks: list[str], bodies: dict[str, str]) -> Auth:
+    """Auth from ``before`` callbacks; one redefined as an empty method is switched off."""
+    from backend_agent.analysis.endpoints.ruby.controllers import filter_auth
+
+    levels = {filter_auth(n, bodies.get(n)) for n in callbacks if bodies.get(n, "x").strip()}
+    if "required" in levels:
+        return "required"
+    return "optional" if "optional" in levels else "none"
+
+
 def _camelize(path: str) -> str:
-    return "::".join(
-        "".join(word.capitalize() for word in segment.split("_")) for segment in path.split("/")
-    )
+    """``admin/user_roles`` (or Hanami's ``articles::comments``) -> ``Admin::UserRoles``."""
+    segments = path.replace("::", "/").split("/")
+    return "::".join("".join(word.capitalize() for word in s.split("_")) for s in segments)
 
 
 def _controller_class(controller: str) -> str:

@@ -286,13 +286,16 @@ def _calls(items: tuple[Item, ...]) -> Iterable[Call]:
 
 
 def hanami_endpoints(
-    file: str, items: tuple[Item, ...], base: str, auth_of: Callable[[str], Auth]
+    file: str, items: tuple[Item, ...], base: str, auth_of: Callable[[str, str], Auth]
 ) -> list[Endpoint]:
     """Hanami 2 ``Routes < Hanami::Routes`` (scope, slice ``at:``) and Hanami 1 route files
-    (``namespace``); ``auth_of`` maps a ``to:`` target to the auth of its action."""
+    (``namespace``); ``auth_of(target, namespace)`` is the auth of a ``to:`` target's action
+    (``namespace``: the app's or slice's module, Hanami 2)."""
     endpoints: list[Endpoint] = []
+    namespace = ""
 
     def block(body: tuple[Item, ...], prefix: str) -> None:
+        nonlocal namespace
         for item in _calls_shallow(body):
             if item.name in _VERBS:
                 path = _string(item.args[0]) if item.args else None
@@ -304,7 +307,7 @@ def hanami_endpoints(
                         "rest",
                         item.name.upper(),
                         normalise_path(_join(prefix, path)),
-                        auth_of(target),
+                        auth_of(target, namespace),
                         "hanami",
                         target,
                         file,
@@ -318,7 +321,7 @@ def hanami_endpoints(
                         "rest",
                         "GET",
                         normalise_path(prefix),
-                        auth_of(target),
+                        auth_of(target, namespace),
                         "hanami",
                         target,
                         file,
@@ -328,13 +331,19 @@ def hanami_endpoints(
             elif item.name in ("scope", "namespace") and item.args:
                 block(item.children, _join(prefix, _string(item.args[0]) or ""))
             elif item.name == "slice":
+                outer, slice_name = namespace, _string(item.args[0]) if item.args else None
+                namespace = "".join(w.capitalize() for w in (slice_name or "").split("_"))
                 block(item.children, _join(prefix, _string(item.option("at")) or ""))
+                namespace = outer
 
     routes_classes = [
-        cls for _, cls in walk_classes(items) if cls.superclass.startswith("Hanami::Routes")
+        (name, cls)
+        for name, cls in walk_classes(items)
+        if cls.superclass.startswith("Hanami::Routes")
     ]
     if routes_classes:
-        for cls in routes_classes:
+        for name, cls in routes_classes:
+            namespace = name.rpartition("::")[0]  # Library::Routes -> Library
             block(cls.children, base)
     else:
         block(items, base)
