@@ -19,16 +19,12 @@ from backend_agent.tools.spill import OutputSpill, preview
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    return root
-
-
-@pytest.fixture
-def spilling(project: Path, tmp_path: Path) -> Iterator[ToolSession]:
-    with ToolSession(project, spill=OutputSpill(tmp_path / "outputs", limit=2_000)) as session:
-        yield session
+def spilling(tmp_path: Path) -> Iterator[ToolSession]:
+    """A tool session in ``tmp_path/project`` saving outputs over 2,000 characters."""
+    (tmp_path / "project").mkdir()
+    spill = OutputSpill(tmp_path / "outputs", limit=2_000)
+    with ToolSession(tmp_path / "project", spill=spill) as tools:
+        yield tools
 
 
 def saved(content: str) -> Path:
@@ -88,9 +84,8 @@ def test_an_output_that_cannot_be_saved_is_still_previewed(tmp_path: Path):
     assert "could not be saved to a file" in shown.content and len(shown.content) < 600
 
 
-def test_without_a_spill_outputs_are_cut_at_30000_characters(project: Path):
-    with ToolSession(project) as session:
-        result = session.call("Bash", {"command": "seq 1 50000"})
+def test_without_a_spill_outputs_are_cut_at_30000_characters(session: ToolSession):
+    result = session.call("Bash", {"command": "seq 1 50000"})
     assert len(result.content) < 30_100 and result.content.endswith("lines truncated] ...")
 
 
