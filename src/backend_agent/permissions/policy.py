@@ -17,7 +17,7 @@ from backend_agent.permissions.decisions import PermissionEngine, Verdict
 from backend_agent.permissions.hooks import HookRunner
 from backend_agent.permissions.rules import EDIT_TOOLS, parse_rule
 from backend_agent.permissions.settings import save_allow_rule
-from backend_agent.policy import PromptDecision, SessionSource, ToolDecision
+from backend_agent.policy import CompactTrigger, PromptDecision, SessionSource, ToolDecision
 from backend_agent.settings import scope_root, settings_file
 from backend_agent.tools.base import ToolResult
 
@@ -99,6 +99,13 @@ class PermissionPolicy:
         )
         self._stop_hook_active = result.blocked
         return result.reason if result.blocked else ""
+
+    def before_compact(self, trigger: CompactTrigger, instructions: str) -> str:
+        fields = {"trigger": trigger, "custom_instructions": instructions}
+        return "\n".join(self.hooks.run("PreCompact", fields, trigger).context)
+
+    def after_compact(self, trigger: CompactTrigger, summary: str) -> None:
+        self.hooks.run("PostCompact", {"trigger": trigger, "compact_summary": summary}, trigger)
 
     def _ask_user(
         self, tool: str, tool_input: dict[str, Any], verdict: Verdict, allowed: ToolDecision
