@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .server import (
+    COMMENT_KEEPALIVE,
     Answer,
     FakeServer,
     JSONAnswer,
     RecordedRequest,
     SSEAnswer,
+    StreamFault,
+    fault_answer,
     pieces,
     sse,
 )
@@ -40,6 +43,8 @@ class ChatReply:
     """Default: ``tool_calls`` when the reply calls a tool, else ``stop``."""
     send_usage: bool = True
     """False models local servers that never report usage."""
+    arguments_delta: int = 0
+    """Characters of tool arguments per chunk; 0: the arguments in three pieces."""
 
 
 @dataclass
@@ -61,15 +66,23 @@ class ChatStreamErrorReply:
     partial_text: str = "Partial"
 
 
-OpenAIReply = ChatReply | ChatErrorReply | ChatStreamErrorReply
+OpenAIReply = ChatReply | ChatErrorReply | ChatStreamErrorReply | StreamFault
 
 
 class OpenAIFake(FakeServer[OpenAIReply]):
     """Serves ``POST /v1/chat/completions`` (streaming only); ``url`` is the SDK's base URL."""
 
-    def __init__(self, responder: Callable[[RecordedRequest], OpenAIReply] | None = None):
+    def __init__(
+        self,
+        responder: Callable[[RecordedRequest], OpenAIReply] | None = None,
+        *,
+        context_window: int | None = None,
+    ):
         super().__init__(responder)
         self._prefixes: set[str] = set()
+        self.context_window = context_window
+        """Prompts of more tokens are refused with a 400 ``context_length_exceeded``."""
+        self.too_long: list[int] = []
 
     @property
     def url(self) -> str:
@@ -81,6 +94,15 @@ class OpenAIFake(FakeServer[OpenAIReply]):
         problem = _body_problem(request.body) if isinstance(request.body, dict) else "not JSON"
         if problem is not None:
             return _error(400, problem, "invalid_request_error")
+        size = prompt_size(request.body)
+        if self.context_window is not None and size > self.context_window:
+            self.too_long.append(size)
+            message = (
+                f"This model's maximum context length is {self.context_window} tokens. However, "
+                f"your messages resulted in {size} tokens. Please reduce the length of the "
+                "messages."
+            )
+            return _error(400, message, "invalid_request_error", code="context_length_exceeded")
         reply = self.next_reply(request)
         if reply is None:
             return _error(500, "fake server: no scripted reply left", "server_error")
@@ -88,6 +110,10 @@ class OpenAIFake(FakeServer[OpenAIReply]):
             return _error(reply.status, reply.message, reply.error_type, reply.headers)
         if isinstance(reply, ChatStreamErrorReply):
             return SSEAnswer(_failing_stream(request.body["model"], reply))
+        if isinstance(reply, StreamFault):
+            delta = {"role": "assistant", "content": reply.partial_text}
+            start = _chunk(request.body["model"], delta)
+            return fault_answer(reply, [start], COMMENT_KEEPALIVE)
         prompt, cached = self._account(request.body)
         include_usage = (request.body.get("stream_options") or {}).get("include_usage") is True
         usage = (prompt, cached) if include_usage and reply.send_usage else None
@@ -110,8 +136,21 @@ class OpenAIFake(FakeServer[OpenAIReply]):
         return prompt, cached
 
 
-def _error(status: int, message: str, kind: str, headers: dict[str, str] | None = None) -> Answer:
-    body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
+def prompt_size(body: dict[str, Any]) -> int:
+    """A request's prompt in tokens, counted as the usage is."""
+    segments = [body.get("tools") or [], *body["messages"]]
+    return sum(max(1, len(json.dumps(s, sort_keys=True)) // 4) for s in segments)
+
+
+def _error(
+    status: int,
+    message: str,
+    kind: str,
+    headers: dict[str, str] | None = None,
+    *,
+    code: str | None = None,
+) -> Answer:
+    body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
     return JSONAnswer(status, body, {"x-request-id": "req_fake", **(headers or {})})
 
 
@@ -173,14 +212,14 @@ def _stream(model: str, reply: ChatReply, usage: tuple[int, int] | None) -> Iter
         for piece in pieces(reply.reasoning, 7):
             yield _chunk(model, {"reasoning_content": piece})
     if reply.content:
-        for piece in pieces(reply.content, 7):
+        for piece in pieces(reply.content, max(7, len(reply.content) // 1000)):
             yield _chunk(model, {"content": piece})
     for index, (name, arguments) in enumerate(reply.tool_calls):
         call_id = f"call_fake{next(_ids):04d}"
         head = {"index": index, "id": call_id, "type": "function"}
         yield _chunk(model, {"tool_calls": [{**head, "function": {"name": name, "arguments": ""}}]})
         encoded = arguments if isinstance(arguments, str) else json.dumps(arguments)
-        for piece in pieces(encoded, max(1, len(encoded) // 3)):
+        for piece in pieces(encoded, reply.arguments_delta or max(1, len(encoded) // 3)):
             yield _chunk(
                 model, {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
             )

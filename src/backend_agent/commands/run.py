@@ -119,10 +119,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="API base URL (e.g. an OpenAI-compatible server such as Ollama)",
     )
+    group.add_argument(
+        "--max-output-tokens",
+        type=positive_int,
+        metavar="N",
+        help="output tokens per model request (default: $BACKEND_AGENT_MAX_OUTPUT_TOKENS, "
+        "settings maxOutputTokens, else the model's; local servers: a quarter of their context)",
+    )
     group = parser.add_argument_group("limits")
     group.add_argument("--max-turns", type=positive_int, help="stop after this many model turns")
     group.add_argument(
         "--max-budget-usd", type=positive_float, help="stop once the run has cost this much"
+    )
+    group.add_argument(
+        "--compact-threshold",
+        metavar="SHARE",
+        help="compact the conversation when a request would pass this share of the context "
+        "window minus the output reserve: 80%% (default), 0.6, or off (see docs/context.md)",
     )
     group = parser.add_argument_group("tools and permissions")
     group.add_argument("--permission-mode", choices=PERMISSION_MODES)
@@ -207,6 +220,7 @@ def config_from_args(args: argparse.Namespace) -> SessionConfig:
     from backend_agent.mcp.startup import McpOptions
     from backend_agent.models.registry import ModelChoice
     from backend_agent.permissions import PermissionOptions
+    from backend_agent.runtime.context import ContextOptions, parse_threshold
     from backend_agent.runtime.results import Limits
     from backend_agent.sessions.config import AgentChoice, ResumeChoice, SessionConfig
 
@@ -225,7 +239,7 @@ def config_from_args(args: argparse.Namespace) -> SessionConfig:
             append_system_prompt=args.append_system_prompt,
             tools=tools,
         ),
-        model=ModelChoice(args.model, args.base_url),
+        model=ModelChoice(args.model, args.base_url, args.max_output_tokens),
         permissions=PermissionOptions(
             mode=args.permission_mode,
             allowed_tools=split_tool_list(args.allowed_tools),
@@ -236,6 +250,11 @@ def config_from_args(args: argparse.Namespace) -> SessionConfig:
         ),
         mcp=McpOptions(args.mcp_config, args.strict_mcp_config),
         limits=Limits(args.max_turns, args.max_budget_usd),
+        context=(
+            parse_threshold(args.compact_threshold, "--compact-threshold")
+            if args.compact_threshold is not None
+            else ContextOptions()
+        ),
         settings=args.settings,
         resume=ResumeChoice(
             latest=args.continue_latest,

@@ -28,6 +28,15 @@ class Price:
     cache_write: float
     cache_read: float
 
+    def cost(self, usage: Usage) -> float:
+        """What ``usage`` costs at this price, in US dollars."""
+        return (
+            usage.input_tokens * self.input
+            + usage.output_tokens * self.output
+            + usage.cache_creation_input_tokens * self.cache_write
+            + usage.cache_read_input_tokens * self.cache_read
+        ) / 1_000_000
+
 
 # A key prices the id equal to it and ids that extend it with "-" and a digit: dated snapshots
 # ("claude-sonnet-4-5-20250929") and versions of a family key ("claude-sonnet-4" prices
@@ -73,6 +82,65 @@ PRICES: dict[str, Price] = {
 }
 
 
+# Output tokens asked for per request when the user sets no limit: a key covers the ids that
+# start with it (the longest key wins). Other models (local servers) get DEFAULT_OUTPUT_TOKENS,
+# further clamped to a quarter of the server's context when it reports one.
+OUTPUT_TOKENS: dict[str, int] = {
+    "claude-": 32_000,
+    "claude-3-5": 8_192,  # older models allow less: the API refuses a larger max_tokens
+    "claude-3-haiku": 4_096,
+    "claude-3-opus": 4_096,
+    "claude-3-sonnet": 4_096,
+    "claude-3-7": 32_000,
+    "gpt-5": 32_000,
+    "gpt-4.1": 32_768,
+    "gpt-4o": 16_384,
+    "o3": 32_000,
+    "o4-mini": 32_000,
+}
+DEFAULT_OUTPUT_TOKENS = 8_192
+MIN_OUTPUT_TOKENS = 1_024
+
+
+def default_output_tokens(model_id: str, context: int | None = None) -> int:
+    """The output limit for ``model_id``: the table's, else DEFAULT_OUTPUT_TOKENS; at most a
+    quarter of ``context`` (a local server's context size, when it reports one)."""
+    keys = [key for key in OUTPUT_TOKENS if model_id.startswith(key)]
+    limit = OUTPUT_TOKENS[max(keys, key=len)] if keys else DEFAULT_OUTPUT_TOKENS
+    if context is None:
+        return limit
+    return min(limit, max(MIN_OUTPUT_TOKENS, context // 4))
+
+
+@dataclass(frozen=True)
+class ContextLimits:
+    """Tokens a model holds in one request (``window``: prompt and answer together), and how
+    many of them a session keeps free for the answer (``output_reserve``)."""
+
+    window: int
+    output_reserve: int
+
+
+# A key covers the ids that start with it (the longest key wins). Sources: the providers'
+# model pages. Unknown models (local servers) get DEFAULT_CONTEXT: set the real size with
+# BACKEND_AGENT_CONTEXT_WINDOW or the ``context.window`` setting (see docs/context.md).
+CONTEXT_LIMITS: dict[str, ContextLimits] = {
+    "claude-": ContextLimits(200_000, 32_000),
+    "gpt-5": ContextLimits(400_000, 128_000),  # 272k of prompt at most
+    "gpt-4.1": ContextLimits(1_047_576, 32_768),
+    "gpt-4o": ContextLimits(128_000, 16_384),
+    "o3": ContextLimits(200_000, 32_000),
+    "o4-mini": ContextLimits(200_000, 32_000),
+}
+DEFAULT_CONTEXT = ContextLimits(32_768, 4_096)
+
+
+def context_limits(model_id: str) -> ContextLimits:
+    """The context window and output reserve of ``model_id`` (DEFAULT_CONTEXT if unknown)."""
+    keys = [key for key in CONTEXT_LIMITS if model_id.startswith(key)]
+    return CONTEXT_LIMITS[max(keys, key=len)] if keys else DEFAULT_CONTEXT
+
+
 def resolve_alias(name: str) -> str:
     """The full model id for an alias (env override first); other names pass through."""
     alias = name.lower()
@@ -81,10 +149,11 @@ def resolve_alias(name: str) -> str:
     return name
 
 
-def price_of(model_id: str) -> Price | None:
-    """The price of ``model_id`` (see PRICES for how keys match); None when unknown."""
-    matches = [key for key in PRICES if model_id == key or _extends(model_id, key)]
-    return PRICES[max(matches, key=len)] if matches else None
+def price_of(model_id: str, prices: dict[str, Price] = PRICES) -> Price | None:
+    """The price of ``model_id`` in ``prices`` (see PRICES for how keys match); None when
+    unknown."""
+    matches = [key for key in prices if model_id == key or _extends(model_id, key)]
+    return prices[max(matches, key=len)] if matches else None
 
 
 def _extends(model_id: str, key: str) -> bool:
@@ -95,11 +164,4 @@ def _extends(model_id: str, key: str) -> bool:
 def cost_usd(model_id: str, usage: Usage) -> float:
     """What ``usage`` cost on ``model_id``; 0.0 for models without a known price (e.g. local)."""
     price = price_of(model_id)
-    if price is None:
-        return 0.0
-    return (
-        usage.input_tokens * price.input
-        + usage.output_tokens * price.output
-        + usage.cache_creation_input_tokens * price.cache_write
-        + usage.cache_read_input_tokens * price.cache_read
-    ) / 1_000_000
+    return 0.0 if price is None else price.cost(usage)

@@ -4,7 +4,9 @@ A run ends when the model ends its turn without calling tools (and no stop hook 
 check sends it back to work), or early: by one of the named stops of ``results`` (turn limit,
 budget, blocked prompt), a model failure, or an interruption (Ctrl-C, ``interrupt()`` from
 another thread, SIGTERM). Every permission and hook decision goes through the run's Policy;
-every tool call goes through the tool session, which never raises. The loop knows nothing of
+every tool call goes through the tool session, which never raises. With a Compactor, the
+conversation is compacted before a request that would pass its threshold, and once after a
+"prompt is too long" error before the request is retried. The loop knows nothing of
 transcripts or UIs: it reports what happens as events (``runtime.events``).
 """
 
@@ -30,10 +32,14 @@ from backend_agent.messages import (
     Usage,
 )
 from backend_agent.models.base import Model, ModelError
-from backend_agent.models.catalog import cost_usd
+from backend_agent.models.catalog import MIN_OUTPUT_TOKENS, default_output_tokens
 from backend_agent.policy import OpenPolicy, Policy
+from backend_agent.runtime.compaction import Compaction, CompactionError, Compactor, Trigger
+from backend_agent.runtime.context import TokenGauge, is_context_overflow, stated_window
 from backend_agent.runtime.events import (
     AgentEvent,
+    CompactionFailed,
+    ContextCompacted,
     EventHandler,
     PromptOrigin,
     PromptSent,
@@ -55,6 +61,13 @@ from backend_agent.tools.base import ToolResult
 
 INTERRUPTED_NOTE = "[The user interrupted this turn.]"
 MAX_STOP_HOOK_CONTINUATIONS = 8
+CUT_OFF = (
+    "the reply reached the output token limit (max_tokens) while writing it, so its input may "
+    "be incomplete. Send it again with a smaller input: split a large Write or Edit into "
+    "several smaller calls"
+)
+INVALID_INPUT = "{error}. Send it again with its input as one valid JSON object"
+NOT_RUN = "This {name} call was not run: {problem}."
 
 EndOfTurnCheck = Callable[[str], str]
 """Consulted with the final text when the model ends its turn: what it must still do ('' for
@@ -82,6 +95,7 @@ class _RunState:
     turns: int = 0
     usage: Usage = field(default_factory=Usage)
     cost_usd: float = 0.0
+    cost_known: bool = True
     denials: list[dict[str, Any]] = field(default_factory=list)
 
     def emit(self, event: AgentEvent) -> None:
@@ -100,7 +114,9 @@ def _nothing() -> None:
 class Agent:
     """One conversation's loop: a definition run by a model with tools; keeps the messages.
 
-    ``messages`` may hold an earlier conversation to continue (a resumed session).
+    ``messages`` may hold an earlier conversation to continue (a resumed session), with the
+    ``prompts`` the user typed in it; a ``compactor`` keeps the conversation within the
+    model's context (without one it only grows).
     """
 
     def __init__(
@@ -114,8 +130,10 @@ class Agent:
         max_turns: int | None = None,
         max_budget_usd: float | None = None,
         session_id: str | None = None,
-        max_tokens: int = 16000,
+        max_tokens: int | None = None,
         messages: list[Message] | None = None,
+        prompts: list[str] | None = None,
+        compactor: Compactor | None = None,
     ) -> None:
         self.definition = definition
         self.model = model
@@ -127,10 +145,14 @@ class Agent:
         self.session_id = session_id or str(uuid.uuid4())
         self.max_tokens = max_tokens
         self.messages: list[Message] = list(messages or [])
+        self.prompts: list[str] = list(prompts or [])  # as typed; compaction keeps them verbatim
+        self.compactor = compactor
+        self.gauge = TokenGauge()
         self.end_checks: list[EndOfTurnCheck] = []
         self.total_cost_usd = 0.0  # spent by this Agent, across prompts (the budget counts it)
         self.usage = Usage()  # summed over this Agent's model calls
         self.last_usage = Usage()  # of the latest model call
+        self._last_failure = ""  # why the last compaction failed
         self._interrupt = threading.Event()
 
     def run(
@@ -144,6 +166,7 @@ class Agent:
             decision = self.policy.on_user_prompt(prompt)
             if decision.blocked:
                 raise PromptBlocked(decision.reason or "the prompt was blocked by a hook")
+            self.prompts.append(prompt)
             extra = "\n\n".join(part for part in (context, decision.additional_context) if part)
             text = f"{prompt}\n\n{extra}" if extra else prompt
             self._add_user_message([TextBlock(text)], state)
@@ -167,6 +190,17 @@ class Agent:
             return self._result(state, "error_during_execution", message, error=exc)
         return self._result(state, "success", answer)
 
+    def compact(self, focus: str = "", on_event: EventHandler | None = None) -> Compaction:
+        """Compact the conversation now (``/compact``), giving ``focus`` special attention in
+        the summary; CompactionError (a UserError) when it cannot be done."""
+        if self.compactor is None:
+            raise CompactionError("this agent has no compactor: compaction is not set up")
+        state = _RunState(on_event or _ignore, _nothing)
+        compaction = self._compact(state, "manual", focus)
+        if compaction is None:
+            raise CompactionError(self._last_failure)
+        return compaction
+
     def interrupt(self) -> None:
         """Cancel the running turn; safe from another thread. Running commands are killed at
         once; the loop stops at its next step (a streamed delta, a finished call)."""
@@ -180,7 +214,7 @@ class Agent:
             response = self._call_model(state)
             calls = response.message.tool_uses
             if calls:
-                self._run_tools(calls, state)
+                self._run_tools(calls, state, cut_off=response.stop_reason == "max_tokens")
                 continue
             feedback = self._review(response.message.text)
             if feedback and feedback_rounds < MAX_STOP_HOOK_CONTINUATIONS:
@@ -205,21 +239,21 @@ class Agent:
             raise BudgetExceeded(f"stopped: spent ${spent:.4f} of the ${budget:.4f} budget")
 
     def _call_model(self, state: _RunState) -> ModelResponse:
-        request = ModelRequest(
-            self.system_prompt, list(self.messages), self.tools.specs(), self.max_tokens
-        )
-        started = time.monotonic()
+        request = self._request()
+        compactor = self.compactor
+        wanted = compactor is not None and compactor.wants(self.gauge.estimate(request))
+        if wanted and self._compact(state, "auto") is not None:
+            request = self._request()
         try:
-            response = self.model.complete(request, state.emit)
-        finally:
-            state.api_seconds += time.monotonic() - started
+            response = self._complete(request, state)
+        except ModelError as error:
+            if not self._recover_from_overflow(error, request, state):
+                raise
+            request = self._request()
+            response = self._complete(request, state)
+        self.gauge.observe(request, response.usage)
         self.messages.append(response.message)
-        cost = cost_usd(response.model, response.usage)
         state.turns += 1
-        state.usage += response.usage
-        state.cost_usd += cost
-        self.total_cost_usd += cost
-        self.usage += response.usage
         self.last_usage = response.usage
         state.emit(
             TurnEnd(
@@ -233,21 +267,102 @@ class Agent:
         )
         return response
 
-    def _run_tools(self, calls: list[ToolUseBlock], state: _RunState) -> None:
-        """Run every call in order and send all results back in one user message."""
+    def _request(self) -> ModelRequest:
+        """The next request; its output limit never asks for more than the window has left
+        (what a small local window needs: prompt plus output must fit)."""
+        request = ModelRequest(
+            self.system_prompt, list(self.messages), self.tools.specs(), self.max_tokens
+        )
+        if self.compactor is None:
+            return request
+        room = self.compactor.budget.window - self.gauge.estimate(request)
+        limit = request.max_tokens or default_output_tokens(self.model.model_id)
+        if room < limit:
+            request.max_tokens = max(MIN_OUTPUT_TOKENS, room)
+        return request
+
+    def _complete(self, request: ModelRequest, state: _RunState) -> ModelResponse:
+        """One model call, timed and counted (usage, cost) for the run and the session; a
+        summary request streams nothing to the UI."""
+        started = time.monotonic()
+        sink = state.emit if request.purpose == "turn" else None
+        try:
+            response = self.model.complete(request, sink)
+        finally:
+            state.api_seconds += time.monotonic() - started
+        cost = response.cost_usd or 0.0
+        state.cost_known = state.cost_known and response.cost_usd is not None
+        state.usage += response.usage
+        state.cost_usd += cost
+        self.total_cost_usd += cost
+        self.usage += response.usage
+        return response
+
+    def _recover_from_overflow(
+        self, error: ModelError, request: ModelRequest, state: _RunState
+    ) -> bool:
+        """After a "prompt is too long" error: learn the model's real window (smaller than
+        the budget said) and compact once, so the request can be retried."""
+        compactor = self.compactor
+        if compactor is None or not compactor.budget.auto_compact or compactor.gave_up:
+            return False
+        if not is_context_overflow(error):
+            return False
+        compactor.learn_window(self.gauge.estimate(request), stated_window(error))
+        return self._compact(state, "auto") is not None
+
+    def _compact(self, state: _RunState, trigger: Trigger, focus: str = "") -> Compaction | None:
+        """Replace the conversation with a compacted one (None, and an event, on failure).
+        PreCompact hooks may add instructions for the summary; PostCompact hooks see it."""
+        assert self.compactor is not None
+        request = self._request()
+        extra = self.policy.before_compact(trigger, focus)
+        instructions = "\n".join(part for part in (focus, extra) if part)
+        try:
+            compaction = self.compactor.compact(
+                request,
+                self.prompts,
+                lambda summary: self._complete(summary, state),
+                self.gauge,
+                trigger=trigger,
+                focus=instructions,
+            )
+        except CompactionError as failure:
+            self._last_failure = str(failure)
+            notice = self.compactor.failure_notice(str(failure))
+            state.emit(CompactionFailed(notice, self.compactor.gave_up))
+            return None
+        self.messages = list(compaction.messages)
+        self.system_prompt = compaction.system_prompt
+        state.emit(ContextCompacted(compaction))
+        self.policy.after_compact(trigger, compaction.summary)
+        return compaction
+
+    def _run_tools(self, calls: list[ToolUseBlock], state: _RunState, *, cut_off: bool) -> None:
+        """Run every call in order and send all results back in one user message; calls of a
+        turn cut off by the output limit, or with unusable input, are answered, not run."""
         results: list[ContentBlock] = []
         try:
             for call in calls:
                 self._raise_if_interrupted()
-                results.append(self._run_tool(call, state))
+                results.append(self._run_tool(call, state, _unrunnable(call, cut_off)))
         except KeyboardInterrupt:
             self.tools.interrupt()
             self._add_results(results + self._unfinished(calls[len(results) :], state), state)
             raise
         self._add_results(results, state)
 
-    def _run_tool(self, call: ToolUseBlock, state: _RunState) -> ToolResultBlock:
+    def _run_tool(
+        self, call: ToolUseBlock, state: _RunState, problem: str | None = None
+    ) -> ToolResultBlock:
+        """Run one call. Its ToolEnd goes to the handler without the interruption check: the
+        call has ended and its result is kept, an interruption takes effect before the next
+        call, so that every call ends exactly once."""
         state.emit(ToolStart(call))
+        if problem is not None:
+            refused = ToolResult.error(NOT_RUN.format(name=call.name, problem=problem))
+            state.handler(ToolEnd(call, refused))
+            return ToolResultBlock(call.id, refused.content, is_error=True)
         decision = self.policy.before_tool(call)
         if not decision.allowed:
             state.denials.append(
@@ -256,13 +371,13 @@ class Agent:
             denied = ToolResult.error(
                 decision.message or f"Permission to use {call.name} was denied."
             )
-            state.emit(ToolEnd(call, denied, denied=True))
+            state.handler(ToolEnd(call, denied, denied=True))
             return ToolResultBlock(call.id, denied.content, is_error=True)
         if decision.updated_input is not None:
             call = ToolUseBlock(call.id, call.name, decision.updated_input)
         result = self.tools.call(call.name, call.input)
         context = self.policy.after_tool(call, result)
-        state.emit(ToolEnd(call, result))
+        state.handler(ToolEnd(call, result))
         content = f"{result.content}\n\n{context}" if context else result.content
         return ToolResultBlock(call.id, content, result.is_error, result.images)
 
@@ -331,4 +446,12 @@ class Agent:
             cancelled=cancelled,
             signum=signum,
             error=error,
+            cost_known=state.cost_known,
         )
+
+
+def _unrunnable(call: ToolUseBlock, cut_off: bool) -> str | None:
+    """Why a call must not run (its input cut off or unusable); None when it may."""
+    if cut_off:
+        return CUT_OFF
+    return None if call.input_error is None else INVALID_INPUT.format(error=call.input_error)

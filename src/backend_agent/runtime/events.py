@@ -2,15 +2,17 @@
 
 Text and thinking deltas come straight from the model as they stream; the other events mark
 the points of a run: a user message added (the prompt, hook feedback, the interruption note),
-each tool call starting and ending, each model turn ending (with its usage and the running
-cost), the tool results sent back, and finally the run's result.
+each tool call starting and ending, a tool call waiting for the user's (or the program's)
+approval, each model turn ending (with its usage and the running cost), the tool results sent
+back, a compaction of the context (or its failure), and finally the run's result. The public
+names are in ``backend_agent.events``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from backend_agent.messages import (
     Message,
@@ -20,6 +22,7 @@ from backend_agent.messages import (
     ToolUseBlock,
     Usage,
 )
+from backend_agent.runtime.compaction import Compaction
 from backend_agent.runtime.results import RunResult
 from backend_agent.tools.base import ToolResult
 
@@ -53,6 +56,17 @@ class ToolEnd:
 
 
 @dataclass(frozen=True)
+class PermissionRequest:
+    """A tool call needs approval and the approver (``can_use_tool``, the terminal) is being
+    asked: why, and the rules "always allow" would save. The answer shows in its ToolEnd."""
+
+    tool: str
+    tool_input: dict[str, Any]
+    reason: str
+    suggestions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class TurnEnd:
     """The model finished one turn: its message, why it stopped, and what it cost."""
 
@@ -72,6 +86,21 @@ class ToolResultsSent:
 
 
 @dataclass(frozen=True)
+class ContextCompacted:
+    """The conversation was replaced by a compacted one (``compaction.messages``)."""
+
+    compaction: Compaction
+
+
+@dataclass(frozen=True)
+class CompactionFailed:
+    """A compaction did not happen; ``gave_up``: the session stops compacting on its own."""
+
+    message: str
+    gave_up: bool = False
+
+
+@dataclass(frozen=True)
 class RunFinished:
     """The prompt's run is over (recorded, checkpointed): its result."""
 
@@ -84,8 +113,11 @@ AgentEvent = (
     | PromptSent
     | ToolStart
     | ToolEnd
+    | PermissionRequest
     | TurnEnd
     | ToolResultsSent
+    | ContextCompacted
+    | CompactionFailed
     | RunFinished
 )
 EventHandler = Callable[[AgentEvent], None]

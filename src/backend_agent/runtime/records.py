@@ -1,7 +1,9 @@
 """JSON records of a session in the shape ``claude -p --output-format stream-json`` prints:
-``system/init``, ``assistant``, ``user`` and ``result``. Headless output and the transcript
-both write these, so one reader understands either; ``message_from_dict`` reads a message
-back exactly as it was (a resumed session sends the model the same bytes).
+``system/init``, ``assistant``, ``user`` and ``system/compact_boundary`` (the ``result``
+record is ``RunResult.to_json()``). Headless output and the transcript both write these, so
+one reader understands either;
+``message_from_dict`` reads a message back exactly as it was (a resumed session sends the
+model the same bytes).
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from backend_agent.messages import (
     ToolResultBlock,
     ToolUseBlock,
 )
+from backend_agent.runtime.compaction import Compaction
 from backend_agent.runtime.events import PromptSent, ToolResultsSent, TurnEnd
-from backend_agent.runtime.results import RunResult
 
 
 def block_to_dict(block: ContentBlock) -> dict[str, Any]:
@@ -137,18 +139,15 @@ def user_record(event: PromptSent | ToolResultsSent, session_id: str) -> dict[st
     }
 
 
-def result_record(result: RunResult) -> dict[str, Any]:
-    """The final record, identical to ``--output-format json``'s single object."""
+def compact_boundary_record(compaction: Compaction, session_id: str) -> dict[str, Any]:
+    """The context was compacted here: why, and its size in tokens before and after."""
     return {
-        "type": "result",
-        "subtype": result.subtype,
-        "is_error": result.is_error,
-        "duration_ms": result.duration_ms,
-        "duration_api_ms": result.duration_api_ms,
-        "num_turns": result.num_turns,
-        "result": result.result,
-        "session_id": result.session_id,
-        "total_cost_usd": result.total_cost_usd,
-        "usage": result.usage.as_dict(),
-        "permission_denials": result.permission_denials,
+        "type": "system",
+        "subtype": "compact_boundary",
+        "session_id": session_id,
+        "compact_metadata": {
+            "trigger": compaction.trigger,
+            "pre_tokens": compaction.pre_tokens,
+            "post_tokens": compaction.post_tokens,
+        },
     }

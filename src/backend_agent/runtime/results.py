@@ -81,10 +81,28 @@ class RunResult:
     signum: int | None = None  # the signal that ended the run (SIGINT for Ctrl-C), if any
     error: BaseException | None = field(default=None, repr=False, compare=False)
     """The exception behind an ``error_during_execution``, for --debug tracebacks."""
+    cost_known: bool = True  # False once a turn came from a model without a known price
 
     @property
     def is_error(self) -> bool:
         return self.subtype != "success"
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``result`` object, exactly as ``--output-format json`` prints it (and as the
+        last ``stream-json`` record and the transcript's result entry)."""
+        return {
+            "type": "result",
+            "subtype": self.subtype,
+            "is_error": self.is_error,
+            "duration_ms": self.duration_ms,
+            "duration_api_ms": self.duration_api_ms,
+            "num_turns": self.num_turns,
+            "result": self.result,
+            "session_id": self.session_id,
+            "total_cost_usd": self.total_cost_usd,
+            "usage": self.usage.as_dict(),
+            "permission_denials": self.permission_denials,
+        }
 
     @property
     def exit_code(self) -> int:

@@ -1,16 +1,20 @@
 """The parts a session owns, built from its configuration: the agent definition, the model,
-the tool session (narrowed to the tools the agent may use), the MCP servers, the permission
-setup and policy, and the system prompt. Settings files are read once, here.
+the tool session (narrowed to the tools the agent may use, saving large outputs to files),
+the MCP servers, the permission setup and policy, the system prompt and the context budget.
+Settings files are read once, here.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from backend_agent.definitions import AgentDefinition, select_agent
 from backend_agent.errors import UserError
+from backend_agent.mcp.names import mcp_tool_filter
 from backend_agent.mcp.startup import start_run_servers
 from backend_agent.models.base import Model
 from backend_agent.models.registry import open_model
@@ -18,13 +22,16 @@ from backend_agent.permissions import PermissionSetup, prepare_permissions
 from backend_agent.permissions.approval import Approver
 from backend_agent.permissions.hooks import parse_hooks
 from backend_agent.policy import Policy
+from backend_agent.runtime.context import ContextBudget, resolve_budget, tool_output_limit
 from backend_agent.runtime.prompt import build_system_prompt
 from backend_agent.sessions.config import AgentChoice, SessionConfig
 from backend_agent.settings import load_settings_files
 from backend_agent.tools import ToolSession
+from backend_agent.tools.base import Tool
+from backend_agent.tools.spill import OutputSpill
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from backend_agent.mcp.client import McpManager
 
@@ -39,7 +46,9 @@ class SessionParts:
     permissions: PermissionSetup
     policy: Policy
     system_prompt: str  # as built now, before session-start hooks add to it
+    context: ContextBudget
     mcp: McpManager | None = None
+    scratch: Path | None = None  # a temporary directory removed on close
 
     def close(self) -> None:
         try:
@@ -47,6 +56,8 @@ class SessionParts:
                 self.mcp.close()
         finally:
             self.tools.close()
+            if self.scratch is not None:
+                shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def build_parts(
@@ -57,13 +68,16 @@ def build_parts(
     approver: Approver | None,
     model: Model | None,
     warn: Callable[[str], None],
+    extra_tools: Sequence[Tool] = (),
 ) -> SessionParts:
-    """Resolve ``config`` into ready parts; UserError for anything the user must fix."""
+    """Resolve ``config`` into ready parts; UserError for anything the user must fix.
+    ``extra_tools`` (a program's Python tools, named ``mcp__<server>__<tool>``) are narrowed
+    like MCP tools."""
     cwd = config.cwd
     if not cwd.is_dir():
         raise UserError(f"--cwd {cwd}: not a directory")
     choice = config.agent
-    definition = select_agent(
+    definition = choice.definition or select_agent(
         cwd, name=choice.name, agent_file=choice.file, agents_json=choice.agents_json, warn=warn
     )
     files = load_settings_files(cwd, config.settings, config.setting_scopes)
@@ -77,7 +91,10 @@ def build_parts(
         agent_hooks=parse_hooks(definition.hooks, definition.origin),
         warn=warn,
     )
-    tools = ToolSession(cwd, launcher=permissions.launcher)
+    context = resolve_budget(model.model_id, config.context, files)
+    outputs, scratch = _outputs_directory(transcript_path)
+    spill = OutputSpill(outputs, tool_output_limit(config.context, files))
+    tools = ToolSession(cwd, launcher=permissions.launcher, spill=spill)
     mcp: McpManager | None = None
     try:
         disallowed = config.permissions.disallowed_tools
@@ -85,6 +102,12 @@ def build_parts(
         for name in tools.tool_names:
             if name not in allowed:
                 tools.remove_tool(name)
+        keep = mcp_tool_filter(
+            [definition.tools, choice.tools], [*definition.disallowed_tools, *disallowed]
+        )
+        for extra in extra_tools:
+            if keep(extra.name):
+                tools.add_tool(extra)
         mcp = start_run_servers(
             cwd,
             config.mcp,
@@ -110,8 +133,30 @@ def build_parts(
         if mcp is not None:
             mcp.close()
         tools.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
         raise
-    return SessionParts(definition, model, tools, permissions, policy, system_prompt, mcp)
+    return SessionParts(
+        definition,
+        model,
+        tools,
+        permissions,
+        policy,
+        system_prompt,
+        context=context,
+        mcp=mcp,
+        scratch=scratch,
+    )
+
+
+def _outputs_directory(transcript_path: Path | None) -> tuple[Path, Path | None]:
+    """Where large tool outputs are saved: ``<session-id>/tool-outputs`` beside the transcript
+    (created on first use), or a temporary directory, removed on close, for a session kept
+    in memory (the second value)."""
+    if transcript_path is not None:
+        return transcript_path.with_suffix("") / "tool-outputs", None
+    scratch = Path(tempfile.mkdtemp(prefix="backend-agent-outputs-"))
+    return scratch, scratch
 
 
 def _allowed_tool_names(

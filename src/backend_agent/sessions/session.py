@@ -1,15 +1,18 @@
 """``Session``: the one object that owns a conversation from start to end.
 
 It owns the agent definition, the model, the tool session, the MCP servers, the policy, the
-transcript and the checkpoints. ``prompt()`` runs one prompt through the loop, records every
-message, and checkpoints the work tree before the prompt and at its end. The CLI's headless
+transcript, the checkpoints and the context budget. ``prompt()`` runs one prompt through the
+loop, records every message (and every compaction), and checkpoints the work tree before the
+prompt and at its end. The CLI's headless
 and interactive modes and ``backend_agent.run()`` only drive a session and listen to its
 events; none of them wires a transcript or closes parts itself.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import AsyncGenerator, Generator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -20,10 +23,19 @@ from backend_agent.errors import UserError, warn_to_stderr
 from backend_agent.messages import Message, Usage
 from backend_agent.models.base import Model
 from backend_agent.permissions.approval import Approver
+from backend_agent.permissions.callback import CallbackApprover, CanUseTool
 from backend_agent.policy import Policy
 from backend_agent.runtime.agent import Agent, EndOfTurnCheck
+from backend_agent.runtime.compaction import Compaction, Compactor, Section
+from backend_agent.runtime.context import (
+    ContextUsage,
+    messages_tokens,
+    text_tokens,
+    tools_tokens,
+)
 from backend_agent.runtime.events import AgentEvent, EventHandler, PromptSent, RunFinished
-from backend_agent.runtime.records import init_record, result_record
+from backend_agent.runtime.prompt import build_system_prompt, memory_section
+from backend_agent.runtime.records import init_record
 from backend_agent.runtime.results import RunResult
 from backend_agent.sessions import lookup
 from backend_agent.sessions.config import SessionConfig
@@ -35,9 +47,11 @@ from backend_agent.sessions.rewind import (
     prompt_point,
     rewind_session,
 )
-from backend_agent.sessions.store import JsonlFileStore, SessionStore, Warn
+from backend_agent.sessions.store import JsonlFileStore, SessionStore, Warn, location_of
+from backend_agent.sessions.streams import ApprovalRelay, astream_run, stream_run
 from backend_agent.sessions.transcript import PromptPoint, SessionLog, Transcript
 from backend_agent.tools import ToolSession
+from backend_agent.tools.base import Tool
 
 if TYPE_CHECKING:
     from backend_agent.sessions.checkpoints import RestorePlan
@@ -67,10 +81,14 @@ class Session:
         start: SessionOrigin,
         config: SessionConfig,
         warn: Warn,
+        approvals: ApprovalRelay | None = None,
     ) -> None:
         """Usually called by ``Session.open``: ``parts`` built from ``config`` (whose ``cwd``
-        is absolute), the transcript's ``store``, and how the session begins."""
+        is absolute), the transcript's ``store``, how the session begins, and the relay its
+        policy asks approvals through (they become events of the running prompt)."""
         cwd = config.cwd
+        self._approvals = approvals or ApprovalRelay()
+        self._approvals.stop = self.interrupt
         self.parts = parts
         self.cwd = cwd
         self.store = store
@@ -83,6 +101,9 @@ class Session:
         self._checkpoints = CheckpointKeeper(cwd, warn) if config.checkpoints else None
         self._prior = earlier.summary if earlier else None
         self._pending_context = ""
+        self._agent_choice = config.agent
+        self._start_context = ""  # what session-start hooks added to the system prompt
+        self._sections: list[Section] = []
         self._lock = threading.Lock()
         self._closed = False
         self.forked_from = earlier.session_id if earlier and start.forked else None
@@ -97,6 +118,8 @@ class Session:
             max_budget_usd=config.limits.max_budget_usd,
             session_id=self.id,
             messages=earlier.messages if earlier else None,
+            prompts=[point.text for point in earlier.prompts] if earlier else None,
+            compactor=Compactor(parts.context, self._fresh_system_prompt, self._sections),
         )
 
     @classmethod
@@ -106,16 +129,24 @@ class Session:
         *,
         model: Model | None = None,
         approver: Approver | None = None,
+        can_use_tool: CanUseTool | None = None,
+        tools: Sequence[Tool] = (),
         store: SessionStore | None = None,
         warn: Warn = warn_to_stderr,
     ) -> Session:
         """Build a ready session from ``config``: a new conversation, or the one it resumes.
 
-        ``model`` replaces the configured model; ``approver`` is asked when a tool call needs
-        approval (without one such calls are refused); ``store`` keeps the transcript (the
-        JSONL files under ``~/.backend-agent/projects`` by default). UserError for anything
-        the user must fix.
+        ``model`` replaces the configured model; ``approver`` (or the ``can_use_tool``
+        function) is asked when a tool call needs approval (without one such calls are
+        refused); ``tools`` are added to the built-in ones (a program's Python tools);
+        ``store`` keeps the transcript (the JSONL files under ``~/.backend-agent/projects`` by
+        default). UserError for anything the user must fix.
         """
+        approvals = ApprovalRelay(approver)
+        if can_use_tool is not None:
+            if approver is not None:
+                raise UserError("give either an approver or can_use_tool, not both")
+            approvals.approver = CallbackApprover(can_use_tool, approvals.interrupt)
         cwd = config.cwd.resolve()
         if not cwd.is_dir():
             raise UserError(f"--cwd {config.cwd}: not a directory")
@@ -125,13 +156,16 @@ class Session:
         parts = build_parts(
             config,
             session_id=start.session_id,
-            transcript_path=store.location(start.session_id),
-            approver=approver,
+            transcript_path=location_of(store, start.session_id),
+            approver=approvals if approvals.approver is not None else None,
             model=model,
             warn=warn,
+            extra_tools=tools,
         )
         try:
-            return cls(parts, store=store, start=start, config=config, warn=warn)
+            return cls(
+                parts, store=store, start=start, config=config, warn=warn, approvals=approvals
+            )
         except BaseException:
             parts.close()
             raise
@@ -165,7 +199,7 @@ class Session:
 
     @property
     def transcript_path(self) -> Path | None:
-        return self.store.location(self.id)
+        return location_of(self.store, self.id)
 
     @property
     def messages(self) -> list[Message]:
@@ -186,6 +220,28 @@ class Session:
     def total_cost_usd(self) -> float:
         """The cost of the whole conversation, earlier runs of a resumed session included."""
         return (self._prior.cost_usd if self._prior else 0.0) + self.agent.total_cost_usd
+
+    def context_usage(self) -> ContextUsage:
+        """What fills the model's context now, by part (system prompt, memory files, tools,
+        messages), in estimated tokens, with the window, reserve and compaction threshold."""
+        agent = self.agent
+        budget = agent.compactor.budget if agent.compactor is not None else self.parts.context
+        gauge = agent.gauge
+        memory = text_tokens(memory_section(agent.system_prompt))
+        return ContextUsage(
+            window=budget.window,
+            output_reserve=budget.output_reserve,
+            threshold=budget.threshold,
+            system=gauge.tokens(text_tokens(agent.system_prompt) - memory),
+            memory=gauge.tokens(memory),
+            tools=gauge.tokens(tools_tokens(self.tools.specs())),
+            messages=gauge.tokens(messages_tokens(agent.messages)),
+            last_request=agent.last_usage.input_tokens
+            + agent.last_usage.cache_read_input_tokens
+            + agent.last_usage.cache_creation_input_tokens,
+            auto_compact=budget.auto_compact
+            and not (agent.compactor is not None and agent.compactor.gave_up),
+        )
 
     def init_record(self) -> dict[str, Any]:
         """The ``system/init`` record: session id, directory, model, tools, agent, mode, sandbox."""
@@ -235,13 +291,45 @@ class Session:
                 self._transcript.record(event)
             listener(event)
 
+        self._approvals.listener = emit
         context, self._pending_context = self._pending_context, ""
         result = self.agent.run(text, emit, context=context)
-        record = result_record(result)
+        record = result.to_json()
         after = self._snapshot()
         self._transcript.write({**record, "checkpoint": after} if after else record)
         listener(RunFinished(result))
         return result
+
+    def stream(self, text: str) -> Generator[AgentEvent, None, None]:
+        """Run ``text`` as ``prompt`` does, giving its events as they happen; the last is
+        ``RunFinished`` with the result. The run goes on in a worker thread: leaving the loop
+        early (``close()``, or a ``break`` once the generator is dropped) interrupts it and
+        waits until it has stopped."""
+        return stream_run(functools.partial(self.prompt, text), self.interrupt)
+
+    def astream(self, text: str) -> AsyncGenerator[AgentEvent, None]:
+        """``stream`` as an async iterator: the event loop stays free while the run works, and
+        ``async def`` tools, hooks and ``can_use_tool`` are awaited on it."""
+        return astream_run(functools.partial(self.prompt, text), self.interrupt)
+
+    def compact(self, focus: str | None = None, on_event: EventHandler | None = None) -> Compaction:
+        """Compact the conversation now (``/compact [focus]``): a summary replaces it, with
+        every user prompt kept verbatim; recorded like an automatic one. ``focus`` is what the
+        summary should attend to. CompactionError (a UserError) when it cannot be done."""
+        if self._closed:
+            raise UserError("this session is closed; open a new one")
+        listener = on_event or _ignore
+
+        def emit(event: AgentEvent) -> None:
+            self._transcript.record(event)
+            listener(event)
+
+        return self.agent.compact(focus or "", emit)
+
+    def add_compaction_section(self, section: Section) -> None:
+        """Carry ``section()``'s text (e.g. the todo list) into every compacted context;
+        called at each compaction, '' to add nothing."""
+        self._sections.append(section)
 
     def add_end_check(self, check: EndOfTurnCheck) -> None:
         """Consult ``check`` whenever the model ends its turn; feedback it returns is sent to
@@ -275,6 +363,7 @@ class Session:
         )
         if outcome.messages is not None:
             self.agent.messages = outcome.messages
+            self.agent.prompts = [point.text for point in self.prompts]
         return outcome
 
     def close(self) -> None:
@@ -309,6 +398,7 @@ class Session:
             init["forkedFrom"] = self.forked_from
         self._transcript.write(init)
         context = self.policy.on_session_start("resume" if earlier else "startup").strip()
+        self._start_context = context
         agent = config.agent
         if (
             earlier is not None
@@ -324,6 +414,17 @@ class Session:
             prompt = f"{prompt.rstrip()}\n\n{context}\n"
         self._transcript.write({"type": "system", "subtype": "system_prompt", "text": prompt})
         return prompt
+
+    def _fresh_system_prompt(self) -> str:
+        """The system prompt built anew (memory files re-read), for a compacted context."""
+        choice = self._agent_choice
+        return build_system_prompt(
+            self.definition.prompt,
+            self.cwd,
+            system_prompt=choice.system_prompt,
+            append_system_prompt=choice.append_system_prompt,
+            extra_context=self._start_context,
+        )
 
     def _snapshot(self) -> str | None:
         return self._checkpoints.snapshot() if self._checkpoints is not None else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from abc import abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -15,11 +15,11 @@ from pydantic import Field
 from backend_agent.tools.base import PlannedChange, ToolResult
 from backend_agent.tools.builtin import BuiltinTool, Number, ToolError, ToolInput
 from backend_agent.tools.textfile import (
-    BOM,
     TextForm,
     atomic_write,
     decode,
     numbered,
+    read_lines,
     snippet,
 )
 
@@ -57,25 +57,18 @@ class ReadTracker:
 
 
 class ReadInput(ToolInput):
-    file_path: str = Field(description="Absolute path, or relative to the session's root.")
-    offset: Number | None = Field(
-        default=None, ge=0, description="First line to read (1-based). Only for large files."
-    )
-    limit: Number | None = Field(
-        default=None, ge=1, description="How many lines to read. Only for large files."
-    )
+    file_path: str = Field(description="Absolute, or relative to the working directory")
+    offset: Number | None = Field(default=None, ge=0, description="First line, 1-based")
+    limit: Number | None = Field(default=None, ge=1, description="Number of lines")
 
 
 class Read(BuiltinTool[ReadInput]):
     name = "Read"
     input_model = ReadInput
     description = (
-        "Read a text file. Returns numbered lines (`     1→text`), up to 2000 lines from the "
-        "start by default; lines over 2000 characters are cut. Use offset/limit to page "
-        "through long files (files over 256 KB require them, or use Grep). Relative paths "
-        "resolve against the session's root directory, not Bash's current directory. "
-        "Read a file before editing or overwriting it. Reading several files in one turn "
-        "is fine. Directories cannot be read: use Glob or Bash `ls`."
+        "Read a text file as numbered lines (`     1→text`): up to 2000 lines, lines over 2000 "
+        "characters cut. Page with offset/limit (required over 256 KB). Read a file before "
+        "editing it."
     )
 
     def execute(self, args: ReadInput, session: ToolSession) -> ToolResult:
@@ -110,9 +103,9 @@ class Read(BuiltinTool[ReadInput]):
                 )
             handle.seek(0)
             first = max(args.offset or 1, 1)
-            wanted = args.limit or DEFAULT_READ_LINES
-            lines, total = _select_lines(handle, first - 1, wanted)
+            page = read_lines(handle, first - 1, args.limit or DEFAULT_READ_LINES)
         session.read_tracker.record(path, status)
+        lines, total = page.lines, page.total
 
         if total == 0:
             return ToolResult(f"<system-reminder>{path} exists but is empty.</system-reminder>")
@@ -121,7 +114,7 @@ class Read(BuiltinTool[ReadInput]):
                 f"<system-reminder>{path} has {total} lines, fewer than the offset "
                 f"{first}.</system-reminder>"
             )
-        text = numbered(lines, first)
+        text = numbered(lines, first, page.lengths)
         last = first + len(lines) - 1
         if first > 1 or last < total:
             text += (
@@ -129,31 +122,6 @@ class Read(BuiltinTool[ReadInput]):
                 "Use offset and limit to read other lines.)"
             )
         return ToolResult(text)
-
-
-def _select_lines(handle: Iterable[bytes], skip: int, count: int) -> tuple[list[str], int]:
-    """Lines ``skip``..``skip+count`` (split on ``\\r?\\n``) and the file's line count.
-
-    A file ending with a newline has one last, empty line, as ``cat -n`` numbering shows it.
-    """
-    selected: list[str] = []
-    total = 0
-    ends_with_newline = False
-    for raw in handle:
-        if total == 0 and raw.startswith(BOM):
-            raw = raw[len(BOM) :]
-        if skip <= total < skip + count:
-            line = raw.rstrip(b"\n")
-            if line.endswith(b"\r"):
-                line = line[:-1]
-            selected.append(line.decode("utf-8", "replace"))
-        ends_with_newline = raw.endswith(b"\n")
-        total += 1
-    if ends_with_newline:
-        if skip <= total < skip + count:
-            selected.append("")
-        total += 1
-    return selected, total
 
 
 # ---------------------------------------------------------------- Write / Edit / MultiEdit
@@ -317,18 +285,16 @@ class FileChangeTool(BuiltinTool[ChangeInputT]):
 
 
 class WriteInput(ToolInput):
-    file_path: str = Field(description="Absolute path, or relative to the session's root.")
-    content: str = Field(description="The complete new content of the file.")
+    file_path: str
+    content: str
 
 
 class Write(FileChangeTool[WriteInput]):
     name = "Write"
     input_model = WriteInput
     description = (
-        "Create a file or replace its whole content; parent directories are created. "
-        "Overwriting an existing file requires having Read it first in this session (and it "
-        "must not have changed since). Prefer Edit for changes to existing files. Relative "
-        "paths resolve against the session's root directory."
+        "Create a file or replace its content (directories are created). Read an existing "
+        "file first. Prefer Edit for changes."
     )
 
     def plan(self, args: WriteInput, session: ToolSession) -> FileChange:
@@ -344,24 +310,19 @@ class Write(FileChangeTool[WriteInput]):
 
 
 class EditInput(ToolInput):
-    file_path: str = Field(description="Absolute path, or relative to the session's root.")
-    old_string: str = Field(description="The exact text to replace.")
-    new_string: str = Field(description="The replacement text (must differ from old_string).")
-    replace_all: bool = Field(
-        default=False, description="Replace every occurrence instead of exactly one."
-    )
+    file_path: str
+    old_string: str
+    new_string: str
+    replace_all: bool = False
 
 
 class Edit(FileChangeTool[EditInput]):
     name = "Edit"
     input_model = EditInput
     description = (
-        "Replace text in a file. Read the file first in this session. old_string must match "
-        "the file exactly (whitespace and indentation included; leave out the `     1→` line "
-        "number prefix Read shows) and occur exactly once, unless replace_all is true. Give "
-        "enough surrounding lines to make it unique. Line endings and a UTF-8 BOM are kept. "
-        "An empty old_string creates a new file. Relative paths resolve against the session's "
-        "root directory."
+        "Replace old_string with new_string in a file Read earlier. old_string must match "
+        "exactly (indentation too, without Read's line prefix) and be unique unless "
+        "replace_all. An empty old_string creates a file."
     )
 
     def plan(self, args: EditInput, session: ToolSession) -> FileChange:
@@ -381,24 +342,22 @@ class Edit(FileChangeTool[EditInput]):
 
 
 class EditItem(ToolInput):
-    old_string: str = Field(description="The exact text to replace.")
-    new_string: str = Field(description="The replacement text.")
-    replace_all: bool = Field(default=False, description="Replace every occurrence.")
+    old_string: str
+    new_string: str
+    replace_all: bool = False
 
 
 class MultiEditInput(ToolInput):
-    file_path: str = Field(description="Absolute path, or relative to the session's root.")
-    edits: list[EditItem] = Field(min_length=1, description="Edits applied in order.")
+    file_path: str
+    edits: list[EditItem] = Field(min_length=1)
 
 
 class MultiEdit(FileChangeTool[MultiEditInput]):
     name = "MultiEdit"
     input_model = MultiEditInput
     description = (
-        "Several Edit-style replacements in one file, applied in order, each to the result "
-        "of the previous one. All or nothing: if any edit fails, the file is left untouched. "
-        "Same rules as Edit (Read first, exact and unique old_string unless replace_all). "
-        "Prefer it over several Edit calls on the same file."
+        "Several Edit replacements in one file, applied in order; all or nothing. Same rules "
+        "as Edit."
     )
 
     def plan(self, args: MultiEditInput, session: ToolSession) -> FileChange:

@@ -14,10 +14,20 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal, TextIO
 
-from backend_agent.errors import UserError
-from backend_agent.messages import Usage
-from backend_agent.runtime.events import AgentEvent, ToolResultsSent, TurnEnd
-from backend_agent.runtime.records import assistant_record, result_record, user_record
+from backend_agent.errors import UserError, warn_to_stderr
+from backend_agent.messages import Usage, valid_text
+from backend_agent.runtime.events import (
+    AgentEvent,
+    CompactionFailed,
+    ContextCompacted,
+    ToolResultsSent,
+    TurnEnd,
+)
+from backend_agent.runtime.records import (
+    assistant_record,
+    compact_boundary_record,
+    user_record,
+)
 from backend_agent.runtime.results import TERMINATED, RunResult, Terminated
 from backend_agent.sessions.config import SessionConfig
 from backend_agent.sessions.session import Session
@@ -44,7 +54,7 @@ class HeadlessOutput:
         self.session_id = ""
 
     def line(self, record: dict[str, Any]) -> None:
-        self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.out.write(valid_text(json.dumps(record, ensure_ascii=False)) + "\n")
         self.out.flush()
 
     def init(self, record: dict[str, Any]) -> None:
@@ -53,16 +63,20 @@ class HeadlessOutput:
             self.line(record)
 
     def on_event(self, event: AgentEvent) -> None:
+        if isinstance(event, CompactionFailed):
+            warn_to_stderr(event.message)
         if self.format != "stream-json":
             return
-        if isinstance(event, TurnEnd):
+        if isinstance(event, ContextCompacted):
+            self.line(compact_boundary_record(event.compaction, self.session_id))
+        elif isinstance(event, TurnEnd):
             self.line(assistant_record(event, self.session_id))
         elif isinstance(event, ToolResultsSent):
             self.line(user_record(event, self.session_id))
 
     def result(self, result: RunResult) -> None:
         if self.format != "text":
-            self.line(result_record(result))
+            self.line(result.to_json())
         elif result.is_error:
             kind = "" if result.subtype == "error_during_execution" else f"{result.subtype}: "
             print(f"backend-agent: error: {kind}{result.result}", file=sys.stderr)

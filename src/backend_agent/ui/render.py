@@ -10,7 +10,13 @@ from rich.console import Console
 from rich.text import Text
 
 from backend_agent.messages import TextDelta, ThinkingDelta, ToolUseBlock
-from backend_agent.runtime.events import AgentEvent, ToolEnd, ToolStart
+from backend_agent.runtime.events import (
+    AgentEvent,
+    CompactionFailed,
+    ContextCompacted,
+    ToolEnd,
+    ToolStart,
+)
 from backend_agent.runtime.results import RunResult
 
 # The input field that best says what a call does, per tool (others: the first string field).
@@ -59,7 +65,23 @@ def run_summary(result: RunResult) -> str:
     turns = f"{result.num_turns} turn{'' if result.num_turns == 1 else 's'}"
     cache = f" ({cached:,} from cache)" if cached else ""
     cost = f"${result.total_cost_usd:.4f}" if result.total_cost_usd else "$0"
+    if not result.cost_known:  # a model served from a base URL without a known price
+        cost = f"{cost} + unknown" if result.total_cost_usd else "cost unknown"
     return f"{turns} · {read:,} tokens in{cache}, {usage.output_tokens:,} out · {cost}"
+
+
+def context_line(event: ContextCompacted | CompactionFailed) -> Text:
+    """One line saying the context was compacted (from how many tokens to how many), or why
+    it was not."""
+    if isinstance(event, CompactionFailed):
+        return Text(f"✻ {event.message}", style="yellow")
+    done = event.compaction
+    how = "compacted" if done.trigger == "auto" else "compacted on request"
+    return Text(
+        f"✻ Context {how}: {done.pre_tokens:,} → {done.post_tokens:,} tokens "
+        "(your messages kept word for word, the rest summarised)",
+        style="dim",
+    )
 
 
 def agent_label(name: str, color: str | None) -> Text:
@@ -104,6 +126,11 @@ class RunRenderer:
             summary = "denied: " if event.denied else ""
             summary += outcome(event.result.content, event.result.is_error and not event.denied)
             self.console.print(Text(f"  └ {summary}", style=style))
+            self._speaking = False
+        elif isinstance(event, ContextCompacted | CompactionFailed):
+            self._thinking = False
+            self._end_line()
+            self.console.print(context_line(event))
             self._speaking = False
 
     def finish(self, result: RunResult) -> None:
