@@ -87,26 +87,19 @@ def note_worker(directory: Path, **extra: str) -> None:
 
 
 def open_task_session(task: PromptTask, job: Job, cwd: Path, store: SessionStore) -> Session:
-    """The task's session, opened through the public Python API."""
-    from backend_agent.models.registry import ModelChoice
-    from backend_agent.permissions import PermissionOptions
-    from backend_agent.runtime.results import Limits
-    from backend_agent.sessions.config import AgentChoice, SessionConfig
-    from backend_agent.sessions.session import Session
+    """The task's session, opened through the public Python API (``open_session``)."""
+    import backend_agent
 
     defaults = job.defaults
-    agent = task.agent or defaults.agent
-    is_file = agent is not None and agent.endswith(".md")
-    config = SessionConfig(
-        cwd=cwd,
-        agent=AgentChoice(
-            name=None if is_file else agent, file=Path(agent) if agent and is_file else None
-        ),
-        model=ModelChoice(task.model or defaults.model),
-        permissions=PermissionOptions(mode=task.permission_mode or defaults.permission_mode),
-        limits=Limits(task.max_turns or defaults.max_turns, job.max_budget_usd),
+    return backend_agent.open_session(
+        cwd,
+        agent=task.agent or defaults.agent,
+        model=task.model or defaults.model,
+        permission_mode=task.permission_mode or defaults.permission_mode,
+        max_turns=task.max_turns or defaults.max_turns,
+        max_budget_usd=job.max_budget_usd,
+        session_store=store,
     )
-    return Session.open(config, store=store)
 
 
 def _run_prompt(task: PromptTask, tree: Path, job: Job) -> TaskResult:
@@ -117,21 +110,21 @@ def _run_prompt(task: PromptTask, tree: Path, job: Job) -> TaskResult:
     directory = job.task_dir
     with open_task_session(task, job, tree, JsonlFileStore(directory)) as session:
         note_worker(directory, session_id=session.id)
-        run = session.prompt(task.prompt)
+        run = session.prompt(task.prompt).to_json()  # the headless JSON result
         changed = session.changed_files()
     return TaskResult(
         task.id,
         "prompt",
-        run.subtype,
-        run.result,
+        run["subtype"],
+        run["result"],
         repo=str(tree),
-        cost_usd=run.total_cost_usd,
-        usage=run.usage.as_dict(),
-        num_turns=run.num_turns,
+        cost_usd=run["total_cost_usd"],
+        usage=run["usage"],
+        num_turns=run["num_turns"],
         changed_files=changed,
-        session_id=session.id,
-        transcript=_relative(directory / f"{session.id}.jsonl", job.out_dir),
-        permission_denials=len(run.permission_denials),
+        session_id=run["session_id"],
+        transcript=_relative(directory / f"{run['session_id']}.jsonl", job.out_dir),
+        permission_denials=len(run["permission_denials"]),
     )
 
 
