@@ -28,7 +28,7 @@ from backend_agent.batch.worker import Job, run_job
 # the evidence engine warmed up); the model adapters import the providers' SDKs (~1 s).
 PRELOAD = [
     "backend_agent.batch.worker",
-    "backend_agent.sessions.session",
+    "backend_agent.api",
     "backend_agent.batch.warmup",
 ]
 MODEL_ADAPTERS = ["backend_agent.models.anthropic", "backend_agent.models.openai"]

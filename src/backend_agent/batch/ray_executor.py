@@ -10,6 +10,7 @@ output directory is complete even without a shared filesystem.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import replace
 from typing import Any
 
@@ -45,10 +46,11 @@ class RayExecutor:
         self._ray = ray
         self._owns_ray = not ray.is_initialized()
         if self._owns_ray:
+            address = address or os.environ.get("RAY_ADDRESS") or None
             try:
                 ray.init(
                     address=address,
-                    num_cpus=workers if address is None else None,
+                    num_cpus=workers if address is None else None,  # a new local cluster's size
                     include_dashboard=False,
                     log_to_driver=False,
                     logging_level=logging.ERROR,
