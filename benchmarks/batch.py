@@ -29,52 +29,25 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-PY = """from flask import Blueprint, request
+from report import JS, PY  # benchmarks/report.py's generated modules
 
-bp = Blueprint("m{i}", __name__, url_prefix="/{salt}/m{i}")
-
-
-@bp.get("/items")
-def list_{i}(db):
-    name = request.args.get("name")
-    return db.execute(f"SELECT * FROM items_{i} WHERE name = '{{name}}'")
-
-
-@bp.post("/items")
-def create_{i}(db):
-    return db.execute("INSERT INTO items_{i} (name) VALUES (?)", (request.json["name"],))
-"""
-JS = """const express = require('express');
-const router = express.Router();
-
-router.get('/{salt}/m{i}/items/:id', async (req, res) => {{
-  const rows = await req.db.query('SELECT * FROM items_{i} WHERE id = $1', [req.params.id]);
-  res.json(rows);
-}});
-
-router.delete('/{salt}/m{i}/items/:id', async (req, res) => {{
-  await req.db.query(`DELETE FROM items_{i} WHERE id = ${{req.params.id}}`);
-  res.status(204).end();
-}});
-
-module.exports = router;
-"""
-SQL = """CREATE TABLE items_{salt}_{i} (id bigint, name text);
-ALTER TABLE items_{salt}_{i} DROP COLUMN name;
+SQL = """CREATE TABLE items_{i} (id bigint, name text);
+ALTER TABLE items_{i} DROP COLUMN name;
 """
 
 
-def generate(root: Path, repos: int, modules: int) -> list[Path]:
-    """Repositories whose files are all different (from each other and from any earlier
-    call): no cache, on disk or in a worker's memory, has seen them."""
+def generate(root: Path, run: int, repos: int, modules: int) -> list[Path]:
+    """Repositories whose files are all different (from each other and from any other
+    run's): no cache, on disk or in a worker's memory, has seen them. The modules are
+    benchmarks/report.py's, numbered across runs and repositories."""
     paths = []
     for r in range(repos):
         repo = root / f"service-{r:02d}"
-        salt = f"{root.name}{r}".replace("-", "")
-        for i in range(modules):
-            _write(repo / "app" / f"m{i}.py", PY.format(i=i, salt=salt))
-            _write(repo / "web" / f"m{i}.js", JS.format(i=i, salt=salt))
-            _write(repo / "migrations" / f"{i:04d}_items.sql", SQL.format(i=i, salt=salt))
+        for m in range(modules):
+            i = (run * repos + r) * modules + m
+            _write(repo / "app" / f"m{m}.py", PY.format(i=i))
+            _write(repo / "web" / f"m{m}.js", JS.format(i=i))
+            _write(repo / "migrations" / f"{m:04d}_items.sql", SQL.format(i=i))
         git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
         subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
         subprocess.run([*git, "add", "."], cwd=repo, check=True)
@@ -115,7 +88,7 @@ def main() -> None:
     def fresh_tasks() -> tuple[list[Task], Path]:
         """Report tasks on newly generated repositories, and an output directory."""
         number = next(runs)
-        repos = generate(work / f"r{number}", args.repos, args.modules)
+        repos = generate(work / f"r{number}", number, args.repos, args.modules)
         return report_tasks([str(r) for r in repos], "md"), work / f"out-{number}"
 
     def in_process(tasks: list[Task], out: Path) -> None:

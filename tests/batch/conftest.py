@@ -118,6 +118,12 @@ def waiting_script(script: Callable[..., str]) -> str:
     )
 
 
+def waiting_task(task_id: str, repo: Path, script: str) -> dict[str, Any]:
+    """A prompt task that runs ``waiting_script`` (Bash allowed) in ``repo``."""
+    return {"id": task_id, "repo": str(repo), "prompt": "Wait", "model": script,
+            "permission_mode": "bypassPermissions"}  # fmt: skip
+
+
 def write_tasks(
     path: Path, tasks: list[dict[str, Any]], defaults: dict[str, Any] | None = None
 ) -> Path:

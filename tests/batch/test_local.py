@@ -24,6 +24,7 @@ from tests.batch.conftest import (
     run_batch_command,
     six_tasks,
     wait_for,
+    waiting_task,
     worker_pid,
     write_tasks,
 )
@@ -59,12 +60,7 @@ def test_a_killed_worker_is_reported_failed_with_its_partial_transcript(
     tasks = write_tasks(
         tmp_path / "tasks.yaml",
         [
-            {
-                "id": "waits",
-                "repo": str(repos["orders"]),
-                "prompt": "Wait",
-                "model": waiting_script,
-            },
+            waiting_task("waits", repos["orders"], waiting_script),
             {"id": "notes", "repo": str(repos["users"]), "prompt": "Write notes"},
         ],
         {"model": notes_script, "permission_mode": "bypassPermissions"},
@@ -111,12 +107,7 @@ def test_resume_after_killing_the_batch_runs_only_what_was_left(
         [
             {"id": "first", "repo": str(repos["orders"]), "prompt": "Write notes"},
             {"id": "second", "repo": str(repos["users"]), "prompt": "Write notes"},
-            {
-                "id": "waits",
-                "repo": str(repos["billing"]),
-                "prompt": "Wait",
-                "model": waiting_script,
-            },
+            waiting_task("waits", repos["billing"], waiting_script),
             {"id": "report", "repo": str(repos["users"]), "report": True},
         ],
         {"model": notes_script, "permission_mode": "bypassPermissions", "workers": 1},
@@ -208,15 +199,7 @@ def test_a_task_past_its_timeout_is_stopped_and_keeps_its_transcript(
 ) -> None:
     tasks = write_tasks(
         tmp_path / "tasks.jsonl",
-        [
-            {
-                "id": "slow",
-                "repo": str(repos["orders"]),
-                "prompt": "Wait",
-                "model": waiting_script,
-                "permission_mode": "bypassPermissions",
-            }
-        ],
+        [waiting_task("slow", repos["orders"], waiting_script)],
     )
     out = tmp_path / "out"
     done = run_batch_command(tasks, "--out", out, "--timeout", "2", cwd=tmp_path)
@@ -238,6 +221,10 @@ def test_command_line_errors_are_one_line(tmp_path: Path, repos: dict[str, Path]
         (
             ["--report-all", ".", "--ray-address", "auto"],
             "--ray-address and --ray-env need --executor ray",
+        ),
+        (
+            ["--report-all", ".", "--executor", "ray", "--ray-env", "NOT_SET_ANYWHERE"],
+            "--ray-env NOT_SET_ANYWHERE: not set in this environment",
         ),
     ]:
         done = run_batch_command(*args, cwd=tmp_path)

@@ -21,6 +21,7 @@ from tests.batch.conftest import (
     run_batch_command,
     six_tasks,
     wait_for,
+    waiting_task,
     worker_pid,
     write_tasks,
 )
@@ -67,9 +68,11 @@ def test_a_killed_ray_worker_is_retried_and_the_task_completes(
 ) -> None:
     tasks = write_tasks(
         tmp_path / "tasks.jsonl",
-        [{"id": "waits", "repo": str(repos["orders"]), "prompt": "Wait", "model": waiting_script,
-          "permission_mode": "bypassPermissions"}],
-    )  # fmt: skip
+        [
+            waiting_task("waits", repos["orders"], waiting_script),
+            {"id": "broken", "repo": str(tmp_path / "gone"), "report": True},
+        ],
+    )
     out = tmp_path / "out"
     batch = subprocess.Popen(
         batch_command(tasks, "--out", out, "--executor", "ray"),
@@ -89,7 +92,10 @@ def test_a_killed_ray_worker_is_retried_and_the_task_completes(
     finally:
         (repos["orders"] / "GO").touch()
         batch.kill()
-    assert batch.returncode == 0, stderr
+    assert batch.returncode == 1, stderr  # the broken task failed
+    broken = results(out)["broken"]  # an error of the task itself: a result, not a retry
+    assert (broken["status"], broken["subtype"]) == ("failed", "error_during_execution")
+    assert broken["result"].startswith(f"repo {tmp_path / 'gone'}: not a directory")
     line = results(out)["waits"]
     assert (line["status"], line["subtype"], line["result"]) == ("ok", "success", "released")
     assert line["session_id"] != first["session_id"]
