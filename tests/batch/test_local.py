@@ -194,6 +194,37 @@ def test_the_total_budget_stops_new_tasks_once_spent(
     ]
 
 
+def test_a_terminated_batch_stops_its_tasks_and_records_nothing_unfinished(
+    repos: dict[str, Path], tmp_path: Path, waiting_script: str
+) -> None:
+    tasks = write_tasks(
+        tmp_path / "tasks.jsonl", [waiting_task("waits", repos["orders"], waiting_script)]
+    )
+    out = tmp_path / "out"
+    batch = subprocess.Popen(
+        batch_command(tasks, "--out", out),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for((repos["orders"] / "STARTED").exists, "the task to start waiting")
+        worker = worker_pid(out, "waits")
+        batch.terminate()
+        _, stderr = batch.communicate(timeout=60)
+    finally:
+        (repos["orders"] / "GO").touch()
+        batch.kill()
+    assert batch.returncode == 143
+    assert "rerun with --resume to do the rest" in stderr.splitlines()[-1]
+    assert not alive(worker)
+    assert not (out / "results.jsonl").exists()  # --resume runs the task again
+    (transcript,) = (out / "tasks" / "waits").glob("*.jsonl")
+    last = json.loads(transcript.read_text().splitlines()[-1])
+    assert (last["type"], last["result"]) == ("result", "terminated")  # it ended cleanly
+
+
 def test_a_task_past_its_timeout_is_stopped_and_keeps_its_transcript(
     repos: dict[str, Path], tmp_path: Path, waiting_script: str
 ) -> None:
@@ -218,6 +249,7 @@ def test_command_line_errors_are_one_line(tmp_path: Path, repos: dict[str, Path]
         ([bad], f"{bad}:2: task 'a': turns: Extra inputs are not permitted"),
         ([bad, "--report-all", "."], "give a TASKS file or --report-all REPO..., not both"),
         ([], "give a TASKS file or --report-all REPO..., not both"),
+        ([bad, "--format", "md"], "--format and --base go with --report-all (a task has its own)"),
         (
             ["--report-all", ".", "--ray-address", "auto"],
             "--ray-address and --ray-env need --executor ray",

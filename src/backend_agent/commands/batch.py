@@ -56,7 +56,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--format",
         choices=REPORT_FORMATS,
-        default="html",
         help="with --report-all: the reports' format (default: html)",
     )
     parser.add_argument("--base", metavar="REV", help="with --report-all: report the change")
@@ -119,6 +118,9 @@ def main(argv: list[str]) -> int:
     from backend_agent.batch import BatchOptions, load_tasks, report_tasks, run_batch
     from backend_agent.sessions.signals import terminate_on_signals
 
+    if args.tasks is not None and (args.format or args.base):
+        raise UserError("--format and --base go with --report-all (a task has its own)")
+    args.format = args.format or "html"
     if args.tasks is not None:
         loaded = load_tasks(args.tasks)
         tasks, defaults = loaded.tasks, _with_flags(loaded.defaults, args)
