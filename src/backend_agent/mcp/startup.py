@@ -3,12 +3,12 @@ The SDK is imported only when at least one server is configured."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from backend_agent.mcp.config import configured_servers
+from backend_agent.mcp.config import ServerConfig, configured_servers
 
 if TYPE_CHECKING:
     from backend_agent.definitions import AgentDefinition
@@ -34,10 +34,15 @@ def start_run_servers(
     tools: Sequence[str] | None,
     disallowed_tools: Sequence[str],
     report: Callable[[str], None],
+    served_in_process: Sequence[str] = (),
 ) -> McpManager | None:
     """Start the servers configured for this run and add the tools it may use (``tools`` and
     ``disallowed_tools`` narrow them, as the agent's own lists do) to ``session``; None when
-    there are none. Problems with single servers go to ``report``; the run goes on."""
+    there are none. Problems with single servers go to ``report``; the run goes on.
+
+    ``served_in_process`` names built-in servers the run has in process: a configured entry
+    of that name running ``backend-agent mcp serve`` (e.g. a ``.mcp.json`` shared with
+    Claude Code) is not started, since the same tools are already there."""
     servers = configured_servers(
         cwd,
         mcp_configs=options.configs,
@@ -46,11 +51,52 @@ def start_run_servers(
         agent_entries=definition.mcp_servers,
         report=report,
     )
+    servers = [s for s in servers if not (s.name in served_in_process and runs_backend_server(s))]
     if not servers:
         return None
-    from backend_agent.mcp.tools import attach_servers, mcp_tool_filter
+    from backend_agent.mcp.tools import attach_servers
 
-    keep = mcp_tool_filter(
+    keep = run_tool_filter(definition, tools=tools, disallowed_tools=disallowed_tools)
+    return attach_servers(session, servers, keep=keep, report=report)
+
+
+def runs_backend_server(server: ServerConfig) -> bool:
+    """Whether a configured server is this program's own ``mcp serve``."""
+    words = [server.command.rsplit("/", 1)[-1], *server.args]
+    program = any(w in ("backend-agent", "backend_agent") for w in words)
+    return server.transport == "stdio" and program and "mcp" in words and "serve" in words
+
+
+def run_tool_filter(
+    definition: AgentDefinition, *, tools: Sequence[str] | None, disallowed_tools: Sequence[str]
+) -> Callable[[str], bool]:
+    """Which MCP tools a run keeps: the agent's lists, narrowed by the run's own."""
+    return mcp_tool_filter(
         [definition.tools, tools], [*definition.disallowed_tools, *disallowed_tools]
     )
-    return attach_servers(session, servers, keep=keep, report=report)
+
+
+def mcp_tool_filter(
+    narrowing: Iterable[Sequence[str] | None], disallowed: Iterable[str]
+) -> Callable[[str], bool]:
+    """Which MCP tools a run keeps. A ``tools`` list narrows MCP tools only when it names some
+    (``mcp__server`` for a whole server, or ``mcp__server__tool``); ``disallowedTools`` entries
+    of either form remove them."""
+
+    def names(entry: str, tool: str) -> bool:
+        entry = entry.removesuffix("__*")
+        return tool == entry or (entry.count("__") == 1 and tool.startswith(entry + "__"))
+
+    lists = [
+        [entry for entry in listed if entry.startswith("mcp__")]
+        for listed in narrowing
+        if listed is not None
+    ]
+    denied = [entry for entry in disallowed if entry.startswith("mcp__")]
+
+    def keep(tool: str) -> bool:
+        if any(names(entry, tool) for entry in denied):
+            return False
+        return all(not entries or any(names(e, tool) for e in entries) for entries in lists)
+
+    return keep

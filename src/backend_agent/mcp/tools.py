@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import mcp_types
@@ -109,32 +109,6 @@ def tool_result(result: mcp_types.CallToolResult) -> ToolResult:
     if not text and not images:
         text = "(the tool returned no content)"
     return ToolResult(text, images=tuple(images))
-
-
-def mcp_tool_filter(
-    narrowing: Iterable[Sequence[str] | None], disallowed: Iterable[str]
-) -> Callable[[str], bool]:
-    """Which MCP tools a run keeps. A ``tools`` list narrows MCP tools only when it names some
-    (``mcp__server`` for a whole server, or ``mcp__server__tool``); ``disallowedTools`` entries
-    of either form remove them."""
-
-    def names(entry: str, tool: str) -> bool:
-        entry = entry.removesuffix("__*")
-        return tool == entry or (entry.count("__") == 1 and tool.startswith(entry + "__"))
-
-    lists = [
-        [entry for entry in listed if entry.startswith("mcp__")]
-        for listed in narrowing
-        if listed is not None
-    ]
-    denied = [entry for entry in disallowed if entry.startswith("mcp__")]
-
-    def keep(tool: str) -> bool:
-        if any(names(entry, tool) for entry in denied):
-            return False
-        return all(not entries or any(names(e, tool) for e in entries) for entries in lists)
-
-    return keep
 
 
 def attach_servers(

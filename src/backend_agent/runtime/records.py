@@ -138,8 +138,9 @@ def user_record(event: PromptSent | ToolResultsSent, session_id: str) -> dict[st
 
 
 def result_record(result: RunResult) -> dict[str, Any]:
-    """The final record, identical to ``--output-format json``'s single object."""
-    return {
+    """The final record, identical to ``--output-format json``'s single object; ``report``
+    (the evidence check) only when the check is on."""
+    record = {
         "type": "result",
         "subtype": result.subtype,
         "is_error": result.is_error,
@@ -152,3 +153,6 @@ def result_record(result: RunResult) -> dict[str, Any]:
         "usage": result.usage.as_dict(),
         "permission_denials": result.permission_denials,
     }
+    if result.report is not None:
+        record["report"] = result.report
+    return record

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from backend_agent.evidence.options import EvidenceOptions
 from backend_agent.mcp.startup import McpOptions
 from backend_agent.models.registry import ModelChoice
 from backend_agent.permissions import PermissionOptions
@@ -60,3 +61,4 @@ class SessionConfig:
     setting_scopes: tuple[SettingsScope, ...] = ALL_SCOPES
     resume: ResumeChoice = field(default_factory=ResumeChoice)
     checkpoints: bool = True  # record the work tree at each prompt, for rewind
+    evidence: EvidenceOptions = field(default_factory=EvidenceOptions)  # the report check

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from backend_agent.definitions import AgentDefinition, select_agent
 from backend_agent.errors import UserError
-from backend_agent.mcp.startup import start_run_servers
+from backend_agent.evidence.options import EvidenceMode, choose_mode
+from backend_agent.mcp.startup import run_tool_filter, start_run_servers
 from backend_agent.models.base import Model
 from backend_agent.models.registry import open_model
 from backend_agent.permissions import PermissionSetup, prepare_permissions
@@ -23,9 +24,12 @@ from backend_agent.sessions.config import AgentChoice, SessionConfig
 from backend_agent.settings import load_settings_files
 from backend_agent.tools import ToolSession
 
+BACKEND_SERVER = "backend"  # the built-in MCP server of the evidence tools
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from backend_agent.evidence.source import ProjectEvidence
     from backend_agent.mcp.client import McpManager
 
 
@@ -39,6 +43,8 @@ class SessionParts:
     permissions: PermissionSetup
     policy: Policy
     system_prompt: str  # as built now, before session-start hooks add to it
+    evidence: ProjectEvidence
+    evidence_mode: EvidenceMode
     mcp: McpManager | None = None
 
     def close(self) -> None:
@@ -78,6 +84,7 @@ def build_parts(
         warn=warn,
     )
     tools = ToolSession(cwd, launcher=permissions.launcher)
+    evidence_mode = choose_mode(config.evidence.mode, [(s.label, s.data) for s in files.sources])
     mcp: McpManager | None = None
     try:
         disallowed = config.permissions.disallowed_tools
@@ -93,7 +100,9 @@ def build_parts(
             tools=choice.tools,
             disallowed_tools=disallowed,
             report=warn,
+            served_in_process=() if config.mcp.strict else (BACKEND_SERVER,),
         )
+        evidence = _backend_server(config, definition, tools, permissions, mcp)
         policy = permissions.policy(
             tools,
             session_id=session_id,
@@ -111,7 +120,40 @@ def build_parts(
             mcp.close()
         tools.close()
         raise
-    return SessionParts(definition, model, tools, permissions, policy, system_prompt, mcp)
+    return SessionParts(
+        definition, model, tools, permissions, policy, system_prompt, evidence, evidence_mode, mcp
+    )
+
+
+def _backend_server(
+    config: SessionConfig,
+    definition: AgentDefinition,
+    tools: ToolSession,
+    permissions: PermissionSetup,
+    mcp: McpManager | None,
+) -> ProjectEvidence:
+    """The evidence of the project, and the built-in ``backend`` server's tools over it
+    unless ``--strict-mcp-config``, a configured server of the same name, the agent's or the
+    run's tool lists, or deny rules (settings, ``--disallowedTools``) leave them out."""
+    from backend_agent.evidence.inprocess import attach_backend_tools
+    from backend_agent.evidence.source import ProjectEvidence
+
+    evidence = ProjectEvidence(config.cwd)
+    if config.mcp.strict or (mcp is not None and BACKEND_SERVER in mcp.connections):
+        return evidence
+    keep = run_tool_filter(
+        definition,
+        tools=config.agent.tools,
+        disallowed_tools=config.permissions.disallowed_tools,
+    )
+    rules = permissions.settings.rules
+
+    def wanted(name: str) -> bool:
+        denied = any(rule.specifier is None for rule in rules.for_tool("deny", name))
+        return keep(name) and not denied
+
+    attach_backend_tools(tools, evidence, wanted)
+    return evidence
 
 
 def _allowed_tool_names(

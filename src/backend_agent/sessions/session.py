@@ -17,6 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from backend_agent.definitions import AgentDefinition
 from backend_agent.errors import UserError, warn_to_stderr
+from backend_agent.evidence.change import Change, since_revision, since_snapshot
+from backend_agent.evidence.review import EvidenceReview
+from backend_agent.evidence.source import SESSION_START_LABEL, Progress
+from backend_agent.evidence.template import find_template
+from backend_agent.evidence.testruns import test_runs
 from backend_agent.messages import Message, Usage
 from backend_agent.models.base import Model
 from backend_agent.permissions.approval import Approver
@@ -40,7 +45,7 @@ from backend_agent.sessions.transcript import PromptPoint, SessionLog, Transcrip
 from backend_agent.tools import ToolSession
 
 if TYPE_CHECKING:
-    from backend_agent.sessions.checkpoints import RestorePlan
+    from backend_agent.sessions.checkpoints import CheckpointStore, RestorePlan
 
 
 @dataclass(frozen=True)
@@ -67,9 +72,11 @@ class Session:
         start: SessionOrigin,
         config: SessionConfig,
         warn: Warn,
+        progress: Progress | None = None,
     ) -> None:
         """Usually called by ``Session.open``: ``parts`` built from ``config`` (whose ``cwd``
-        is absolute), the transcript's ``store``, and how the session begins."""
+        is absolute), the transcript's ``store``, and how the session begins; ``progress``
+        hears of the evidence check's steps."""
         cwd = config.cwd
         self.parts = parts
         self.cwd = cwd
@@ -98,6 +105,7 @@ class Session:
             session_id=self.id,
             messages=earlier.messages if earlier else None,
         )
+        self.review = self._begin_review(config, progress)
 
     @classmethod
     def open(
@@ -108,13 +116,15 @@ class Session:
         approver: Approver | None = None,
         store: SessionStore | None = None,
         warn: Warn = warn_to_stderr,
+        progress: Progress | None = None,
     ) -> Session:
         """Build a ready session from ``config``: a new conversation, or the one it resumes.
 
         ``model`` replaces the configured model; ``approver`` is asked when a tool call needs
         approval (without one such calls are refused); ``store`` keeps the transcript (the
-        JSONL files under ``~/.backend-agent/projects`` by default). UserError for anything
-        the user must fix.
+        JSONL files under ``~/.backend-agent/projects`` by default); ``progress`` hears of
+        the evidence check's steps (step, done, total). UserError for anything the user must
+        fix.
         """
         cwd = config.cwd.resolve()
         if not cwd.is_dir():
@@ -131,7 +141,7 @@ class Session:
             warn=warn,
         )
         try:
-            return cls(parts, store=store, start=start, config=config, warn=warn)
+            return cls(parts, store=store, start=start, config=config, warn=warn, progress=progress)
         except BaseException:
             parts.close()
             raise
@@ -212,10 +222,26 @@ class Session:
         """The files changed since just before prompt ``since_prompt`` (1: the session's
         whole change), by any tool or anyone else; paths relative to the working directory.
         UserError when that prompt has no checkpoint."""
-        point = prompt_point(self.history(), since_prompt)
+        store, checkpoint = self._checkpoint_before(since_prompt)
+        return store.changed_files(checkpoint)
+
+    def change_since(self, prompt: int = 1) -> Change:
+        """The change since just before prompt ``prompt`` (1: the session's whole change):
+        the files, with their contents then and now, for the evidence engine. UserError when
+        that prompt has no checkpoint."""
+        store, checkpoint = self._checkpoint_before(prompt)
+        return since_snapshot(
+            self.cwd,
+            store.changed_files(checkpoint),
+            lambda paths: store.read_files(checkpoint, paths),
+            SESSION_START_LABEL if prompt == 1 else f"prompt {prompt}",
+        )
+
+    def _checkpoint_before(self, prompt: int) -> tuple[CheckpointStore, str]:
+        point = prompt_point(self.history(), prompt)
         if self._checkpoints is None or point.checkpoint is None:
-            raise UserError(f"prompt {since_prompt} has no checkpoint (checkpoints were off)")
-        return self._checkpoints.store.changed_files(point.checkpoint)
+            raise UserError(f"prompt {prompt} has no checkpoint (checkpoints were off)")
+        return self._checkpoints.store, point.checkpoint
 
     # --- running it ------------------------------------------------------------------
 
@@ -236,7 +262,8 @@ class Session:
             listener(event)
 
         context, self._pending_context = self._pending_context, ""
-        result = self.agent.run(text, emit, context=context)
+        self.review.start_prompt()
+        result = self.review.finish(self.agent.run(text, emit, context=context))
         record = result_record(result)
         after = self._snapshot()
         self._transcript.write({**record, "checkpoint": after} if after else record)
@@ -324,6 +351,40 @@ class Session:
             prompt = f"{prompt.rstrip()}\n\n{context}\n"
         self._transcript.write({"type": "system", "subtype": "system_prompt", "text": prompt})
         return prompt
+
+    def _begin_review(self, config: SessionConfig, progress: Progress | None) -> EvidenceReview:
+        """The evidence check of final reports, and the ``backend`` tools' view of the
+        session's change (both measure from the session's start)."""
+        evidence = self.parts.evidence
+        evidence.since_start = self._session_change
+        evidence.test_results = lambda: test_runs(self.agent.messages)
+        review = EvidenceReview(
+            find_template(self.agent.system_prompt),
+            self.parts.evidence_mode,
+            evidence=evidence,
+            change=self._session_change,
+            changed_now=self._prompt_changed_files,
+            rounds=config.evidence.rounds,
+            warn=self.warn,
+            progress=progress,
+        )
+        self.agent.end_checks.append(review)
+        return review
+
+    def _session_change(self) -> Change:
+        """The session's change; from HEAD when checkpoints are off in a git repository."""
+        try:
+            return self.change_since(1)
+        except UserError:
+            if self._checkpoints is not None and not self._checkpoints.off:
+                raise
+            return since_revision(self.cwd, "HEAD")
+
+    def _prompt_changed_files(self) -> bool:
+        try:
+            return bool(self.changed_files(len(self.history().prompts)))
+        except UserError:
+            return True
 
     def _snapshot(self) -> str | None:
         return self._checkpoints.snapshot() if self._checkpoints is not None else None

@@ -16,7 +16,7 @@ from typing import Any, Literal, TextIO
 
 from backend_agent.errors import UserError
 from backend_agent.messages import Usage
-from backend_agent.runtime.events import AgentEvent, ToolResultsSent, TurnEnd
+from backend_agent.runtime.events import AgentEvent, PromptSent, ToolResultsSent, TurnEnd
 from backend_agent.runtime.records import assistant_record, result_record, user_record
 from backend_agent.runtime.results import TERMINATED, RunResult, Terminated
 from backend_agent.sessions.config import SessionConfig
@@ -57,7 +57,9 @@ class HeadlessOutput:
             return
         if isinstance(event, TurnEnd):
             self.line(assistant_record(event, self.session_id))
-        elif isinstance(event, ToolResultsSent):
+        elif isinstance(event, ToolResultsSent) or (
+            isinstance(event, PromptSent) and event.origin == "feedback"
+        ):  # feedback: what a stop hook or the evidence check sent the model
             self.line(user_record(event, self.session_id))
 
     def result(self, result: RunResult) -> None:
