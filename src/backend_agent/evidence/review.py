@@ -96,12 +96,16 @@ class EvidenceReview:
             return ""
         from backend_agent.evidence.check import check_report
 
+        tell = self.progress or _quiet
         try:
+            tell("reading the change", 0, 0)
             evidence = self.evidence.measure(self.change(), self.progress)
         except Exception as error:  # the check must never break the run it checks
             self.warn(f"the evidence check could not run: {type(error).__name__}: {error}")
             self.outcome = ReportCheck(True, sections=written.sections)
             return ""
+        finally:
+            tell("", 0, 0)
         found = check_report(written, template, evidence)
         self.outcome = ReportCheck(True, True, written.sections, evidence, found)
         if found and self.mode == "revise" and self._sent < self.rounds:
@@ -119,6 +123,10 @@ class EvidenceReview:
         if outcome.checked and outcome.discrepancies:
             text = f"{text.rstrip()}\n\n{check_block(outcome.discrepancies)}"
         return replace(result, result=text, report=outcome.as_dict())
+
+
+def _quiet(step: str, done: int, total: int) -> None:
+    """The progress listener used when the session has none."""
 
 
 def corrective_message(template: ReportTemplate, evidence: Report, found: list[Discrepancy]) -> str:
