@@ -1,5 +1,5 @@
-"""The session's review of final reports: when the model ends its turn with a report the
-agent's prompt asked for (or after changing files), compare it with the evidence of the
+"""The session's review of final reports: when the model ends its turn with the report the
+agent's prompt asked for, compare it with the evidence of the
 session's change; send one corrective message when it falls short (``revise``), and leave what
 is still wrong in an ``### Evidence check`` block and in the result's ``report`` object.
 """
@@ -52,9 +52,8 @@ class ReportCheck:
 class EvidenceReview:
     """Checks each final answer of a session's prompts against the evidence.
 
-    ``change`` gives the session's change so far; ``changed_now`` whether the current prompt
-    changed any file (a report is then due even if the answer has none). ``warn`` hears of
-    a check that could not run; ``progress`` of the engine's steps.
+    ``change`` gives the session's change so far; ``warn`` hears of a check that could not
+    run; ``progress`` of the engine's steps. Answers without the report are not checked.
     """
 
     def __init__(
@@ -64,7 +63,6 @@ class EvidenceReview:
         *,
         evidence: ProjectEvidence,
         change: Callable[[], Change],
-        changed_now: Callable[[], bool],
         rounds: int = 1,
         warn: Callable[[str], None],
         progress: Progress | None = None,
@@ -74,7 +72,6 @@ class EvidenceReview:
         self.rounds = rounds
         self.evidence = evidence
         self.change = change
-        self.changed_now = changed_now
         self.warn = warn
         self.progress = progress
         self.outcome = ReportCheck(template is not None)
@@ -91,7 +88,7 @@ class EvidenceReview:
         if template is None or self.mode == "off":
             return ""
         written = read_report(final_text, template)
-        if not written.found and not self.changed_now():
+        if not written.found:  # a question, a status note: only reports are checked
             self.outcome = ReportCheck(True)
             return ""
         from backend_agent.evidence.check import check_report

@@ -363,7 +363,6 @@ class Session:
             self.parts.evidence_mode,
             evidence=evidence,
             change=self._session_change,
-            changed_now=self._prompt_changed_files,
             rounds=config.evidence.rounds,
             warn=self.warn,
             progress=progress,
@@ -379,12 +378,6 @@ class Session:
             if self._checkpoints is not None and not self._checkpoints.off:
                 raise
             return since_revision(self.cwd, "HEAD")
-
-    def _prompt_changed_files(self) -> bool:
-        try:
-            return bool(self.changed_files(len(self.history().prompts)))
-        except UserError:
-            return True
 
     def _snapshot(self) -> str | None:
         return self._checkpoints.snapshot() if self._checkpoints is not None else None
