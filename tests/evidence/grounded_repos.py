@@ -51,7 +51,8 @@ LANGUAGES = {
         "javascript",
         "app.js",
         "  res.json({ id: Number(req.params.id) });\n});\n",
-        "\napp.post('/users/:id/avatar', (req, res) => {\n  res.status(201).json({ ok: true });\n});\n",
+        "\napp.post('/users/:id/avatar', (req, res) => {\n"
+        "  res.status(201).json({ ok: true });\n});\n",
         "POST /users/:id/avatar",
         "migrations/20240102000000_drop_legacy_name.js",
         "exports.up = function (knex) {\n"

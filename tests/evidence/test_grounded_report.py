@@ -13,7 +13,7 @@ import pytest
 import yaml
 from grounded_repos import ACCURATE_DATABASE, LANGUAGES, Language, change_calls, make_repo, report
 
-from backend_agent.evidence.options import EvidenceOptions, EvidenceMode
+from backend_agent.evidence.options import EvidenceMode, EvidenceOptions
 from backend_agent.models.registry import ModelChoice
 from backend_agent.permissions import PermissionOptions
 from backend_agent.sessions.config import AgentChoice, SessionConfig
