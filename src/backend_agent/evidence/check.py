@@ -55,9 +55,7 @@ DATABASE_WORDS = ("database", "schema", "migration", "data")
 TEST_WORDS = ("test",)
 RISK_WORDS = ("risk", "security", "rollback")
 
-_NOTHING = re.compile(
-    r"^(none|n/?a|nothing|not applicable|no\b|unchanged|no changes?)", re.IGNORECASE
-)
+_NOTHING = re.compile(r"^(none|n/a|na|nothing|not applicable|no|unchanged)(?![\w/-])", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])?\s*(?:\[[ xX]?\]\s*)?")
 _FILE_TOKEN = re.compile(r"[\w./-]+\.[A-Za-z]{1,4}\b")
 
