@@ -43,10 +43,12 @@ def collect_evidence(
     change: Change,
     *,
     test_results: list[TestResult] | None = None,
+    runners: list[TestRunnerInfo] | None = None,
     progress: Progress | None = None,
 ) -> Report:
     """The engine's report of ``change``; ``test_results`` are test runs seen in the session
-    (None: no tests were run)."""
+    (None: no tests were run); ``runners`` the project's test runners when already known
+    (``test_runners``)."""
     tell = progress or _quiet
     after, before = change.after, change.before
     tell("endpoints", 0, 0)
@@ -65,15 +67,21 @@ def collect_evidence(
     migration_files = {m.file for m in database.migrations}
     files = [_file_change(change, path, api_files, migration_files) for path in change.paths]
     plan = Plan(change.base, None, _head(after), bool(files), [], files, _areas(files))
-    runners = [
-        TestRunnerInfo(r.name, r.command, r.directory) for r in detect_stack(after).test_runners
-    ]
+    if runners is None:
+        runners = test_runners(after)
     tests = TestsSection(
         [TestFile(f.path, f.status, f.line) for f in files if is_test_file(f.path)],
         runners,
         test_results,
     )
     return Report(str(after.root), plan, endpoints, database, tests, security)
+
+
+def test_runners(project: Project) -> list[TestRunnerInfo]:
+    """The project's test runners and their commands (reads every manifest: keep it)."""
+    return [
+        TestRunnerInfo(r.name, r.command, r.directory) for r in detect_stack(project).test_runners
+    ]
 
 
 def _quiet(step: str, done: int, total: int) -> None:

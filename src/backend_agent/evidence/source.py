@@ -16,7 +16,7 @@ from backend_agent.errors import UserError
 from backend_agent.evidence.change import Change, since_revision
 
 if TYPE_CHECKING:
-    from backend_agent.analysis.report import Report, TestResult
+    from backend_agent.analysis.report import Report, TestResult, TestRunnerInfo
 
 # (step, done, total), as the engine reports progress; total 0 when not known yet.
 Progress = Callable[[str, int, int], None]
@@ -43,6 +43,7 @@ class ProjectEvidence:
         self.since_start = since_start
         self.test_results = test_results
         self._cached: tuple[Fingerprint, Report] | None = None
+        self._runners: tuple[Fingerprint, list[TestRunnerInfo]] | None = None
 
     @property
     def in_session(self) -> bool:
@@ -70,19 +71,47 @@ class ProjectEvidence:
             return self._cached[1]
         from backend_agent.evidence.collect import collect_evidence
 
-        report = collect_evidence(change, test_results=results, progress=progress)
+        report = collect_evidence(
+            change, test_results=results, runners=self._test_runners(change), progress=progress
+        )
         self._cached = (fingerprint, report)
         return report
 
+    def _test_runners(self, change: Change) -> list[TestRunnerInfo]:
+        """The test runners, found again only when a file other than code changed (a
+        manifest, a config): reading every manifest is the dearest part of a small change."""
+        from backend_agent.evidence.collect import test_runners
 
-def _fingerprint(change: Change, results: list[TestResult] | None) -> Fingerprint:
-    """What the evidence depends on: the base, each changed file's status, size and time."""
-    files = []
+        others = tuple(state for state in _file_states(change) if not _is_code(state[0]))
+        key: Fingerprint = (str(change.after.root), others)
+        if self._runners is None or self._runners[0] != key:
+            self._runners = (key, test_runners(change.after))
+        return self._runners[1]
+
+
+_CODE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".go", ".rb", ".sql")
+
+
+def _is_code(path: str) -> bool:
+    return path.endswith(_CODE_SUFFIXES)
+
+
+FileState = tuple[str, str, int, int]  # path, status, size, modification time (ns)
+
+
+def _file_states(change: Change) -> tuple[FileState, ...]:
+    """Each changed file as it is now, cheaply: status, size and modification time."""
+    states = []
     for path in change.paths:
         try:
             stat = os.stat(change.after.root / path)
-            files.append((path, change.statuses[path], stat.st_size, stat.st_mtime_ns))
+            states.append((path, change.statuses[path], stat.st_size, stat.st_mtime_ns))
         except OSError:
-            files.append((path, change.statuses[path], -1, -1))
+            states.append((path, change.statuses[path], -1, -1))
+    return tuple(states)
+
+
+def _fingerprint(change: Change, results: list[TestResult] | None) -> Fingerprint:
+    """What the evidence depends on: the base, the changed files' states, the test runs."""
     runs = tuple((r.command, r.exit_code, r.passed, r.failed) for r in results or ())
-    return (str(change.after.root), change.base, tuple(files), results is None, runs)
+    return (str(change.after.root), change.base, _file_states(change), results is None, runs)
