@@ -9,8 +9,8 @@ measurement runs in its own process:
   change costs) and the engine's report of the whole repository (what the check would cost if
   it did not scope itself to the change);
 - the check, cold: no scan cache at all (a repository the engine never saw);
-- the check, warm: the scan cache as the session's start-up inventory leaves it (the check
-  then scans the changed files only).
+- the check, warm: the scan cache as an earlier check (or an ``endpoints`` call) leaves it:
+  only the changed files are scanned again.
 
 The check is what the session runs when the model ends its turn: the change since the first
 checkpoint (checkpoint diff and the changed files' earlier contents), the engine's report of
@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import change, generate, git  # noqa: E402  (the same generated repository)
+from report import change, generate, git  # the same generated repository
 
 CHECK = """
 import sys, time
@@ -61,12 +61,6 @@ import sys
 from backend_agent.analysis.project import Project
 from backend_agent.analysis.report_build import build_report
 build_report(Project(sys.argv[1]))
-"""
-WARM = """
-import sys
-from backend_agent.analysis.endpoints.inventory import build_inventory
-from backend_agent.analysis.project import Project
-build_inventory(Project(sys.argv[1]))
 """
 
 
@@ -114,7 +108,6 @@ def main() -> None:
         rows.append(("engine report, whole repository, cold", whole, ""))
         cold, out = seconds(check, env)
         rows.append(("evidence check, cold cache", cold, _detail(out)))
-        warm_up, _ = seconds([python, "-c", WARM, str(root)], env)
         warm, out = seconds(check, env)
         rows.append(("evidence check, warm cache", warm, _detail(out)))
         for label, value, detail in rows:
