@@ -59,7 +59,7 @@ print(f"{time.perf_counter() - began:.3f} {len(change.paths)} {len(found)}")
 WHOLE = """
 import sys
 from backend_agent.analysis.project import Project
-from backend_agent.analysis.report_build import build_report
+from backend_agent.analysis.report import build_report
 build_report(Project(sys.argv[1]))
 """
 

@@ -18,7 +18,7 @@ import pytest
 from fakes.anthropic_server import AnthropicFake, Reply, tool_use
 
 from backend_agent.messages import Usage
-from backend_agent.models.catalog import ALIASES, cost_usd
+from backend_agent.models.catalog import ALIASES, cost_usd, price_of
 
 BEFORE = """def create_order(payload):
     quantity = payload["quantity"]
@@ -113,6 +113,13 @@ def test_the_backend_agent_reads_edits_and_reports_through_the_anthropic_api(
         ),
         Reply.of(REPORT),
     )
+    # The catalog prices only Anthropic's own endpoint; a price in settings applies anywhere.
+    price = price_of(ALIASES["opus"])
+    assert price is not None
+    prices = {"input": price.input, "output": price.output, "cacheWrite": price.cache_write}
+    settings = {"modelPrices": {ALIASES["opus"]: {**prices, "cacheRead": price.cache_read}}}
+    (project / ".claude").mkdir()
+    (project / ".claude" / "settings.json").write_text(json.dumps(settings))
 
     result = run_backend_agent(project, fake, tmp_path / "home")
 

@@ -6,6 +6,8 @@ Each subcommand lives in ``backend_agent.commands.<name>`` and exposes
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from importlib import import_module
 
@@ -28,8 +30,23 @@ SUBCOMMANDS: dict[str, str] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; returns the process exit code."""
+    """Entry point of the console script; returns the process exit code.
+
+    Called as the process's entry point (no ``argv``), an agent run ends the process itself
+    once its output is flushed: the run has closed its transcript and stopped its processes,
+    and the interpreter's teardown of thousands of objects would only add time.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
+    code = _run(args)
+    if argv is None and not (args and args[0] in SUBCOMMANDS):
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError):  # a closed pipe: nothing more can be written
+                stream.flush()
+        os._exit(code)
+    return code
+
+
+def _run(args: list[str]) -> int:
     if args and args[0] in ("--version", "-V"):
         print(f"backend-agent {__version__}")
         return 0

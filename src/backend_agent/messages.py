@@ -6,6 +6,7 @@ outside ``models/`` ever sees a provider's types.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -41,12 +42,17 @@ class ImageBlock:
 
 @dataclass(frozen=True)
 class ToolUseBlock:
-    """A tool call requested by the model."""
+    """A tool call requested by the model.
+
+    ``input_error`` says why the streamed input is unusable (e.g. it was not valid JSON); the
+    runtime then answers the call with that error instead of running it.
+    """
 
     id: str
     name: str
     input: dict[str, Any]
     type: Literal["tool_use"] = "tool_use"
+    input_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,8 @@ class ModelRequest:
     system: str
     messages: list[Message]
     tools: list[ToolSpec] = field(default_factory=list)
-    max_tokens: int = 16000
+    max_tokens: int | None = None
+    """Output tokens to ask for; None: the adapter's default for the model."""
 
 
 @dataclass
@@ -137,6 +144,8 @@ class ModelResponse:
     stop_reason: StopReason
     usage: Usage
     model: str
+    cost_usd: float | None = None
+    """What the turn cost; None when the price is unknown (e.g. a local or custom server)."""
 
 
 @dataclass(frozen=True)
@@ -154,3 +163,19 @@ class ThinkingDelta:
 
 
 StreamEvent = TextDelta | ThinkingDelta
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(text: str) -> str:
+    """``text`` with lone surrogates replaced by U+FFFD, so it encodes as UTF-8.
+
+    Undecodable bytes read with ``surrogateescape`` (kept that way so files are written back
+    unchanged) must not reach a transcript, a JSON line or a request body as they are.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub("\ufffd", text)
+    return text

@@ -3,6 +3,7 @@ test; ``backend-agent report --base HEAD~1`` puts each fact in its section, at i
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -159,7 +160,7 @@ def test_markdown_puts_each_fact_in_its_section(repo: Path) -> None:
 
     database = found["### Database Impact"]
     assert "`drop-column`" in database and f"`{drop_at}`" in database
-    assert "Rollback: Run the down step: `alembic downgrade -1`." in database
+    assert "Rollback: Run the down step: `alembic downgrade 0001`." in database
     assert "0001_create_users" not in database  # the base's migration is not part of it
 
     tests = found["### Tests"]
@@ -202,7 +203,7 @@ def test_json_follows_the_documented_schema(repo: Path) -> None:
     assert [(f["file"], f["line"]) for f in drop] == [
         ("migrations/versions/0002_drop_legacy_code.py", _line_of(MIGRATION, "drop_column"))
     ]
-    assert migration["rollback"][0] == "Run the down step: `alembic downgrade -1`."
+    assert migration["rollback"][0] == "Run the down step: `alembic downgrade 0001`."
     [table] = data["database"]["schema_changes"]
     assert table["table"] == "users"
     assert [(c["column"], c["change"]) for c in table["columns"]] == [("legacy_code", "dropped")]
@@ -334,7 +335,7 @@ def test_html_renders_the_findings_in_headless_chromium(repo: Path, tmp_path: Pa
     ):
         assert f"<h2>{heading}</h2>" in dom
     assert 'class="badge high">high</span>' in dom
-    assert "migrations/versions/0002_drop_legacy_code.py:10" in dom
+    assert "migrations/versions/0002_drop_legacy_code.py:10" in re.sub(r"<[^>]+>", "", dom)
     assert "POST /orders" in dom
     assert re.search(r'<g class="table-box" data-table="users">', dom)
     assert "− legacy_code" in dom
@@ -346,6 +347,93 @@ def test_html_renders_the_findings_in_headless_chromium(repo: Path, tmp_path: Pa
     )
     png = shot.read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 20_000  # a rendered page, not a blank one
+
+
+# Added to a copy of the report (the report itself has no scripts): measures the layout and
+# writes what it found into the DOM that --dump-dom prints.
+MEASURE = """<script>
+window.addEventListener("load", () => {
+  const locations = [...document.querySelectorAll("code.loc")].map((code) => {
+    // The characters each line of the location starts after: a "/" when it wraps at one.
+    let text = "", top = null;
+    const breaks = [];
+    const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const node = walker.currentNode;
+      for (let i = 0; i < node.length; i++) {
+        const range = document.createRange();
+        range.setStart(node, i);
+        range.setEnd(node, i + 1);
+        const rect = range.getClientRects()[0];
+        if (rect && top !== null && rect.top > top + 2) breaks.push(text.slice(-1));
+        if (rect) top = rect.top;
+        text += node.data[i];
+      }
+    }
+    return {text, breaks};
+  });
+  const texts = [...document.querySelectorAll("svg g.table-box")].flatMap((box) => {
+    const rect = box.querySelector("rect").getBBox();
+    return [...box.querySelectorAll("text")].map((t) => ({
+      text: t.textContent, right: t.getBBox().x + t.getComputedTextLength(),
+      limit: rect.x + rect.width,
+    }));
+  });
+  const out = document.createElement("pre");
+  out.id = "measured";
+  out.textContent = JSON.stringify({locations, texts});
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+def test_html_layout_keeps_paths_and_table_names_whole(tmp_path: Path) -> None:
+    """In a real browser at a laptop's width: a location wraps only at a slash (never a few
+    characters per line), and every line of the schema diagram fits inside its box."""
+    root = tmp_path / "repo"
+    deep = "services/billing-service/src/modules/subscriptions/infrastructure/persistence"
+    table = "subscription_billing_cycle_adjustments_history"
+    _write(
+        root,
+        {
+            f"{deep}/migrations/0001_{table}.sql": (
+                f"CREATE TABLE {table}_archive (id bigint);\n"
+                f"ALTER TABLE {table} ADD COLUMN adjustment_reason_description_text text;\n"
+                f"ALTER TABLE {table} DROP COLUMN legacy_adjustment_reference_identifier;\n"
+            ),
+            f"{deep}/app.py": BASE_FILES["app.py"] + ENDPOINT,
+        },
+    )
+    page = tmp_path / "report.html"
+    assert report(str(root), "--format", "html", "-o", str(page)).returncode == 0
+    measured_page = tmp_path / "measured.html"
+    measured_page.write_text(page.read_text().replace("</body>", MEASURE + "</body>"))
+    assert CHROMIUM is not None
+    dom = subprocess.run(
+        [CHROMIUM, *_chromium_flags(tmp_path), "--window-size=800,800", "--dump-dom",
+         measured_page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    ).stdout  # fmt: skip
+    found = re.search(r'<pre id="measured">(.*?)</pre>', dom, re.DOTALL)
+    assert found is not None, dom[-2000:]
+    measured = json.loads(html.unescape(found.group(1)))
+    assert measured["locations"] and measured["texts"]
+    assert any(location["breaks"] for location in measured["locations"])  # long ones wrap...
+    for location in measured["locations"]:
+        assert set(location["breaks"]) <= {"/"}, location  # ...only after a slash
+    for text in measured["texts"]:
+        assert text["right"] <= text["limit"], text  # nothing drawn past its box
+    assert any(table in t["text"] for t in measured["texts"])  # the whole name is drawn
+
+
+def _chromium_flags(tmp_path: Path) -> list[str]:
+    return [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]  # fmt: skip
 
 
 def test_run_tests_reports_the_runner_counts(repo: Path) -> None:

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from backend_agent.analysis.endpoints.model import ContractChange, Endpoint
 from backend_agent.analysis.findings import Finding, Severity
-from backend_agent.analysis.report import (
+from backend_agent.analysis.report import render
+from backend_agent.analysis.report.model import (
     ColumnChange,
     Commit,
     DatabaseSection,
@@ -21,12 +22,14 @@ from backend_agent.analysis.report import (
     MigrationImpact,
     Plan,
     Report,
+    Risk,
+    Row,
+    Subsection,
     TableChange,
     TestFile,
     TestResult,
     TestsSection,
 )
-from backend_agent.analysis.report_render import render
 
 HEADINGS = [
     "## Backend Agent Report",
@@ -149,7 +152,7 @@ def test_html_escapes_everything_it_is_given(name: str) -> None:
     assert set(parser.tags) <= {
         "html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "h3", "p",
         "section", "table", "thead", "tbody", "tr", "th", "td", "code", "span", "ol", "li",
-        "svg", "g", "rect", "text",
+        "svg", "g", "rect", "text", "div", "wbr", "br",
     }  # fmt: skip
     assert f"Add {name}" in "".join(parser.text)
 
@@ -355,6 +358,7 @@ REPORT_SCHEMA = _object(
                 }
             ),
         },
+        "notes": {"type": "array", "items": _STR},
     }
 )
 
@@ -387,3 +391,171 @@ def test_removed_auth_is_a_security_risk_even_though_clients_keep_working() -> N
         "auth-removed",
         4,
     )
+
+
+def huge_report(base: str | None = None) -> Report:
+    """A repository bigger than any real one: every list far past the summary's limits, and
+    long messages."""
+    long = "x" * 180
+    endpoints = [
+        Endpoint("rest", "POST", f"/api/v1/resource{i}/{{id}}/items", "none", "express",
+                 f"handler{i}", f"services/api/src/routes/module{i}/controller.ts", i + 1)
+        for i in range(5000)
+    ]  # fmt: skip
+    findings = [
+        Finding("drop-column", Severity.HIGH, f"drops column t{i}.c and its data {long}",
+                f"db/migrate/2024{i:010}_m.rb", 3, "Back up first. " + long * 3)
+        for i in range(20)
+    ]  # fmt: skip
+    migrations = [
+        MigrationImpact(
+            "rails", f"db/migrate/2024{i:010}_change_things_{i}.rb", f"2024{i:010}", "postgres",
+            True,
+            [{"kind": "add-column", "line": n, "table": f"t{i}", "column": f"c{n}"}
+             for n in range(60)],
+            findings,
+            ["Run the down step: `bin/rails db:migrate:down VERSION=1`.", long * 5, long * 5],
+        )
+        for i in range(800)
+    ]  # fmt: skip
+    columns = [ColumnChange(f"column_{n}", "added", "db/1.sql", n) for n in range(40)]
+    tables = [
+        TableChange(f"table_with_a_rather_long_name_{i}", "altered", "db/1.sql", 1, columns=columns)
+        for i in range(400)
+    ]
+    security = [
+        Finding("sql-injection", Severity.CRITICAL, f"SQL built from input {long}",
+                f"src/module{i}/repository.ts", i + 1, "Bind parameters. " + long * 2)
+        for i in range(3000)
+    ]  # fmt: skip
+    plan = Plan(base, "abc1234" if base else None, "def5678", False, areas={"source": 90000})
+    if base:
+        plan.files = [FileChange(f"src/m{i}.py", "added", "source", 3, 0) for i in range(4000)]
+        plan.commits = [Commit(f"{i:07x}", f"change {i} {long}", "Alice") for i in range(900)]
+    tests = TestsSection(
+        [TestFile(f"test/unit/module{i}/thing.test.ts", "added") for i in range(6000)]
+    )
+    return Report(
+        "/repo",
+        plan,
+        EndpointsSection(endpoints, added=endpoints if base else []),
+        DatabaseSection(migrations, tables, findings),
+        tests,
+        security,
+        notes=[f"config/app{i}.json:3: invalid JSON: Expecting ',' delimiter" for i in range(300)],
+    )
+
+
+def test_a_whole_repository_summary_fits_a_pull_request() -> None:
+    report = huge_report()
+    markdown = render(report, "md")
+    assert len(markdown.encode()) < 60_000
+    assert "- … and 4980 more endpoints in the JSON report (`--format json`)" in markdown
+    assert "- … and 780 more migrations in the JSON report" in markdown
+    assert "more risks in the JSON or SARIF report" in markdown
+    risks = markdown.split("### Risks & Rollbacks")[1]
+    assert "| CRITICAL | security | `sql-injection` | 3000 |" in risks  # counts per rule
+    assert risks.count("**CRITICAL**") == 20  # the 20 most severe
+    assert len(render(report, "html").encode()) < 250_000
+    full = render(report, "md", full=True)
+    assert full.count("/api/v1/resource") == 5000  # --full shows everything
+    assert "more endpoints" not in full
+
+
+def test_the_report_of_a_change_lists_up_to_200_items_per_list() -> None:
+    markdown = render(huge_report(base="main"), "md")
+    plan = markdown.split("### Plan")[1].split("###")[0]
+    assert plan.count("- Commit ") == 200 and "- … and 700 more commits" in plan
+    assert plan.count("- source: added") == 200
+    assert "| Severity |" not in markdown  # no counts table: nothing is summarised per rule
+
+
+def test_summary_shows_the_unauthenticated_state_changing_endpoints_first() -> None:
+    report = empty_report(None)
+    report.endpoints.endpoints = [
+        Endpoint("rest", "GET", f"/read{i}", "none", "flask", "h", "app.py", i) for i in range(30)
+    ] + [
+        Endpoint("rest", "DELETE", "/users/{id}", "required", "flask", "h", "app.py", 50),
+        Endpoint("rest", "POST", "/admin/reset", "none", "flask", "h", "app.py", 60),
+    ]
+    endpoints = render(report, "md").split("### Endpoints/Contracts")[1].split("###")[0]
+    listed = [line for line in endpoints.splitlines() if line.startswith("- `")]
+    assert listed[0].startswith("- `POST /admin/reset`")
+    assert listed[1].startswith("- `DELETE /users/{id}`")
+    assert "- flask 32" in endpoints or "flask 32 (none 31, required 1)" in endpoints
+
+
+def test_html_paths_break_only_after_a_slash_and_boxes_hold_whole_names() -> None:
+    report = full_report("a_table_whose_name_is_long_enough_to_have_been_clipped_before")
+    html = render(report, "html")
+    assert (
+        '<code class="loc"><span class="seg">src/</span><wbr><span class="seg">app.js:12</span>'
+        "</code>" in html
+    )
+    assert "overflow-wrap: anywhere" not in html
+    assert "a_table_whose_name_is_long_enough_to_have_been_clipped_before (altered)" in html
+    box = re.search(r'<rect x="\d+" y="\d+" width="(\d+)"', html)
+    assert box is not None and int(box.group(1)) >= 70 * 8.4  # wide enough for its title
+
+
+def test_templates_ship_as_package_data() -> None:
+    """pyproject's package-data covers every template, so a wheel renders like a checkout."""
+    import tomllib
+    from fnmatch import fnmatch
+    from pathlib import Path
+
+    root = Path(__file__).parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["backend_agent"]
+    package = root / "src" / "backend_agent"
+    templates = sorted((package / "analysis/report/renderers/templates").iterdir())
+    assert {t.name for t in templates} >= {"report.md", "report.html", "report.css"}
+    for template in templates:
+        relative = template.relative_to(package).as_posix()
+        assert any(fnmatch(relative, pattern) for pattern in patterns), relative
+
+
+def queues_section() -> Subsection:
+    """What an extra analysis (queues and jobs, say) hands the report."""
+    rows = [
+        Row(("publish", "orders.created", "RabbitMQ"), "src/orders.js", 12),
+        Row(("consume", "orders.created", "RabbitMQ"), "src/worker.js", 3, Severity.MEDIUM),
+    ]
+    risk = Risk(
+        Severity.MEDIUM,
+        "queues",
+        "consumer-without-retry",
+        "orders.created is consumed without a retry policy",
+        "src/worker.js",
+        3,
+        "Add a dead-letter queue.",
+    )
+    return Subsection(
+        "queues",
+        "Queues & Jobs",
+        "endpoints",
+        ("Role", "Queue", "Broker"),
+        rows,
+        [risk],
+        {"messages": [{"queue": "orders.created", "role": "publish"}]},
+    )
+
+
+def test_a_subsection_shows_under_its_section_with_its_risks_and_json() -> None:
+    report = empty_report()
+    report.subsections.append(queues_section())
+    markdown = render(report, "md")
+    endpoints = markdown.split("### Endpoints/Contracts")[1].split("###")[0]
+    assert "- **Queues & Jobs** (2):" in endpoints
+    assert "  - publish · orders.created · RabbitMQ (`src/orders.js:12`)" in endpoints
+    risks = markdown.split("### Risks & Rollbacks")[1]
+    assert "**MEDIUM** [queues] `consumer-without-retry`" in risks
+    assert [line for line in markdown.splitlines() if line.startswith("#")] == HEADINGS
+    data = json.loads(render(report, "json"))
+    assert data["queues"] == {"messages": [{"queue": "orders.created", "role": "publish"}]}
+    assert data["risks"][0]["category"] == "queues"
+    html = render(report, "html")
+    section = html.split('<section id="endpoints">')[1].split("</section>")[0]
+    assert "<h3>Queues &amp; Jobs</h3>" in section and "<th>Broker</th>" in section
+    assert '<span class="badge medium">medium</span>' in section  # the row with a severity

@@ -107,6 +107,47 @@ def test_lockfile_decides_the_node_package_manager(tmp_path, lockfile, manager, 
     assert [(r.name, r.command) for r in stack.test_runners] == [("mocha", command)]
 
 
+@pytest.mark.parametrize(
+    ("scripts", "runner", "evidence"),
+    [
+        ({"test": "npm run lint && npm run test:unit", "lint": "eslint .",
+          "test:unit": "vitest run"}, "vitest", "scripts.test → scripts.test:unit: vitest"),
+        ({"test": "cross-env NODE_ENV=test nyc --reporter lcov mocha 'test/**/*.js'"},
+         "mocha", "scripts.test: mocha"),
+        ({"test": "run-s test:*", "test:unit": "jest", "test:e2e": "playwright test"},
+         "jest", "scripts.test → scripts.test:unit: jest"),
+        ({"test": "dotenv -e .env.test -- node --test test/"}, "node:test",
+         "scripts.test: node:test"),
+        ({"test": "node --experimental-vm-modules node_modules/jest/bin/jest.js"}, "jest",
+         "scripts.test: jest"),
+        ({"test": "yarn e2e", "e2e": "start-server-and-test start :3000 cy:run",
+          "cy:run": "cypress run"}, "cypress",
+         "scripts.test → scripts.e2e → scripts.cy:run: cypress"),
+        ({"test": "react-scripts test --watchAll=false"}, "jest", "scripts.test: jest"),
+        ({"test": "echo tap is great && ./node_modules/.bin/ava"}, "ava", "scripts.test: ava"),
+    ],
+)  # fmt: skip
+def test_the_runner_is_what_npm_test_really_runs(tmp_path, scripts, runner, evidence):
+    dev = {"jest": "29", "mocha": "10", "vitest": "1", "@playwright/test": "1", "cypress": "13"}
+    (tmp_path / "package.json").write_text(json.dumps({"scripts": scripts, "devDependencies": dev}))
+    [found] = detect_stack(tmp_path).test_runners
+    assert (found.name, found.command, found.evidence) == (
+        runner,
+        "npm test",
+        f"package.json: {evidence}",
+    )
+
+
+def test_playwright_and_cypress_run_directly_without_a_test_script(tmp_path):
+    (tmp_path / "package.json").write_text(
+        json.dumps({"devDependencies": {"@playwright/test": "1.44", "cypress": "13"}})
+    )
+    assert [(r.name, r.command) for r in detect_stack(tmp_path).test_runners] == [
+        ("cypress", "npx --no-install cypress run"),
+        ("playwright", "npx --no-install playwright test"),
+    ]
+
+
 def test_default_npm_test_script_is_not_a_test_runner(tmp_path):
     (tmp_path / "package.json").write_text(
         json.dumps({"scripts": {"test": 'echo "Error: no test specified" && exit 1'}})

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from backend_agent.analysis.project import Project
 from backend_agent.analysis.stack import detect_stack
-from backend_agent.analysis.testsuite import changed_tests, parse_counts, run_tests
+from backend_agent.analysis.testsuite import changed_tests, is_test_file, parse_counts, run_tests
 from backend_agent.cli import main
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "testsuites"
@@ -159,6 +159,13 @@ RENDERERS = {
     "unittest": lambda p, f, s: (
         f"Ran {p + f + s} tests in 0.1s\n\nFAILED (failures={f}, skipped={s})"
     ),
+    "playwright": lambda p, f, s: (
+        f"  {f} failed\n    [chromium] › login.spec.ts:3:1 › signs in\n"
+        f"  {s} skipped\n  {p} passed (4.2s)"
+    ),
+    "cypress": lambda p, f, s: (
+        f"    ✖  1 of 3 failed (33%)      00:05    {p + f + s}    {p}    {f}    -    {s}"
+    ),
 }
 
 
@@ -169,6 +176,50 @@ def test_summary_lines_parse_back_to_their_counts(runner, values):
     parsed = parse_counts(runner, output)
     assert (parsed.passed, parsed.failed, parsed.skipped) == values
     assert parse_counts("script", output) == parsed  # a custom script finds the same summary
+
+
+def test_cypress_counts_dashes_as_none_and_pending_as_skipped():
+    output = (
+        "       Spec                    Tests  Passing  Failing  Pending  Skipped\n"
+        "  │ ✔  login.cy.js    00:02        3        3        -        -        - │\n"
+        "  │ ✔  cart.cy.js     00:03        4        2        -        1        1 │\n"
+        "    ✔  All specs passed!   00:05        7        5        -        1        1\n"
+    )
+    counts = parse_counts("cypress", output)
+    assert (counts.passed, counts.failed, counts.skipped) == (5, 0, 2)
+
+
+def test_playwright_counts_flaky_tests_as_passed():
+    output = "Running 6 tests using 2 workers\n  1 flaky\n  5 passed (8.1s)\n"
+    counts = parse_counts("playwright", output)
+    assert (counts.passed, counts.failed, counts.skipped) == (6, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "cypress/e2e/login.cy.ts",
+        "cypress/e2e/admin/users.cy.js",
+        "cypress/integration/checkout.js",
+        "cypress/component/Button.tsx",
+        "web/src/Button.cy.tsx",
+        "e2e/login.spec.ts",
+        "tests/checkout.e2e.ts",
+        "test/app.e2e-spec.ts",
+        "playwright/tests/home.test.mts",
+    ],
+)
+def test_cypress_and_playwright_specs_are_test_files(path):
+    assert is_test_file(path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["cypress.config.ts", "cypress/support/commands.ts", "cypress/fixtures/user.json",
+     "playwright.config.ts", "src/specification.ts"],
+)  # fmt: skip
+def test_cypress_support_and_config_files_are_not_tests(path):
+    assert not is_test_file(path)
 
 
 def test_unknown_output_has_no_counts():

@@ -22,6 +22,8 @@ from .server import (
     JSONAnswer,
     RecordedRequest,
     SSEAnswer,
+    StreamFault,
+    fault_answer,
     pieces,
     sse,
 )
@@ -48,7 +50,8 @@ def redacted_thinking(data: str) -> dict[str, Any]:
     return {"type": "redacted_thinking", "data": data}
 
 
-def tool_use(name: str, tool_input: dict[str, Any], id: str | None = None) -> dict[str, Any]:
+def tool_use(name: str, tool_input: dict[str, Any] | str, id: str | None = None) -> dict[str, Any]:
+    """A tool_use block; input given as a string is streamed as it is (e.g. broken JSON)."""
     return {
         "type": "tool_use",
         "id": id or f"toolu_{next(_ids):04d}",
@@ -64,10 +67,14 @@ class Reply:
     content: list[dict[str, Any]]
     stop_reason: str | None = None
     """Default: ``tool_use`` when the content calls a tool, else ``end_turn``."""
+    input_delta: int = 0
+    """Characters of tool input per delta; 0: the input in three pieces."""
 
     @classmethod
-    def of(cls, *blocks: dict[str, Any] | str, stop_reason: str | None = None) -> Reply:
-        return cls([text(b) if isinstance(b, str) else b for b in blocks], stop_reason)
+    def of(
+        cls, *blocks: dict[str, Any] | str, stop_reason: str | None = None, input_delta: int = 0
+    ) -> Reply:
+        return cls([text(b) if isinstance(b, str) else b for b in blocks], stop_reason, input_delta)
 
 
 @dataclass
@@ -91,7 +98,8 @@ class StreamErrorReply:
     """Instead of the error event, lose the connection."""
 
 
-AnthropicReply = Reply | ErrorReply | StreamErrorReply
+AnthropicReply = Reply | ErrorReply | StreamErrorReply | StreamFault
+PING = sse("ping", {"type": "ping"})
 
 
 @dataclass
@@ -133,6 +141,9 @@ class AnthropicFake(FakeServer[AnthropicReply]):
         model = request.body["model"]
         if isinstance(reply, StreamErrorReply):
             return SSEAnswer(_failing_stream(model, usage, reply), drop=reply.hang_up)
+        if isinstance(reply, StreamFault):
+            start = [_message_start(model, usage), *_started_text(reply.partial_text)]
+            return fault_answer(reply, start, PING)
         return SSEAnswer(_stream(model, usage, reply))
 
     def _account(self, body: dict[str, Any]) -> ReportedUsage:
@@ -282,7 +293,7 @@ def _stream(model: str, usage: ReportedUsage, reply: Reply) -> Iterator[bytes]:
     yield _message_start(model, usage)
     yield sse("ping", {"type": "ping"})
     for index, block in enumerate(reply.content):
-        yield from _block_events(index, block)
+        yield from _block_events(index, block, reply.input_delta)
     calls_tool = any(b["type"] == "tool_use" for b in reply.content)
     stop = reply.stop_reason or ("tool_use" if calls_tool else "end_turn")
     delta = {"stop_reason": stop, "stop_sequence": None}
@@ -293,7 +304,7 @@ def _stream(model: str, usage: ReportedUsage, reply: Reply) -> Iterator[bytes]:
     yield sse("message_stop", {"type": "message_stop"})
 
 
-def _block_events(index: int, block: dict[str, Any]) -> Iterator[bytes]:
+def _block_events(index: int, block: dict[str, Any], input_delta: int = 0) -> Iterator[bytes]:
     def delta(body: dict[str, Any]) -> bytes:
         return sse(
             "content_block_delta", {"type": "content_block_delta", "index": index, "delta": body}
@@ -307,23 +318,29 @@ def _block_events(index: int, block: dict[str, Any]) -> Iterator[bytes]:
         {"type": "content_block_start", "index": index, "content_block": start},
     )
     if kind == "text":
-        for piece in pieces(block["text"], 7):
+        for piece in pieces(block["text"], max(7, len(block["text"]) // 1000)):
             yield delta({"type": "text_delta", "text": piece})
     elif kind == "thinking":
         for piece in pieces(block["thinking"], 7):
             yield delta({"type": "thinking_delta", "thinking": piece})
         yield delta({"type": "signature_delta", "signature": block["signature"]})
     elif kind == "tool_use":
-        arguments = json.dumps(block["input"])
+        raw = block["input"]
+        arguments = raw if isinstance(raw, str) else json.dumps(raw)
         yield delta({"type": "input_json_delta", "partial_json": ""})
-        for piece in pieces(arguments, max(1, len(arguments) // 3)):
+        for piece in pieces(arguments, input_delta or max(1, len(arguments) // 3)):
             yield delta({"type": "input_json_delta", "partial_json": piece})
     yield sse("content_block_stop", {"type": "content_block_stop", "index": index})
 
 
+def _started_text(partial: str) -> list[bytes]:
+    """The events of a text block that has begun but not ended."""
+    return list(_block_events(0, text(partial)))[:-1]
+
+
 def _failing_stream(model: str, usage: ReportedUsage, reply: StreamErrorReply) -> Iterator[bytes]:
     yield _message_start(model, usage)
-    yield from list(_block_events(0, text(reply.partial_text)))[:-1]
+    yield from _started_text(reply.partial_text)
     if not reply.hang_up:
         error = {"type": "error", "error": {"type": reply.error_type, "message": reply.message}}
         yield sse("error", error)

@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .server import (
+    COMMENT_KEEPALIVE,
     Answer,
     FakeServer,
     JSONAnswer,
     RecordedRequest,
     SSEAnswer,
+    StreamFault,
+    fault_answer,
     pieces,
     sse,
 )
@@ -40,6 +43,8 @@ class ChatReply:
     """Default: ``tool_calls`` when the reply calls a tool, else ``stop``."""
     send_usage: bool = True
     """False models local servers that never report usage."""
+    arguments_delta: int = 0
+    """Characters of tool arguments per chunk; 0: the arguments in three pieces."""
 
 
 @dataclass
@@ -61,7 +66,7 @@ class ChatStreamErrorReply:
     partial_text: str = "Partial"
 
 
-OpenAIReply = ChatReply | ChatErrorReply | ChatStreamErrorReply
+OpenAIReply = ChatReply | ChatErrorReply | ChatStreamErrorReply | StreamFault
 
 
 class OpenAIFake(FakeServer[OpenAIReply]):
@@ -88,6 +93,10 @@ class OpenAIFake(FakeServer[OpenAIReply]):
             return _error(reply.status, reply.message, reply.error_type, reply.headers)
         if isinstance(reply, ChatStreamErrorReply):
             return SSEAnswer(_failing_stream(request.body["model"], reply))
+        if isinstance(reply, StreamFault):
+            delta = {"role": "assistant", "content": reply.partial_text}
+            start = _chunk(request.body["model"], delta)
+            return fault_answer(reply, [start], COMMENT_KEEPALIVE)
         prompt, cached = self._account(request.body)
         include_usage = (request.body.get("stream_options") or {}).get("include_usage") is True
         usage = (prompt, cached) if include_usage and reply.send_usage else None
@@ -173,14 +182,14 @@ def _stream(model: str, reply: ChatReply, usage: tuple[int, int] | None) -> Iter
         for piece in pieces(reply.reasoning, 7):
             yield _chunk(model, {"reasoning_content": piece})
     if reply.content:
-        for piece in pieces(reply.content, 7):
+        for piece in pieces(reply.content, max(7, len(reply.content) // 1000)):
             yield _chunk(model, {"content": piece})
     for index, (name, arguments) in enumerate(reply.tool_calls):
         call_id = f"call_fake{next(_ids):04d}"
         head = {"index": index, "id": call_id, "type": "function"}
         yield _chunk(model, {"tool_calls": [{**head, "function": {"name": name, "arguments": ""}}]})
         encoded = arguments if isinstance(arguments, str) else json.dumps(arguments)
-        for piece in pieces(encoded, max(1, len(encoded) // 3)):
+        for piece in pieces(encoded, reply.arguments_delta or max(1, len(encoded) // 3)):
             yield _chunk(
                 model, {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
             )

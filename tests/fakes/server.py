@@ -6,6 +6,9 @@ The provider fakes build on it: they turn a recorded request into one of the ans
 from __future__ import annotations
 
 import json
+import select
+import socket
+import struct
 import sys
 import threading
 from abc import ABC, abstractmethod
@@ -13,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 
 @dataclass
@@ -24,6 +27,8 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: Any
+    client_port: int = 0
+    """The client's port: requests on one kept-alive connection share it."""
 
 
 @dataclass
@@ -43,6 +48,13 @@ class SSEAnswer:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
     """Hang up after the events, before the stream is complete (a connection lost midway)."""
+    reset: bool = False
+    """With ``drop``: reset the connection (TCP RST) instead of closing it cleanly."""
+    stall: bool = False
+    """After the events, send nothing more (but ``keepalive``) until the client gives up."""
+    keepalive: bytes = b""
+    """Sent every ``keepalive_every`` seconds while stalled: pings or comments."""
+    keepalive_every: float = 0.05
 
 
 @dataclass
@@ -51,6 +63,36 @@ class Disconnect:
 
 
 Answer = JSONAnswer | SSEAnswer | Disconnect
+
+FaultKind = Literal["stall", "stall-keepalive", "reset", "malformed"]
+
+
+@dataclass
+class StreamFault:
+    """A 200 stream that starts a text answer, then fails, for either provider's fake.
+
+    ``stall``: silence with the connection open; ``stall-keepalive``: only keep-alives (the
+    provider's own kind unless ``keepalive`` is given); ``reset``: a TCP reset; ``malformed``:
+    an event whose data is not JSON.
+    """
+
+    kind: FaultKind
+    partial_text: str = "Partial"
+    keepalive: bytes | None = None
+
+
+MALFORMED_EVENT = b"data: {this is not json\n\n"
+COMMENT_KEEPALIVE = b": keep-alive\n\n"
+
+
+def fault_answer(fault: StreamFault, start: list[bytes], keepalive: bytes) -> SSEAnswer:
+    """The answer for ``fault``: the ``start`` events, then the failure."""
+    if fault.kind == "malformed":
+        return SSEAnswer([*start, MALFORMED_EVENT])
+    if fault.kind == "reset":
+        return SSEAnswer(start, drop=True, reset=True)
+    beat = (fault.keepalive or keepalive) if fault.kind == "stall-keepalive" else b""
+    return SSEAnswer(start, stall=True, keepalive=beat)
 
 
 def sse(event: str | None, data: Any) -> bytes:
@@ -90,8 +132,14 @@ class FakeServer(ABC, Generic[R]):
     def __init__(self, responder: Callable[[RecordedRequest], R] | None = None) -> None:
         self.requests: list[RecordedRequest] = []
         self.replies: deque[R] = deque()
+        self.documents: dict[str, Any] = {}
+        """JSON served to GETs by path (e.g. a local server's ``/props``); others get 404."""
+        self.close_after_each = False
+        """Close the connection after each answer without saying so, as servers that time
+        out idle kept-alive connections do."""
         self._responder = responder
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self._httpd = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
@@ -118,6 +166,7 @@ class FakeServer(ABC, Generic[R]):
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()
 
@@ -145,12 +194,25 @@ class FakeServer(ABC, Generic[R]):
                 except json.JSONDecodeError:
                     body = raw.decode(errors="replace")
                 request = RecordedRequest(
-                    "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                    "POST",
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                    self.client_address[1],
                 )
                 with server._lock:
                     server.requests.append(request)
                     answer = server.answer(request)
                 self._send(answer)
+                if server.close_after_each:
+                    self.close_connection = True
+
+            def do_GET(self) -> None:
+                document = server.documents.get(self.path)
+                if document is None:
+                    self._send(JSONAnswer(404, {"error": "not found"}))
+                else:
+                    self._send(JSONAnswer(200, document))
 
             def _send(self, answer: Answer) -> None:
                 if isinstance(answer, Disconnect):
@@ -177,11 +239,33 @@ class FakeServer(ABC, Generic[R]):
                 for event in answer.events:
                     self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
                     self.wfile.flush()
+                if answer.stall:
+                    self._hold(answer)
+                    return
                 if answer.drop:
                     self.close_connection = True
+                    if answer.reset:  # SO_LINGER 0: close() sends RST instead of FIN
+                        linger = struct.pack("ii", 1, 0)
+                        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
                     self.connection.close()
                     return
                 self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()
+
+            def _hold(self, answer: SSEAnswer) -> None:
+                """Keep the stream open and silent (but for keep-alives) until the client
+                hangs up or the server stops."""
+                self.close_connection = True
+                while not server._stopping.is_set():
+                    ready, _, _ = select.select([self.connection], [], [], answer.keepalive_every)
+                    try:
+                        if ready and not self.connection.recv(1):
+                            return  # the client closed the connection
+                        if answer.keepalive:
+                            data = answer.keepalive
+                            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                            self.wfile.flush()
+                    except OSError:
+                        return
 
         return Handler

@@ -91,8 +91,11 @@ def test_agent_entries_name_configured_servers_or_declare_new_ones(
 
 
 def test_mcp_config_errors_name_the_file_and_the_server(project: Path, home: Path) -> None:
-    (project / ".mcp.json").write_text("{not json")
-    with pytest.raises(McpConfigError, match=r"\.mcp\.json: not valid JSON"):
+    (project / ".mcp.json").write_text('{\n  "mcpServers": {\n    not json')
+    with pytest.raises(McpConfigError, match=r"\.mcp\.json:3: not valid JSON: .*\(column 5\)"):
+        load(project, home)
+    (project / ".mcp.json").write_bytes(b'{\n  "mcpServers": {"caf\xe9": {}}}\n')  # Latin-1
+    with pytest.raises(McpConfigError, match=r"\.mcp\.json:2: not UTF-8 text \(byte 0xe9\)"):
         load(project, home)
     write_json(project / ".mcp.json", {"mcpServers": {"broken": {"args": ["x"]}}})
     with pytest.raises(McpConfigError, match="MCP server 'broken': 'url' must be"):

@@ -18,6 +18,14 @@ PROVIDER_VARIABLES = (
     "OPENAI_BASE_URL",
     "BACKEND_AGENT_MAX_RETRIES",
     "BACKEND_AGENT_RETRY_BASE_DELAY",
+    "BACKEND_AGENT_RETRY_BUDGET",
+    "BACKEND_AGENT_MAX_OUTPUT_TOKENS",
+    "BACKEND_AGENT_STREAM_IDLE_TIMEOUT",
+    "BACKEND_AGENT_REQUEST_TIMEOUT",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "https_proxy",
 )
 
 
@@ -41,7 +49,8 @@ def openai_fake() -> Iterator[OpenAIFake]:
 
 
 class Waits(list[float]):
-    """The waits a retry policy asked for, in order, and the notices it gave before them."""
+    """The waits a retry policy asked for, in order, and the notices it gave before them;
+    its clock advances by the waits, so time budgets apply without real sleeping."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -53,6 +62,7 @@ class Waits(list[float]):
             sleep=self.append,
             jitter=lambda: 0.5,
             notify=self.notices.append,
+            clock=lambda: sum(self),
         )
 
 

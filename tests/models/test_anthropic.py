@@ -1,4 +1,5 @@
-"""The Anthropic adapter, driven through the official SDK against the fake Messages API."""
+"""The Anthropic adapter against the fake Messages API (our client; the SDK comparison is in
+test_sdk_conformance.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from fakes.anthropic_server import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from model_strategies import TEXTS, TOOL_INPUTS
 
 from backend_agent.errors import UserError
 from backend_agent.messages import (
@@ -96,15 +98,6 @@ def test_a_turn_streams_deltas_and_assembles_thinking_text_and_tool_calls(anthro
     assert response.model == "claude-sonnet-5-5"
     assert response.usage.output_tokens > 0
     assert cost_usd(response.model, response.usage) > 0
-
-
-TEXTS = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | TEXTS,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXTS, inner, max_size=3),
-    max_leaves=8,
-)
-TOOL_INPUTS = st.dictionaries(TEXTS, JSON_VALUES, max_size=4)
 
 
 @pytest.fixture(scope="module")

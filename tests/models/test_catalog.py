@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from backend_agent.messages import Usage
-from backend_agent.models.catalog import ALIASES, cost_usd, price_of, resolve_alias
+from backend_agent.models.catalog import (
+    ALIASES,
+    cost_usd,
+    default_output_tokens,
+    price_of,
+    resolve_alias,
+)
 
 
 def test_every_token_kind_is_charged_at_its_own_rate():
@@ -53,3 +59,21 @@ def test_aliases_resolve_to_current_models_and_can_be_overridden(monkeypatch):
     monkeypatch.setenv("BACKEND_AGENT_OPUS_MODEL", "claude-opus-4-8")
     assert resolve_alias("opus") == "claude-opus-4-8"
     assert resolve_alias("claude-haiku-4-5") == "claude-haiku-4-5"
+
+
+@pytest.mark.parametrize(
+    ("model_id", "context", "expected"),
+    [
+        ("claude-sonnet-5-5", None, 32_000),
+        ("claude-3-5-haiku-20241022", None, 8_192),  # the API's own maximum for it
+        ("gpt-4o", None, 16_384),
+        ("qwen3-coder", None, 8_192),
+        ("qwen3-coder", 16_384, 4_096),  # a quarter of a local server's context
+        ("qwen3-coder", 2_048, 1_024),  # but never less than this
+        ("gpt-4o", 32_768, 8_192),  # a local server's model named like OpenAI's
+    ],
+)
+def test_the_default_output_limit_comes_from_the_catalog_and_the_context(
+    model_id: str, context: int | None, expected: int
+) -> None:
+    assert default_output_tokens(model_id, context) == expected

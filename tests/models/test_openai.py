@@ -1,4 +1,5 @@
-"""The OpenAI adapter, driven through the official SDK against the fake Chat Completions API."""
+"""The OpenAI adapter against the fake Chat Completions API (our client; the SDK comparison is
+in test_sdk_conformance.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from fakes.openai_server import ChatReply, OpenAIFake
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from model_strategies import JSON_VALUES, TEXTS
 
 from backend_agent.errors import UserError
 from backend_agent.messages import (
@@ -68,14 +70,6 @@ def test_a_turn_streams_text_and_assembles_parallel_tool_calls_from_fragments(op
     )
 
 
-TEXTS = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | TEXTS,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXTS, inner, max_size=3),
-    max_leaves=8,
-)
-
-
 @pytest.fixture(scope="module")
 def shared_fake() -> Iterator[OpenAIFake]:
     with OpenAIFake() as fake:
@@ -128,7 +122,7 @@ def test_the_request_carries_tools_tool_messages_and_images(openai_fake):
     assert sent.headers["authorization"] == "Bearer sk-test"
     body = sent.body
     assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
-    assert body["max_tokens"] == 16000
+    assert body["max_tokens"] == 32000  # the catalog's limit for gpt-5.5
     assert body["tools"] == [
         {
             "type": "function",
@@ -198,12 +192,14 @@ def test_a_local_server_needs_no_key_and_may_send_no_usage(openai_fake):
     assert response.model == "qwen3-coder:30b"
 
 
-def test_broken_tool_arguments_reach_the_tool_instead_of_failing_the_turn(openai_fake):
+def test_broken_tool_arguments_are_marked_instead_of_failing_the_turn(openai_fake):
     openai_fake.add(ChatReply("", [("Read", '{"file_path": "/x"')]))
 
     response = model_for(openai_fake).complete(request(Message.user("hi")))
 
-    assert response.message.tool_uses[0].input == {"invalid_arguments": '{"file_path": "/x"'}
+    call = response.message.tool_uses[0]
+    assert call.input == {} and call.name == "Read"
+    assert call.input_error is not None and "not valid JSON" in call.input_error
 
 
 def test_credentials_and_base_url_come_from_the_environment(openai_fake, monkeypatch):

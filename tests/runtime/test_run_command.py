@@ -48,6 +48,7 @@ def test_every_flag_reaches_the_part_that_owns_it(tmp_path: Path) -> None:
             "--append-system-prompt=A",
             "--model=haiku",
             "--base-url=http://127.0.0.1:1/v1",
+            "--max-output-tokens=2048",
             "--max-turns=3",
             "--max-budget-usd=0.5",
             "--permission-mode=plan",
@@ -85,6 +86,7 @@ def test_every_flag_reaches_the_part_that_owns_it(tmp_path: Path) -> None:
     assert agent.tools == ["Read", "Grep"]
     assert config.cwd == tmp_path.resolve()
     assert (config.model.name, config.model.base_url) == ("haiku", "http://127.0.0.1:1/v1")
+    assert config.model.max_output_tokens == 2048
     assert (config.limits.max_turns, config.limits.max_budget_usd) == (3, 0.5)
     permissions = config.permissions
     assert permissions.mode == "plan" and permissions.sandbox == "off"
@@ -121,6 +123,7 @@ def test_continue_and_resume_flags() -> None:
     ("flag", "message"),
     [
         ("--max-turns=0", "--max-turns: expected a positive whole number, got '0'"),
+        ("--max-output-tokens=0", "--max-output-tokens: expected a positive whole number"),
         ("--max-turns=ten", "--max-turns: expected a positive whole number, got 'ten'"),
         ("--max-budget-usd=-1", "--max-budget-usd: expected a positive number, got '-1'"),
         ("--max-budget-usd=nan", "--max-budget-usd: expected a positive number, got 'nan'"),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from backend_agent.analysis.git import git, git_bytes, is_ignored, work_tree_of
 from backend_agent.errors import UserError
+
+__all__ = ["SKIPPED_DIRS", "Note", "Project", "blob_id", "git", "is_skipped"]
 
 # Directories never worth analysing, even outside git (dependencies, builds, caches).
 SKIPPED_DIRS = frozenset(
@@ -20,19 +22,23 @@ SKIPPED_DIRS = frozenset(
 )  # fmt: skip
 
 
-def git(root: Path, *args: str) -> str:
-    """Run git in ``root`` and return stdout; raises UserError with git's message on failure."""
-    proc = subprocess.run(
-        ["git", "-C", str(root), *args], capture_output=True, text=True, check=False
-    )
-    if proc.returncode != 0:
-        raise UserError(f"git {' '.join(args)} failed: {proc.stderr.strip() or proc.returncode}")
-    return proc.stdout
-
-
 def blob_id(data: bytes) -> str:
     """Git's blob id for content: equal ids mean equal files, at any revision."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the analysis could not read, at a file and line (0: the file as a whole;
+    no file: several files, named in the message)."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.message}" if where else self.message
 
 
 @dataclass
@@ -41,6 +47,8 @@ class Project:
 
     Paths are relative to ``root`` with posix separators. Contents are read lazily and
     cached; ``blob(path)`` identifies content so that analyses can be cached per file.
+    A directory that an enclosing git repository ignores is its own root, read from disk.
+    Files that are binary or not UTF-8 read as empty text, and are listed in ``notes``.
     """
 
     root: Path
@@ -48,6 +56,9 @@ class Project:
     _files: list[str] | None = field(default=None, repr=False)
     _blobs: dict[str, str] = field(default_factory=dict, repr=False)
     _data: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _git: bool | None = field(default=None, repr=False)
+    _not_text: set[str] = field(default_factory=set, repr=False)
+    _problems: dict[tuple[str, int, str], None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).resolve()
@@ -58,7 +69,13 @@ class Project:
 
     @property
     def is_git(self) -> bool:
-        return (self.root / ".git").exists() or _inside_git(self.root)
+        """Whether git lists the files: inside a work tree that does not ignore the root."""
+        if self._git is None and (self.root / ".git").exists():
+            self._git = True
+        if self._git is None:
+            top = work_tree_of(self.root)
+            self._git = top is not None and not is_ignored(top, self.root)
+        return self._git
 
     def at(self, rev: str) -> Project:
         """The same repository at another revision."""
@@ -77,12 +94,42 @@ class Project:
             if self.rev is None:
                 data = (self.root / path).read_bytes()
             else:
-                data = _git_bytes(self.root, "show", f"{self.rev}:./{path}")
+                data = git_bytes(self.root, "show", f"{self.rev}:./{path}")
             self._data[path] = data
         return data
 
     def read_text(self, path: str) -> str:
-        return self.read_bytes(path).decode("utf-8", errors="replace")
+        """The file as UTF-8 text; "" for a binary or non-UTF-8 file (remembered in notes)."""
+        data = self.read_bytes(path)
+        if b"\0" not in data:
+            try:
+                return data.decode("utf-8").removeprefix("\ufeff")
+            except UnicodeDecodeError:
+                pass
+        self._not_text.add(path)
+        return ""
+
+    def is_text(self, path: str) -> bool:
+        """Whether ``read_text`` gives the file's content (it is UTF-8 text)."""
+        self.read_text(path)
+        return path not in self._not_text
+
+    def note(self, file: str, line: int, message: str) -> None:
+        """Record an input the analysis could not read (a config file with a syntax error)."""
+        self._problems.setdefault((file, line, message))
+
+    @property
+    def notes(self) -> list[Note]:
+        """What could not be read: each config error, then one note for skipped files."""
+        found = [Note(*key) for key in self._problems]
+        if self._not_text:
+            skipped = sorted(self._not_text)
+            shown = ", ".join(skipped[:5]) + (
+                f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+            )
+            noun = "file" if len(skipped) == 1 else "files"
+            found.append(Note("", 0, f"skipped {len(skipped)} binary or non-UTF-8 {noun}: {shown}"))
+        return found
 
     def blob(self, path: str) -> str:
         """The content id of a file (git blob id), without reading it when git knows it."""
@@ -96,7 +143,7 @@ class Project:
         if self.rev is not None:
             # Without --full-tree, paths are relative to (and limited to) ``root``, as in the
             # working tree, also when ``root`` is a subdirectory of the repository.
-            out = _git_bytes(self.root, "ls-tree", "-r", "-z", self.rev)
+            out = git_bytes(self.root, "ls-tree", "-r", "-z", self.rev)
             paths = []
             for entry in out.split(b"\0"):
                 if not entry:
@@ -104,21 +151,21 @@ class Project:
                 meta, _, name = entry.partition(b"\t")
                 _mode, kind, sha = meta.split()
                 path = name.decode("utf-8", "surrogateescape")
-                if kind == b"blob" and not _skipped(path):
+                if kind == b"blob" and not is_skipped(path):
                     self._blobs[path] = sha.decode()
                     paths.append(path)
             return paths
         if self.is_git:
-            return [p for p in self._git_working_files() if not _skipped(p)]
+            return [p for p in self._git_working_files() if not is_skipped(p)]
         return list(_walk(self.root))
 
     def _git_working_files(self) -> list[str]:
         """Tracked and untracked-not-ignored files. Blob ids of tracked files unchanged since
         the index come from git, so a run after a small change reads and hashes only the
         changed files, and only those need a check that they still exist."""
-        staged = _git_bytes(self.root, "ls-files", "-z", "--stage")
-        others = _git_bytes(self.root, "ls-files", "-z", "--others", "--exclude-standard")
-        changed = _git_bytes(self.root, "diff", "--name-only", "--relative", "-z")
+        staged = git_bytes(self.root, "ls-files", "-z", "--stage")
+        others = git_bytes(self.root, "ls-files", "-z", "--others", "--exclude-standard")
+        changed = git_bytes(self.root, "diff", "--name-only", "--relative", "-z")
         modified = {p.decode("utf-8", "surrogateescape") for p in changed.split(b"\0") if p}
         files = {p.decode("utf-8", "surrogateescape") for p in others.split(b"\0") if p}
         for entry in staged.split(b"\0"):
@@ -136,7 +183,8 @@ class Project:
         return list(files)
 
 
-def _skipped(path: str) -> bool:
+def is_skipped(path: str) -> bool:
+    """Whether a path lies in a directory never worth analysing (dependencies, builds)."""
     return any(part in SKIPPED_DIRS for part in path.split("/")[:-1])
 
 
@@ -148,21 +196,3 @@ def _walk(root: Path) -> list[str]:
         for name in filenames:
             found.append(name if rel == "." else f"{rel}/{name}")
     return found
-
-
-def _inside_git(root: Path) -> bool:
-    proc = subprocess.run(
-        ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return proc.returncode == 0 and proc.stdout.strip() == "true"
-
-
-def _git_bytes(root: Path, *args: str) -> bytes:
-    proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=False)
-    if proc.returncode != 0:
-        message = proc.stderr.decode(errors="replace").strip()
-        raise UserError(f"git {' '.join(args)} failed: {message}")
-    return proc.stdout

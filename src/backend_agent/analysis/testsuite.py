@@ -24,9 +24,12 @@ from backend_agent.analysis.stack import Stack, TestRunner
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 OUTPUT_TAIL_LINES = 40
+# pytest/unittest, jest/vitest/mocha/Playwright (*.test.ts, *.spec.ts, *.e2e-spec.ts, *.e2e.ts,
+# __tests__/), Cypress (*.cy.ts, cypress/e2e|integration|component/), go test, rspec, minitest.
 TEST_FILE = re.compile(
-    r"(^|/)(test_[^/]*\.py|[^/]*_test\.py|[^/]*\.(test|spec)\.[cm]?[jt]sx?|[^/]*_test\.go|"
-    r"[^/]*_spec\.rb|[^/]*_test\.rb|test_[^/]*\.rb)$|(^|/)__tests__/[^/]+\.[cm]?[jt]sx?$"
+    r"(^|/)(test_[^/]*\.py|[^/]*_test\.py|[^/]*\.(test|spec|cy|e2e|e2e-spec)\.[cm]?[jt]sx?|"
+    r"[^/]*_test\.go|[^/]*_spec\.rb|[^/]*_test\.rb|test_[^/]*\.rb)$|"
+    r"(^|/)(__tests__|cypress/(e2e|integration|component))/([^/]+/)*[^/]+\.[cm]?[jt]sx?$"
 )
 
 
@@ -63,7 +66,8 @@ class TestRun:
 
 
 def is_test_file(path: str) -> bool:
-    """A test source file of pytest/unittest, jest/vitest/mocha, go test, rspec or minitest."""
+    """A test source file of pytest/unittest, jest/vitest/mocha, Playwright, Cypress, go test,
+    rspec or minitest."""
     return bool(TEST_FILE.search(path))
 
 
@@ -270,6 +274,32 @@ def _ava(output: str) -> Counts | None:
     return Counts(passed, n.get("failed", 0), n.get("skipped", 0) + n.get("todo", 0))
 
 
+def _playwright(output: str) -> Counts | None:
+    """Playwright's list/line reporters end with ``N passed (4.2s)``, ``N failed``, ``N flaky``
+    (passed on a retry) and ``N skipped`` lines."""
+    n = _numbers(output, r"^\s*(\d+) (passed|failed|flaky|skipped|interrupted)(?= \(|\s*$)")
+    if not n:
+        return None
+    failed = n.get("failed", 0) + n.get("interrupted", 0)
+    return Counts(n.get("passed", 0) + n.get("flaky", 0), failed, n.get("skipped", 0))
+
+
+_CYPRESS_TOTAL = re.compile(
+    r"(?:All specs passed!|\d+ of \d+ failed \(\d+%\))\s+[\d:]+"
+    r"\s+(\d+|-)\s+(\d+|-)\s+(\d+|-)\s+(\d+|-)\s+(\d+|-)"
+)
+
+
+def _cypress(output: str) -> Counts | None:
+    """Cypress's run summary: ``✔  All specs passed!  00:02  3  3  -  -  -`` (tests, passing,
+    failing, pending, skipped; ``-`` is none)."""
+    totals = _CYPRESS_TOTAL.findall(output)
+    if not totals:
+        return None
+    _tests, passing, failing, pending, skipped = (0 if v == "-" else int(v) for v in totals[-1])
+    return Counts(passing, failing, pending + skipped)
+
+
 def _go(output: str) -> Counts | None:
     """``go test -json`` events: the final action of each test (subtests included)."""
     final: dict[tuple[str, str], str] = {}
@@ -321,6 +351,8 @@ PARSERS: dict[str, Callable[[str], Counts | None]] = {
     "tap": _tap,
     "node:test": _tap,
     "ava": _ava,
+    "playwright": _playwright,
+    "cypress": _cypress,
     "go test": _go,
     "rspec": _rspec,
     "minitest": _minitest,

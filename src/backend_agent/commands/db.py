@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from backend_agent.commands.arguments import positive_int
+from backend_agent.commands.notes import warn_unread
 from backend_agent.errors import UserError
 
 
@@ -48,8 +49,11 @@ def main(argv: list[str]) -> int:
         "migrations",
         help="parse the repository's migrations and report risky operations",
         description="Finds Alembic, Django, Prisma, Knex, TypeORM, Sequelize, golang-migrate, "
-        "goose, Rails and plain SQL migrations, and reports each risky operation with how to "
-        "roll it back.",
+        "goose, Rails and plain SQL migrations, reports each risky operation with its fix, and "
+        "gives each migration's rollback procedure (the down command with its real version, or "
+        "for Prisma and plain SQL the SQL of a migration that reverses it). Rules and messages "
+        "follow the dialect the project configures (Prisma datasource, database.yml, settings, "
+        "driver dependencies); JSON has each migration's dialect_evidence.",
     )
     migrations.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
     migrations.add_argument("--format", choices=("table", "json"), default="table")
@@ -64,7 +68,7 @@ def main(argv: list[str]) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from backend_agent.analysis.database.live import RedisSummary, inspect_url
+    from backend_agent.analysis.database import RedisSummary, inspect_url
 
     if not args.url:
         raise UserError("no database URL: pass --url or set DATABASE_URL")
@@ -133,15 +137,28 @@ def _redis_table(data: dict[str, Any]) -> str:
 
 
 def _migrations(args: argparse.Namespace) -> int:
-    from backend_agent.analysis.database import analyze_migrations, orm_auto_sync
-    from backend_agent.analysis.project import Project
+    from backend_agent.analysis import Project
+    from backend_agent.analysis.database import (
+        analyze_migrations,
+        orm_auto_sync,
+        reverse_sql,
+        rollback_steps,
+    )
 
     project = Project(Path(args.path))
     migrations = analyze_migrations(project)
     auto_sync = orm_auto_sync(project)
+    warn_unread(project)
     if args.format == "json":
         data = {
-            "migrations": [m.as_dict() for m in migrations],
+            "migrations": [
+                {
+                    **m.as_dict(),
+                    "rollback": rollback_steps(m),
+                    "reverse_sql": reverse_sql(m).statements,
+                }
+                for m in migrations
+            ],
             "orm_auto_sync": [f.as_dict() for f in auto_sync],
         }
         print(json.dumps(data, indent=2))
@@ -157,7 +174,9 @@ def _migrations(args: argparse.Namespace) -> int:
         for finding in migration.findings:
             print(f"  {finding.file}:{finding.line}  {finding.severity.value:<8} {finding.rule}")
             print(f"      {finding.message}")
-            print(f"      rollback: {finding.fix}")
+            print(f"      fix: {finding.fix}")
+        for step in rollback_steps(migration):
+            print(f"  rollback: {step}")
     for finding in auto_sync:
         print(f"{finding.file}:{finding.line}  {finding.severity.value:<8} {finding.rule}")
         print(f"      {finding.message}")

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+from backend_agent.commands.notes import warn_unread
+
+if TYPE_CHECKING:
+    from backend_agent.analysis.endpoints.model import ContractChange, Inventory
 
 DESCRIPTION = """\
 List every REST, GraphQL, gRPC and WebSocket endpoint of a repository (Python, Go,
@@ -32,7 +38,7 @@ def main(argv: list[str]) -> int:
     from backend_agent.analysis.endpoints.diff import contract_changes
     from backend_agent.analysis.endpoints.inventory import build_inventory
     from backend_agent.analysis.endpoints.openapi import compare_with_code, read_specs
-    from backend_agent.analysis.endpoints.render import as_json, print_table, to_openapi
+    from backend_agent.analysis.endpoints.render import as_json, to_openapi
     from backend_agent.analysis.project import Project
 
     head = Project(args.path)
@@ -45,6 +51,7 @@ def main(argv: list[str]) -> int:
         print(json.dumps(to_openapi(inventory, head.root.name), indent=2))
         return 0
     specs = read_specs(head)
+    warn_unread(head)
     comparison = compare_with_code(inventory.endpoints, specs) if specs else None
     if args.format == "json":
         print(as_json(inventory, changes, comparison))
@@ -69,3 +76,47 @@ def _progress(extractor: str, done: int, total: int) -> None:
         file=sys.stderr,
         flush=True,
     )
+
+
+def print_table(inventory: Inventory, changes: list[ContractChange] | None = None) -> None:
+    """The inventory (and changes) as rich tables on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    # Piped output keeps one line per row (greppable) instead of wrapping at 80 columns.
+    console = Console() if sys.stdout.isatty() else Console(width=100_000)
+    table = Table(title=f"{len(inventory.endpoints)} endpoints", title_justify="left")
+    for column in ("kind", "method", "path", "auth", "framework", "handler", "source"):
+        table.add_column(column, overflow="fold")
+    for e in inventory.endpoints:
+        auth_style = {"required": "green", "none": "yellow", "unknown": "red"}.get(e.auth, "")
+        table.add_row(
+            e.kind,
+            e.method,
+            e.path,
+            f"[{auth_style}]{e.auth}[/]" if auth_style else e.auth,
+            e.framework,
+            e.handler,
+            f"{e.file}:{e.line}",
+        )
+    console.print(table)
+    if inventory.unresolved:
+        unresolved = Table(title=f"{len(inventory.unresolved)} unresolved", title_justify="left")
+        for column in ("fragment", "reason", "source"):
+            unresolved.add_column(column, overflow="fold")
+        for u in inventory.unresolved:
+            unresolved.add_row(u.fragment, u.reason, f"{u.file}:{u.line}")
+        console.print(unresolved)
+    if changes is not None:
+        changed = Table(title=f"{len(changes)} contract changes", title_justify="left")
+        for column in ("compatibility", "rule", "message", "source"):
+            changed.add_column(column, overflow="fold")
+        styles = {"breaking": "bold red", "possibly-breaking": "yellow", "non-breaking": "green"}
+        for c in changes:
+            changed.add_row(
+                f"[{styles[c.compatibility]}]{c.compatibility}[/]",
+                c.rule,
+                c.message,
+                f"{c.file}:{c.line}",
+            )
+        console.print(changed)

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from backend_agent.commands.notes import warn_unread
 from backend_agent.errors import UserError
 
 if TYPE_CHECKING:
@@ -40,20 +41,25 @@ def main(argv: list[str]) -> int:
         "(one self-contained page); default: md",
     )
     parser.add_argument(
+        "--full",
+        action="store_true",
+        help="md/html: list every item; without --base they otherwise show the 20 most severe "
+        "per list with counts per rule (json and sarif always hold everything)",
+    )
+    parser.add_argument(
         "--run-tests", action="store_true", help="run the project's tests and include the results"
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    from backend_agent.analysis.project import Project
-    from backend_agent.analysis.report_build import build_report
-    from backend_agent.analysis.report_render import render
+    from backend_agent.analysis import Project, build_report, render
 
     project = Project(Path(args.path))
     with ProgressBar() as bar:
         report = build_report(project, args.base, args.run_tests, bar.update)
-    text = render(report, args.format)
+    warn_unread(project)
+    text = render(report, args.format, args.full)
     if args.output is None:
         sys.stdout.write(text)
         return 0

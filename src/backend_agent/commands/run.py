@@ -119,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="API base URL (e.g. an OpenAI-compatible server such as Ollama)",
     )
+    group.add_argument(
+        "--max-output-tokens",
+        type=positive_int,
+        metavar="N",
+        help="output tokens per model request (default: $BACKEND_AGENT_MAX_OUTPUT_TOKENS, "
+        "settings maxOutputTokens, else the model's; local servers: a quarter of their context)",
+    )
     group = parser.add_argument_group("limits")
     group.add_argument("--max-turns", type=positive_int, help="stop after this many model turns")
     group.add_argument(
@@ -234,7 +241,7 @@ def config_from_args(args: argparse.Namespace) -> SessionConfig:
             append_system_prompt=args.append_system_prompt,
             tools=tools,
         ),
-        model=ModelChoice(args.model, args.base_url),
+        model=ModelChoice(args.model, args.base_url, args.max_output_tokens),
         permissions=PermissionOptions(
             mode=args.permission_mode,
             allowed_tools=split_tool_list(args.allowed_tools),

@@ -6,7 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
-from backend_agent.analysis.stack import CATEGORIES, Component, Stack, detect_stack
+from backend_agent.analysis import Project, Stack, detect_stack
+from backend_agent.analysis.stack import CATEGORIES, Component
+from backend_agent.commands.notes import warn_unread
 
 
 def main(argv: list[str]) -> int:
@@ -20,7 +22,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    stack = detect_stack(Path(args.path))
+    project = Project(Path(args.path))
+    stack = detect_stack(project)
+    warn_unread(project)
     if args.format == "json":
         print(json.dumps(stack.as_dict(), indent=2))
     else:

@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from backend_agent.analysis.project import Project
-from backend_agent.analysis.stack import TestRunner, detect_stack
+from backend_agent.analysis import Project, detect_stack
+from backend_agent.analysis.stack import TestRunner
 from backend_agent.analysis.testsuite import TestRun, changed_tests, run_tests
 from backend_agent.commands.arguments import positive_float
+from backend_agent.commands.notes import warn_unread
 
 
 def main(argv: list[str]) -> int:
@@ -35,6 +36,7 @@ def main(argv: list[str]) -> int:
 
     head = Project(Path(args.path))
     stack = detect_stack(head)
+    warn_unread(head)
     changed = changed_tests(head.at(args.base), head) if args.base else None
     runs: list[TestRun] | None = None
     if args.run:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from backend_agent.analysis.project import SKIPPED_DIRS, Project, blob_id
+from backend_agent.analysis.project import Project, blob_id, is_skipped
 from backend_agent.errors import UserError
 
 FileStatus = Literal["added", "modified", "deleted"]
@@ -34,7 +34,7 @@ class EarlierProject(Project):
         for path, data in self._earlier.items():
             if data is None:
                 present.discard(path)
-            elif not skipped(path):
+            elif not is_skipped(path):
                 present.add(path)
         return sorted(present)
 
@@ -85,7 +85,7 @@ class Change:
 def _statuses(paths: Iterable[str], before: set[str], after: set[str]) -> dict[str, FileStatus]:
     statuses: dict[str, FileStatus] = {}
     for path in paths:
-        if skipped(path) or (path not in before and path not in after):
+        if is_skipped(path) or (path not in before and path not in after):
             continue
         if path not in before:
             statuses[path] = "added"
@@ -100,7 +100,7 @@ def since_snapshot(root: Path, paths: Iterable[str], read_before: ReadBefore, ba
     """The change from a recorded state: ``paths`` changed since, ``read_before`` gives their
     contents then (None: the file did not exist)."""
     after = Project(root)
-    earlier = read_before(sorted(p for p in set(paths) if not skipped(p)))
+    earlier = read_before(sorted(p for p in set(paths) if not is_skipped(p)))
     before = EarlierProject(after, earlier)
     statuses = _statuses(earlier, set(before.files()), set(after.files()))
     return Change(after, before, statuses, base)
@@ -124,11 +124,6 @@ def since_revision(root: Path, revision: str) -> Change:
     names = {name for name in (diff + untracked).split("\0") if name}
     statuses = _statuses(names, set(before.files()), set(after.files()))
     return Change(after, before, statuses, revision)
-
-
-def skipped(path: str) -> bool:
-    """Under a directory the engine never analyses (dependencies, builds, caches)."""
-    return any(part in SKIPPED_DIRS for part in path.split("/")[:-1])
 
 
 def _resolves(root: Path, revision: str) -> bool:

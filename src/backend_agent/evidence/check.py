@@ -17,7 +17,8 @@ from typing import Any, Literal
 
 from backend_agent.analysis.endpoints.model import ContractChange, Endpoint
 from backend_agent.analysis.findings import Severity
-from backend_agent.analysis.report import MigrationImpact, Report
+from backend_agent.analysis.report import Report
+from backend_agent.analysis.report.model import MigrationImpact
 from backend_agent.analysis.testsuite import is_test_file
 from backend_agent.evidence.anchors import (
     HTTP_METHODS,

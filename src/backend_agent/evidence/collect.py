@@ -18,19 +18,17 @@ from backend_agent.analysis.endpoints.inventory import build_inventory
 from backend_agent.analysis.endpoints.model import ContractChange, Inventory
 from backend_agent.analysis.findings import Finding
 from backend_agent.analysis.project import Project
-from backend_agent.analysis.report import (
+from backend_agent.analysis.report import Report, database_impact, security_findings
+from backend_agent.analysis.report.build import area_of
+from backend_agent.analysis.report.model import (
     EndpointsSection,
     FileChange,
     Plan,
-    Report,
     TestFile,
     TestResult,
     TestRunnerInfo,
     TestsSection,
 )
-from backend_agent.analysis.report_build import _database as database_impact
-from backend_agent.analysis.report_build import _security as security_findings
-from backend_agent.analysis.report_build import area_of
 from backend_agent.analysis.stack import detect_stack
 from backend_agent.analysis.testsuite import is_test_file
 from backend_agent.evidence.change import Change
@@ -74,7 +72,8 @@ def collect_evidence(
         runners,
         test_results,
     )
-    return Report(str(after.root), plan, endpoints, database, tests, security)
+    notes = [str(note) for note in after.notes]
+    return Report(str(after.root), plan, endpoints, database, tests, security, notes=notes)
 
 
 def test_runners(project: Project) -> list[TestRunnerInfo]:

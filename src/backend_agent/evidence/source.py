@@ -16,7 +16,8 @@ from backend_agent.errors import UserError
 from backend_agent.evidence.change import Change, since_revision
 
 if TYPE_CHECKING:
-    from backend_agent.analysis.report import Report, TestResult, TestRunnerInfo
+    from backend_agent.analysis.report import Report
+    from backend_agent.analysis.report.model import TestResult, TestRunnerInfo
 
 # (step, done, total), as the engine reports progress; total 0 when not known yet.
 Progress = Callable[[str, int, int], None]

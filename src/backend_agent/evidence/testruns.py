@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from backend_agent.messages import Message, ToolResultBlock, ToolUseBlock
 
 if TYPE_CHECKING:
-    from backend_agent.analysis.report import TestResult
+    from backend_agent.analysis.report.model import TestResult
 
 _TEST_COMMAND = re.compile(
     r"\b(pytest|py\.test|unittest|jest|vitest|mocha|ava|tap|rspec|minitest|"
@@ -39,7 +39,7 @@ def test_runs(messages: Iterable[Message]) -> list[TestResult] | None:
 
 
 def _result(command: str, output: str) -> TestResult | None:
-    from backend_agent.analysis.report import TestResult
+    from backend_agent.analysis.report.model import TestResult
     from backend_agent.analysis.testsuite import parse_counts
 
     counts = parse_counts("", output)

@@ -17,7 +17,7 @@ from typing import Any
 
 from backend_agent.analysis.endpoints.model import Endpoint
 from backend_agent.analysis.findings import Finding
-from backend_agent.analysis.report import MigrationImpact
+from backend_agent.analysis.report.model import MigrationImpact
 from backend_agent.errors import UserError
 from backend_agent.evidence.source import ProjectEvidence
 

@@ -133,17 +133,26 @@ def parse_servers(data: Any, source: str) -> list[ServerConfig]:
 def read_json_file(path: Path) -> dict[str, Any]:
     """A JSON object from a file; an absent file is empty; malformed is an McpConfigError."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise McpConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise McpConfigError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}): save it as UTF-8"
+        ) from exc
     if not text.strip():
         return {}
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise McpConfigError(f"{path}: not valid JSON: {exc}") from exc
+        raise McpConfigError(
+            f"{path}:{exc.lineno}: not valid JSON: {exc.msg} (column {exc.colno})"
+        ) from exc
     if not isinstance(data, dict):
         raise McpConfigError(f"{path}: expected a JSON object")
     return data

@@ -28,6 +28,15 @@ class Price:
     cache_write: float
     cache_read: float
 
+    def cost(self, usage: Usage) -> float:
+        """What ``usage`` costs at this price, in US dollars."""
+        return (
+            usage.input_tokens * self.input
+            + usage.output_tokens * self.output
+            + usage.cache_creation_input_tokens * self.cache_write
+            + usage.cache_read_input_tokens * self.cache_read
+        ) / 1_000_000
+
 
 # A key prices the id equal to it and ids that extend it with "-" and a digit: dated snapshots
 # ("claude-sonnet-4-5-20250929") and versions of a family key ("claude-sonnet-4" prices
@@ -73,6 +82,36 @@ PRICES: dict[str, Price] = {
 }
 
 
+# Output tokens asked for per request when the user sets no limit: a key covers the ids that
+# start with it (the longest key wins). Other models (local servers) get DEFAULT_OUTPUT_TOKENS,
+# further clamped to a quarter of the server's context when it reports one.
+OUTPUT_TOKENS: dict[str, int] = {
+    "claude-": 32_000,
+    "claude-3-5": 8_192,  # older models allow less: the API refuses a larger max_tokens
+    "claude-3-haiku": 4_096,
+    "claude-3-opus": 4_096,
+    "claude-3-sonnet": 4_096,
+    "claude-3-7": 32_000,
+    "gpt-5": 32_000,
+    "gpt-4.1": 32_768,
+    "gpt-4o": 16_384,
+    "o3": 32_000,
+    "o4-mini": 32_000,
+}
+DEFAULT_OUTPUT_TOKENS = 8_192
+MIN_OUTPUT_TOKENS = 1_024
+
+
+def default_output_tokens(model_id: str, context: int | None = None) -> int:
+    """The output limit for ``model_id``: the table's, else DEFAULT_OUTPUT_TOKENS; at most a
+    quarter of ``context`` (a local server's context size, when it reports one)."""
+    keys = [key for key in OUTPUT_TOKENS if model_id.startswith(key)]
+    limit = OUTPUT_TOKENS[max(keys, key=len)] if keys else DEFAULT_OUTPUT_TOKENS
+    if context is None:
+        return limit
+    return min(limit, max(MIN_OUTPUT_TOKENS, context // 4))
+
+
 def resolve_alias(name: str) -> str:
     """The full model id for an alias (env override first); other names pass through."""
     alias = name.lower()
@@ -81,10 +120,11 @@ def resolve_alias(name: str) -> str:
     return name
 
 
-def price_of(model_id: str) -> Price | None:
-    """The price of ``model_id`` (see PRICES for how keys match); None when unknown."""
-    matches = [key for key in PRICES if model_id == key or _extends(model_id, key)]
-    return PRICES[max(matches, key=len)] if matches else None
+def price_of(model_id: str, prices: dict[str, Price] = PRICES) -> Price | None:
+    """The price of ``model_id`` in ``prices`` (see PRICES for how keys match); None when
+    unknown."""
+    matches = [key for key in prices if model_id == key or _extends(model_id, key)]
+    return prices[max(matches, key=len)] if matches else None
 
 
 def _extends(model_id: str, key: str) -> bool:
@@ -95,11 +135,4 @@ def _extends(model_id: str, key: str) -> bool:
 def cost_usd(model_id: str, usage: Usage) -> float:
     """What ``usage`` cost on ``model_id``; 0.0 for models without a known price (e.g. local)."""
     price = price_of(model_id)
-    if price is None:
-        return 0.0
-    return (
-        usage.input_tokens * price.input
-        + usage.output_tokens * price.output
-        + usage.cache_creation_input_tokens * price.cache_write
-        + usage.cache_read_input_tokens * price.cache_read
-    ) / 1_000_000
+    return 0.0 if price is None else price.cost(usage)

@@ -1,6 +1,7 @@
 """The OpenAI Chat Completions adapter, also for OpenAI-compatible servers (Ollama, vLLM, ...).
 
-Imported lazily by the model registry, so the ``openai`` SDK only loads when it is used.
+It speaks the wire protocol itself over the lean client of ``models.http`` (the official SDK
+is not needed at run time). Tool arguments are collected as fragments and parsed once.
 """
 
 from __future__ import annotations
@@ -10,10 +11,6 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-
-import httpx2
-import openai
-from openai.types.chat import ChatCompletionChunk
 
 from backend_agent.errors import UserError
 from backend_agent.messages import (
@@ -28,21 +25,29 @@ from backend_agent.messages import (
     ThinkingBlock,
     ThinkingDelta,
     ToolResultBlock,
-    ToolUseBlock,
     Usage,
 )
-from backend_agent.models.base import EventSink, image_left_out
-from backend_agent.models.retry import (
-    Failure,
-    RetryPolicy,
-    call_with_retries,
-    connection_failure,
-    http_failure,
+from backend_agent.models.api import ApiSpec, ProviderApi
+from backend_agent.models.base import EventSink, image_left_out, tool_call
+from backend_agent.models.catalog import default_output_tokens
+from backend_agent.models.config import ModelSettings
+from backend_agent.models.failures import StreamErrorEvent
+from backend_agent.models.http import (
+    Endpoint,
+    MalformedStream,
+    ServerSentEvent,
+    StreamBroken,
+    event_json,
+    json_body,
 )
+from backend_agent.models.local import probe_context
+from backend_agent.models.retry import RetryPolicy
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+COMPLETIONS_PATH = "/chat/completions"
+DONE = "[DONE]"
 LOCAL_SERVER_KEY = "local-server"
-"""Sent when a base URL is given without a key: local servers ignore it, the SDK wants one."""
+"""Sent when a base URL is given without a key: local servers ignore it."""
 
 FINISH_REASONS: dict[str, StopReason] = {
     "stop": "end_turn",
@@ -71,22 +76,27 @@ class OpenAIModel:
         *,
         api_key: str | None = None,
         base_url: str | None = None,
+        settings: ModelSettings | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         self._model_id = model_id
-        self._retry = retry or RetryPolicy.from_env()
+        settings = settings or ModelSettings.load()
         custom_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
         key = api_key or os.environ.get("OPENAI_API_KEY") or None
         if key is None and custom_url is None:
             raise UserError(MISSING_KEY)
-        self._base_url = custom_url or DEFAULT_BASE_URL
+        endpoint = Endpoint.parse(custom_url or DEFAULT_BASE_URL, "OPENAI_BASE_URL")
+        self._api = ProviderApi(API, endpoint, settings, retry or settings.retry)
         # OpenAI's own API wants max_completion_tokens; compatible servers know max_tokens.
-        self._max_tokens_field = (
-            "max_completion_tokens" if "api.openai.com" in self._base_url else "max_tokens"
-        )
-        self._client = openai.OpenAI(
-            api_key=key or LOCAL_SERVER_KEY, base_url=self._base_url, max_retries=0
-        )
+        self._max_tokens_field = "max_completion_tokens" if self._api.official else "max_tokens"
+        self._headers = {"authorization": f"Bearer {key or LOCAL_SERVER_KEY}"}
+        for variable, header in (
+            ("OPENAI_ORG_ID", "openai-organization"),
+            ("OPENAI_PROJECT_ID", "openai-project"),
+        ):
+            if os.environ.get(variable):
+                self._headers[header] = os.environ[variable]
+        self._output_tokens = settings.max_output_tokens
 
     @property
     def model_id(self) -> str:
@@ -94,46 +104,48 @@ class OpenAIModel:
 
     def complete(self, request: ModelRequest, on_event: EventSink | None = None) -> ModelResponse:
         """Stream one assistant turn, retrying transient failures."""
-        body = request_body(self._model_id, request)
-        body[self._max_tokens_field] = request.max_tokens
-        return call_with_retries(
-            lambda: self._stream_turn(body, on_event), self._describe, self._retry, "OpenAI"
+        output_tokens = request.max_tokens or self._default_output_tokens()
+        wire = request_body(self._model_id, request)
+        wire[self._max_tokens_field] = output_tokens
+
+        return self._api.stream(
+            COMPLETIONS_PATH,
+            self._headers,
+            json_body(wire),
+            StreamedCompletion,
+            on_event,
+            model_id=self._model_id,
+            output_tokens=output_tokens,
         )
 
-    def _stream_turn(self, body: dict[str, Any], on_event: EventSink | None) -> ModelResponse:
-        turn = _StreamedTurn()
-        with self._client.chat.completions.create(**body) as stream:
-            for chunk in stream:
-                turn.add(chunk, on_event)
-        return turn.response(self._model_id)
-
-    def _describe(self, exc: Exception) -> Failure | None:
-        if isinstance(exc, openai.APIStatusError):
-            detail = _error_detail(exc.body) or exc.message
-            return http_failure(
-                exc.status_code,
-                detail,
-                exc.response.headers,
-                key_variable="OPENAI_API_KEY",
-                model_id=self._model_id,
-            )
-        if isinstance(exc, openai.APIConnectionError | httpx2.RequestError):
-            return connection_failure(self._base_url, exc, "OPENAI_BASE_URL")
-        if isinstance(exc, openai.APIError):  # an error event inside a 200 stream
-            detail = _error_detail(exc.body) or exc.message
-            return Failure(
-                f"stream error {detail}", "try again later or pick another --model", True
-            )
-        return None
+    def _default_output_tokens(self) -> int:
+        """The user's limit, else the catalog's, kept to a quarter of a local server's context."""
+        if self._output_tokens is None:
+            official = self._api.official
+            context = None if official else probe_context(self._api.client, self._model_id)
+            self._output_tokens = default_output_tokens(self._model_id, context)
+        return self._output_tokens
 
 
 def _error_detail(body: object) -> str:
     """``type: message`` from an OpenAI error body (``{"error": {...}}`` or the inner object)."""
     error = body.get("error", body) if isinstance(body, dict) else None
+    if isinstance(error, str):
+        return error
     if not isinstance(error, dict):
         return ""
     kind, message = error.get("type") or error.get("code"), error.get("message") or ""
     return f"{kind}: {message}" if kind else str(message)
+
+
+API = ApiSpec(
+    provider="OpenAI",
+    official_host="api.openai.com",
+    key_variable="OPENAI_API_KEY",
+    url_variable="OPENAI_BASE_URL",
+    error_detail=_error_detail,
+    is_final=lambda event: event.data.strip() == DONE,
+)
 
 
 @dataclass
@@ -144,7 +156,7 @@ class _ToolCallParts:
 
 
 @dataclass
-class _StreamedTurn:
+class StreamedCompletion:
     """Assembles a streamed completion: text, reasoning, tool calls by index, usage."""
 
     text: list[str] = field(default_factory=list)
@@ -153,39 +165,58 @@ class _StreamedTurn:
     finish_reason: str | None = None
     usage: Usage = field(default_factory=Usage)
     model: str = ""
+    done: bool = False
 
-    def add(self, chunk: ChatCompletionChunk, on_event: EventSink | None) -> None:
-        self.model = chunk.model or self.model
-        if chunk.usage is not None:
-            cached = 0
-            if chunk.usage.prompt_tokens_details is not None:
-                cached = chunk.usage.prompt_tokens_details.cached_tokens or 0
+    def add(self, event: ServerSentEvent, on_event: EventSink | None) -> None:
+        if event.data.strip() == DONE:
+            self.done = True
+            return
+        chunk = event_json(event)
+        if not isinstance(chunk, dict):
+            raise MalformedStream(f"a chunk is not a JSON object: {event.data[:80]!r}")
+        if "error" in chunk or event.event == "error":
+            error = chunk.get("error", chunk)
+            detail = error if isinstance(error, dict) else {"message": str(error)}
+            kind = str(detail.get("type") or detail.get("code") or "")
+            raise StreamErrorEvent(kind, str(detail.get("message") or ""))
+        try:
+            self._apply(chunk, on_event)
+        except (KeyError, TypeError, AttributeError) as error:
+            raise MalformedStream(f"unexpected chunk {event.data[:80]!r} ({error!r})") from None
+
+    def _apply(self, chunk: dict[str, Any], on_event: EventSink | None) -> None:
+        self.model = chunk.get("model") or self.model
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            details = usage.get("prompt_tokens_details") or {}
+            cached = details.get("cached_tokens") or 0
             self.usage = Usage(
-                input_tokens=chunk.usage.prompt_tokens - cached,
-                output_tokens=chunk.usage.completion_tokens,
+                input_tokens=(usage.get("prompt_tokens") or 0) - cached,
+                output_tokens=usage.get("completion_tokens") or 0,
                 cache_read_input_tokens=cached,
             )
-        for choice in chunk.choices[:1]:
-            delta = choice.delta
-            extra = delta.model_extra or {}
+        for choice in (chunk.get("choices") or [])[:1]:
+            delta = choice.get("delta") or {}
             for name in REASONING_FIELDS:
-                if isinstance(piece := extra.get(name), str) and piece:
+                if isinstance(piece := delta.get(name), str) and piece:
                     self.reasoning.append(piece)
                     if on_event is not None:
                         on_event(ThinkingDelta(piece))
-            if delta.content:
-                self.text.append(delta.content)
+            if content := delta.get("content"):
+                self.text.append(content)
                 if on_event is not None:
-                    on_event(TextDelta(delta.content))
-            for call in delta.tool_calls or []:
-                parts = self.tool_calls.setdefault(call.index, _ToolCallParts())
-                parts.id = call.id or parts.id
-                if call.function is not None:
-                    parts.name += call.function.name or ""
-                    parts.arguments.append(call.function.arguments or "")
-            self.finish_reason = choice.finish_reason or self.finish_reason
+                    on_event(TextDelta(content))
+            for call in delta.get("tool_calls") or []:
+                parts = self.tool_calls.setdefault(call.get("index", 0), _ToolCallParts())
+                parts.id = call.get("id") or parts.id
+                function = call.get("function") or {}
+                parts.name += function.get("name") or ""
+                parts.arguments.append(function.get("arguments") or "")
+            self.finish_reason = choice.get("finish_reason") or self.finish_reason
 
     def response(self, requested_model: str) -> ModelResponse:
+        if not self.done and self.finish_reason is None:
+            raise StreamBroken("the stream ended before the completion was complete")
         blocks: list[ContentBlock] = []
         if self.reasoning:
             blocks.append(ThinkingBlock("".join(self.reasoning)))
@@ -193,24 +224,14 @@ class _StreamedTurn:
             blocks.append(TextBlock("".join(self.text)))
         for index, parts in sorted(self.tool_calls.items()):
             call_id = parts.id or f"call_{index}_{uuid.uuid4().hex[:12]}"
-            blocks.append(ToolUseBlock(call_id, parts.name, _parse_arguments(parts.arguments)))
+            blocks.append(tool_call(call_id, parts.name, "".join(parts.arguments)))
         message = Message("assistant", blocks)
         stop: StopReason = "end_turn"
         if self.finish_reason is not None:
             stop = FINISH_REASONS.get(self.finish_reason, "end_turn")
-        if message.tool_uses:  # some local servers say "stop" even when they called tools
+        if message.tool_uses and stop != "max_tokens":  # local servers may say "stop" here
             stop = "tool_use"
         return ModelResponse(message, stop, self.usage, self.model or requested_model)
-
-
-def _parse_arguments(fragments: list[str]) -> dict[str, Any]:
-    """The tool input; arguments that are not a JSON object are kept for the tool to reject."""
-    raw = "".join(fragments)
-    try:
-        value = json.loads(raw or "{}")
-    except json.JSONDecodeError:
-        return {"invalid_arguments": raw}
-    return value if isinstance(value, dict) else {"invalid_arguments": raw}
 
 
 def request_body(model_id: str, request: ModelRequest) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """Turns a model spec (``sonnet``, ``claude-...``, ``openai:gpt-5``, ``scripted:run.yaml``) into a
-Model, importing a provider's SDK only when that provider is chosen.
+Model, importing a provider's adapter only when that provider is chosen.
 """
 
 from __future__ import annotations
@@ -7,11 +7,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backend_agent.errors import UserError
 from backend_agent.models.base import Model
 from backend_agent.models.catalog import ALIASES, resolve_alias
 from backend_agent.settings import SettingsFiles
+
+if TYPE_CHECKING:
+    from backend_agent.models.config import ModelSettings
 
 DEFAULT_MODEL = "sonnet"
 MODEL_ENV = "BACKEND_AGENT_MODEL"
@@ -24,6 +28,7 @@ class ModelChoice:
 
     name: str | None = None
     base_url: str | None = None
+    max_output_tokens: int | None = None  # None: env, settings, then the model catalog
 
 
 def choose_model_spec(
@@ -41,14 +46,20 @@ def choose_model_spec(
 
 
 def open_model(choice: ModelChoice, agent_model: str | None, settings: SettingsFiles) -> Model:
-    """The Model of a run: the chosen spec (see ``choose_model_spec``) at the chosen URL."""
-    return create_model(
-        choose_model_spec(choice.name, agent_model, settings), base_url=choice.base_url
-    )
+    """The Model of a run: the chosen spec (see ``choose_model_spec``) at the chosen URL, with
+    the output limit, prices, timeouts and retries of the flags, environment and settings."""
+    from backend_agent.models.config import ModelSettings
+
+    model_settings = ModelSettings.load(settings, choice.max_output_tokens)
+    spec = choose_model_spec(choice.name, agent_model, settings)
+    return create_model(spec, base_url=choice.base_url, settings=model_settings)
 
 
-def create_model(spec: str, *, base_url: str | None = None) -> Model:
-    """The Model for ``spec``; UserError when the spec names no known provider."""
+def create_model(
+    spec: str, *, base_url: str | None = None, settings: ModelSettings | None = None
+) -> Model:
+    """The Model for ``spec``; UserError when the spec names no known provider. ``settings``
+    (output limit, prices, timeouts, retries) default to the environment's."""
     provider, model_id = _split(spec.strip())
     if provider == "scripted":
         from backend_agent.models.scripted import ScriptedModel
@@ -57,10 +68,10 @@ def create_model(spec: str, *, base_url: str | None = None) -> Model:
     if provider == "anthropic":
         from backend_agent.models.anthropic import AnthropicModel
 
-        return AnthropicModel(resolve_alias(model_id), base_url=base_url)
+        return AnthropicModel(resolve_alias(model_id), base_url=base_url, settings=settings)
     from backend_agent.models.openai import OpenAIModel
 
-    return OpenAIModel(model_id, base_url=base_url)
+    return OpenAIModel(model_id, base_url=base_url, settings=settings)
 
 
 def _split(spec: str) -> tuple[str, str]:

@@ -27,6 +27,7 @@ from backend_agent.messages import (
     Usage,
 )
 from backend_agent.models.base import EventSink, ModelError
+from backend_agent.models.catalog import cost_usd
 
 _STOP_REASONS = ("end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal")
 _TURN_FIELDS = {"text", "thinking", "tool_calls", "usage", "stop_reason"}
@@ -102,7 +103,8 @@ class ScriptedModel:
                 elif isinstance(block, TextBlock):
                     for piece in _pieces(block.text):
                         on_event(TextDelta(piece))
-        return ModelResponse(turn.message, turn.stop_reason, turn.usage, self._model_id)
+        cost = cost_usd(self._model_id, turn.usage)  # a script's model id may name a real model
+        return ModelResponse(turn.message, turn.stop_reason, turn.usage, self._model_id, cost)
 
 
 def _pieces(text: str) -> list[str]:

@@ -157,6 +157,8 @@ class PermissionEngine:
         command = tool_input.get("command")
         if not isinstance(command, str):
             return Verdict("deny", "Bash input needs a string `command`")
+        if self.mode in ("bypassPermissions", "plan") and not self.rules.for_tool("deny", "Bash"):
+            return self._unparsable_shell(command, "not parsed: no rule needs it")
         try:
             parsed = split_command(command)
         except UnparsableCommand as error:

@@ -7,7 +7,9 @@ unparsable, and the caller asks the user.
 
 bashlex can loop forever on some inputs (e.g. ``'${'-``), so parsing runs in a small worker
 process with a memory cap and a time limit: a command the worker cannot finish is unparsable,
-and the agent never hangs on a command line a model (or a hostile repository) wrote.
+and the agent never hangs on a command line a model (or a hostile repository) wrote. The
+caller skips the parse when no rule could use it (e.g. bypass mode without Bash deny rules),
+so the worker then never starts.
 """
 
 from __future__ import annotations
@@ -20,8 +22,6 @@ import sys
 import threading
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any
-
-import bashlex
 
 PARSE_TIMEOUT_S = 5.0
 WORKER_MEMORY_BYTES = 1 << 30
@@ -147,6 +147,8 @@ def _serve() -> None:
 
 
 def _split_here(command: str) -> ParsedCommand:
+    import bashlex  # only the worker process pays for loading the parser
+
     try:
         trees = bashlex.parse(command)
     except Exception as error:  # bashlex raises many types (ParsingError, NotImplementedError…)

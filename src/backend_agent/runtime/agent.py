@@ -30,7 +30,6 @@ from backend_agent.messages import (
     Usage,
 )
 from backend_agent.models.base import Model, ModelError
-from backend_agent.models.catalog import cost_usd
 from backend_agent.policy import OpenPolicy, Policy
 from backend_agent.runtime.events import (
     AgentEvent,
@@ -55,6 +54,13 @@ from backend_agent.tools.base import ToolResult
 
 INTERRUPTED_NOTE = "[The user interrupted this turn.]"
 MAX_STOP_HOOK_CONTINUATIONS = 8
+CUT_OFF = (
+    "the reply reached the output token limit (max_tokens) while writing it, so its input may "
+    "be incomplete. Send it again with a smaller input: split a large Write or Edit into "
+    "several smaller calls"
+)
+INVALID_INPUT = "{error}. Send it again with its input as one valid JSON object"
+NOT_RUN = "This {name} call was not run: {problem}."
 
 EndOfTurnCheck = Callable[[str], str]
 """Consulted with the final text when the model ends its turn: what it must still do ('' for
@@ -82,6 +88,7 @@ class _RunState:
     turns: int = 0
     usage: Usage = field(default_factory=Usage)
     cost_usd: float = 0.0
+    cost_known: bool = True
     denials: list[dict[str, Any]] = field(default_factory=list)
 
     def emit(self, event: AgentEvent) -> None:
@@ -114,7 +121,7 @@ class Agent:
         max_turns: int | None = None,
         max_budget_usd: float | None = None,
         session_id: str | None = None,
-        max_tokens: int = 16000,
+        max_tokens: int | None = None,
         messages: list[Message] | None = None,
     ) -> None:
         self.definition = definition
@@ -180,7 +187,7 @@ class Agent:
             response = self._call_model(state)
             calls = response.message.tool_uses
             if calls:
-                self._run_tools(calls, state)
+                self._run_tools(calls, state, cut_off=response.stop_reason == "max_tokens")
                 continue
             feedback = self._review(response.message.text)
             if feedback and feedback_rounds < MAX_STOP_HOOK_CONTINUATIONS:
@@ -214,7 +221,8 @@ class Agent:
         finally:
             state.api_seconds += time.monotonic() - started
         self.messages.append(response.message)
-        cost = cost_usd(response.model, response.usage)
+        cost = response.cost_usd or 0.0
+        state.cost_known = state.cost_known and response.cost_usd is not None
         state.turns += 1
         state.usage += response.usage
         state.cost_usd += cost
@@ -233,21 +241,28 @@ class Agent:
         )
         return response
 
-    def _run_tools(self, calls: list[ToolUseBlock], state: _RunState) -> None:
-        """Run every call in order and send all results back in one user message."""
+    def _run_tools(self, calls: list[ToolUseBlock], state: _RunState, *, cut_off: bool) -> None:
+        """Run every call in order and send all results back in one user message; calls of a
+        turn cut off by the output limit, or with unusable input, are answered, not run."""
         results: list[ContentBlock] = []
         try:
             for call in calls:
                 self._raise_if_interrupted()
-                results.append(self._run_tool(call, state))
+                results.append(self._run_tool(call, state, _unrunnable(call, cut_off)))
         except KeyboardInterrupt:
             self.tools.interrupt()
             self._add_results(results + self._unfinished(calls[len(results) :], state), state)
             raise
         self._add_results(results, state)
 
-    def _run_tool(self, call: ToolUseBlock, state: _RunState) -> ToolResultBlock:
+    def _run_tool(
+        self, call: ToolUseBlock, state: _RunState, problem: str | None = None
+    ) -> ToolResultBlock:
         state.emit(ToolStart(call))
+        if problem is not None:
+            refused = ToolResult.error(NOT_RUN.format(name=call.name, problem=problem))
+            state.emit(ToolEnd(call, refused))
+            return ToolResultBlock(call.id, refused.content, is_error=True)
         decision = self.policy.before_tool(call)
         if not decision.allowed:
             state.denials.append(
@@ -331,4 +346,12 @@ class Agent:
             cancelled=cancelled,
             signum=signum,
             error=error,
+            cost_known=state.cost_known,
         )
+
+
+def _unrunnable(call: ToolUseBlock, cut_off: bool) -> str | None:
+    """Why a call must not run (its input cut off or unusable); None when it may."""
+    if cut_off:
+        return CUT_OFF
+    return None if call.input_error is None else INVALID_INPUT.format(error=call.input_error)

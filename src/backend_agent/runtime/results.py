@@ -81,6 +81,7 @@ class RunResult:
     signum: int | None = None  # the signal that ended the run (SIGINT for Ctrl-C), if any
     error: BaseException | None = field(default=None, repr=False, compare=False)
     """The exception behind an ``error_during_execution``, for --debug tracebacks."""
+    cost_known: bool = True  # False once a turn came from a model without a known price
     report: dict[str, Any] | None = None
     """The evidence check of the final report (docs/evidence-check.md); None when off."""
 

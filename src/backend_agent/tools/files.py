@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from abc import abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -15,11 +15,11 @@ from pydantic import Field
 from backend_agent.tools.base import PlannedChange, ToolResult
 from backend_agent.tools.builtin import BuiltinTool, Number, ToolError, ToolInput
 from backend_agent.tools.textfile import (
-    BOM,
     TextForm,
     atomic_write,
     decode,
     numbered,
+    read_lines,
     snippet,
 )
 
@@ -110,9 +110,9 @@ class Read(BuiltinTool[ReadInput]):
                 )
             handle.seek(0)
             first = max(args.offset or 1, 1)
-            wanted = args.limit or DEFAULT_READ_LINES
-            lines, total = _select_lines(handle, first - 1, wanted)
+            page = read_lines(handle, first - 1, args.limit or DEFAULT_READ_LINES)
         session.read_tracker.record(path, status)
+        lines, total = page.lines, page.total
 
         if total == 0:
             return ToolResult(f"<system-reminder>{path} exists but is empty.</system-reminder>")
@@ -121,7 +121,7 @@ class Read(BuiltinTool[ReadInput]):
                 f"<system-reminder>{path} has {total} lines, fewer than the offset "
                 f"{first}.</system-reminder>"
             )
-        text = numbered(lines, first)
+        text = numbered(lines, first, page.lengths)
         last = first + len(lines) - 1
         if first > 1 or last < total:
             text += (
@@ -129,31 +129,6 @@ class Read(BuiltinTool[ReadInput]):
                 "Use offset and limit to read other lines.)"
             )
         return ToolResult(text)
-
-
-def _select_lines(handle: Iterable[bytes], skip: int, count: int) -> tuple[list[str], int]:
-    """Lines ``skip``..``skip+count`` (split on ``\\r?\\n``) and the file's line count.
-
-    A file ending with a newline has one last, empty line, as ``cat -n`` numbering shows it.
-    """
-    selected: list[str] = []
-    total = 0
-    ends_with_newline = False
-    for raw in handle:
-        if total == 0 and raw.startswith(BOM):
-            raw = raw[len(BOM) :]
-        if skip <= total < skip + count:
-            line = raw.rstrip(b"\n")
-            if line.endswith(b"\r"):
-                line = line[:-1]
-            selected.append(line.decode("utf-8", "replace"))
-        ends_with_newline = raw.endswith(b"\n")
-        total += 1
-    if ends_with_newline:
-        if skip <= total < skip + count:
-            selected.append("")
-        total += 1
-    return selected, total
 
 
 # ---------------------------------------------------------------- Write / Edit / MultiEdit

@@ -63,13 +63,20 @@ class Glob(BuiltinTool[GlobInput]):
         if not listing.paths:
             return ToolResult(NO_MATCH)
         root = os.fsencode(base)
-        shown = [os.fsdecode(os.path.join(root, path)) for path in listing.paths[:MAX_GLOB_RESULTS]]
+        shown = [
+            display_path(os.path.join(root, path)) for path in listing.paths[:MAX_GLOB_RESULTS]
+        ]
         if len(listing.paths) > MAX_GLOB_RESULTS:
             shown.append(
                 f"(Results truncated: showing the {MAX_GLOB_RESULTS} most recently modified "
                 f"of {len(listing.paths)} files. Narrow the pattern or path to see others.)"
             )
         return ToolResult("\n".join(shown))
+
+
+def display_path(path: bytes) -> str:
+    """A path as text; bytes that are not UTF-8 are shown escaped (``caf\\xe9.txt``)."""
+    return path.decode("utf-8", "backslashreplace")
 
 
 def _split_pattern(pattern: str, base: Path) -> tuple[Path, str]:
@@ -190,7 +197,7 @@ def _grep_flags(args: GrepInput, *, single_file: bool) -> list[str]:
         return [*flags, "--files-with-matches"]
     if args.output_mode == "count":
         return [*flags, "--count-matches", "--with-filename"]
-    flags += ["--no-heading", "--no-filename" if single_file else "--with-filename"]
+    flags += ["--no-heading", "--no-filename" if single_file else "--with-filename", "--null"]
     flags.append("--line-number" if args.line_numbers else "--no-line-number")
     flags += [f"--max-columns={MAX_LINE_COLUMNS}", "--max-columns-preview"]
     for flag, value in (("-A", args.after), ("-B", args.before), ("-C", args.context)):
@@ -202,14 +209,14 @@ def _grep_flags(args: GrepInput, *, single_file: bool) -> list[str]:
 def _files_report(paths: list[bytes], head_limit: int | None) -> str:
     shown = paths[:head_limit] if head_limit else paths
     noun = "file" if len(paths) == 1 else "files"
-    report = "\n".join([f"Found {len(paths)} {noun}", *map(os.fsdecode, shown)])
+    report = "\n".join([f"Found {len(paths)} {noun}", *map(display_path, shown)])
     if len(shown) < len(paths):
         report += f"\n(head_limit: showing the first {len(shown)} of {len(paths)} files.)"
     return truncate(report)
 
 
 def _count_report(stdout: bytes, head_limit: int | None) -> str:
-    lines = os.fsdecode(stdout).splitlines()
+    lines = stdout.decode("utf-8", "backslashreplace").splitlines()
     total = sum(int(line.rpartition(":")[2]) for line in lines)
     shown = lines[:head_limit] if head_limit else lines
     report = "\n".join(shown)
@@ -233,7 +240,7 @@ def _content_report(stdout: bytes, head_limit: int | None) -> str:
             end = stdout.index(b"\n", end + 1)
         kept = stdout[: end + 1]
     kept_lines = min(total, head_limit or total)
-    text = kept[: 4 * MAX_OUTPUT_CHARS + 4].decode("utf-8", "replace")
+    text = _decode_content(kept[: 4 * MAX_OUTPUT_CHARS + 4])
     text = text.replace("\r\n", "\n").rstrip("\n")  # CRLF files show like Read shows them
     if len(text) > MAX_OUTPUT_CHARS:
         last_newline = text.rfind("\n", 0, MAX_OUTPUT_CHARS)
@@ -243,3 +250,21 @@ def _content_report(stdout: bytes, head_limit: int | None) -> str:
     if kept_lines < total:
         text += f"\n(head_limit: showing the first {kept_lines} of {total} lines.)"
     return text
+
+
+def _decode_content(data: bytes) -> str:
+    """ripgrep's ``path NUL line:text`` lines (``--null``) as ``path:line:text``, the path
+    escaped where it is not UTF-8 and the text with U+FFFD for undecodable bytes."""
+    if b"\0" not in data:
+        return data.decode("utf-8", "replace")
+    lines = []
+    for line in data.split(b"\n"):
+        path, nul, rest = line.partition(b"\0")
+        if not nul:  # a "--" between context groups
+            lines.append(line.decode("utf-8", "replace"))
+            continue
+        number = rest[: len(rest) - len(rest.lstrip(b"0123456789"))]
+        separator = rest[len(number) : len(number) + 1] if number else b":"
+        text = (separator + rest).decode("utf-8", "replace")
+        lines.append(display_path(path) + text)
+    return "\n".join(lines)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 import weakref
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from backend_agent.messages import ToolSpec
+from backend_agent.messages import ToolSpec, valid_text
 from backend_agent.tools.base import CommandLauncher, PlainLauncher, PlannedChange, Tool, ToolResult
 from backend_agent.tools.files import FileChangeTool, ReadTracker
+from backend_agent.tools.pending import remove_stale
 from backend_agent.tools.registry import builtin_tools
 from backend_agent.tools.shell import Shell
 
@@ -26,6 +28,7 @@ class ToolSession:
         self.cwd = Path(os.path.abspath(Path(cwd).expanduser()))
         if not self.cwd.is_dir():
             raise NotADirectoryError(f"Not a directory: {self.cwd}")
+        remove_stale()  # temporary files that killed writes of earlier runs left behind
         self.read_tracker = ReadTracker()
         self.shell = Shell(self.cwd, launcher or PlainLauncher())
         self._tools: dict[str, Tool] = {tool.name: tool for tool in builtin_tools()}
@@ -80,9 +83,12 @@ class ToolSession:
             available = ", ".join(self._tools)
             return ToolResult.error(f"No such tool: {name}. Available tools: {available}")
         try:
-            return tool.run(input, self)
+            result = tool.run(input, self)
         except Exception as exc:  # a bug in a tool must not end the agent's run
-            return ToolResult.error(f"{name} failed unexpectedly: {type(exc).__name__}: {exc}")
+            result = ToolResult.error(f"{name} failed unexpectedly: {type(exc).__name__}: {exc}")
+        # Text from files that are not UTF-8 (kept on disk byte for byte) is sent as valid text.
+        content = valid_text(result.content)
+        return result if content is result.content else replace(result, content=content)
 
     def planned_change(self, name: str, input: dict[str, Any]) -> PlannedChange | None:
         """What a Write/Edit/MultiEdit call would change, without writing; else None."""

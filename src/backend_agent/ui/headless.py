@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TextIO
 
 from backend_agent.errors import UserError
-from backend_agent.messages import Usage
+from backend_agent.messages import Usage, valid_text
 from backend_agent.runtime.events import AgentEvent, PromptSent, ToolResultsSent, TurnEnd
 from backend_agent.runtime.records import assistant_record, result_record, user_record
 from backend_agent.runtime.results import TERMINATED, RunResult, Terminated
@@ -44,7 +44,7 @@ class HeadlessOutput:
         self.session_id = ""
 
     def line(self, record: dict[str, Any]) -> None:
-        self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.out.write(valid_text(json.dumps(record, ensure_ascii=False)) + "\n")
         self.out.flush()
 
     def init(self, record: dict[str, Any]) -> None:

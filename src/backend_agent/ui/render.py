@@ -61,6 +61,8 @@ def run_summary(result: RunResult) -> str:
     turns = f"{result.num_turns} turn{'' if result.num_turns == 1 else 's'}"
     cache = f" ({cached:,} from cache)" if cached else ""
     cost = f"${result.total_cost_usd:.4f}" if result.total_cost_usd else "$0"
+    if not result.cost_known:  # a model served from a base URL without a known price
+        cost = f"{cost} + unknown" if result.total_cost_usd else "cost unknown"
     return f"{turns} · {read:,} tokens in{cache}, {usage.output_tokens:,} out · {cost}"
 
 

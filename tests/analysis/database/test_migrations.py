@@ -109,13 +109,10 @@ EXPECTED = {
         ],
         "migrations/0003_concurrent.sql": [(5, "raw-sql")],
     },
-    "prisma": {
-        "prisma/migrations/20240101000000_init/migration.sql": [
-            (2, "missing-down-migration"),
-        ],
+    "prisma": {  # no missing-down-migration: Prisma rolls back with a new migration
+        "prisma/migrations/20240101000000_init/migration.sql": [],
         "prisma/migrations/20240201000000_changes/migration.sql": [
             (2, "add-not-null-column"),
-            (2, "missing-down-migration"),
             (5, "drop-column"),
             (8, "add-index-non-concurrent"),
             (11, "add-foreign-key-validating"),
@@ -289,7 +286,9 @@ def test_migration_json_shape():
         "file",
         "name",
         "dialect",
+        "dialect_evidence",
         "has_down",
+        "previous",
         "operations",
         "down_operations",
         "findings",

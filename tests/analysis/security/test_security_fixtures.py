@@ -49,8 +49,10 @@ def test_clean_twin_is_silent(language: str) -> None:
 
 def test_fixtures_cover_every_rule_category() -> None:
     planted_rules = set()
-    for language in LANGUAGES:
-        planted_rules |= {rule for rule, _, _ in planted(FIXTURES / language / "vulnerable")}
+    roots = [FIXTURES / language / "vulnerable" for language in LANGUAGES]
+    roots += sorted((FIXTURES / "apps").glob("*/vulnerable"))
+    for root in roots:
+        planted_rules |= {rule for rule, _, _ in planted(root)}
     # missing-auth comes from the endpoint inventory and has its own test below
     assert planted_rules | {"missing-auth"} == set(RULES)
 
@@ -83,6 +85,9 @@ def test_missing_auth_flags_only_state_changing_endpoints_without_auth() -> None
                 "rest", "POST", "/api/users", "none", "fastapi", "users.create_user", "a.py", 9
             ),
             Endpoint("rest", "POST", "/items", "none", "flask", "h", "tests/test_app.py", 3),
+            Endpoint(
+                "rest", "POST", "/level", "none", "httprouter", "mw.AuthCheck(setLevel)", "s.go", 9
+            ),
             Endpoint(
                 "graphql", "MUTATION", "createOrder", "none", "apollo", "r", "schema.graphql", 3
             ),

@@ -6,14 +6,15 @@ import re
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 
-from backend_agent.analysis.database import js_migrations, python_migrations, rails, sqlfiles
-from backend_agent.analysis.database.dialects import config_files, infer_dialect
+from backend_agent.analysis.database import alembic, django, js_migrations, rails, sqlfiles
+from backend_agent.analysis.database.dialects import DialectFinder
 from backend_agent.analysis.database.model import Dialect, Migration, Tool
 from backend_agent.analysis.database.rules import check
 from backend_agent.analysis.project import Project
 
 JS_SUFFIXES = (".js", ".ts", ".mjs", ".cjs", ".mts", ".cts")
 JS_MIGRATION_DIRS = re.compile(r"(^|/)(migrations?|db/migrate)/")
+NOT_SQL_DATABASES = frozenset({"clickhouse", "cassandra", "scylla", "scylladb", "mongodb"})
 TEST_PATH = re.compile(r"(^|/)(tests?|spec|__tests__|fixtures|testdata)/|\.(test|spec)\.\w+$")
 
 
@@ -31,14 +32,16 @@ def classify(project: Project, path: str) -> Tool | None:
             return None
         if sqlfiles.is_goose(project.read_text(path)):
             return "goose"
+        if NOT_SQL_DATABASES.intersection(p.lower() for p in PurePosixPath(path).parts):
+            return None  # ClickHouse, Cassandra...: not the SQL the rules are about
         return "sql" if sqlfiles.is_plain_sql_migration(path) else None
     if suffix == ".py":
         if "migrations" not in path and "versions" not in path and "alembic" not in path:
             return None
         text = project.read_text(path)
-        if python_migrations.is_django(path, text):
+        if django.is_django(path, text):
             return "django"
-        return "alembic" if python_migrations.is_alembic(text) else None
+        return "alembic" if alembic.is_alembic(text) else None
     if suffix == ".rb":
         if "migrat" not in path:
             return None
@@ -58,30 +61,64 @@ def analyze_migrations(project: Project, paths: Iterable[str] | None = None) -> 
     known = set(files)
     wanted = known if paths is None else {_up_file(p) for p in paths} & known
     migrations = []
-    configs = config_files(project)
-    dialects: dict[str, Dialect] = {}  # per folder
+    finder = DialectFinder(project)
+    dialects: dict[str, tuple[Dialect, str]] = {}  # per folder
     # With every file analysed in order, each app's field history builds up as we go;
     # with a subset, each Django migration replays the app's earlier migrations.
-    django_history: dict[str, python_migrations.DjangoHistory] = {}
+    django_history: dict[str, django.DjangoHistory] = {}
     for path in sorted(wanted):
         tool = classify(project, path)
-        if tool is None:
-            continue
+        if tool is None or not project.is_text(path):
+            continue  # binary or not UTF-8: listed once in the project's notes
         folder = PurePosixPath(path).parent.as_posix()
         if folder not in dialects:
-            dialects[folder] = infer_dialect(project, path, configs)
-        dialect = dialects[folder]
+            dialects[folder] = finder.find(path)
+        dialect, evidence = dialects[folder]
         if tool == "django":
             history = django_history.get(folder) if paths is None else None
             if history is None:
                 history = _django_history_before(project, folder, path, files)
                 django_history[folder] = history
-            migration = python_migrations.django(project, path, dialect, history)
+            migration = django.django(project, path, dialect, history)
         else:
             migration = _read_migration(project, path, tool, dialect, known)
+        migration.dialect_evidence = evidence
+        if migration.previous is None:
+            migration.previous = _previous_version(migration, files)
         migration.findings = check(migration)
         migrations.append(migration)
     return migrations
+
+
+def _previous_version(migration: Migration, files: list[str]) -> str | None:
+    """The version to roll back to for tools that migrate *to* a version (Django, golang-migrate,
+    goose): the one before ``migration`` among its folder's files, or the tool's "before the
+    first"."""
+    pattern = _SEQUENCE.get(migration.tool)
+    if pattern is None:
+        return None
+    path = PurePosixPath(migration.file)
+    folder = path.parent.as_posix()
+    earlier = sorted(
+        PurePosixPath(f).name
+        for f in files
+        if PurePosixPath(f).parent.as_posix() == folder
+        and pattern.match(PurePosixPath(f).name)
+        and PurePosixPath(f).name < path.name
+    )
+    if not earlier:
+        return _BEFORE_FIRST[migration.tool]
+    match = pattern.match(earlier[-1])
+    return match.group(1) if match else None
+
+
+# How each tool names the migrations of one folder; group 1 is the version it rolls back to.
+_SEQUENCE: dict[str, re.Pattern[str]] = {
+    "django": re.compile(r"^(\d{4}_\w+)\.py$"),
+    "golang-migrate": re.compile(r"^(\d+)_[^/]+\.up\.sql$"),
+    "goose": re.compile(r"^(\d+)_[^/]+\.(?:sql|go)$"),
+}
+_BEFORE_FIRST = {"django": "zero", "golang-migrate": "0", "goose": "0"}
 
 
 def _read_migration(
@@ -89,7 +126,7 @@ def _read_migration(
 ) -> Migration:
     """One migration file read by its tool's reader (Django, which needs history, aside)."""
     if tool == "alembic":
-        return python_migrations.alembic(project, path, dialect)
+        return alembic.alembic(project, path, dialect)
     if tool == "rails":
         return rails.rails(project, path, dialect)
     if tool in ("knex", "typeorm", "sequelize"):
@@ -109,15 +146,15 @@ def _up_file(path: str) -> str:
 
 def _django_history_before(
     project: Project, app_dir: str, path: str, files: list[str]
-) -> python_migrations.DjangoHistory:
+) -> django.DjangoHistory:
     """Field definitions from the app's earlier migrations, so AlterField can be compared."""
-    history: python_migrations.DjangoHistory = {}
+    history: django.DjangoHistory = {}
     earlier = sorted(
         f
         for f in files
         if PurePosixPath(f).parent.as_posix() == app_dir and f.endswith(".py") and f < path
     )
     for previous in earlier:
-        if python_migrations.is_django(previous, project.read_text(previous)):
-            python_migrations.django(project, previous, "postgres", history)
+        if django.is_django(previous, project.read_text(previous)):
+            django.django(project, previous, "postgres", history)
     return history

@@ -84,6 +84,25 @@ class Migration:
     has_down: bool = False
     irreversible_line: int | None = None  # where the down step refuses to run, if it does
     findings: list[Finding] = field(default_factory=list)
+    # The version to roll back to: the one before this in its sequence (Alembic: its
+    # down_revision; "base"/"zero"/"0" before the first); None when unknown.
+    previous: str | None = None
+    dialect_evidence: str = ""  # where the dialect comes from, e.g. "Gemfile: pg"
+
+    @property
+    def version(self) -> str:
+        """The version the tool knows this migration by (its leading number, or name)."""
+        head = self.name.split("_", 1)[0].split("-", 1)[0]
+        return head if head.isdigit() else self.name
+
+    @property
+    def reversible(self) -> bool:
+        """Whether its down step can run (it exists, refuses nothing, and every step can be
+        undone)."""
+        irreversible = self.irreversible_line is not None or any(
+            not op.reversible for op in self.operations
+        )
+        return self.has_down and not irreversible
 
     @property
     def created_tables(self) -> set[str]:
@@ -95,7 +114,9 @@ class Migration:
             "file": self.file,
             "name": self.name,
             "dialect": self.dialect,
+            "dialect_evidence": self.dialect_evidence,
             "has_down": self.has_down,
+            "previous": self.previous,
             "operations": [op.as_dict() for op in self.operations],
             "down_operations": [op.as_dict() for op in self.down_operations],
             "findings": [f.as_dict() for f in self.findings],

@@ -1,4 +1,5 @@
-"""Rails ActiveRecord migrations: ``change`` (with what Rails cannot reverse), ``up``/``down``."""
+"""Rails ActiveRecord migrations: ``change`` (with what Rails cannot reverse, and ``reversible``
+blocks), ``up``/``down`` and the older ``self.up``/``self.down``."""
 
 from __future__ import annotations
 
@@ -76,10 +77,12 @@ def is_rails(path: str, text: str) -> bool:
 def rails(project: Project, path: str, dialect: Dialect) -> Migration:
     """Operations of ``change`` or ``up``, and of ``down`` when it is written out."""
     tree = parse(project.read_bytes(path), "ruby")
+    # ``def up`` and, in migrations older than Rails 3.1, ``def self.up``.
     methods = {
         node_text(node.child_by_field_name("name")): node
         for node in walk(tree.root_node)
-        if node.type == "method" and node.child_by_field_name("name") is not None
+        if node.type in ("method", "singleton_method")
+        and node.child_by_field_name("name") is not None
     }
     up, down = _Reader(dialect, reversing=False), _Reader(dialect, reversing=False)
     has_down, irreversible_line = False, None
@@ -128,6 +131,13 @@ def _value(node: Node | None) -> str | None:
     if node.type in ("true", "false", "nil", "integer"):
         return node_text(node)
     return None
+
+
+def _columns(node: Node) -> list[str]:
+    """``:email`` or ``[:org_id, :email]`` as column names; [] when any is computed."""
+    items = node.named_children if node.type == "array" else [node]
+    names = [_value(item) for item in items]
+    return [n for n in names if n is not None] if all(names) else []
 
 
 def _heredoc(start: Node) -> str | None:
@@ -184,14 +194,14 @@ class _Reader:
         for call in walk(method):
             if call.type != "call":
                 continue
-            context = _context(call, method)
-            if context in ("create_table", "skip"):
+            place = _context(call, method)
+            if place.block in ("create_table", "skip"):
                 continue
-            target = down if context == "down" else self
-            if context == "change_table":
-                target.table_call(call)
+            target = down if place.direction == "down" else self
+            if place.block == "change_table" and place.table_call is not None:
+                target.table_call(call, place.table_call, explicit=bool(place.direction))
             else:
-                target.call(call, explicit=context in ("up", "down"))
+                target.call(call, explicit=bool(place.direction))
 
     def call(self, call: Node, explicit: bool) -> None:
         """One top-level schema statement; ``explicit``: inside reversible's up/down."""
@@ -305,15 +315,14 @@ class _Reader:
         elif method in ("remove_foreign_key", "remove_check_constraint"):
             self.add("drop-constraint", call, table=table, name=name)
 
-    def table_call(self, call: Node) -> None:
+    def table_call(self, call: Node, block_call: Node, explicit: bool) -> None:
         """``t.string :name`` and friends inside ``change_table :t do |t|``."""
         receiver = call.child_by_field_name("receiver")
         if receiver is None or receiver.type != "identifier":
             return
-        block_call = _block_owner(call)
-        table = _args(block_call).value(0) if block_call is not None else None
+        table = _args(block_call).value(0)
         method, args = _method(call), _args(call)
-        irreversible = self.reversing
+        irreversible = self.reversing and not explicit
         if method in COLUMN_TYPES:
             for position in range(len(args.positional)):
                 self.add_column(call, table, args.value(position), method, args)
@@ -381,11 +390,16 @@ class _Reader:
         )
 
     def add_index(self, call: Node, table: str | None, args: _Args) -> None:
+        columns = _columns(args.positional[1]) if len(args.positional) > 1 else []
+        name = args.option("name")
+        if name is None and table and columns:  # the name Rails gives it
+            name = f"index_{table}_on_{'_and_'.join(columns)}"
         self.add(
             "add-index",
             call,
             table=table,
-            name=args.option("name"),
+            column=columns[0] if len(columns) == 1 else None,
+            name=name,
             unique=args.option("unique") == "true",
             concurrent=args.option("algorithm") == "concurrently",
         )
@@ -431,22 +445,36 @@ def _block_owner(node: Node) -> Node | None:
     return None
 
 
-def _context(call: Node, method: Node) -> str:
-    """Where a call sits: top level, in create/change_table, or in reversible's up/down."""
+# Blocks whose calls run as part of the migration, in order (anything else, such as
+# ``User.find_each do ... end``, runs application code we do not model).
+WRAPPERS = frozenset({"reversible", "revert", "say_with_time", "suppress_messages", "transaction"})
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a call sits in a migration method."""
+
+    block: str  # "top", "create_table", "change_table" or "skip"
+    direction: str  # "up"/"down" inside reversible's dir.up/dir.down (or up_only), else ""
+    table_call: Node | None = None  # the change_table call around it
+
+
+def _context(call: Node, method: Node) -> _Place:
+    """Walk out through the blocks around ``call`` up to ``method``."""
+    block, direction, table_call = "", "", None
     current = call
     while True:
         owner = _block_owner(current)
         if owner is None or owner.start_byte < method.start_byte:
-            return "top"
+            return _Place(block or "top", direction, table_call)
         name = _method(owner)
-        if name == "create_table":
-            return "create_table"
-        if name == "change_table":
-            return "change_table"
-        if name in ("up", "down") and owner.child_by_field_name("receiver") is not None:
-            return name
-        if name == "up_only":
-            return "up"
-        if name not in ("reversible", "revert"):
-            return "skip"
+        if name in ("create_table", "change_table"):
+            if not block:
+                block, table_call = name, owner
+        elif name in ("up", "down") and owner.child_by_field_name("receiver") is not None:
+            direction = direction or name
+        elif name == "up_only":
+            direction = direction or "up"
+        elif name not in WRAPPERS and not block:
+            block = "skip"
         current = owner

@@ -1,7 +1,9 @@
 """The migration rules: operations in, findings (with a safe rollback) out.
 
 Rule ids are stable; reports and suppressions refer to them. Tables created by the same
-migration are empty, so the rules about locking or filling existing rows skip them.
+migration are empty, so the rules about locking or filling existing rows skip them. Rules and
+messages follow the migration's dialect: PostgreSQL's lock rules are not MySQL's, and a
+PostgreSQL project gets no MySQL notes.
 """
 
 from __future__ import annotations
@@ -9,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from backend_agent.analysis.database.model import Migration, Operation
+from backend_agent.analysis.database.rollback import dump_command
 from backend_agent.analysis.findings import Finding, Severity
 
-# Tools whose migrations have a down step by convention (raw SQL files do not).
+# Tools whose migrations have a down step by convention (Prisma and raw SQL files do not:
+# they roll back with a new migration, see rollback.py).
 TOOLS_WITH_DOWN = frozenset(
-    {"alembic", "knex", "typeorm", "sequelize", "golang-migrate", "goose", "rails", "prisma"}
+    {"alembic", "knex", "typeorm", "sequelize", "golang-migrate", "goose", "rails"}
 )
 
 RULES: dict[str, Severity] = {
@@ -63,15 +67,21 @@ def _postgres(migration: Migration) -> bool:
 def _drop_table(m: Migration, op: Operation) -> Finding | None:
     if op.kind != "drop-table" or not _existing(m, op):
         return None
+    if not op.reversible:  # Rails: drop_table without a block has no definition to restore
+        recreate = (
+            "Rails cannot reverse a drop_table without a block: give it the table's definition "
+            "as a block so that the down step can at least recreate the table, empty. "
+        )
+    else:
+        recreate = "A down migration can recreate the table but not its rows. "
     return _finding(
         m,
         "drop-table",
         op.line,
         f"drops table {op.table} and every row in it",
-        f"Back up the table before deploying (e.g. pg_dump --table={op.table} / mysqldump). "
-        "A down migration can recreate the table but not its rows: rolling back means "
-        "restoring them from that backup. Safer: stop reading and writing the table in one "
-        "release and drop it in a later one.",
+        f"Back up the table before deploying ({dump_command(m.dialect, [op.table or '<table>'])}). "
+        f"{recreate}Rolling back means restoring the rows from that backup. Safer: stop "
+        "reading and writing the table in one release and drop it in a later one.",
     )
 
 
@@ -100,10 +110,16 @@ def _rename_table(m: Migration, op: Operation) -> Finding | None:
         op.line,
         f"renames table {op.table} to {op.new_name}: application instances still running the "
         "old code fail until they are replaced",
-        f"Roll back with ALTER TABLE {op.new_name} RENAME TO {op.table} (instant, no data "
+        f"Roll back with {_rename_back(m, op)} (instant, no data "
         f"loss). To avoid the outage: create a view named {op.table} over the new table while "
         "both versions run, or copy to a new table and switch reads and writes in steps.",
     )
+
+
+def _rename_back(m: Migration, op: Operation) -> str:
+    if m.dialect == "mysql":
+        return f"RENAME TABLE {op.new_name} TO {op.table}"
+    return f"ALTER TABLE {op.new_name} RENAME TO {op.table}"
 
 
 def _rename_column(m: Migration, op: Operation) -> Finding | None:
@@ -124,12 +140,17 @@ def _rename_column(m: Migration, op: Operation) -> Finding | None:
 def _change_column_type(m: Migration, op: Operation) -> Finding | None:
     if op.kind != "alter-column" or op.type is None or not _existing(m, op):
         return None
+    how = {
+        "postgres": "PostgreSQL may rewrite the table under an ACCESS EXCLUSIVE lock",
+        "mysql": "MySQL copies the table, blocking writes until it is done",
+        "sqlite": "SQLite needs the table rebuilt",
+    }[m.dialect]
     return _finding(
         m,
         "change-column-type",
         op.line,
-        f"changes the type of {op.table}.{op.column} to {op.type}: the table may be rewritten "
-        "under an exclusive lock, and values may be converted or rejected",
+        f"changes the type of {op.table}.{op.column} to {op.type}: {how}, and values may be "
+        "converted or rejected",
         "Add a column of the new type, backfill it in batches, switch the code, then drop the "
         "old column. Rolling back by changing the type back only works if every value still "
         "fits the old type: keep a copy of the column until the change has settled.",
@@ -141,12 +162,17 @@ def _add_not_null_column(m: Migration, op: Operation) -> Finding | None:
         return None
     if not _existing(m, op):
         return None
+    effect = {
+        "postgres": "fails on a table that has rows",
+        "mysql": "MySQL fills existing rows with the type's implicit default (0, '' or a zero "
+        "date) instead of failing, which hides the missing values",
+        "sqlite": "SQLite refuses to add a NOT NULL column without a default",
+    }[m.dialect]
     return _finding(
         m,
         "add-not-null-column",
         op.line,
-        f"adds NOT NULL column {op.table}.{op.column} with no default: fails on a table that "
-        "has rows (MySQL silently fills an implicit default)",
+        f"adds NOT NULL column {op.table}.{op.column} with no default: {effect}",
         "Add the column as nullable (or with a default), backfill it, then add NOT NULL in a "
         f"later migration. Roll back by dropping {op.column}; no existing data is affected.",
     )
@@ -157,15 +183,27 @@ def _set_not_null(m: Migration, op: Operation) -> Finding | None:
         return None
     if _validated_before(m, op):
         return None  # the safe pattern: a CHECK (col IS NOT NULL) validated first, no scan
+    if m.dialect == "mysql":
+        effect = "MySQL rebuilds the table, blocking writes"
+        fix = (
+            "On a large table use an online schema change tool (gh-ost, pt-online-schema-change)"
+            ", after backfilling the NULLs. Roll back with ALTER TABLE "
+            f"{op.table} MODIFY {op.column} <type> NULL."
+        )
+    else:
+        effect = "the whole table is scanned under a lock that blocks reads and writes"
+        fix = (
+            f"On PostgreSQL 12+: ADD CONSTRAINT {op.column}_not_null CHECK ({op.column} IS NOT "
+            "NULL) NOT VALID, then VALIDATE CONSTRAINT, then SET NOT NULL (no scan). Roll back "
+            f"with ALTER TABLE {op.table} ALTER COLUMN {op.column} DROP NOT NULL (instant)."
+        )
     return _finding(
         m,
         "set-not-null",
         op.line,
-        f"makes {op.table}.{op.column} NOT NULL: the whole table is scanned under a lock that "
-        "blocks reads and writes, and the migration fails if any row is NULL",
-        f"On PostgreSQL 12+: ADD CONSTRAINT {op.column}_not_null CHECK ({op.column} IS NOT "
-        "NULL) NOT VALID, then VALIDATE CONSTRAINT, then SET NOT NULL (no scan). Roll back "
-        f"with ALTER TABLE {op.table} ALTER COLUMN {op.column} DROP NOT NULL (instant).",
+        f"makes {op.table}.{op.column} NOT NULL: {effect}, and the migration fails if any row "
+        "is NULL",
+        fix,
     )
 
 
@@ -216,15 +254,26 @@ def _add_unique_constraint(m: Migration, op: Operation) -> Finding | None:
     if not _existing(m, op):
         return None
     name = op.name or "<constraint>"
+    locks = "" if m.dialect == "mysql" else "its index is built while writes are blocked, and "
     return _finding(
         m,
         "add-unique-constraint",
         op.line,
-        f"adds {_named('unique constraint', op)}: its index is built while writes are "
-        "blocked, and the migration fails if duplicates exist",
+        f"adds {_named('unique constraint', op)}: {locks}the migration fails if duplicates exist",
+        _unique_fix(m, op, name),
+    )
+
+
+def _unique_fix(m: Migration, op: Operation, name: str) -> str:
+    if m.dialect == "mysql":
+        return (
+            "Find and resolve duplicates first, and add the index with ALGORITHM=INPLACE, "
+            f"LOCK=NONE. Roll back with ALTER TABLE {op.table} DROP INDEX {name}."
+        )
+    return (
         "Find and resolve duplicates first; build the index with CREATE UNIQUE INDEX "
         f"CONCURRENTLY, then ALTER TABLE {op.table} ADD CONSTRAINT {name} UNIQUE USING INDEX "
-        f"<index>. Roll back with ALTER TABLE {op.table} DROP CONSTRAINT {name}.",
+        f"<index>. Roll back with ALTER TABLE {op.table} DROP CONSTRAINT {name}."
     )
 
 
@@ -316,13 +365,6 @@ def _whole_migration(m: Migration) -> Iterator[Finding]:
 
 
 def _missing_down_fix(m: Migration) -> str:
-    if m.tool == "prisma":
-        return (
-            "Prisma Migrate has no down migrations: generate a reverse script with `prisma "
-            "migrate diff --from-schema-datamodel <new> --to-schema-datamodel <old> --script`, "
-            "keep it next to the migration, and mark the rollback with `prisma migrate "
-            "resolve --rolled-back`."
-        )
     if m.tool == "golang-migrate":
         return "Add the matching .down.sql file that undoes each statement of the .up.sql."
     if m.tool == "goose":

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend_agent.analysis.endpoints.model import ContractChange, Endpoint, normalise_path
+from backend_agent.analysis.inputs import load_json, load_yaml
 from backend_agent.analysis.project import Project
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -56,6 +57,10 @@ def read_specs(project: Project) -> list[Spec]:
         spec = parse_spec(path, data)
         if spec is not None:
             specs.append(spec)
+        elif path.lower().endswith(".json"):
+            load_json(project, path)  # a note naming the line when it does not parse
+        else:
+            load_yaml(project, path)
     return specs
 
 

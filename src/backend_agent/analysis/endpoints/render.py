@@ -1,10 +1,9 @@
-"""Output forms of the inventory: JSON, a rich table, and a generated OpenAPI 3 document."""
+"""Output forms of the inventory: JSON and a generated OpenAPI 3 document."""
 
 from __future__ import annotations
 
 import json
 import re
-import sys
 from typing import Any
 
 from backend_agent.analysis.endpoints.model import ContractChange, Inventory
@@ -65,47 +64,3 @@ def to_openapi(inventory: Inventory, title: str) -> dict[str, Any]:
     if any_method:
         document["x-any-method-paths"] = sorted(set(any_method))
     return document
-
-
-def print_table(inventory: Inventory, changes: list[ContractChange] | None = None) -> None:
-    """The inventory (and changes) as rich tables on stdout."""
-    from rich.console import Console
-    from rich.table import Table
-
-    # Piped output keeps one line per row (greppable) instead of wrapping at 80 columns.
-    console = Console() if sys.stdout.isatty() else Console(width=100_000)
-    table = Table(title=f"{len(inventory.endpoints)} endpoints", title_justify="left")
-    for column in ("kind", "method", "path", "auth", "framework", "handler", "source"):
-        table.add_column(column, overflow="fold")
-    for e in inventory.endpoints:
-        auth_style = {"required": "green", "none": "yellow", "unknown": "red"}.get(e.auth, "")
-        table.add_row(
-            e.kind,
-            e.method,
-            e.path,
-            f"[{auth_style}]{e.auth}[/]" if auth_style else e.auth,
-            e.framework,
-            e.handler,
-            f"{e.file}:{e.line}",
-        )
-    console.print(table)
-    if inventory.unresolved:
-        unresolved = Table(title=f"{len(inventory.unresolved)} unresolved", title_justify="left")
-        for column in ("fragment", "reason", "source"):
-            unresolved.add_column(column, overflow="fold")
-        for u in inventory.unresolved:
-            unresolved.add_row(u.fragment, u.reason, f"{u.file}:{u.line}")
-        console.print(unresolved)
-    if changes is not None:
-        changed = Table(title=f"{len(changes)} contract changes", title_justify="left")
-        for column in ("compatibility", "rule", "message", "source"):
-            changed.add_column(column, overflow="fold")
-        styles = {"breaking": "bold red", "possibly-breaking": "yellow", "non-breaking": "green"}
-        for c in changes:
-            changed.add_row(
-                f"[{styles[c.compatibility]}]{c.compatibility}[/]",
-                c.rule,
-                c.message,
-                f"{c.file}:{c.line}",
-            )
-        console.print(changed)

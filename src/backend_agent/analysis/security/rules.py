@@ -89,6 +89,14 @@ _CATALOG = (
         "Keep expiry verification on and give tokens a short lifetime.",
     ),
     Rule(
+        "weak-secret",
+        Severity.HIGH,
+        "A key that signs or encrypts sessions, cookies, tokens or data is a literal in the "
+        "source (a known default, or short, is weaker still)",
+        "Generate a random key of at least 32 bytes, load it from the environment or a secret "
+        "manager, and rotate the exposed one (sessions signed with it can be forged).",
+    ),
+    Rule(
         "missing-auth",
         Severity.HIGH,
         "A state-changing endpoint (POST/PUT/PATCH/DELETE) has no authentication",
@@ -98,9 +106,17 @@ _CATALOG = (
     Rule(
         "missing-rate-limit",
         Severity.MEDIUM,
-        "The HTTP application has no rate limiting",
+        "The HTTP application has no rate limiting at all",
         "Add a rate limiter (express-rate-limit, @fastify/rate-limit, Flask-Limiter, slowapi, "
         "DRF throttling, x/time/rate, rack-attack).",
+    ),
+    Rule(
+        "missing-rate-limit.auth-endpoint",
+        Severity.MEDIUM,
+        "A login, sign-up, password-reset or token endpoint has no rate limiting "
+        "(brute force, credential stuffing)",
+        "Put a limiter on the route (a per-route limiter, or a global one that covers it), keyed "
+        "by client address and account.",
     ),
     Rule(
         "missing-security-headers",
@@ -136,6 +152,22 @@ _CATALOG = (
         "exec.Command(name, args...), system(cmd, arg)), and validate the arguments.",
     ),
     Rule(
+        "code-injection",
+        Severity.CRITICAL,
+        "Code or a template built from request data is evaluated (eval, Function, vm, exec, "
+        "instance_eval, send, template parsing)",
+        "Never evaluate request data: map the input to a fixed set of operations, parse it as "
+        "data (JSON, numbers), or render a fixed template with the data as its variables.",
+    ),
+    Rule(
+        "insecure-deserialization",
+        Severity.CRITICAL,
+        "Data from the request (or any YAML without a safe loader) is deserialized by a format "
+        "that can build arbitrary objects (pickle, Marshal, node-serialize, gob, unsafe YAML)",
+        "Accept JSON (or yaml.safe_load / YAML.safe_load) and validate it; never unpickle or "
+        "Marshal.load data a client can send.",
+    ),
+    Rule(
         "open-redirect",
         Severity.MEDIUM,
         "A redirect goes to a URL taken from the request",
@@ -151,3 +183,11 @@ _CATALOG = (
 )
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _CATALOG}
+
+# Categories whose findings need data from a request: meaningless in build and task scripts.
+REQUEST_DATA_RULES = frozenset(
+    {
+        "sql-injection", "nosql-injection", "command-injection", "code-injection",
+        "insecure-deserialization", "open-redirect", "ssrf",
+    }
+)  # fmt: skip
