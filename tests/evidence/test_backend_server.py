@@ -79,7 +79,7 @@ def test_mcp_serve_lists_the_four_tools_and_answers_each(changed_repo: Path) -> 
     assert added.startswith("Since HEAD: 1 added, 0 removed")
     assert "+ POST /users/{user_id}/avatar" in added
     assert "drop-column users.legacy_name" in database
-    assert "alembic downgrade -1" in database
+    assert "rollback: Run the down step: `alembic downgrade 0001`." in database
     assert "missing-auth app/main.py" in introduced
     assert "missing-rate-limit" in scanned
     assert "FastAPI" in facts and "Alembic" in facts and "migrations/versions (2)" in facts
