@@ -234,10 +234,9 @@ TOOLS: dict[str, EvidenceTool] = {
     for tool in (
         EvidenceTool(
             "endpoints",
-            "Endpoint inventory (method, path, auth, file:line), filtered by path substring "
-            'or method. With since ("start" = session start, or a git rev): endpoints '
-            "added/removed and contract changes, breaking first. Use before and after "
-            "changing routes.",
+            "Endpoints (method, path, auth, file:line); filter by path substring or method. "
+            'With since ("start" = session start, or a git rev): added/removed endpoints and '
+            "contract changes, breaking first. Use before and after changing routes.",
             {
                 "type": "object",
                 "properties": {**_SINCE, "path": {"type": "string"}, "method": {"type": "string"}},
@@ -246,7 +245,7 @@ TOOLS: dict[str, EvidenceTool] = {
         ),
         EvidenceTool(
             "database_impact",
-            "Migrations added or edited since the session start (or since git rev): "
+            "Migrations added or edited since the session start (or git rev): "
             "operations, risky findings, rollback steps. Use after writing a migration.",
             {"type": "object", "properties": dict(_SINCE)},
             _database_impact,
@@ -254,7 +253,7 @@ TOOLS: dict[str, EvidenceTool] = {
         EvidenceTool(
             "security_scan",
             "Security findings introduced since the session start (or git rev), or all "
-            "findings in paths. Use before reporting.",
+            "in paths. Use before reporting.",
             {
                 "type": "object",
                 "properties": {**_SINCE, "paths": {"type": "array", "items": {"type": "string"}}},
