@@ -13,6 +13,7 @@ from backend_agent.evidence.source import ProjectEvidence
 from backend_agent.evidence.tools import TOOLS, EvidenceTool, call_tool
 from backend_agent.messages import ToolSpec
 from backend_agent.tools.base import ToolResult
+from backend_agent.tools.builtin import truncate
 from backend_agent.tools.session import ToolSession
 
 SERVER = "backend"
@@ -35,7 +36,8 @@ class BackendTool:
 
     def run(self, input: dict[str, Any], session: ToolSession) -> ToolResult:
         try:
-            return ToolResult(call_tool(self.evidence, self.tool.name, input))
+            # Capped like every MCP tool's result (mcp.tools.tool_result).
+            return ToolResult(truncate(call_tool(self.evidence, self.tool.name, input)))
         except UserError as error:
             return ToolResult.error(f"{self.name}: {error}")
         except Exception as error:  # an engine bug: the model can still work without it
