@@ -48,6 +48,8 @@ def run_agent(
     *,
     evidence: EvidenceMode | None = None,
     system_prompt: str | None = None,
+    sandbox: str | None = None,
+    allow: list[str] | None = None,
 ) -> Run:
     script = repo.parent / f"{repo.name}-script.yaml"
     script.write_text(yaml.safe_dump({"turns": turns}), encoding="utf-8")
@@ -55,7 +57,9 @@ def run_agent(
         cwd=repo,
         agent=AgentChoice(system_prompt=system_prompt),
         model=ModelChoice(f"scripted:{script}"),
-        permissions=PermissionOptions(mode="acceptEdits"),
+        permissions=PermissionOptions(
+            mode="acceptEdits", sandbox=sandbox, allowed_tools=allow or []
+        ),
         evidence=EvidenceOptions(evidence),
     )
     out = io.StringIO()
@@ -190,3 +194,36 @@ def test_evidence_check_off_leaves_the_result_alone(tmp_path: Path) -> None:
     assert run.corrections == []
     assert "report" not in run.result
     assert run.result["result"] == report(language)
+
+
+def test_tests_run_in_the_session_back_a_tests_claim(tmp_path: Path) -> None:
+    language = LANGUAGES["python"]
+    repo = make_repo("python", tmp_path / "python")
+    command = "python -m pytest -q -p no:cacheprovider tests/test_version.py"
+    ran = report(language, database=ACCURATE_DATABASE, tests="- Ran the existing suite: it passes.")
+    turns = [
+        *work(language),
+        {"tool_calls": [{"name": "Bash", "input": {"command": command}}]},
+        ran,
+    ]
+    run = run_agent(repo, turns, evidence="warn", sandbox="off", allow=["Bash"])
+
+    assert run.report["verified"] is True, run.report["discrepancies"]
+    (result,) = run.report["evidence"]["tests"]["results"]
+    assert (result["runner"], result["command"]) == ("pytest", command)
+    assert (result["passed"], result["failed"], result["exit_code"]) == (1, 0, 0)
+
+
+def test_the_mode_comes_from_settings_and_a_bad_one_is_named(tmp_path: Path) -> None:
+    language = LANGUAGES["python"]
+    repo = make_repo("python", tmp_path / "python")
+    (repo / ".claude").mkdir()
+    settings = repo / ".claude" / "settings.json"
+    settings.write_text(json.dumps({"evidenceCheck": "warn"}))
+    run = run_agent(repo, [*work(language), report(language)])
+    assert run.corrections == [] and run.report["verified"] is False
+
+    settings.write_text(json.dumps({"evidenceCheck": "loud"}))
+    run = run_agent(repo, ["never used"])
+    assert run.result["is_error"] is True
+    assert f"{settings}: evidenceCheck: choose one of off, warn, revise" in run.result["result"]

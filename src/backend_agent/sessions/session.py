@@ -367,7 +367,7 @@ class Session:
             warn=self.warn,
             progress=progress,
         )
-        self.agent.end_checks.append(review)
+        self.add_end_check(review)
         return review
 
     def _session_change(self) -> Change:
