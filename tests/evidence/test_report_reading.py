@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backend_agent.evidence.anchors import Anchors, Route, file_names, routes_in
+from backend_agent.evidence.anchors import Anchors, Route, claimed_routes, file_names, routes_in
 from backend_agent.evidence.check import claims_nothing
 from backend_agent.evidence.template import (
     SEED_SECTIONS,
@@ -126,6 +126,15 @@ def test_a_route_matches_in_any_parameter_syntax(
     assert any(actual.matches(route) for route in claimed)
     assert Anchors(routes=(actual,)).found_in(written)
     assert not Anchors(routes=(Route("GET", actual.path),)).found_in(written)
+
+
+def test_claimed_routes_pair_each_path_with_its_own_method() -> None:
+    text = "- POST /users/{id}/avatar (new); see also GET /health\n- /orders/:id (DELETE)"
+    assert claimed_routes(text) == [
+        Route("POST", "/users/{id}/avatar"),
+        Route("GET", "/health"),
+        Route("DELETE", "/orders/:id"),
+    ]
 
 
 def test_a_route_matches_without_its_mount_prefix_but_not_another_route() -> None:

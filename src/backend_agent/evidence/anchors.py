@@ -19,7 +19,7 @@ from backend_agent.analysis.endpoints.model import normalise_path
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _ANY_METHODS = frozenset({"ANY", "ALL", "*", "USE"})
 _METHOD = re.compile(r"(?<![A-Za-z])(" + "|".join(HTTP_METHODS) + r")(?![A-Za-z])")
-_PATH = re.compile(r"(?<![\w.~/:-])/[A-Za-z0-9_\-{}:<>.*~$@+/]*")
+_PATH = re.compile(r"(?<![\w.~/:-])/[A-Za-z0-9_\-{}:<>.*~$@+/\[\]]*")
 _FILE_SUFFIX = re.compile(r"\.(py|js|mjs|cjs|ts|tsx|jsx|go|rb|sql|json|ya?ml|md|txt|toml)$")
 _PARAMETER = re.compile(r"\{[^/}]*\}")
 
@@ -61,18 +61,39 @@ class Route:
 
 
 def routes_in(text: str) -> list[Route]:
-    """Every route a text names: each path on a line with each HTTP method on that line."""
+    """Every route a text may name: each path on a line with each HTTP method on that line
+    (generous, for finding mentions)."""
     found: list[Route] = []
     for line in text.splitlines():
         methods = [m.group(1) for m in _METHOD.finditer(line)]
-        if not methods:
-            continue
-        for match in _PATH.finditer(line):
-            path = match.group(0).rstrip(".,;:)")
-            if _FILE_SUFFIX.search(path) or path in ("/", "//"):
-                continue
-            found.extend(Route(method, path) for method in methods)
+        found += [Route(method, path) for _, path in _paths(line) for method in methods]
     return found
+
+
+def claimed_routes(text: str) -> list[Route]:
+    """The routes a text claims: each path with the method written closest before it (or,
+    when none is, right after it). Strict, for claims the inventory must support."""
+    found: list[Route] = []
+    for line in text.splitlines():
+        methods = [(m.start(), m.group(1)) for m in _METHOD.finditer(line)]
+        for start, path in _paths(line):
+            before = [method for at, method in methods if at < start]
+            after = [method for at, method in methods if at > start]
+            if before or after:
+                found.append(Route(before[-1] if before else after[0], path))
+    return found
+
+
+def _paths(line: str) -> list[tuple[int, str]]:
+    """The URL paths of one line with where they start (file paths and ``/`` left out)."""
+    paths = []
+    for match in _PATH.finditer(line):
+        path = match.group(0).rstrip(".,;:)")
+        while path.endswith("]") and path.count("[") < path.count("]"):
+            path = path[:-1].rstrip(".,;:)")
+        if not _FILE_SUFFIX.search(path) and path not in ("/", "//"):
+            paths.append((match.start(), path))
+    return paths
 
 
 def routes_in_message(message: str) -> list[Route]:

@@ -24,9 +24,9 @@ from backend_agent.evidence.anchors import (
     HTTP_METHODS,
     Anchors,
     Route,
+    claimed_routes,
     file_names,
     names_word,
-    routes_in,
     routes_in_message,
 )
 from backend_agent.evidence.template import ReportTemplate, WrittenReport
@@ -290,7 +290,7 @@ def _endpoint_claims(
         return []
     known = [Route(e.method, e.path) for e in inventory + report.endpoints.removed]
     found = []
-    for claim in dict.fromkeys(routes_in(written.sections.get(section, ""))):
+    for claim in dict.fromkeys(claimed_routes(written.sections.get(section, ""))):
         if not any(claim.matches(route) for route in known):
             item = f"{claim}: not in the endpoint inventory"
             found.append(Discrepancy(section, "unsupported", item))

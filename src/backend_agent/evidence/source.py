@@ -46,10 +46,6 @@ class ProjectEvidence:
         self._cached: tuple[Fingerprint, Report] | None = None
         self._runners: tuple[Fingerprint, list[TestRunnerInfo]] | None = None
 
-    @property
-    def in_session(self) -> bool:
-        return self.since_start is not None
-
     def change(self, since: str | None = None) -> Change:
         """The change from ``since``: "start" (the session's start, the default in a session)
         or a git revision (``HEAD``, the default outside one). UserError if impossible."""
