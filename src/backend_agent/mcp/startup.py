@@ -3,12 +3,13 @@ The SDK is imported only when at least one server is configured."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from backend_agent.mcp.config import ServerConfig, configured_servers
+from backend_agent.mcp.names import mcp_tool_filter
 
 if TYPE_CHECKING:
     from backend_agent.definitions import AgentDefinition
@@ -56,7 +57,9 @@ def start_run_servers(
         return None
     from backend_agent.mcp.tools import attach_servers
 
-    keep = run_tool_filter(definition, tools=tools, disallowed_tools=disallowed_tools)
+    keep = mcp_tool_filter(
+        [definition.tools, tools], [*definition.disallowed_tools, *disallowed_tools]
+    )
     return attach_servers(session, servers, keep=keep, report=report)
 
 
@@ -65,38 +68,3 @@ def runs_backend_server(server: ServerConfig) -> bool:
     words = [server.command.rsplit("/", 1)[-1], *server.args]
     program = any(w in ("backend-agent", "backend_agent") for w in words)
     return server.transport == "stdio" and program and "mcp" in words and "serve" in words
-
-
-def run_tool_filter(
-    definition: AgentDefinition, *, tools: Sequence[str] | None, disallowed_tools: Sequence[str]
-) -> Callable[[str], bool]:
-    """Which MCP tools a run keeps: the agent's lists, narrowed by the run's own."""
-    return mcp_tool_filter(
-        [definition.tools, tools], [*definition.disallowed_tools, *disallowed_tools]
-    )
-
-
-def mcp_tool_filter(
-    narrowing: Iterable[Sequence[str] | None], disallowed: Iterable[str]
-) -> Callable[[str], bool]:
-    """Which MCP tools a run keeps. A ``tools`` list narrows MCP tools only when it names some
-    (``mcp__server`` for a whole server, or ``mcp__server__tool``); ``disallowedTools`` entries
-    of either form remove them."""
-
-    def names(entry: str, tool: str) -> bool:
-        entry = entry.removesuffix("__*")
-        return tool == entry or (entry.count("__") == 1 and tool.startswith(entry + "__"))
-
-    lists = [
-        [entry for entry in listed if entry.startswith("mcp__")]
-        for listed in narrowing
-        if listed is not None
-    ]
-    denied = [entry for entry in disallowed if entry.startswith("mcp__")]
-
-    def keep(tool: str) -> bool:
-        if any(names(entry, tool) for entry in denied):
-            return False
-        return all(not entries or any(names(e, tool) for e in entries) for entries in lists)
-
-    return keep

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,25 +20,14 @@ from backend_agent.mcp.client import (
     describe_error,
 )
 from backend_agent.mcp.config import MissingVariable, ServerConfig
+from backend_agent.mcp.names import server_prefix, tool_name
 from backend_agent.messages import ImageBlock, ToolSpec
 from backend_agent.tools.base import ToolResult
 from backend_agent.tools.builtin import truncate
 from backend_agent.tools.session import ToolSession
 
-MAX_TOOL_NAME = 64  # the strictest provider limit (OpenAI); Anthropic allows 128
 DEFAULT_STARTUP_SECONDS = 30.0
 DEFAULT_CALL_SECONDS = 600.0
-_NOT_ALLOWED = re.compile(r"[^A-Za-z0-9_-]")
-
-
-def tool_name(server: str, tool: str) -> str:
-    """``mcp__<server>__<tool>``, with characters the model APIs reject replaced by ``_``."""
-    name = f"mcp__{_NOT_ALLOWED.sub('_', server)}__{_NOT_ALLOWED.sub('_', tool)}"
-    return name[:MAX_TOOL_NAME]
-
-
-def server_prefix(server: str) -> str:
-    return f"mcp__{_NOT_ALLOWED.sub('_', server)}__"
 
 
 class McpTool:

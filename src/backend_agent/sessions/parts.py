@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from backend_agent.definitions import AgentDefinition, select_agent
 from backend_agent.errors import UserError
 from backend_agent.evidence.options import EvidenceMode, choose_mode
-from backend_agent.mcp.startup import run_tool_filter, start_run_servers
+from backend_agent.mcp.names import mcp_tool_filter
+from backend_agent.mcp.startup import start_run_servers
 from backend_agent.models.base import Model
 from backend_agent.models.registry import open_model
 from backend_agent.permissions import PermissionSetup, prepare_permissions
@@ -23,11 +24,12 @@ from backend_agent.runtime.prompt import build_system_prompt
 from backend_agent.sessions.config import AgentChoice, SessionConfig
 from backend_agent.settings import load_settings_files
 from backend_agent.tools import ToolSession
+from backend_agent.tools.base import Tool
 
 BACKEND_SERVER = "backend"  # the built-in MCP server of the evidence tools
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from backend_agent.evidence.source import ProjectEvidence
     from backend_agent.mcp.client import McpManager
@@ -63,13 +65,16 @@ def build_parts(
     approver: Approver | None,
     model: Model | None,
     warn: Callable[[str], None],
+    extra_tools: Sequence[Tool] = (),
 ) -> SessionParts:
-    """Resolve ``config`` into ready parts; UserError for anything the user must fix."""
+    """Resolve ``config`` into ready parts; UserError for anything the user must fix.
+    ``extra_tools`` (a program's Python tools, named ``mcp__<server>__<tool>``) are narrowed
+    like MCP tools."""
     cwd = config.cwd
     if not cwd.is_dir():
         raise UserError(f"--cwd {cwd}: not a directory")
     choice = config.agent
-    definition = select_agent(
+    definition = choice.definition or select_agent(
         cwd, name=choice.name, agent_file=choice.file, agents_json=choice.agents_json, warn=warn
     )
     files = load_settings_files(cwd, config.settings, config.setting_scopes)
@@ -92,6 +97,12 @@ def build_parts(
         for name in tools.tool_names:
             if name not in allowed:
                 tools.remove_tool(name)
+        keep = mcp_tool_filter(
+            [definition.tools, choice.tools], [*definition.disallowed_tools, *disallowed]
+        )
+        for extra in extra_tools:
+            if keep(extra.name):
+                tools.add_tool(extra)
         mcp = start_run_servers(
             cwd,
             config.mcp,
@@ -102,7 +113,7 @@ def build_parts(
             report=warn,
             served_in_process=() if config.mcp.strict else (BACKEND_SERVER,),
         )
-        evidence = _backend_server(config, definition, tools, permissions, mcp)
+        evidence = _backend_server(config, tools, permissions, mcp, keep)
         policy = permissions.policy(
             tools,
             session_id=session_id,
@@ -127,25 +138,21 @@ def build_parts(
 
 def _backend_server(
     config: SessionConfig,
-    definition: AgentDefinition,
     tools: ToolSession,
     permissions: PermissionSetup,
     mcp: McpManager | None,
+    keep: Callable[[str], bool],
 ) -> ProjectEvidence:
     """The evidence of the project, and the built-in ``backend`` server's tools over it
     unless ``--strict-mcp-config``, a configured server of the same name, the agent's or the
-    run's tool lists, or deny rules (settings, ``--disallowedTools``) leave them out."""
+    run's tool lists (``keep``), or deny rules (settings, ``--disallowedTools``) leave them
+    out."""
     from backend_agent.evidence.inprocess import attach_backend_tools
     from backend_agent.evidence.source import ProjectEvidence
 
     evidence = ProjectEvidence(config.cwd)
     if config.mcp.strict or (mcp is not None and BACKEND_SERVER in mcp.connections):
         return evidence
-    keep = run_tool_filter(
-        definition,
-        tools=config.agent.tools,
-        disallowed_tools=config.permissions.disallowed_tools,
-    )
     rules = permissions.settings.rules
 
     def wanted(name: str) -> bool:
