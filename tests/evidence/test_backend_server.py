@@ -83,6 +83,7 @@ def test_mcp_serve_lists_the_four_tools_and_answers_each(changed_repo: Path) -> 
     assert "missing-auth app/main.py" in introduced
     assert "missing-rate-limit" in scanned
     assert "FastAPI" in facts and "Alembic" in facts and "migrations/versions (2)" in facts
+    assert "queues: 0 channel(s), 2 job(s) in app (2)" in facts
     assert "needs a session" in texts[6]
     assert "no-such-rev" in texts[7]
     assert "unknown argument(s) verbose" in texts[8]

@@ -227,3 +227,34 @@ def test_the_mode_comes_from_settings_and_a_bad_one_is_named(tmp_path: Path) -> 
     run = run_agent(repo, ["never used"])
     assert run.result["is_error"] is True
     assert f"{settings}: evidenceCheck: choose one of off, warn, revise" in run.result["result"]
+
+
+def test_a_removed_job_must_be_named(tmp_path: Path) -> None:
+    language = LANGUAGES["python"]
+    repo = make_repo("python", tmp_path / "python")
+    tasks = "\n\n@celery.task\ndef purge_legacy_names() -> None:\n"
+    tasks += '    print("purging users.legacy_name")\n'
+    removal = [
+        {"name": "Edit", "input": {"file_path": "app/tasks.py", "old_string": tasks,
+                                   "new_string": ""}},
+        {"name": "Edit", "input": {"file_path": "app/signup.py",
+                                   "old_string": "purge_legacy_names, ", "new_string": ""}},
+        {"name": "Edit", "input": {"file_path": "app/signup.py",
+                                   "old_string": "    purge_legacy_names.delay()\n",
+                                   "new_string": ""}},
+    ]  # fmt: skip
+    read = [{"name": "Read", "input": {"file_path": p}} for p in ("app/tasks.py", "app/signup.py")]
+    named = "- Removed the `purge_legacy_names` Celery job: nothing enqueues it any more."
+    turns = [
+        {"tool_calls": read},
+        {"tool_calls": removal},
+        report(language, endpoints="- No endpoint changes."),
+        report(language, endpoints=named),
+    ]
+    run = run_agent(repo, turns)
+
+    (correction,) = run.corrections
+    assert "Endpoints/Contracts: contradicted: breaking job-removed" in correction
+    assert "purge_legacy_names" in correction and "app/tasks.py:" in correction
+    assert run.report["verified"] is True
+    assert [c["rule"] for c in run.report["evidence"]["queues"]["changes"]] == ["job-removed"]

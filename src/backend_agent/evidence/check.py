@@ -1,8 +1,9 @@
 """The evidence check: a written report against the evidence of the change it describes.
 
 Checked: every template section is present; each significant evidence item is named in its
-section (breaking contract changes, endpoints added or removed, destructive or locking
-migration findings, new high/critical security findings, changed test files); and nothing the
+section (breaking contract changes, endpoints added or removed, breaking queue and job
+changes, destructive or locking migration findings, new high/critical security findings,
+changed test files); and nothing the
 report claims is contradicted ("none" over a section the evidence fills, tests claimed with no
 test file changed, an endpoint the inventory does not have). Prose is never graded: an item
 counts as mentioned when one of its anchors appears (``anchors``).
@@ -59,6 +60,12 @@ RISK_WORDS = ("risk", "security", "rollback")
 _NOTHING = re.compile(r"^(none|n/a|na|nothing|not applicable|no|unchanged)(?![\w/-])", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])?\s*(?:\[[ xX]?\]\s*)?")
 _FILE_TOKEN = re.compile(r"[\w./-]+\.[A-Za-z]{1,4}\b")
+# A channel or job a queue change names: "kafka channel orders.created removed",
+# "celery job send_mail moved ...", "kafka orders is now orders.v2; ...".
+_QUEUE_NAMES = (
+    re.compile(r"\b(?:channel|job) ([^\s;,]+)"),
+    re.compile(r"([^\s;,]+) is now ([^\s;,]+)"),
+)
 
 
 @dataclass(frozen=True)
@@ -104,7 +111,7 @@ def evidence_items(report: Report, template: ReportTemplate) -> list[EvidenceIte
     database = template.section_for(*DATABASE_WORDS)
     tests = template.section_for(*TEST_WORDS)
     risks = template.section_for(*RISK_WORDS)
-    items = _endpoint_items(report, endpoints)
+    items = _endpoint_items(report, endpoints) + _queue_items(report, endpoints)
     for migration in report.database.migrations:
         items += _migration_items(migration, database)
     for test in report.tests.files:
@@ -146,6 +153,33 @@ def _endpoint_items(report: Report, section: str | None) -> list[EvidenceItem]:
             EvidenceItem(section, text, Anchors(tuple(routes), words), change.file, change.line)
         )
     return items
+
+
+def _queue_items(report: Report, section: str | None) -> list[EvidenceItem]:
+    """Breaking queue and job changes, named by their channel or job (``queues``)."""
+    items = []
+    for subsection in report.subsections:
+        if subsection.key != "queues":
+            continue
+        for change in subsection.data.get("changes", []):
+            if change["compatibility"] != "breaking":
+                continue
+            names = _queue_names(change["message"])
+            if change["kind"] == "job":  # app.tasks.send_mail is named send_mail in prose
+                names += tuple(re.split(r"[.:#]", name)[-1] for name in names)
+            words = names or file_names(change["file"])
+            text = f"breaking {change['rule']}: {change['message']}"
+            anchors = Anchors(words=words)
+            items.append(EvidenceItem(section, text, anchors, change["file"], change["line"]))
+    return items
+
+
+def _queue_names(message: str) -> tuple[str, ...]:
+    found = [
+        name for pattern in _QUEUE_NAMES for match in pattern.finditer(message)
+        for name in match.groups()
+    ]  # fmt: skip
+    return tuple(dict.fromkeys(found))
 
 
 def _endpoint_label(endpoint: Endpoint, how: str, breaking: list[ContractChange]) -> str:

@@ -1,6 +1,7 @@
 """The evidence of a change, as the engine's report of it: endpoints added, removed or changed
-(breaking first), the migrations it adds or edits with their findings, the test files it
-touches (and test runs seen in the session), and the security findings it introduces.
+(breaking first), queue and job changes, the migrations it adds or edits with their findings,
+the test files it touches (and test runs seen in the session), and the security findings it
+introduces.
 
 Only what changed is scanned: both inventories come from the per-blob caches, migrations and
 security rules run on the changed files alone.
@@ -24,6 +25,7 @@ from backend_agent.analysis.report.model import (
     EndpointsSection,
     FileChange,
     Plan,
+    Subsection,
     TestFile,
     TestResult,
     TestRunnerInfo,
@@ -51,6 +53,8 @@ def collect_evidence(
     after, before = change.after, change.before
     tell("endpoints", 0, 0)
     endpoints = _endpoints(change, tell)
+    tell("queues", 0, 0)
+    queues = _queues(change)
     tell("migrations", 0, 0)
     database = database_impact(after, change.present)
     changed = set(change.paths)
@@ -73,7 +77,8 @@ def collect_evidence(
         test_results,
     )
     notes = [str(note) for note in after.notes]
-    return Report(str(after.root), plan, endpoints, database, tests, security, notes=notes)
+    subsections = [queues] if queues is not None else []
+    return Report(str(after.root), plan, endpoints, database, tests, security, subsections, notes)
 
 
 def test_runners(project: Project) -> list[TestRunnerInfo]:
@@ -100,6 +105,16 @@ def _endpoints(change: Change, tell: Progress) -> EndpointsSection:
         changes=sorted(changes, key=_breaking_first),
         unresolved=after.unresolved,
     )
+
+
+def _queues(change: Change) -> Subsection | None:
+    """Channels and jobs the change adds, removes or alters (``queues`` subsection)."""
+    from backend_agent.analysis.queues.diff import queue_changes
+    from backend_agent.analysis.queues.inventory import queue_inventory
+    from backend_agent.analysis.queues.report import change_section
+
+    after = queue_inventory(change.after)
+    return change_section(after, queue_changes(queue_inventory(change.before), after))
 
 
 def _breaking_first(change: ContractChange) -> tuple[int, str, int]:

@@ -99,6 +99,12 @@ def _endpoints(evidence: ProjectEvidence, arguments: dict[str, Any]) -> str:
     lines += [f"- {_endpoint_line(e)}  [removed, breaking]" for e in removed]
     lines += [f"+ {_endpoint_line(e)}" for e in added]
     lines += [f"{c.compatibility} {c.rule}: {c.message} ({c.file}:{c.line})" for c in changes]
+    for subsection in report.subsections:
+        if subsection.key == "queues":
+            lines += [
+                f"queue {q['compatibility']} {q['rule']}: {q['message']} ({q['file']}:{q['line']})"
+                for q in subsection.data.get("changes", [])
+            ]
     return "\n".join(lines)
 
 
@@ -197,6 +203,7 @@ def _project_facts(evidence: ProjectEvidence, arguments: dict[str, Any]) -> str:
     from backend_agent.analysis.database import classify
     from backend_agent.analysis.endpoints.inventory import build_inventory
     from backend_agent.analysis.project import Project
+    from backend_agent.analysis.queues.inventory import queue_inventory
     from backend_agent.analysis.stack import CATEGORIES, detect_stack
 
     project = Project(evidence.root)
@@ -214,6 +221,12 @@ def _project_facts(evidence: ProjectEvidence, arguments: dict[str, Any]) -> str:
     lines.append(f"routes: {len(inventory.endpoints)} endpoint(s){routes}")
     migrations = [p for p in project.files() if classify(project, p) is not None]
     lines.append(f"migrations: {len(migrations)} file(s){_places(migrations)}")
+    queues = queue_inventory(project)
+    sites = [s.file for c in queues.channels for s in c.producers + c.consumers]
+    sites += [j.defined_at.file for j in queues.jobs if j.defined_at is not None]
+    lines.append(
+        f"queues: {len(queues.channels)} channel(s), {len(queues.jobs)} job(s){_places(sites)}"
+    )
     return "\n".join(lines)
 
 
@@ -262,8 +275,8 @@ TOOLS: dict[str, EvidenceTool] = {
         ),
         EvidenceTool(
             "project_facts",
-            "Languages, frameworks, databases, test commands, where routes and migrations "
-            "live. Use first in an unfamiliar repository.",
+            "Languages, frameworks, databases, test commands, where routes, migrations and "
+            "queues live. Use first in an unfamiliar repository.",
             {"type": "object", "properties": {}},
             _project_facts,
         ),
