@@ -215,3 +215,36 @@ def test_a_configured_mcp_serve_entry_is_served_in_process(tmp_path: Path) -> No
 
     (result,) = tool_results(records)
     assert not result["is_error"] and "GET /users/{user_id}" in result["content"]
+
+
+def test_a_large_answer_is_saved_whole_and_previewed(tmp_path: Path) -> None:
+    """An inventory longer than the spill limit reaches the model as a preview, and the file it
+    names holds every endpoint, the last one included; past the tool's own row limit the answer
+    says how to narrow it."""
+    from backend_agent.evidence.inprocess import attach_backend_tools
+    from backend_agent.evidence.source import ProjectEvidence
+    from backend_agent.tools import ToolSession
+    from backend_agent.tools.spill import OutputSpill
+
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "package.json").write_text('{"dependencies": {"express": "^4.19.0"}}')
+    routes = "\n".join(
+        f"app.get('/api/{'long-segment/' * 8}resources-number-{n}/items/:itemId', show{n});"
+        for n in range(190)
+    )
+    (app / "server.js").write_text(
+        f"const express = require('express');\nconst app = express();\n{routes}\n"
+    )
+    with ToolSession(app, spill=OutputSpill(tmp_path / "outputs", limit=8_000)) as tools:
+        attach_backend_tools(tools, ProjectEvidence(app), lambda name: True)
+        result = tools.call("mcp__backend__endpoints", {})
+    assert not result.is_error
+    assert len(result.content) < 8_000
+    saved = next((tmp_path / "outputs").iterdir())
+    assert str(saved) in result.content
+    text = saved.read_text()
+    assert text.startswith("190 endpoint(s)")
+    assert len(text) > 30_000  # beyond the cap of a tool output that is not saved
+    assert all(f"/resources-number-{n}/items/{{itemId}}" in text for n in range(190))
+    assert "more: narrow the call" not in text

@@ -36,8 +36,10 @@ class BackendTool:
 
     def run(self, input: dict[str, Any], session: ToolSession) -> ToolResult:
         try:
-            # Capped like every MCP tool's result (mcp.tools.tool_result).
-            return ToolResult(truncate(call_tool(self.evidence, self.tool.name, input)))
+            # Capped like every MCP tool's result: whole up to the spill's cap, so a large
+            # answer is saved to a file in full and previewed (tools.spill).
+            text = call_tool(self.evidence, self.tool.name, input)
+            return ToolResult(truncate(text, limit=session.output_cap))
         except UserError as error:
             return ToolResult.error(f"{self.name}: {error}")
         except Exception as error:  # an engine bug: the model can still work without it

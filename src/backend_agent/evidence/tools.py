@@ -122,7 +122,9 @@ def _endpoint_line(endpoint: Endpoint) -> str:
 
 
 def _more(count: int) -> list[str]:
-    return [f"... and {count - MAX_ROWS} more"] if count > MAX_ROWS else []
+    if count <= MAX_ROWS:
+        return []
+    return [f"... and {count - MAX_ROWS} more: narrow the call (path, method, paths) to see them"]
 
 
 # --- database_impact ----------------------------------------------------------------------
