@@ -7,7 +7,8 @@ model turn: its message, stop reason, usage and the cost so far), ``ToolStart``,
 ``PermissionRequest`` (the call needs approval and the approver is asked), ``ToolEnd`` (the
 result, ``denied`` when refused), ``ToolResultsSent``, ``ContextCompacted`` or
 ``CompactionFailed`` (when the context is compacted, before a request), and last
-``RunFinished`` (the ``RunResult``). ``Event`` is their union, for ``match`` statements and type annotations.
+``RunFinished`` (the ``RunResult``). ``Event`` is their union, for ``match`` statements and
+type annotations.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from backend_agent.sessions.signals import TERMINATING_SIGNALS, terminate_on_sig
 from backend_agent.sessions.store import JsonlFileStore
 from backend_agent.ui.approval import TerminalApprover
 from backend_agent.ui.pickers import Ask, pick_session, rewind_dialog
-from backend_agent.ui.render import RunRenderer, agent_label
+from backend_agent.ui.render import RunRenderer, agent_label, evidence_progress
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
@@ -52,7 +52,9 @@ def run_interactive(
         try:
             if pick and not _pick(config, console, keys.prompt):
                 return 0
-            with Session.open(config, approver=approver or TerminalApprover()) as session:
+            with Session.open(
+                config, approver=approver or TerminalApprover(), progress=evidence_progress()
+            ) as session:
                 return _converse(session, console, keys, first_prompt)
         except Terminated as stop:
             return 128 + stop.signum

@@ -4,7 +4,9 @@ and one line per tool call with its key argument and outcome.
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.text import Text
@@ -14,6 +16,7 @@ from backend_agent.runtime.events import (
     AgentEvent,
     CompactionFailed,
     ContextCompacted,
+    PromptSent,
     ToolEnd,
     ToolStart,
 )
@@ -131,6 +134,9 @@ class RunRenderer:
             self._thinking = False
             self._end_line()
             self.console.print(context_line(event))
+        elif isinstance(event, PromptSent) and event.origin == "feedback":
+            self._end_line()  # a stop hook or the evidence check sends the model back to work
+            self.console.print(Text(event.message.text, style="yellow"))
             self._speaking = False
 
     def finish(self, result: RunResult) -> None:
@@ -141,7 +147,19 @@ class RunRenderer:
             self.console.print(Text("(cancelled)", style="yellow"))
         elif result.is_error:
             self.console.print(Text(f"{result.subtype}: {result.result}", style="red"))
+        self._print_check(result)
         self.console.print(Text(run_summary(result), style="dim"))
+
+    def _print_check(self, result: RunResult) -> None:
+        """The evidence check's verdict on the report (the block it appended, if any)."""
+        report = result.report or {}
+        if not report.get("checked"):
+            return
+        if report.get("verified"):
+            self.console.print(Text("✓ report verified against the code", style="green"))
+            return
+        block = result.result[result.result.rfind("### Evidence check") :]
+        self.console.print(Text(block, style="yellow"))
 
     def _stream(self, text: str, style: str) -> None:
         self.console.print(text, end="", style=style, markup=False, highlight=False)
@@ -151,3 +169,19 @@ class RunRenderer:
         if self._mid_line:
             self.console.print()
             self._mid_line = False
+
+
+def evidence_progress(stream: TextIO | None = None) -> Callable[[str, int, int], None]:
+    """Shows the evidence check's steps on one line of ``stream`` (stderr) when it is a
+    terminal; an empty step clears the line."""
+    out = stream or sys.stderr
+
+    def show(step: str, done: int, total: int) -> None:
+        if not out.isatty():
+            return
+        count = f" {done}/{total}" if total else ""
+        line = f"checking the report against the code: {step}{count}" if step else ""
+        out.write(f"\r\x1b[K{line}")
+        out.flush()
+
+    return show
