@@ -61,6 +61,7 @@ class LocalExecutor:
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(PRELOAD + (MODEL_ADAPTERS if preload_models else []))
         self._running: dict[str, _Running] = {}
+        self._exiting: list[tuple[BaseProcess, float]] = []  # sent a result, exiting
         # Never written: each task process watches for it to close, i.e. for the batch to end.
         self._lifeline, self._lifeline_end = self._context.Pipe(duplex=False)
 
@@ -80,6 +81,7 @@ class LocalExecutor:
         self._running[job.task.id] = _Running(job, process, receiver)
 
     def finished(self, timeout: float) -> list[TaskResult]:
+        self._reap()
         if not self._running:
             return []
         kills = [r.kill_at for r in self._running.values() if r.kill_at is not None]
@@ -105,11 +107,10 @@ class LocalExecutor:
             _signal(running.process, signal.SIGTERM)
         deadline = time.monotonic() + self._stop_grace
         for running in self._running.values():
-            running.process.join(max(0.0, deadline - time.monotonic()))
-            _signal(running.process, signal.SIGKILL)
-            running.process.join()
+            _end(running.process, max(0.0, deadline - time.monotonic()))
             running.results.close()
         self._running.clear()
+        self._reap(wait_all=True)
         self._lifeline_end.close()
         self._lifeline.close()
 
@@ -120,34 +121,56 @@ class LocalExecutor:
         self.close()
 
     def _collect(self, running: _Running) -> TaskResult | None:
-        """The job's result if it ended: what its process sent, or what it left on disk."""
+        """The job's result if it ended: what its process sent, or what it left on disk.
+        A process that sent its result is left to exit on its own (reaped later), so the
+        next task starts at once."""
         process, job = running.process, running.job
         result: TaskResult | None = None
+        ended = False
         try:
             if running.results.poll():
                 result = running.results.recv()
         except (EOFError, OSError):
-            result = None  # the process died before or while sending
-        if result is None and process.is_alive():
+            ended = True  # the process died before or while sending
+        if result is not None:
+            running.results.close()
+            self._exiting.append((process, time.monotonic() + EXIT_GRACE_SECONDS))
+            if running.stop is not None:
+                result.subtype = running.stop[0]
+                result.result = f"{running.stop[1]} ({result.result})"
+            return result
+        if not ended and process.is_alive():
             if running.kill_at is not None and time.monotonic() >= running.kill_at:
                 _signal(process, signal.SIGKILL)
             return None
-        process.join(EXIT_GRACE_SECONDS)
-        _signal(process, signal.SIGKILL)  # a worker stuck after sending its result
-        process.join()
+        _end(process, EXIT_GRACE_SECONDS)
         running.results.close()
-        if result is None:
-            code = process.exitcode
-            how = f"killed by {signal.Signals(-code).name}" if code and code < 0 else f"exit {code}"
-            subtype, message = running.stop or (
-                WORKER_DIED,
-                f"the worker process (pid {process.pid}) died ({how}) before the task ended",
-            )
-            return salvaged_result(job.out_dir, job.task.id, job.task.kind, subtype, message)
-        if running.stop is not None:
-            result.subtype = running.stop[0]
-            result.result = f"{running.stop[1]} ({result.result})"
-        return result
+        code = process.exitcode
+        how = f"killed by {signal.Signals(-code).name}" if code and code < 0 else f"exit {code}"
+        subtype, message = running.stop or (
+            WORKER_DIED,
+            f"the worker process (pid {process.pid}) died ({how}) before the task ended",
+        )
+        return salvaged_result(job.out_dir, job.task.id, job.task.kind, subtype, message)
+
+    def _reap(self, wait_all: bool = False) -> None:
+        """Join the processes that sent their results; kill one that lingers."""
+        still = []
+        for process, deadline in self._exiting:
+            if wait_all:
+                _end(process, max(0.0, deadline - time.monotonic()))
+            elif process.is_alive() and time.monotonic() < deadline:
+                still.append((process, deadline))
+            else:
+                _end(process, 0)
+        self._exiting = still
+
+
+def _end(process: BaseProcess, grace: float) -> None:
+    """Wait up to ``grace`` seconds for ``process`` to exit, then kill it; reaps it."""
+    process.join(grace)
+    _signal(process, signal.SIGKILL)
+    process.join()
 
 
 def _signal(process: BaseProcess, signum: int) -> None:
