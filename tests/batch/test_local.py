@@ -314,3 +314,22 @@ def test_progress_is_live_on_a_terminal(
     assert "batch: 3/3 done · 0 running · 0 failed · $0.00 · ETA 0s" in text
     assert "[1/3] ok r" in text and "[3/3] ok r" in text
     assert "3 ok, 0 failed" in done.stdout and "\x1b[" not in done.stdout
+
+
+def test_command_line_defaults_apply_to_every_task(
+    repos: dict[str, Path], tmp_path: Path, notes_script: str
+) -> None:
+    tasks = write_tasks(
+        tmp_path / "tasks.jsonl",
+        [{"id": name, "repo": str(path), "prompt": "Write notes"} for name, path in repos.items()],
+    )
+    relative = Path(notes_script.removeprefix("scripted:")).relative_to(tmp_path)
+    flags = ["--model", f"scripted:{relative}", "--permission-mode", "acceptEdits"]
+    done = run_batch_command(tasks, "--out", tmp_path / "out", *flags, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout
+    assert {line["result"] for line in results(tmp_path / "out").values()} == {"notes written"}
+    denied = run_batch_command(
+        tasks, "--out", tmp_path / "out2", "--model", f"scripted:{relative}", cwd=tmp_path
+    )  # default mode: the Write is refused, and counted
+    assert {line["permission_denials"] for line in results(tmp_path / "out2").values()} == {1}
+    assert denied.returncode == 0

@@ -162,6 +162,8 @@ def _with_flags(defaults: BatchDefaults | None, args: argparse.Namespace) -> Bat
         "workers": args.workers,
     }
     given = {k: v for k, v in flags.items() if v is not None}
+    if args.model and args.model.startswith("scripted:"):  # tasks run in other directories
+        given["model"] = "scripted:" + str(Path(args.model.removeprefix("scripted:")).resolve())
     return (defaults or BatchDefaults()).model_copy(update=given)
 
 
