@@ -71,7 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--retry-failed", action="store_true", help="with --resume: run failed tasks again"
     )
     group = parser.add_argument_group("where tasks run")
-    group.add_argument("--executor", choices=("local", "ray"), default="local")
+    group.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="local: a process per task on this machine (default); ray: Ray tasks on a "
+        "cluster (pip install 'backend-agent[ray]')",
+    )
     group.add_argument(
         "--workers",
         type=positive_int,
