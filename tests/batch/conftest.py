@@ -138,6 +138,16 @@ def batch_command(*args: str | Path) -> list[str]:
     return [sys.executable, "-m", "backend_agent", "batch", *map(str, args)]
 
 
+def start_batch(
+    *args: str | Path, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """The batch command started in the background, its output captured."""
+    return subprocess.Popen(
+        batch_command(*args), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=env,
+    )  # fmt: skip
+
+
 def run_batch_command(
     *args: str | Path, cwd: Path, timeout: float = 240, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:

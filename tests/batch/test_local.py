@@ -23,6 +23,7 @@ from tests.batch.conftest import (
     results,
     run_batch_command,
     six_tasks,
+    start_batch,
     wait_for,
     waiting_task,
     worker_pid,
@@ -66,13 +67,7 @@ def test_a_killed_worker_is_reported_failed_with_its_partial_transcript(
         {"model": notes_script, "permission_mode": "bypassPermissions"},
     )
     out = tmp_path / "out"
-    batch = subprocess.Popen(
-        batch_command(tasks, "--out", out, "--workers", "2"),
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    batch = start_batch(tasks, "--out", out, "--workers", "2", cwd=tmp_path)
     try:
         wait_for((repos["orders"] / "STARTED").exists, "the task to start waiting")
         pid = worker_pid(out, "waits")
@@ -113,12 +108,7 @@ def test_resume_after_killing_the_batch_runs_only_what_was_left(
         {"model": notes_script, "permission_mode": "bypassPermissions", "workers": 1},
     )
     out = tmp_path / "out"
-    batch = subprocess.Popen(
-        batch_command(tasks, "--out", out),
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    batch = start_batch(tasks, "--out", out, cwd=tmp_path)
     try:
         wait_for((repos["billing"] / "STARTED").exists, "the third task to start")
         worker = worker_pid(out, "waits")
@@ -201,13 +191,7 @@ def test_a_terminated_batch_stops_its_tasks_and_records_nothing_unfinished(
         tmp_path / "tasks.jsonl", [waiting_task("waits", repos["orders"], waiting_script)]
     )
     out = tmp_path / "out"
-    batch = subprocess.Popen(
-        batch_command(tasks, "--out", out),
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    batch = start_batch(tasks, "--out", out, cwd=tmp_path)
     try:
         wait_for((repos["orders"] / "STARTED").exists, "the task to start waiting")
         worker = worker_pid(out, "waits")

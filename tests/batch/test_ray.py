@@ -8,18 +8,17 @@ import json
 import logging
 import os
 import signal
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.batch.conftest import (
-    batch_command,
     check_six_results,
     results,
     run_batch_command,
     six_tasks,
+    start_batch,
     wait_for,
     waiting_task,
     worker_pid,
@@ -74,14 +73,8 @@ def test_a_killed_ray_worker_is_retried_and_the_task_completes(
         ],
     )
     out = tmp_path / "out"
-    batch = subprocess.Popen(
-        batch_command(tasks, "--out", out, "--executor", "ray"),
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **ray_env},  # RAY_ADDRESS: the cluster to join
-    )
+    env = {**os.environ, **ray_env}  # RAY_ADDRESS: the cluster to join, without --ray-address
+    batch = start_batch(tasks, "--out", out, "--executor", "ray", cwd=tmp_path, env=env)
     try:
         wait_for((repos["orders"] / "STARTED").exists, "the task to start waiting")
         first = json.loads((out / "tasks" / "waits" / "worker.json").read_text())
