@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "tests": "find and run the project's tests",
     "sessions": "list the recorded sessions of this directory (or all); resume with -r ID",
     "rewind": "restore files and/or the conversation to before a session's N-th prompt",
+    "batch": "run tasks (prompts or reports) over many repositories, locally or on Ray",
     "doctor": "check the sandbox, ripgrep, credentials, MCP servers and session store",
 }
 
