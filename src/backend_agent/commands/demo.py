@@ -20,6 +20,7 @@ from importlib.resources import as_file, files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from backend_agent.commands.arguments import CommandParser, add_debug
 from backend_agent.errors import UserError
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ HEADLESS_ALLOWED = ["Bash(git status:*)"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="backend-agent demo",
         description=(
             "Run the built-in Backend Agent on a bundled sample service with a scripted model "
@@ -58,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="text",
         help="with -p, as for backend-agent -p",
     )
-    parser.add_argument("--debug", action="store_true", help="full error details on failure")
+    add_debug(parser)
     return parser
 
 

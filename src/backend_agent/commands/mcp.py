@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from backend_agent.commands.arguments import CommandParser, add_debug
 from backend_agent.errors import UserError
 from backend_agent.mcp.config import (
     PROJECT_FILE,
@@ -29,7 +30,7 @@ DEFAULT_LIST_TIMEOUT = 15.0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="backend-agent mcp",
         description="List, add and remove MCP servers (Claude Code's .mcp.json format), or "
         "serve the evidence tools to other MCP clients.",
@@ -106,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cwd", type=Path, default=Path("."), metavar="DIR", help="project dir")
-    parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    add_debug(parser)
 
 
 def main(argv: list[str]) -> int:

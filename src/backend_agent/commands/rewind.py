@@ -3,15 +3,14 @@ before its N-th prompt (headless; interactive sessions have ``/rewind``)."""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from backend_agent.commands.arguments import positive_int
+from backend_agent.commands.arguments import CommandParser, add_debug, positive_int
 from backend_agent.errors import UserError
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="backend-agent rewind",
         description="Go back to just before prompt N of a session (default: the latest of "
         "this directory). --code restores every file the session changed since, by any tool, "
@@ -30,7 +29,7 @@ def main(argv: list[str]) -> int:
         "--force", action="store_true", help="overwrite files changed outside the session"
     )
     parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory")
-    parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    add_debug(parser)
     args = parser.parse_args(argv)
     cwd = args.cwd.resolve()
     if not cwd.is_dir():
