@@ -178,7 +178,7 @@ def test_a_fork_can_take_the_id_the_user_chose(notes: Path) -> None:
     ("choice", "message"),
     [
         ({"session": "nope"}, "no session 'nope' in"),
-        ({"latest": True}, "no session to continue in"),
+        ({"latest": True}, "no session recorded in"),
         ({"new_id": "not-a-uuid"}, "--session-id 'not-a-uuid': not a UUID"),
         ({"fork": True}, "--fork-session needs --continue or --resume"),
     ],

@@ -16,7 +16,9 @@ def main(argv: list[str]) -> int:
             "~/.claude/agents/*.md over built-in (--agents JSON over all)."
         ),
     )
-    parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory")
+    parser.add_argument(
+        "--cwd", type=Path, default=Path.cwd(), metavar="DIR", help="project directory"
+    )
     parser.add_argument("--agents", metavar="JSON", help="extra agents, as for a run")
     add_debug(parser)
     args = parser.parse_args(argv)

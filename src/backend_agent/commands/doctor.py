@@ -42,7 +42,9 @@ def main(argv: list[str]) -> int:
         description="Check the Bash sandbox, ripgrep, model credentials, MCP servers and the "
         "session store, and print what to fix. Exits 1 when something a run needs is broken.",
     )
-    parser.add_argument("--cwd", type=Path, default=Path("."), help="project to check (default: .)")
+    parser.add_argument(
+        "--cwd", type=Path, default=Path("."), metavar="DIR", help="project to check (default: .)"
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
         "--timeout",

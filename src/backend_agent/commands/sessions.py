@@ -19,7 +19,9 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--all", action="store_true", help="sessions of every directory")
     parser.add_argument("--format", choices=("table", "json"), default="table")
-    parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory")
+    parser.add_argument(
+        "--cwd", type=Path, default=Path.cwd(), metavar="DIR", help="project directory"
+    )
     add_debug(parser)
     args = parser.parse_args(argv)
     if not args.cwd.is_dir():

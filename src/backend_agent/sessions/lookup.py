@@ -41,11 +41,14 @@ def find_session(store: SessionStore, wanted: str, cwd: Path) -> str:
     )
 
 
-def latest_session(store: SessionStore, cwd: Path) -> str:
-    """The id of the session of ``cwd`` with the most recent activity."""
+def latest_session(
+    store: SessionStore, cwd: Path, none: str = "start one without --continue"
+) -> str:
+    """The id of the session of ``cwd`` with the most recent activity; UserError when there is
+    none, ending with ``none`` (what the user can do instead)."""
     ids = store.list()
     if not ids:
-        raise UserError(f"no session to continue in {cwd}; start one without --continue")
+        raise UserError(f"no session recorded in {cwd}; {none}")
     return ids[-1]
 
 
