@@ -232,8 +232,10 @@ def test_unknown_agent_name_lists_the_available_ones(tmp_path: Path) -> None:
 
 
 def test_agents_json_errors_are_clear() -> None:
-    with pytest.raises(DefinitionError, match="invalid JSON"):
+    with pytest.raises(DefinitionError, match="^--agents:1:2: invalid JSON: "):
         load_agents_json("{nope")
+    with pytest.raises(DefinitionError, match="expected a JSON object"):
+        load_agents_json("[]")
     with pytest.raises(DefinitionError, match="'prompt'"):
         load_agents_json('{"a": {"description": "d"}}')
 

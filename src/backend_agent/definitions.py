@@ -8,7 +8,6 @@ permission mode, color, turn limit and MCP servers it uses. Definitions come fro
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from backend_agent.errors import UserError, warn_to_stderr
+from backend_agent.settings import json_object
 
 Source = Literal["built-in", "user", "project", "cli", "file"]
 
@@ -320,11 +320,8 @@ def load_agent_file(
 
 def load_agents_json(text: str, *, warn: Warn = warn_to_stderr) -> list[AgentDefinition]:
     """Definitions from ``--agents``: ``{"name": {"description": ..., "prompt": ..., ...}}``."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DefinitionError(f"--agents: invalid JSON: {exc}") from exc
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+    data = json_object(text, "--agents", DefinitionError)
+    if not all(isinstance(v, dict) for v in data.values()):
         raise DefinitionError('--agents: expected {"name": {"description": ..., "prompt": ...}}')
     definitions = []
     for name, fields in data.items():

@@ -25,7 +25,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from backend_agent.awaiting import resolve
-from backend_agent.errors import UserError, warn_to_stderr
+from backend_agent.errors import UserError, first_problem, warn_to_stderr
 
 HookEvent = Literal[
     "PreToolUse",
@@ -94,9 +94,7 @@ def parse_hooks(data: Any, source: str) -> list[HookSpec]:
     try:
         events = _HOOKS.validate_python(data or {})
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise UserError(f"{source}: hooks.{where}: {first['msg']}") from error
+        raise UserError(f"{source}: {first_problem(error, 'hooks')}") from error
     specs: list[HookSpec] = []
     for event, matchers in events.items():
         for entry in matchers:

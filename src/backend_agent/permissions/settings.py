@@ -18,7 +18,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from backend_agent.errors import UserError
+from backend_agent.errors import UserError, first_problem
 from backend_agent.permissions.hooks import HookSpec, parse_hooks
 from backend_agent.permissions.paths import resolve
 from backend_agent.permissions.rules import Behavior, RuleSet, parse_rule, split_rule_list
@@ -111,9 +111,7 @@ def _validate(data: Any, label: str) -> _SettingsFile:
     try:
         return _SettingsFile.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise UserError(f"{label}: {where}: {first['msg']}") from error
+        raise UserError(f"{label}: {first_problem(error)}") from error
 
 
 def _merge(settings: Settings, file: _SettingsFile, label: str, *, root: Path, cwd: Path) -> None:
