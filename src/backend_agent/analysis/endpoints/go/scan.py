@@ -17,6 +17,7 @@ from typing import Any
 
 from tree_sitter import Node
 
+from backend_agent.analysis.endpoints.go.packages import package_name
 from backend_agent.analysis.parsing import parse
 
 Expr = tuple[Any, ...]
@@ -69,7 +70,7 @@ def scan_go(source: bytes) -> dict[str, Any]:
         if node.type == "package_clause" and node.named_children:
             facts["package"] = _text(node.named_children[0])
         elif node.type == "import_declaration":
-            for spec in _descendants(node, "import_spec"):
+            for spec in descendants(node, "import_spec"):
                 path_node = spec.child_by_field_name("path")
                 name_node = spec.child_by_field_name("name")
                 if path_node is not None:
@@ -262,28 +263,21 @@ def _composite(node: Node) -> Expr:
     return ("lit", _text(kind) if kind is not None else "", fields, items)
 
 
-def package_name(import_path: str) -> str:
-    """The default name of an imported package: its last path element, skipping ``/vN``."""
-    parts = import_path.split("/")
-    if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):
-        return parts[-2]
-    return parts[-1]
-
-
 def _upgrades(body: Node) -> bool:
     """Whether a function body upgrades an HTTP connection to a WebSocket."""
     text = body.text or b""
     return b".Upgrade(" in text or b"websocket.Accept(" in text
 
 
-def _descendants(node: Node, kind: str) -> list[Node]:
+def descendants(node: Node, kind: str) -> list[Node]:
+    """The named nodes of type ``kind`` in ``node`` (itself included), in source order."""
     found: list[Node] = []
     stack = [node]
     while stack:
         current = stack.pop()
         if current.type == kind:
             found.append(current)
-        stack.extend(current.named_children)
+        stack.extend(reversed(current.named_children))
     return found
 
 

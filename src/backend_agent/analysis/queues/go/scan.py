@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from backend_agent.analysis.endpoints.go.scan import Expr, expr, package_name
+from backend_agent.analysis.endpoints.go.packages import package_name
+from backend_agent.analysis.endpoints.go.scan import Expr, descendants, expr
 from backend_agent.analysis.parsing import parse
 
 # Calls worth keeping, by the called function or method name.
@@ -274,7 +275,7 @@ class _Walker:
             if spec.type != "type_spec" or kind is None or kind.type != "struct_type":
                 continue
             fields: list[tuple[str, str, str]] = []
-            for declaration in _descendants(kind, "field_declaration"):
+            for declaration in descendants(kind, "field_declaration"):
                 tag = declaration.child_by_field_name("tag")
                 type_node = declaration.child_by_field_name("type")
                 for name in declaration.children_by_field_name("name"):
@@ -294,7 +295,7 @@ class _Walker:
         if body is None:
             return
         if owner and name in _METHODS:
-            returned = next(iter(_descendants(body, "return_statement")), None)
+            returned = next(iter(descendants(body, "return_statement")), None)
             values = (
                 returned.named_children[0].named_children
                 if returned and returned.named_children
@@ -370,17 +371,6 @@ def package_names(import_path: str) -> list[str]:
     name = package_name(import_path)
     short = re.sub(r"^go-|[-.]go$", "", name)
     return list(dict.fromkeys([name, short, re.sub(r"\d+$", "", short)]))
-
-
-def _descendants(node: Node, kind: str) -> list[Node]:
-    found: list[Node] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type == kind:
-            found.append(current)
-        stack.extend(reversed(current.named_children))
-    return found
 
 
 def _text(node: Node | None) -> str:
