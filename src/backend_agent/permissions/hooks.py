@@ -208,9 +208,6 @@ class HookRunner:
         self.transcript_path = transcript_path
         self.warn = warn
 
-    def has(self, event: HookEvent) -> bool:
-        return any(hook.event == event for hook in self.hooks)
-
     def run(self, event: HookEvent, fields: dict[str, Any], target: str = "") -> HookResult:
         """Run every hook of ``event`` whose matcher accepts ``target`` (the tool name)."""
         payload = {
