@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, TypedDict, Unpack
 
-from backend_agent.definitions import AgentDefinition
+from backend_agent.definitions import AgentDefinition, PermissionMode
 from backend_agent.errors import UserError, warn_to_stderr
 from backend_agent.evidence.options import EVIDENCE_MODES, EvidenceMode, EvidenceOptions
 from backend_agent.mcp.config import parse_servers
@@ -28,7 +28,6 @@ from backend_agent.models.registry import ModelChoice
 from backend_agent.permissions import PERMISSION_MODES, PermissionOptions
 from backend_agent.permissions.callback import CanUseTool
 from backend_agent.permissions.hooks import HookEntry, python_hooks
-from backend_agent.permissions.settings import PermissionMode
 from backend_agent.runtime.context import ContextOptions, parse_threshold
 from backend_agent.runtime.events import AgentEvent, EventHandler
 from backend_agent.runtime.results import Limits, RunResult

@@ -13,14 +13,15 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from backend_agent.errors import UserError, warn_to_stderr
 from backend_agent.settings import json_object
 
 Source = Literal["built-in", "user", "project", "cli", "file"]
 
-PERMISSION_MODES = ("default", "acceptEdits", "plan", "bypassPermissions", "dontAsk")
+PermissionMode = Literal["default", "acceptEdits", "plan", "dontAsk", "bypassPermissions"]
+PERMISSION_MODES: tuple[str, ...] = get_args(PermissionMode)
 
 # Claude Code's agent color names, each with the truecolor hex we render it in.
 NAMED_COLORS: dict[str, str] = {

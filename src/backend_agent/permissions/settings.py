@@ -14,18 +14,17 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from backend_agent.definitions import PermissionMode
 from backend_agent.errors import UserError, first_problem
 from backend_agent.permissions.hooks import HookSpec, parse_hooks
 from backend_agent.permissions.paths import resolve
 from backend_agent.permissions.rules import Behavior, RuleSet, parse_rule, split_rule_list
 from backend_agent.settings import SettingsFiles, load_settings_files, read_settings_object
 
-PermissionMode = Literal["default", "acceptEdits", "plan", "dontAsk", "bypassPermissions"]
-PERMISSION_MODES: tuple[str, ...] = get_args(PermissionMode)
 SandboxPolicy = Literal["auto", "required"]
 
 
