@@ -4,6 +4,7 @@ added for that reach the part of the session they set, as their flags do."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -140,3 +141,35 @@ def test_bad_values_of_the_new_options_are_named(project: Path) -> None:
             backend_agent.open_session(project, **{name: value})
     with pytest.raises(UserError, match="compact_threshold=True"):
         backend_agent.open_session(project, compact_threshold=True)
+
+
+def test_warnings_reach_on_warning_not_the_terminal(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A program hears what the CLI prints as warnings: a retried request, a hook of a kind
+    that does not run (both went straight to stderr before)."""
+    from fakes.anthropic_server import ErrorReply
+
+    anthropic = Provider("anthropic", monkeypatch)
+    try:
+        anthropic.options([])  # starts the server: first it is overloaded, then it answers
+        assert anthropic._anthropic is not None
+        anthropic._anthropic.add(ErrorReply(529, "overloaded_error", "busy"))
+        options = anthropic.options(["Done."])
+        monkeypatch.setenv("BACKEND_AGENT_MAX_RETRIES", "1")
+        monkeypatch.setenv("BACKEND_AGENT_RETRY_BASE_DELAY", "0.01")
+        settings = {"hooks": {"Stop": [{"hooks": [{"type": "prompt", "prompt": "check"}]}]}}
+        warnings: list[str] = []
+        with backend_agent.open_session(
+            project,
+            settings=[json.dumps(settings)],
+            on_warning=warnings.append,
+            **options,
+        ) as session:
+            result = session.prompt("hi")
+    finally:
+        anthropic.close()
+    assert result.result == "Done."
+    assert any("hooks.Stop: skipped a hook of type 'prompt'" in w for w in warnings), warnings
+    assert any("retrying in" in w and "overloaded" in w for w in warnings), warnings
+    assert capfd.readouterr().err == ""

@@ -118,6 +118,7 @@ def prepare_permissions(
         allowed_tools=options.allowed_tools,
         disallowed_tools=options.disallowed_tools,
         files=files if files is not None else load_settings_files(cwd),
+        warn=warn,
     )
     mode = _choose_mode(options.mode, agent_mode, settings.default_mode)
     for directory in options.add_dirs:

@@ -17,7 +17,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -89,8 +88,11 @@ class HookSpec:
         return re.fullmatch(self.matcher, target) is not None
 
 
-def parse_hooks(data: Any, source: str) -> list[HookSpec]:
-    """Read a ``hooks`` object (settings file or agent frontmatter); errors name ``source``."""
+def parse_hooks(
+    data: Any, source: str, warn: Callable[[str], None] = warn_to_stderr
+) -> list[HookSpec]:
+    """Read a ``hooks`` object (settings file or agent frontmatter); errors name ``source``,
+    hooks of a kind we do not run are skipped with a ``warn``."""
     try:
         events = _HOOKS.validate_python(data or {})
     except ValidationError as error:
@@ -107,10 +109,9 @@ def parse_hooks(data: Any, source: str) -> list[HookSpec]:
                 ) from error
             for hook in entry.hooks:
                 if hook.type != "command" or not hook.command:
-                    print(
-                        f"warning: {source}: hooks.{event}: skipped a hook of type "
-                        f"{hook.type!r}; only command hooks are supported",
-                        file=sys.stderr,
+                    warn(
+                        f"{source}: hooks.{event}: skipped a hook of type {hook.type!r}; "
+                        "only command hooks are supported"
                     )
                     continue
                 timeout = hook.timeout or DEFAULT_TIMEOUT_SECONDS
