@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from backend_agent.commands.arguments import CommandParser, add_debug
-from backend_agent.errors import UserError
+from backend_agent.errors import UserError, warn_to_stderr
 from backend_agent.mcp.config import (
     PROJECT_FILE,
     MissingVariable,
@@ -208,7 +208,7 @@ def remove_server(project: Path, name: str, scope: str | None) -> int:
 def list_servers(project: Path, *, as_json: bool, timeout: float) -> int:
     """Try to start every configured server (in parallel, bounded by ``timeout``) and show how
     each one did."""
-    servers = configured_servers(project, report=_warn)
+    servers = configured_servers(project, report=warn_to_stderr)
     if not servers:
         if as_json:
             print("[]")
@@ -273,7 +273,3 @@ def _target(server: ServerConfig) -> str:
     if server.transport == "stdio":
         return " ".join([server.command, *server.args])
     return server.url
-
-
-def _warn(message: str) -> None:
-    print(f"backend-agent: warning: {message}", file=sys.stderr)
