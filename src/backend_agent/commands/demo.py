@@ -87,7 +87,7 @@ def prepare_repository(directory: Path | None) -> Path:
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
             raise UserError(f"{directory}: not an empty directory; give a new or empty one")
     with as_file(files("backend_agent.demo") / "sample") as sample:
-        shutil.copytree(sample, root, dirs_exist_ok=True)
+        copy_sample(sample, root)
     for command in (
         ("init", "-q", "-b", "main"),
         ("add", "-A"),
@@ -99,6 +99,14 @@ def prepare_repository(directory: Path | None) -> Path:
         if done.returncode != 0:
             raise UserError(f"git {command[0]} failed in {root}: {done.stderr.strip()}")
     return root
+
+
+def copy_sample(sample: Path, root: Path) -> None:
+    """Copy the sample service to ``root``, without the bytecode an installer compiled next to
+    it (pip compiles every .py file of a wheel, the sample's included)."""
+    shutil.copytree(
+        sample, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
 
 
 def _run(root: Path, script: Path, args: argparse.Namespace) -> int:
