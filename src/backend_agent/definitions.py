@@ -114,6 +114,8 @@ class _FieldReader:
         return value.strip()
 
     def tool_list(self, fields: Mapping[str, Any], name: str) -> tuple[str, ...] | None:
+        """A ``tools``-style field (a comma-separated string or a list) as names; None for
+        "all" (absent, or ``*``). Unknown names are kept, with a warning naming the valid ones."""
         value = fields.get(name)
         if value is None:
             return None

@@ -105,6 +105,8 @@ class ScriptedModel:
         return self._model_id
 
     def complete(self, request: ModelRequest, on_event: EventSink | None = None) -> ModelResponse:
+        """The next turn of the script, streamed to ``on_event`` word by word (a summary
+        request gets the script's ``summary`` when it has one); ModelError past the end."""
         self.requests.append(request)
         if request.purpose == "summary" and self.summary is not None:
             message = Message("assistant", [TextBlock(self.summary)])
