@@ -55,6 +55,10 @@ class PermissionPolicy:
         return PromptDecision(additional_context="\n".join(result.context))
 
     def before_tool(self, call: ToolUseBlock) -> ToolDecision:
+        """PreToolUse hooks run first (they may block the call or rewrite its input); then the
+        rules and mode decide, a deny winning over any hook; a hook's allow spares a question
+        (never on a protected path), its ask adds one; what still asks goes to the approver
+        (refused in dontAsk mode)."""
         hook = self.hooks.run(
             "PreToolUse", {"tool_name": call.name, "tool_input": call.input}, call.name
         )

@@ -1,11 +1,11 @@
 """``Session``: the one object that owns a conversation from start to end.
 
 It owns the agent definition, the model, the tool session, the MCP servers, the policy, the
-transcript, the checkpoints and the context budget. ``prompt()`` runs one prompt through the
-loop, records every message (and every compaction), and checkpoints the work tree before the
-prompt and at its end. The CLI's headless
-and interactive modes and ``backend_agent.run()`` only drive a session and listen to its
-events; none of them wires a transcript or closes parts itself.
+transcript, the checkpoints, the context budget and the evidence check of final reports.
+``prompt()`` runs one prompt through the loop, records every message (and every compaction),
+and checkpoints the work tree before the prompt and at its end. The CLI's headless and
+interactive modes and the Python API only drive a session and listen to its events; none of
+them wires a transcript or closes parts itself.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import AsyncGenerator, Generator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -62,15 +62,6 @@ if TYPE_CHECKING:
     from backend_agent.sessions.checkpoints import CheckpointStore, RestorePlan
 
 
-@dataclass(frozen=True)
-class SessionOrigin:
-    """How a session begins: new, or continuing an earlier one (resumed or forked)."""
-
-    session_id: str
-    earlier: SessionLog | None = None
-    forked: bool = False
-
-
 class Session:
     """One conversation: its parts, its transcript and checkpoints, and the loop that runs it.
 
@@ -83,7 +74,7 @@ class Session:
         parts: SessionParts,
         *,
         store: SessionStore,
-        start: SessionOrigin,
+        start: lookup.SessionOrigin,
         config: SessionConfig,
         warn: Warn,
         approvals: ApprovalRelay | None = None,
@@ -162,7 +153,7 @@ class Session:
             raise UserError(f"--cwd {config.cwd}: not a directory")
         config = replace(config, cwd=cwd)
         store = store if store is not None else JsonlFileStore.for_cwd(cwd, warn=warn)
-        start = _choose_start(config, store, cwd)
+        start = lookup.choose_start(config.resume, store, cwd)
         parts = build_parts(
             config,
             session_id=start.session_id,
@@ -425,7 +416,7 @@ class Session:
         from), run the session-start hooks, and return the system prompt: a resumed session
         keeps the one its model saw, so the request starts with the same bytes."""
         if earlier is not None and forked:
-            self._transcript.append(_copied(earlier, self.id))
+            self._transcript.append(lookup.copied_entries(earlier, self.id))
         init = self.init_record()
         if self.forked_from is not None:
             init["forkedFrom"] = self.forked_from
@@ -488,36 +479,6 @@ class Session:
 
     def _snapshot(self) -> str | None:
         return self._checkpoints.snapshot() if self._checkpoints is not None else None
-
-
-def _choose_start(config: SessionConfig, store: SessionStore, cwd: Path) -> SessionOrigin:
-    """Which conversation the session continues, and under which id."""
-    choice = config.resume
-    if not choice.resumes:
-        if choice.fork:
-            raise UserError("--fork-session needs --continue or --resume")
-        return SessionOrigin(lookup.new_session_id(choice.new_id, store))
-    if choice.new_id is not None and not choice.fork:
-        raise UserError("--session-id names a new session: add --fork-session to resume into it")
-    if choice.session is not None:
-        wanted = lookup.find_session(store, choice.session, cwd)
-    else:
-        wanted = lookup.latest_session(store, cwd)
-    earlier = lookup.load_log(store, wanted)
-    if choice.fork:
-        return SessionOrigin(lookup.new_session_id(choice.new_id, store), earlier, forked=True)
-    return SessionOrigin(wanted, earlier)
-
-
-def _copied(log: SessionLog, session_id: str) -> list[dict[str, Any]]:
-    """The entries of ``log``'s conversation, moved to session ``session_id``."""
-    copies = []
-    for entry in log.chain:
-        copy = {**entry, "sessionId": session_id}
-        if "session_id" in copy:
-            copy["session_id"] = session_id
-        copies.append(copy)
-    return copies
 
 
 def _ignore(event: AgentEvent) -> None:
