@@ -10,7 +10,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from backend_agent.commands.arguments import positive_float, positive_int
+from backend_agent.commands.arguments import CommandParser, add_debug, positive_float, positive_int
 from backend_agent.definitions import PERMISSION_MODES
 from backend_agent.errors import UserError
 
@@ -25,7 +25,7 @@ REPORT_FORMATS = ("md", "json", "sarif", "html")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="backend-agent batch",
         description="Run many tasks over many repositories: each task a prompt run as its own "
         "session, or a report. Results are appended to DIR/results.jsonl as tasks finish, "
@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument(
         "--timeout", type=positive_float, metavar="SECONDS", help="stop a task after this long"
     )
-    parser.add_argument("--debug", action="store_true", help="full error details on failure")
+    add_debug(parser)
     return parser
 
 
