@@ -22,8 +22,8 @@ from backend_agent.permissions.rules import EDIT_TOOLS, READ_TOOLS, Behavior, Ru
 from backend_agent.permissions.settings import PermissionMode
 from backend_agent.permissions.shell import ParsedCommand, UnparsableCommand, Word, split_command
 
-# Tools that only look at or stop this session's own background shells.
-SESSION_TOOLS = frozenset({"BashOutput", "KillShell"})
+# Tools that only touch this session's own state: its background shells, its todo list.
+SESSION_TOOLS = frozenset({"BashOutput", "KillShell", "TodoWrite"})
 _GLOB_CHARS = frozenset("*?[")
 _DIRECTORY_CHANGERS = frozenset({"cd", "pushd"})
 _MAX_DIRECTORIES_FOLLOWED = 16
@@ -92,7 +92,7 @@ class PermissionEngine:
         if whole_tool:
             return _denied_by(whole_tool[0])
         if tool in SESSION_TOOLS:
-            return Verdict("allow", "it only reads or stops this session's background shells")
+            return Verdict("allow", "it only touches this session's own state")
         if self.mode == "plan":
             return Verdict("deny", PLAN_MODE_MESSAGE.format(tool=tool))
         if self.mode == "bypassPermissions":

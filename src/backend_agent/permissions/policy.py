@@ -16,7 +16,11 @@ from backend_agent.permissions.approval import Approval, ApprovalRequest, Approv
 from backend_agent.permissions.decisions import PermissionEngine, Verdict
 from backend_agent.permissions.hooks import HookRunner
 from backend_agent.permissions.rules import EDIT_TOOLS, parse_rule
-from backend_agent.permissions.settings import save_allow_rule
+from backend_agent.permissions.settings import (
+    PermissionMode,
+    remove_allow_rule,
+    save_allow_rule,
+)
 from backend_agent.policy import PromptDecision, SessionSource, ToolDecision
 from backend_agent.tools.base import ToolResult
 
@@ -42,6 +46,36 @@ class PermissionPolicy:
         self.approver = approver
         self.local_settings = local_settings
         self._stop_hook_active = False
+
+    def set_mode(self, mode: PermissionMode) -> None:
+        """Check the next tool calls against ``mode`` (hooks are told of it too)."""
+        self.engine.mode = mode
+        self.hooks.permission_mode = mode
+
+    def add_allow_rule(self, text: str) -> Path:
+        """Allow ``text`` (``Tool`` or ``Tool(specifier)``) from now on, saved to the local
+        settings file, which is returned; UserError for a malformed rule."""
+        cwd = self.engine.workspace.cwd
+        rule = parse_rule(text, source=str(self.local_settings), root=cwd, cwd=cwd)
+        save_allow_rule(self.local_settings, str(rule))
+        self.engine.rules.remove("allow", str(rule))
+        self.engine.rules.add("allow", rule)
+        return self.local_settings
+
+    def remove_allow_rule(self, text: str) -> list[str]:
+        """Stop allowing ``text``: it leaves the rules in force and every settings file that
+        holds it. Returns where it came from (files, or a flag for this run only); UserError
+        when no allow rule is written so."""
+        gone = self.engine.rules.remove("allow", text.strip())
+        if not gone:
+            raise UserError(f"no allow rule {text.strip()!r} is in force (see /permissions)")
+        sources = []
+        for rule in gone:
+            path = Path(rule.source)
+            if path.is_absolute() and path.is_file():
+                remove_allow_rule(path, str(rule))
+            sources.append(rule.source)
+        return sources
 
     def on_session_start(self, source: SessionSource) -> str:
         return "\n".join(self.hooks.run("SessionStart", {"source": source}, source).context)

@@ -248,12 +248,21 @@ class Agent:
         try:
             for call in calls:
                 self._raise_if_interrupted()
-                results.append(self._run_tool(call, state, _unrunnable(call, cut_off)))
+                problem = _unrunnable(call, cut_off) or self._unknown(call)
+                results.append(self._run_tool(call, state, problem))
         except KeyboardInterrupt:
             self.tools.interrupt()
             self._add_results(results + self._unfinished(calls[len(results) :], state), state)
             raise
         self._add_results(results, state)
+
+    def _unknown(self, call: ToolUseBlock) -> str | None:
+        """Why a call to a tool this agent does not have cannot run: an error naming the tools
+        it has (never a permission question); None for a known tool."""
+        names = [spec.name for spec in self.tools.specs()]
+        if call.name in names:
+            return None
+        return f"there is no tool named {call.name}; the available tools are {', '.join(names)}"
 
     def _run_tool(
         self, call: ToolUseBlock, state: _RunState, problem: str | None = None

@@ -13,13 +13,16 @@ import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from backend_agent.definitions import AgentDefinition
 from backend_agent.errors import UserError, warn_to_stderr
 from backend_agent.messages import Message, Usage
 from backend_agent.models.base import Model
+from backend_agent.models.registry import open_model
+from backend_agent.permissions import PERMISSION_MODES, PermissionPolicy
 from backend_agent.permissions.approval import Approver
+from backend_agent.permissions.settings import PermissionMode
 from backend_agent.policy import Policy
 from backend_agent.runtime.agent import Agent, EndOfTurnCheck
 from backend_agent.runtime.events import AgentEvent, EventHandler, PromptSent, RunFinished
@@ -37,10 +40,15 @@ from backend_agent.sessions.rewind import (
 )
 from backend_agent.sessions.store import JsonlFileStore, SessionStore, Warn
 from backend_agent.sessions.transcript import PromptPoint, SessionLog, Transcript
-from backend_agent.tools import ToolSession
+from backend_agent.settings import load_settings_files
+from backend_agent.tools import ToolResult, ToolSession
+from backend_agent.tools.builtin import ToolError
+from backend_agent.tools.todo import Todo, latest_todos
 
 if TYPE_CHECKING:
     from backend_agent.sessions.checkpoints import RestorePlan
+
+USER_COMMAND_TIMEOUT_MS = 10 * 60 * 1000
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,7 @@ class Session:
         self._checkpoints = CheckpointKeeper(cwd, warn) if config.checkpoints else None
         self._prior = earlier.summary if earlier else None
         self._pending_context = ""
+        self.config = config
         self._lock = threading.Lock()
         self._closed = False
         self.forked_from = earlier.session_id if earlier and start.forked else None
@@ -98,6 +107,7 @@ class Session:
             session_id=self.id,
             messages=earlier.messages if earlier else None,
         )
+        self.tools.todos.replace(latest_todos(self.agent.messages))
 
     @classmethod
     def open(
@@ -162,6 +172,11 @@ class Session:
     def sandbox(self) -> str:
         """What isolates shell commands: ``bubblewrap``, ``landlock`` or ``none``."""
         return self.tools.sandbox
+
+    @property
+    def todos(self) -> list[Todo]:
+        """The model's checklist as its last TodoWrite call left it."""
+        return self.tools.todos.items
 
     @property
     def transcript_path(self) -> Path | None:
@@ -275,7 +290,45 @@ class Session:
         )
         if outcome.messages is not None:
             self.agent.messages = outcome.messages
+            self.tools.todos.replace(latest_todos(outcome.messages))
         return outcome
+
+    # --- between prompts -------------------------------------------------------------
+
+    def add_context(self, text: str) -> None:
+        """Send ``text`` along with the next prompt (e.g. a file the user mentioned)."""
+        self._pending_context = "\n\n".join(p for p in (self._pending_context, text) if p)
+
+    def run_user_command(self, command: str) -> ToolResult:
+        """Run a shell command the user typed (``!command``): no permission check, but the
+        same sandbox as Bash; the command and its output go along with the next prompt."""
+        try:
+            result = self.tools.shell.run(command, USER_COMMAND_TIMEOUT_MS, self.cwd)
+        except ToolError as error:
+            result = ToolResult(str(error), is_error=True)
+        self.add_context(
+            f"<user-shell-command>\n$ {command}\n{result.content}\n</user-shell-command>\n"
+            "(The user ran this command in the session's shell; its output is above.)"
+        )
+        return result
+
+    def switch_model(self, spec: str) -> Model:
+        """Use the model ``spec`` names (``sonnet``, ``openai:gpt-5``...) from the next model
+        call on, at the session's base URL and settings; UserError for an unknown spec."""
+        config = self.config
+        files = load_settings_files(self.cwd, config.settings, config.setting_scopes)
+        model = open_model(replace(config.model, name=spec), None, files)
+        self.parts.model = self.agent.model = model
+        return model
+
+    def set_permission_mode(self, mode: str) -> None:
+        """Check the next tool calls against ``mode`` (default, acceptEdits, plan, ...)."""
+        if mode not in PERMISSION_MODES:
+            raise UserError(f"unknown permission mode {mode!r}: {', '.join(PERMISSION_MODES)}")
+        chosen = cast(PermissionMode, mode)
+        self.parts.permissions.mode = chosen
+        if isinstance(self.policy, PermissionPolicy):
+            self.policy.set_mode(chosen)
 
     def close(self) -> None:
         """Kill every process the session started and stop its MCP servers (idempotent)."""

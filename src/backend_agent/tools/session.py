@@ -1,4 +1,5 @@
-"""ToolSession: the tools plus the state they share (read tracking, Bash's directory, shells)."""
+"""ToolSession: the tools plus the state they share (read tracking, Bash's directory, shells,
+the todo list)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from backend_agent.tools.files import FileChangeTool, ReadTracker
 from backend_agent.tools.pending import remove_stale
 from backend_agent.tools.registry import builtin_tools
 from backend_agent.tools.shell import Shell
+from backend_agent.tools.todo import TodoList
 
 
 class ToolSession:
@@ -31,6 +33,7 @@ class ToolSession:
         remove_stale()  # temporary files that killed writes of earlier runs left behind
         self.read_tracker = ReadTracker()
         self.shell = Shell(self.cwd, launcher or PlainLauncher())
+        self.todos = TodoList()
         self._tools: dict[str, Tool] = {tool.name: tool for tool in builtin_tools()}
         # Safety net: background shells die even if close() is never called.
         self._finalizer = weakref.finalize(self, self.shell.reaper.close)
