@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, str] = {
     "mcp": "list, add and remove MCP servers (.mcp.json)",
     "stack": "detect languages, frameworks, test runners, databases and queues",
     "endpoints": "inventory of REST/GraphQL/gRPC/WebSocket endpoints; contract diff with --base",
+    "queues": "message channels, background jobs and schedules; contract diff with --base",
     "report": "the Backend Agent Report for a change, with no model (md/json/sarif/html)",
     "db": "read-only live database schema (PostgreSQL, MySQL, SQLite, Redis)",
     "tests": "find and run the project's tests",

@@ -40,7 +40,7 @@ class SettingsFiles:
     @property
     def local_file(self) -> Path:
         """Where "yes, and don't ask again" saves rules."""
-        return self.cwd / ".claude" / "settings.local.json"
+        return settings_file(self.cwd, "local")
 
     @property
     def files(self) -> list[Path]:
@@ -63,21 +63,23 @@ class SettingsFiles:
         return chosen
 
 
+def settings_file(cwd: Path, scope: SettingsScope) -> Path:
+    """The settings file of ``scope`` for a run in ``cwd`` (it may not exist yet)."""
+    if scope == "user":
+        return Path.home() / ".claude" / "settings.json"
+    name = "settings.json" if scope == "project" else "settings.local.json"
+    return cwd / ".claude" / name
+
+
 def load_settings_files(
     cwd: Path, extra: Sequence[str] = (), scopes: Sequence[SettingsScope] = ALL_SCOPES
 ) -> SettingsFiles:
     """Read the settings of ``scopes`` for a run in ``cwd``, then each ``--settings`` value."""
     cwd = Path(os.path.realpath(cwd))
-    home = Path.home()
-    candidates: list[tuple[SettingsScope, Path, Path]] = [
-        ("user", home / ".claude" / "settings.json", home),
-        ("project", cwd / ".claude" / "settings.json", cwd),
-        ("local", cwd / ".claude" / "settings.local.json", cwd),
-    ]
     sources = [
-        _read_file(path, root)
-        for scope, path, root in candidates
-        if scope in scopes and path.is_file()
+        _read_file(path, scope_root(cwd, scope))
+        for scope in ALL_SCOPES
+        if scope in scopes and (path := settings_file(cwd, scope)).is_file()
     ]
     for value in extra:
         if value.lstrip().startswith("{"):
@@ -88,6 +90,11 @@ def load_settings_files(
             raise UserError(f"--settings: no such file {value}; pass a settings file or JSON")
         sources.append(_read_file(path, path.parent))
     return SettingsFiles(cwd, tuple(sources))
+
+
+def scope_root(cwd: Path, scope: SettingsScope) -> Path:
+    """The directory that ``/path`` rules in a settings file of ``scope`` are anchored at."""
+    return Path.home() if scope == "user" else cwd
 
 
 def _read_file(path: Path, root: Path) -> SettingsSource:

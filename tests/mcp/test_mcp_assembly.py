@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mcp_helpers import DEMO_SERVER, demo_entry
 
-from backend_agent.mcp.tools import tool_name
+from backend_agent.mcp.names import tool_name
 from backend_agent.models.registry import ModelChoice
 from backend_agent.sessions.config import AgentChoice, SessionConfig
 from backend_agent.sessions.session import Session

@@ -15,7 +15,8 @@ from mcp_helpers import demo, start_demo_http
 
 from backend_agent.mcp.client import McpManager
 from backend_agent.mcp.config import ServerConfig
-from backend_agent.mcp.tools import attach_servers, mcp_tool_filter, tool_name
+from backend_agent.mcp.names import mcp_tool_filter, tool_name
+from backend_agent.mcp.tools import attach_servers
 from backend_agent.tools import ToolSession
 from backend_agent.tools.builtin import MAX_OUTPUT_CHARS
 

@@ -12,6 +12,9 @@ commands use it, never the reverse. The public entry points, imported on first u
 - ``detect_stack(project) -> Stack``: languages, frameworks, databases, test runners.
 - ``inventory(project) -> Inventory``: every HTTP, GraphQL, gRPC and WebSocket endpoint.
 - ``diff_contracts(base, head) -> list[ContractChange]``: contract changes between revisions.
+- ``queue_inventory(project) -> QueueInventory``: broker channels with their producers and
+  consumers, background jobs with their queues, enqueue sites and schedules.
+- ``diff_queues(base, head) -> list[QueueChange]``: queue and job changes between revisions.
 - ``database_impact(project, paths=None) -> DatabaseSection``: migrations, findings, rollback.
 - ``security_findings(project, paths=None) -> list[Finding]``: the security rules' findings.
 - ``build_report(project, base=None, ...) -> Report`` and ``render(report, fmt) -> str``.
@@ -27,6 +30,9 @@ if TYPE_CHECKING:
     from backend_agent.analysis.endpoints.inventory import build_inventory as inventory
     from backend_agent.analysis.findings import Finding, Severity
     from backend_agent.analysis.project import Note, Project
+    from backend_agent.analysis.queues.diff import diff_queues
+    from backend_agent.analysis.queues.inventory import queue_inventory
+    from backend_agent.analysis.queues.model import QueueChange, QueueInventory
     from backend_agent.analysis.report import (
         Report,
         build_report,
@@ -40,6 +46,8 @@ __all__ = [
     "Finding",
     "Note",
     "Project",
+    "QueueChange",
+    "QueueInventory",
     "Report",
     "Severity",
     "Stack",
@@ -47,7 +55,9 @@ __all__ = [
     "database_impact",
     "detect_stack",
     "diff_contracts",
+    "diff_queues",
     "inventory",
+    "queue_inventory",
     "render",
     "security_findings",
 ]
@@ -68,6 +78,10 @@ _EXPORTS = {
     "detect_stack": ("stack", "detect_stack"),
     "diff_contracts": ("endpoints.diff", "diff_contracts"),
     "inventory": ("endpoints.inventory", "build_inventory"),
+    "queue_inventory": ("queues.inventory", "queue_inventory"),
+    "diff_queues": ("queues.diff", "diff_queues"),
+    "QueueInventory": ("queues.model", "QueueInventory"),
+    "QueueChange": ("queues.model", "QueueChange"),
 }
 
 

@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING
 from backend_agent.commands.notes import warn_unread
 
 if TYPE_CHECKING:
-    from backend_agent.analysis.endpoints.model import ContractChange, Inventory
+    from collections.abc import Sequence
+
+    from rich.table import Table
+
+    from backend_agent.analysis.endpoints.model import ContractChange, Inventory, Unresolved
+    from backend_agent.analysis.queues.model import QueueChange
 
 DESCRIPTION = """\
 List every REST, GraphQL, gRPC and WebSocket endpoint of a repository (Python, Go,
@@ -42,11 +47,11 @@ def main(argv: list[str]) -> int:
     from backend_agent.analysis.project import Project
 
     head = Project(args.path)
-    inventory = build_inventory(head, _progress)
+    inventory = build_inventory(head, scan_progress)
     changes = None
     if args.base is not None:
         base = head.at(args.base)
-        changes = contract_changes(base, head, build_inventory(base, _progress), inventory)
+        changes = contract_changes(base, head, build_inventory(base, scan_progress), inventory)
     if args.format == "openapi":
         print(json.dumps(to_openapi(inventory, head.root.name), indent=2))
         return 0
@@ -65,7 +70,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _progress(extractor: str, done: int, total: int) -> None:
+def scan_progress(extractor: str, done: int, total: int) -> None:
     """Scanning progress on stderr, only for big repositories (quiet for small ones)."""
     if total < 200:
         return
@@ -101,22 +106,36 @@ def print_table(inventory: Inventory, changes: list[ContractChange] | None = Non
         )
     console.print(table)
     if inventory.unresolved:
-        unresolved = Table(title=f"{len(inventory.unresolved)} unresolved", title_justify="left")
-        for column in ("fragment", "reason", "source"):
-            unresolved.add_column(column, overflow="fold")
-        for u in inventory.unresolved:
-            unresolved.add_row(u.fragment, u.reason, f"{u.file}:{u.line}")
-        console.print(unresolved)
+        console.print(unresolved_table(inventory.unresolved))
     if changes is not None:
-        changed = Table(title=f"{len(changes)} contract changes", title_justify="left")
-        for column in ("compatibility", "rule", "message", "source"):
-            changed.add_column(column, overflow="fold")
-        styles = {"breaking": "bold red", "possibly-breaking": "yellow", "non-breaking": "green"}
-        for c in changes:
-            changed.add_row(
-                f"[{styles[c.compatibility]}]{c.compatibility}[/]",
-                c.rule,
-                c.message,
-                f"{c.file}:{c.line}",
-            )
-        console.print(changed)
+        console.print(changes_table(changes, "contract changes"))
+
+
+def unresolved_table(unresolved: Sequence[Unresolved]) -> Table:
+    """What could not be resolved, as a rich table (the queues command shows it too)."""
+    from rich.table import Table
+
+    table = Table(title=f"{len(unresolved)} unresolved", title_justify="left")
+    for column in ("fragment", "reason", "source"):
+        table.add_column(column, overflow="fold")
+    for u in unresolved:
+        table.add_row(u.fragment, u.reason, f"{u.file}:{u.line}")
+    return table
+
+
+def changes_table(changes: Sequence[ContractChange | QueueChange], what: str) -> Table:
+    """Classified changes (contract or queue changes) as a rich table, by compatibility."""
+    from rich.table import Table
+
+    table = Table(title=f"{len(changes)} {what}", title_justify="left")
+    for column in ("compatibility", "rule", "message", "source"):
+        table.add_column(column, overflow="fold")
+    styles = {"breaking": "bold red", "possibly-breaking": "yellow", "non-breaking": "green"}
+    for c in changes:
+        table.add_row(
+            f"[{styles[c.compatibility]}]{c.compatibility}[/]",
+            c.rule,
+            c.message,
+            f"{c.file}:{c.line}" if c.file else "",
+        )
+    return table

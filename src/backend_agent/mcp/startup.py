@@ -48,7 +48,8 @@ def start_run_servers(
     )
     if not servers:
         return None
-    from backend_agent.mcp.tools import attach_servers, mcp_tool_filter
+    from backend_agent.mcp.names import mcp_tool_filter
+    from backend_agent.mcp.tools import attach_servers
 
     keep = mcp_tool_filter(
         [definition.tools, tools], [*definition.disallowed_tools, *disallowed_tools]

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import mcp_types
@@ -21,25 +20,14 @@ from backend_agent.mcp.client import (
     describe_error,
 )
 from backend_agent.mcp.config import MissingVariable, ServerConfig
+from backend_agent.mcp.names import server_prefix, tool_name
 from backend_agent.messages import ImageBlock, ToolSpec
 from backend_agent.tools.base import ToolResult
 from backend_agent.tools.builtin import truncate
 from backend_agent.tools.session import ToolSession
 
-MAX_TOOL_NAME = 64  # the strictest provider limit (OpenAI); Anthropic allows 128
 DEFAULT_STARTUP_SECONDS = 30.0
 DEFAULT_CALL_SECONDS = 600.0
-_NOT_ALLOWED = re.compile(r"[^A-Za-z0-9_-]")
-
-
-def tool_name(server: str, tool: str) -> str:
-    """``mcp__<server>__<tool>``, with characters the model APIs reject replaced by ``_``."""
-    name = f"mcp__{_NOT_ALLOWED.sub('_', server)}__{_NOT_ALLOWED.sub('_', tool)}"
-    return name[:MAX_TOOL_NAME]
-
-
-def server_prefix(server: str) -> str:
-    return f"mcp__{_NOT_ALLOWED.sub('_', server)}__"
 
 
 class McpTool:
@@ -109,32 +97,6 @@ def tool_result(result: mcp_types.CallToolResult) -> ToolResult:
     if not text and not images:
         text = "(the tool returned no content)"
     return ToolResult(text, images=tuple(images))
-
-
-def mcp_tool_filter(
-    narrowing: Iterable[Sequence[str] | None], disallowed: Iterable[str]
-) -> Callable[[str], bool]:
-    """Which MCP tools a run keeps. A ``tools`` list narrows MCP tools only when it names some
-    (``mcp__server`` for a whole server, or ``mcp__server__tool``); ``disallowedTools`` entries
-    of either form remove them."""
-
-    def names(entry: str, tool: str) -> bool:
-        entry = entry.removesuffix("__*")
-        return tool == entry or (entry.count("__") == 1 and tool.startswith(entry + "__"))
-
-    lists = [
-        [entry for entry in listed if entry.startswith("mcp__")]
-        for listed in narrowing
-        if listed is not None
-    ]
-    denied = [entry for entry in disallowed if entry.startswith("mcp__")]
-
-    def keep(tool: str) -> bool:
-        if any(names(entry, tool) for entry in denied):
-            return False
-        return all(not entries or any(names(e, tool) for e in entries) for entries in lists)
-
-    return keep
 
 
 def attach_servers(

@@ -52,6 +52,7 @@ class PermissionOptions:
     add_dirs: list[Path] = field(default_factory=list)
     sandbox: str | None = None  # "auto" | "required" | "off"
     sandbox_network: bool | None = None  # True opens the network to sandboxed commands
+    hooks: list[HookSpec] = field(default_factory=list)  # given by a program (Python API)
 
 
 @dataclass
@@ -145,7 +146,7 @@ def prepare_permissions(
     sandbox = SandboxLauncher(settings.sandbox, workspace.directories, warn)
     sandbox.chosen  # noqa: B018 - decided (and warned about) before any command runs
     return PermissionSetup(
-        settings, mode, workspace, sandbox, [*settings.hooks, *agent_hooks], warn
+        settings, mode, workspace, sandbox, [*settings.hooks, *agent_hooks, *options.hooks], warn
     )
 
 

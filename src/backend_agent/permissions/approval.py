@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from backend_agent.settings import SettingsScope
 from backend_agent.tools.base import PlannedChange
 
 Choice = Literal["once", "always", "no"]
+RuleScope = SettingsScope | Literal["session"]
+"""Where an "always" answer keeps its rules: a settings file, or only this session's memory."""
 
 
 @dataclass(frozen=True)
@@ -28,10 +31,17 @@ class ApprovalRequest:
 
 @dataclass(frozen=True)
 class Approval:
-    """The user's answer; ``note`` goes to the model with a refusal."""
+    """The user's answer; ``note`` goes to the model with a refusal.
+
+    A yes may run the call with ``updated_input`` instead of the model's. "always" saves
+    ``rules`` (None: the request's suggestions) to the settings of ``scope``.
+    """
 
     choice: Choice
     note: str = ""
+    updated_input: dict[str, Any] | None = None
+    rules: tuple[str, ...] | None = None
+    scope: RuleScope = "local"
 
 
 class Approver(Protocol):

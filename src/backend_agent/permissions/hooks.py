@@ -3,6 +3,10 @@
 A hook gets the event as JSON on stdin. Exit code 0 succeeds (stdout may be JSON with a
 decision or context), exit code 2 blocks with stderr going to the model, any other exit code or
 a timeout is reported to the user and otherwise ignored.
+
+A program using the Python API may also give Python callables as hooks: each is called with
+the same JSON object (as a dict) and returns what a command would print: a dict with the same
+decisions, text, or None. An exception is reported like a failing command.
 """
 
 from __future__ import annotations
@@ -14,15 +18,20 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from backend_agent.awaiting import resolve
 from backend_agent.errors import UserError, warn_to_stderr
 
 HookEvent = Literal["PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop", "SessionStart"]
+HOOK_EVENTS: tuple[str, ...] = get_args(HookEvent)
+HookOutput = dict[str, Any] | str | None
+HookCallback = Callable[[dict[str, Any]], HookOutput | Awaitable[HookOutput]]
+"""A Python hook: the event's JSON object in; a decision dict, text, or None out."""
 PermissionDecision = Literal["allow", "deny", "ask"]
 DEFAULT_TIMEOUT_SECONDS = 60.0
 BLOCKING_EXIT_CODE = 2
@@ -48,13 +57,20 @@ _HOOKS = TypeAdapter(dict[str, list[_Matcher]])
 
 @dataclass(frozen=True)
 class HookSpec:
-    """One command hook: the event it listens to, its tool-name regex, and where it came from."""
+    """One hook: the event it listens to, its tool-name regex, and where it came from; it runs
+    ``command``, or calls ``callback`` when given (``command`` then names the function)."""
 
     event: str
     matcher: str
     command: str
     timeout: float
     source: str
+    callback: HookCallback | None = None
+
+    @property
+    def label(self) -> str:
+        """The hook as messages name it."""
+        return f"function {self.command}" if self.callback else f"`{self.command}`"
 
     def matches(self, target: str) -> bool:
         if self.event not in _MATCHED_EVENTS or self.matcher in ("", "*"):
@@ -91,6 +107,58 @@ def parse_hooks(data: Any, source: str) -> list[HookSpec]:
                 timeout = hook.timeout or DEFAULT_TIMEOUT_SECONDS
                 specs.append(HookSpec(event, entry.matcher, hook.command, timeout, source))
     return specs
+
+
+HookEntry = HookCallback | str | Mapping[str, Any]
+"""A hook given in Python: a callable, a command, or a settings-style ``{"matcher", "hooks"}``."""
+
+
+def python_hooks(data: Mapping[str, Sequence[HookEntry]], source: str) -> list[HookSpec]:
+    """Hooks given as ``{event: [callable | command | {"matcher": ..., "hooks": [...]}]}``; a
+    callable or command alone matches every tool. UserError naming ``source`` when malformed."""
+    specs: list[HookSpec] = []
+    for event, entries in data.items():
+        if event not in HOOK_EVENTS:
+            raise UserError(f"{source}: unknown hook event {event!r}; use {', '.join(HOOK_EVENTS)}")
+        if isinstance(entries, (str, Mapping)) or callable(entries):
+            raise UserError(f"{source}: hooks[{event!r}] must be a list of hooks")
+        for entry in entries:
+            if isinstance(entry, Mapping):
+                specs += _matcher_entry(event, entry, source)
+            else:
+                specs.append(_one_hook(event, "", entry, DEFAULT_TIMEOUT_SECONDS, source))
+    return specs
+
+
+def _matcher_entry(event: str, entry: Mapping[str, Any], source: str) -> list[HookSpec]:
+    matcher = entry.get("matcher", "")
+    hooks = entry.get("hooks", [])
+    if not isinstance(matcher, str) or isinstance(hooks, (str, Mapping)) or callable(hooks):
+        raise UserError(f"{source}: hooks[{event!r}]: write {{'matcher': str, 'hooks': [...]}}")
+    try:
+        re.compile(matcher)
+    except re.error as error:
+        raise UserError(
+            f"{source}: hooks[{event!r}]: matcher {matcher!r} is not a valid regex ({error})"
+        ) from error
+    specs = []
+    for hook in hooks:
+        timeout = DEFAULT_TIMEOUT_SECONDS
+        if isinstance(hook, Mapping):  # {"type": "command", "command": ..., "timeout": ...}
+            timeout = float(hook.get("timeout") or timeout)
+            hook = hook.get("command")
+        specs.append(_one_hook(event, matcher, hook, timeout, source))
+    return specs
+
+
+def _one_hook(event: str, matcher: str, hook: Any, timeout: float, source: str) -> HookSpec:
+    if isinstance(hook, str) and hook.strip():
+        return HookSpec(event, matcher, hook, timeout, source)
+    if callable(hook):
+        name = getattr(hook, "__qualname__", None) or type(hook).__qualname__
+        label = f"{getattr(hook, '__module__', None) or '?'}.{name}"
+        return HookSpec(event, matcher, label, timeout, source, callback=hook)
+    raise UserError(f"{source}: hooks[{event!r}]: {hook!r} is neither a callable nor a command")
 
 
 @dataclass
@@ -151,6 +219,9 @@ class HookRunner:
         return result
 
     def _run_one(self, hook: HookSpec, stdin: str, result: HookResult) -> None:
+        if hook.callback is not None:
+            self._call(hook, hook.callback, json.loads(stdin), result)
+            return
         env = {**os.environ, "CLAUDE_PROJECT_DIR": self.cwd}
         try:
             process = subprocess.Popen(
@@ -194,6 +265,25 @@ class HookRunner:
         else:
             self._read_output(hook, stdout, result)
 
+    def _call(
+        self, hook: HookSpec, callback: HookCallback, payload: dict[str, Any], result: HookResult
+    ) -> None:
+        """A Python hook: its return value is read as a command's output would be."""
+        try:
+            output = resolve(callback(payload))
+        except Exception as error:
+            self.warn(f"{hook.event} hook {hook.label} failed: {type(error).__name__}: {error}")
+            return
+        if isinstance(output, dict):
+            self._read_output(hook, json.dumps(output), result)
+        elif isinstance(output, str):
+            self._read_output(hook, output, result)
+        elif output is not None:
+            self.warn(
+                f"{hook.event} hook {hook.label} returned a {type(output).__name__}; "
+                "return a dict, a string or None"
+            )
+
     def _read_output(self, hook: HookSpec, stdout: str, result: HookResult) -> None:
         text = stdout.strip()
         if not text.startswith("{"):
@@ -203,7 +293,7 @@ class HookRunner:
         try:
             output = json.loads(text)
         except json.JSONDecodeError as error:
-            self.warn(f"{hook.event} hook `{hook.command}` printed invalid JSON ({error})")
+            self.warn(f"{hook.event} hook {hook.label} printed invalid JSON ({error})")
             return
         if not isinstance(output, dict):
             return
@@ -212,7 +302,7 @@ class HookRunner:
         if decision == "block":
             result.blocked = True
             result.reason = "\n".join(
-                filter(None, [result.reason, reason or f"blocked by hook `{hook.command}`"])
+                filter(None, [result.reason, reason or f"blocked by hook {hook.label}"])
             )
         elif decision == "approve":
             result.merge_permission("allow", reason)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from backend_agent.errors import UserError
 from backend_agent.messages import ToolUseBlock
-from backend_agent.permissions.approval import Approval, ApprovalRequest, Approver
+from backend_agent.permissions.approval import Approval, ApprovalRequest, Approver, RuleScope
 from backend_agent.permissions.decisions import PermissionEngine, Verdict
 from backend_agent.permissions.hooks import HookRunner
 from backend_agent.permissions.rules import EDIT_TOOLS, parse_rule
@@ -22,6 +22,7 @@ from backend_agent.permissions.settings import (
     save_allow_rule,
 )
 from backend_agent.policy import PromptDecision, SessionSource, ToolDecision
+from backend_agent.settings import scope_root, settings_file
 from backend_agent.tools.base import ToolResult
 
 if TYPE_CHECKING:
@@ -137,35 +138,45 @@ class PermissionPolicy:
         self, tool: str, tool_input: dict[str, Any], verdict: Verdict, allowed: ToolDecision
     ) -> ToolDecision:
         if self.approver is None:
-            hint = (
-                f' (e.g. --allowedTools "{verdict.suggestions[0]}")' if verdict.suggestions else ""
-            )
+            hint = f" such as {verdict.suggestions[0]}" if verdict.suggestions else ""
             return ToolDecision(
                 False,
                 f"Permission denied: {verdict.reason}. This run cannot ask the user, so calls "
                 f"that need approval are refused; do not retry it. The user can allow it with a "
-                f"permission rule{hint}.",
+                f"permission rule{hint} (--allowedTools on the command line, allowed_tools in "
+                "Python) or a permission mode.",
             )
         change = self.session.planned_change(tool, tool_input) if tool in EDIT_TOOLS else None
         request = ApprovalRequest(tool, tool_input, verdict.reason, change, verdict.suggestions)
         approval = self.approver.approve(request)
         if approval.choice == "always":
-            self._save_rules(self.approver, verdict.suggestions)
-        if approval.choice != "no":
-            return allowed
-        return ToolDecision(False, _refusal(tool, approval))
+            rules = verdict.suggestions if approval.rules is None else approval.rules
+            self._save_rules(self.approver, rules, approval.scope)
+        if approval.choice == "no":
+            return ToolDecision(False, _refusal(tool, approval))
+        if approval.updated_input is not None:
+            return ToolDecision(True, updated_input=approval.updated_input)
+        return allowed
 
-    def _save_rules(self, approver: Approver, rules: tuple[str, ...]) -> None:
+    def _save_rules(self, approver: Approver, rules: tuple[str, ...], scope: RuleScope) -> None:
+        """Add ``rules`` to this session and, unless ``scope`` is "session", to that scope's
+        settings file (as "yes, and don't ask again" does)."""
         cwd = self.engine.workspace.cwd
+        if scope == "session":
+            where, root = "this session", cwd
+        else:
+            where = str(self.local_settings if scope == "local" else settings_file(cwd, scope))
+            root = scope_root(cwd, scope)
         for text in rules:
             try:
-                save_allow_rule(self.local_settings, text)
+                rule = parse_rule(text, source=where, root=root, cwd=cwd)
+                if scope != "session":
+                    save_allow_rule(Path(where), text)
             except (OSError, UserError) as error:
-                approver.notify(f"Could not save {text} to {self.local_settings}: {error}")
+                approver.notify(f"Could not save {text} to {where}: {error}")
                 continue
-            source = str(self.local_settings)
-            self.engine.rules.add("allow", parse_rule(text, source=source, root=cwd, cwd=cwd))
-            approver.notify(f"Saved rule {text} to {self.local_settings}")
+            self.engine.rules.add("allow", rule)
+            approver.notify(f"Saved rule {text} to {where}")
 
 
 def _refusal(tool: str, approval: Approval) -> str:

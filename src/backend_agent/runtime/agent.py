@@ -267,10 +267,13 @@ class Agent:
     def _run_tool(
         self, call: ToolUseBlock, state: _RunState, problem: str | None = None
     ) -> ToolResultBlock:
+        """Run one call. Its ToolEnd goes to the handler without the interruption check: the
+        call has ended and its result is kept, an interruption takes effect before the next
+        call, so that every call ends exactly once."""
         state.emit(ToolStart(call))
         if problem is not None:
             refused = ToolResult.error(NOT_RUN.format(name=call.name, problem=problem))
-            state.emit(ToolEnd(call, refused))
+            state.handler(ToolEnd(call, refused))
             return ToolResultBlock(call.id, refused.content, is_error=True)
         decision = self.policy.before_tool(call)
         if not decision.allowed:
@@ -280,13 +283,13 @@ class Agent:
             denied = ToolResult.error(
                 decision.message or f"Permission to use {call.name} was denied."
             )
-            state.emit(ToolEnd(call, denied, denied=True))
+            state.handler(ToolEnd(call, denied, denied=True))
             return ToolResultBlock(call.id, denied.content, is_error=True)
         if decision.updated_input is not None:
             call = ToolUseBlock(call.id, call.name, decision.updated_input)
         result = self.tools.call(call.name, call.input)
         context = self.policy.after_tool(call, result)
-        state.emit(ToolEnd(call, result))
+        state.handler(ToolEnd(call, result))
         content = f"{result.content}\n\n{context}" if context else result.content
         return ToolResultBlock(call.id, content, result.is_error, result.images)
 

@@ -2,15 +2,16 @@
 
 Text and thinking deltas come straight from the model as they stream; the other events mark
 the points of a run: a user message added (the prompt, hook feedback, the interruption note),
-each tool call starting and ending, each model turn ending (with its usage and the running
-cost), the tool results sent back, and finally the run's result.
+each tool call starting and ending, a tool call waiting for the user's (or the program's)
+approval, each model turn ending (with its usage and the running cost), the tool results sent
+back, and finally the run's result. The public names are in ``backend_agent.events``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from backend_agent.messages import (
     Message,
@@ -53,6 +54,17 @@ class ToolEnd:
 
 
 @dataclass(frozen=True)
+class PermissionRequest:
+    """A tool call needs approval and the approver (``can_use_tool``, the terminal) is being
+    asked: why, and the rules "always allow" would save. The answer shows in its ToolEnd."""
+
+    tool: str
+    tool_input: dict[str, Any]
+    reason: str
+    suggestions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class TurnEnd:
     """The model finished one turn: its message, why it stopped, and what it cost."""
 
@@ -84,6 +96,7 @@ AgentEvent = (
     | PromptSent
     | ToolStart
     | ToolEnd
+    | PermissionRequest
     | TurnEnd
     | ToolResultsSent
     | RunFinished

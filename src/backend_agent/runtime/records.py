@@ -1,7 +1,8 @@
 """JSON records of a session in the shape ``claude -p --output-format stream-json`` prints:
-``system/init``, ``assistant``, ``user`` and ``result``. Headless output and the transcript
-both write these, so one reader understands either; ``message_from_dict`` reads a message
-back exactly as it was (a resumed session sends the model the same bytes).
+``system/init``, ``assistant`` and ``user`` (the ``result`` record is ``RunResult.to_json()``).
+Headless output and the transcript both write these, so one reader understands either;
+``message_from_dict`` reads a message back exactly as it was (a resumed session sends the
+model the same bytes).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from backend_agent.messages import (
     ToolUseBlock,
 )
 from backend_agent.runtime.events import PromptSent, ToolResultsSent, TurnEnd
-from backend_agent.runtime.results import RunResult
 
 
 def block_to_dict(block: ContentBlock) -> dict[str, Any]:
@@ -134,21 +134,4 @@ def user_record(event: PromptSent | ToolResultsSent, session_id: str) -> dict[st
         "message": message_to_dict(event.message),
         "parent_tool_use_id": None,
         "session_id": session_id,
-    }
-
-
-def result_record(result: RunResult) -> dict[str, Any]:
-    """The final record, identical to ``--output-format json``'s single object."""
-    return {
-        "type": "result",
-        "subtype": result.subtype,
-        "is_error": result.is_error,
-        "duration_ms": result.duration_ms,
-        "duration_api_ms": result.duration_api_ms,
-        "num_turns": result.num_turns,
-        "result": result.result,
-        "session_id": result.session_id,
-        "total_cost_usd": result.total_cost_usd,
-        "usage": result.usage.as_dict(),
-        "permission_denials": result.permission_denials,
     }

@@ -87,6 +87,23 @@ class RunResult:
     def is_error(self) -> bool:
         return self.subtype != "success"
 
+    def to_json(self) -> dict[str, Any]:
+        """The ``result`` object, exactly as ``--output-format json`` prints it (and as the
+        last ``stream-json`` record and the transcript's result entry)."""
+        return {
+            "type": "result",
+            "subtype": self.subtype,
+            "is_error": self.is_error,
+            "duration_ms": self.duration_ms,
+            "duration_api_ms": self.duration_api_ms,
+            "num_turns": self.num_turns,
+            "result": self.result,
+            "session_id": self.session_id,
+            "total_cost_usd": self.total_cost_usd,
+            "usage": self.usage.as_dict(),
+            "permission_denials": self.permission_denials,
+        }
+
     @property
     def exit_code(self) -> int:
         """The process exit status a CLI run ends with: 0, 1, or 128 + the signal."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from backend_agent.definitions import AgentDefinition
 from backend_agent.mcp.startup import McpOptions
 from backend_agent.models.registry import ModelChoice
 from backend_agent.permissions import PermissionOptions
@@ -24,6 +25,7 @@ class AgentChoice:
 
     name: str | None = None
     file: Path | None = None
+    definition: AgentDefinition | None = None  # given whole (Python API): name and file unused
     agents_json: str | None = None  # extra agents, ``--agents``
     system_prompt: str | None = None  # replaces the agent's body
     append_system_prompt: str | None = None

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from backend_agent import paths
 from backend_agent.errors import UserError
-from backend_agent.sessions.store import JsonlFileStore, SessionStore, Warn
+from backend_agent.sessions.store import JsonlFileStore, SessionStore, Warn, location_of
 from backend_agent.sessions.transcript import SessionLog, SessionSummary, read_log
 
 
 def load_log(store: SessionStore, session_id: str) -> SessionLog:
     """A session's transcript read back (SessionNotFound, CorruptSession)."""
-    label = str(store.location(session_id) or f"session {session_id}")
+    label = str(location_of(store, session_id) or f"session {session_id}")
     return read_log(session_id, store.load(session_id), label)
 
 

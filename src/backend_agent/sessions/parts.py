@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from backend_agent.definitions import AgentDefinition, select_agent
 from backend_agent.errors import UserError
+from backend_agent.mcp.names import mcp_tool_filter
 from backend_agent.mcp.startup import start_run_servers
 from backend_agent.models.base import Model
 from backend_agent.models.registry import open_model
@@ -22,10 +23,11 @@ from backend_agent.runtime.prompt import build_system_prompt
 from backend_agent.sessions.config import AgentChoice, SessionConfig
 from backend_agent.settings import load_settings_files
 from backend_agent.tools import ToolSession
+from backend_agent.tools.base import Tool
 from backend_agent.tools.todo import TODO_TOOL
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from backend_agent.mcp.client import McpManager
 
@@ -58,13 +60,16 @@ def build_parts(
     approver: Approver | None,
     model: Model | None,
     warn: Callable[[str], None],
+    extra_tools: Sequence[Tool] = (),
 ) -> SessionParts:
-    """Resolve ``config`` into ready parts; UserError for anything the user must fix."""
+    """Resolve ``config`` into ready parts; UserError for anything the user must fix.
+    ``extra_tools`` (a program's Python tools, named ``mcp__<server>__<tool>``) are narrowed
+    like MCP tools."""
     cwd = config.cwd
     if not cwd.is_dir():
         raise UserError(f"--cwd {cwd}: not a directory")
     choice = config.agent
-    definition = select_agent(
+    definition = choice.definition or select_agent(
         cwd, name=choice.name, agent_file=choice.file, agents_json=choice.agents_json, warn=warn
     )
     files = load_settings_files(cwd, config.settings, config.setting_scopes)
@@ -86,6 +91,12 @@ def build_parts(
         for name in tools.tool_names:
             if name not in allowed:
                 tools.remove_tool(name)
+        keep = mcp_tool_filter(
+            [definition.tools, choice.tools], [*definition.disallowed_tools, *disallowed]
+        )
+        for extra in extra_tools:
+            if keep(extra.name):
+                tools.add_tool(extra)
         mcp = start_run_servers(
             cwd,
             config.mcp,

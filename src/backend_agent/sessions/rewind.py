@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from backend_agent import paths
 from backend_agent.errors import UserError
 from backend_agent.messages import Message
+from backend_agent.sessions.store import location_of
 from backend_agent.sessions.transcript import PromptPoint, SessionLog, Transcript, read_log
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def rewind_session(
     }
     transcript.write({**record, "checkpoint": after} if after else record)
     if conversation:
-        label = str(transcript.store.location(log.session_id) or log.session_id)
+        label = str(location_of(transcript.store, log.session_id) or log.session_id)
         entries = transcript.store.load(log.session_id)
         outcome.messages = read_log(log.session_id, entries, label).messages
     return outcome

@@ -9,7 +9,9 @@ events; none of them wires a transcript or closes parts itself.
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import AsyncGenerator, Generator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -22,11 +24,12 @@ from backend_agent.models.base import Model
 from backend_agent.models.registry import open_model
 from backend_agent.permissions import PERMISSION_MODES, PermissionPolicy
 from backend_agent.permissions.approval import Approver
+from backend_agent.permissions.callback import CallbackApprover, CanUseTool
 from backend_agent.permissions.settings import PermissionMode
 from backend_agent.policy import Policy
 from backend_agent.runtime.agent import Agent, EndOfTurnCheck
 from backend_agent.runtime.events import AgentEvent, EventHandler, PromptSent, RunFinished
-from backend_agent.runtime.records import init_record, result_record
+from backend_agent.runtime.records import init_record
 from backend_agent.runtime.results import RunResult
 from backend_agent.sessions import lookup
 from backend_agent.sessions.config import SessionConfig
@@ -38,10 +41,12 @@ from backend_agent.sessions.rewind import (
     prompt_point,
     rewind_session,
 )
-from backend_agent.sessions.store import JsonlFileStore, SessionStore, Warn
+from backend_agent.sessions.store import JsonlFileStore, SessionStore, Warn, location_of
+from backend_agent.sessions.streams import ApprovalRelay, astream_run, stream_run
 from backend_agent.sessions.transcript import PromptPoint, SessionLog, Transcript
 from backend_agent.settings import load_settings_files
 from backend_agent.tools import ToolResult, ToolSession
+from backend_agent.tools.base import Tool
 from backend_agent.tools.builtin import ToolError
 from backend_agent.tools.todo import Todo, latest_todos
 
@@ -75,10 +80,14 @@ class Session:
         start: SessionOrigin,
         config: SessionConfig,
         warn: Warn,
+        approvals: ApprovalRelay | None = None,
     ) -> None:
         """Usually called by ``Session.open``: ``parts`` built from ``config`` (whose ``cwd``
-        is absolute), the transcript's ``store``, and how the session begins."""
+        is absolute), the transcript's ``store``, how the session begins, and the relay its
+        policy asks approvals through (they become events of the running prompt)."""
         cwd = config.cwd
+        self._approvals = approvals or ApprovalRelay()
+        self._approvals.stop = self.interrupt
         self.parts = parts
         self.cwd = cwd
         self.store = store
@@ -116,16 +125,24 @@ class Session:
         *,
         model: Model | None = None,
         approver: Approver | None = None,
+        can_use_tool: CanUseTool | None = None,
+        tools: Sequence[Tool] = (),
         store: SessionStore | None = None,
         warn: Warn = warn_to_stderr,
     ) -> Session:
         """Build a ready session from ``config``: a new conversation, or the one it resumes.
 
-        ``model`` replaces the configured model; ``approver`` is asked when a tool call needs
-        approval (without one such calls are refused); ``store`` keeps the transcript (the
-        JSONL files under ``~/.backend-agent/projects`` by default). UserError for anything
-        the user must fix.
+        ``model`` replaces the configured model; ``approver`` (or the ``can_use_tool``
+        function) is asked when a tool call needs approval (without one such calls are
+        refused); ``tools`` are added to the built-in ones (a program's Python tools);
+        ``store`` keeps the transcript (the JSONL files under ``~/.backend-agent/projects`` by
+        default). UserError for anything the user must fix.
         """
+        approvals = ApprovalRelay(approver)
+        if can_use_tool is not None:
+            if approver is not None:
+                raise UserError("give either an approver or can_use_tool, not both")
+            approvals.approver = CallbackApprover(can_use_tool, approvals.interrupt)
         cwd = config.cwd.resolve()
         if not cwd.is_dir():
             raise UserError(f"--cwd {config.cwd}: not a directory")
@@ -135,13 +152,16 @@ class Session:
         parts = build_parts(
             config,
             session_id=start.session_id,
-            transcript_path=store.location(start.session_id),
-            approver=approver,
+            transcript_path=location_of(store, start.session_id),
+            approver=approvals if approvals.approver is not None else None,
             model=model,
             warn=warn,
+            extra_tools=tools,
         )
         try:
-            return cls(parts, store=store, start=start, config=config, warn=warn)
+            return cls(
+                parts, store=store, start=start, config=config, warn=warn, approvals=approvals
+            )
         except BaseException:
             parts.close()
             raise
@@ -180,7 +200,7 @@ class Session:
 
     @property
     def transcript_path(self) -> Path | None:
-        return self.store.location(self.id)
+        return location_of(self.store, self.id)
 
     @property
     def messages(self) -> list[Message]:
@@ -250,13 +270,26 @@ class Session:
                 self._transcript.record(event)
             listener(event)
 
+        self._approvals.listener = emit
         context, self._pending_context = self._pending_context, ""
         result = self.agent.run(text, emit, context=context)
-        record = result_record(result)
+        record = result.to_json()
         after = self._snapshot()
         self._transcript.write({**record, "checkpoint": after} if after else record)
         listener(RunFinished(result))
         return result
+
+    def stream(self, text: str) -> Generator[AgentEvent, None, None]:
+        """Run ``text`` as ``prompt`` does, giving its events as they happen; the last is
+        ``RunFinished`` with the result. The run goes on in a worker thread: leaving the loop
+        early (``close()``, or a ``break`` once the generator is dropped) interrupts it and
+        waits until it has stopped."""
+        return stream_run(functools.partial(self.prompt, text), self.interrupt)
+
+    def astream(self, text: str) -> AsyncGenerator[AgentEvent, None]:
+        """``stream`` as an async iterator: the event loop stays free while the run works, and
+        ``async def`` tools, hooks and ``can_use_tool`` are awaited on it."""
+        return astream_run(functools.partial(self.prompt, text), self.interrupt)
 
     def add_end_check(self, check: EndOfTurnCheck) -> None:
         """Consult ``check`` whenever the model ends its turn; feedback it returns is sent to

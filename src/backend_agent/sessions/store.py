@@ -4,7 +4,8 @@ A store keeps, per session id, an append-only list of entries (JSON objects). Th
 ``JsonlFileStore`` writes one JSONL file per session in a project directory, one line per
 entry, each ``append`` written and flushed at once, so a ``kill -9`` leaves a valid file (at
 worst a torn last line, which loading skips with a warning). ``MemoryStore`` keeps them in
-memory, for tests and embedding.
+memory, for tests and embedding. A program may bring its own (a database, object storage):
+anything with ``append``, ``load`` and ``list`` will do.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from backend_agent import paths
 from backend_agent.errors import UserError, warn_to_stderr
@@ -45,9 +46,19 @@ class SessionStore(Protocol):
         """The ids of the sessions kept here, oldest activity first."""
         ...
 
+
+@runtime_checkable
+class FileBackedStore(Protocol):
+    """A store that keeps each session in a file (hooks get its path as ``transcript_path``)."""
+
     def location(self, session_id: str) -> Path | None:
-        """The session's file, for hooks' ``transcript_path``; None when not kept in a file."""
+        """The session's file; None when this one is not kept in a file."""
         ...
+
+
+def location_of(store: SessionStore, session_id: str) -> Path | None:
+    """The file the session is kept in, when ``store`` keeps files."""
+    return store.location(session_id) if isinstance(store, FileBackedStore) else None
 
 
 class JsonlFileStore:

@@ -17,7 +17,7 @@ from typing import Any, Literal, TextIO
 from backend_agent.errors import UserError
 from backend_agent.messages import Usage, valid_text
 from backend_agent.runtime.events import AgentEvent, ToolResultsSent, TurnEnd
-from backend_agent.runtime.records import assistant_record, result_record, user_record
+from backend_agent.runtime.records import assistant_record, user_record
 from backend_agent.runtime.results import TERMINATED, RunResult, Terminated
 from backend_agent.sessions.config import SessionConfig
 from backend_agent.sessions.session import Session
@@ -62,7 +62,7 @@ class HeadlessOutput:
 
     def result(self, result: RunResult) -> None:
         if self.format != "text":
-            self.line(result_record(result))
+            self.line(result.to_json())
         elif result.is_error:
             kind = "" if result.subtype == "error_during_execution" else f"{result.subtype}: "
             print(f"backend-agent: error: {kind}{result.result}", file=sys.stderr)

@@ -42,7 +42,8 @@ def context_percent(session: Session) -> int | None:
     usage = getattr(session, "context_usage", None)
     if usage is None:
         return None
-    return round(usage().percent_used)
+    percent: float = usage().percent_used
+    return round(percent)
 
 
 def status_segments(session: Session) -> list[Segment]:

@@ -16,8 +16,11 @@ from backend_agent.analysis.endpoints.model import Inventory
 from backend_agent.analysis.project import Project
 
 
-class EndpointExtractor(Protocol):
-    """One family of extractors (e.g. all Python frameworks, or gRPC .proto files)."""
+class FileScanner(Protocol):
+    """Phase one of any two-phase analysis: per-file facts, cached by blob id.
+
+    Its module must expose the scanner as ``extractor`` (the process pool imports it there).
+    """
 
     @property
     def name(self) -> str:
@@ -36,6 +39,10 @@ class EndpointExtractor(Protocol):
     def scan(self, path: str, source: bytes) -> Any:
         """Facts about one file: picklable, deterministic, independent of other files."""
         ...
+
+
+class EndpointExtractor(FileScanner, Protocol):
+    """One family of extractors (e.g. all Python frameworks, or gRPC .proto files)."""
 
     def resolve(self, facts: Mapping[str, Any], project: Project) -> Inventory:
         """Endpoints from all files' facts (``facts`` maps path -> scan output)."""

@@ -14,11 +14,12 @@ import pickle
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from backend_agent import paths
-from backend_agent.analysis.endpoints.model import Inventory
 from backend_agent.analysis.project import Project
+
+T = TypeVar("T")
 
 # Shared by every Project in the process: a --base run scans each blob once.
 _MEMORY: dict[tuple[str, int, str], Any] = {}
@@ -46,9 +47,9 @@ def cache_dir(project: Project) -> Path:
 class ScanCache:
     """Facts of one extractor version, keyed by blob id; ``save`` writes what changed."""
 
-    def __init__(self, directory: Path, name: str, version: int) -> None:
-        self.name, self.version = name, version
-        self.file = directory / f"endpoints-{name}-v{version}-f{_FORMAT}.pickle"
+    def __init__(self, directory: Path, name: str, version: int, family: str = "endpoints") -> None:
+        self.name, self.version = f"{family}-{name}", version
+        self.file = directory / f"{family}-{name}-v{version}-f{_FORMAT}.pickle"
         self._disk: dict[str, Any] | None = None
         self._used: set[str] = set()
         self._added = False
@@ -100,19 +101,23 @@ class ScanCache:
         return self._disk
 
 
-_RESOLVED: dict[str, Inventory] = {}
+_RESOLVED: dict[str, Any] = {}
 _KEEP_RESOLVED = 8
 
 
-class ResolvedCache:
-    """One extractor's resolved inventory, keyed by the exact set of (path, blob id) it saw.
+class ResolvedCache(Generic[T]):
+    """One extractor's resolved result, keyed by the exact set of (path, blob id) it saw.
 
     Resolution is a function of the files' facts (see base.py), so an unchanged set of files
-    (the base revision of ``--base``, or a second run) needs no resolution at all.
+    (the base revision of ``--base``, or a second run) needs no resolution at all. ``kind`` is
+    the type of the result (an endpoint ``Inventory``, or another analysis's result).
     """
 
-    def __init__(self, directory: Path, name: str, version: int) -> None:
-        self.directory, self.prefix = directory, f"inventory-{name}-v{version}-f{_FORMAT}-"
+    def __init__(
+        self, directory: Path, name: str, version: int, kind: type[T], family: str
+    ) -> None:
+        self.directory, self.prefix = directory, f"{family}-{name}-v{version}-f{_FORMAT}-"
+        self.kind = kind
 
     def key(self, files: list[tuple[str, str]]) -> str:
         digest = hashlib.sha1(self.prefix.encode())
@@ -120,21 +125,21 @@ class ResolvedCache:
             digest.update(f"{path}\0{blob}\n".encode("utf-8", "surrogateescape"))
         return digest.hexdigest()
 
-    def get(self, key: str) -> Inventory | None:
+    def get(self, key: str) -> T | None:
         found = _RESOLVED.get(self.prefix + key)
-        if found is not None:
+        if isinstance(found, self.kind):
             return found
         try:
             with (self.directory / f"{self.prefix}{key}.pickle").open("rb") as handle:
                 loaded = pickle.load(handle)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
             return None
-        if isinstance(loaded, Inventory):
+        if isinstance(loaded, self.kind):
             _RESOLVED[self.prefix + key] = loaded
             return loaded
         return None
 
-    def put(self, key: str, inventory: Inventory) -> None:
+    def put(self, key: str, inventory: T) -> None:
         _RESOLVED[self.prefix + key] = inventory
         try:
             self.directory.mkdir(parents=True, exist_ok=True)

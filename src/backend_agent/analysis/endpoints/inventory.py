@@ -4,12 +4,12 @@ was not scanned before and resolving only sets of files not resolved before."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from importlib import import_module
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from backend_agent.analysis.endpoints.base import EndpointExtractor
+from backend_agent.analysis.endpoints.base import EndpointExtractor, FileScanner
 from backend_agent.analysis.endpoints.cache import ResolvedCache, ScanCache, cache_dir
 from backend_agent.analysis.endpoints.model import Inventory
 from backend_agent.analysis.project import Project
@@ -22,6 +22,8 @@ EXTRACTOR_MODULES: tuple[str, ...] = ("python", "go", "javascript", "ruby", "gra
 PARALLEL_THRESHOLD = 32_000_000
 
 Progress = Callable[[str, int, int], None]
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
 def extractors() -> list[EndpointExtractor]:
@@ -36,25 +38,48 @@ def extractors() -> list[EndpointExtractor]:
 def build_inventory(project: Project, progress: Progress | None = None) -> Inventory:
     """Every endpoint of the project (at its revision), sorted and de-duplicated."""
     merged = Inventory()
-    directory = cache_dir(project)
-    for extractor in extractors():
-        paths = [p for p in project.files() if extractor.wants(p)]
-        resolved = ResolvedCache(directory, extractor.name, extractor.version)
-        key = resolved.key([(path, project.blob(path)) for path in paths])
-        found = resolved.get(key)
-        if found is None:
-            cache = ScanCache(directory, extractor.name, extractor.version)
-            facts = scan_files(extractor, project, paths, cache, progress)
-            cache.save()
-            found = extractor.resolve(facts, project)
-            resolved.put(key, found)
+    for found in run_extractors(project, extractors(), Inventory, "endpoints", progress):
         merged.endpoints.extend(found.endpoints)
         merged.unresolved.extend(found.unresolved)
     return merged.sorted()
 
 
+class Extractor(FileScanner, Protocol[T_co]):
+    """A two-phase analysis whose ``resolve`` joins all files' facts into a ``T_co``."""
+
+    def resolve(self, facts: Mapping[str, Any], project: Project) -> T_co: ...
+
+
+def run_extractors(
+    project: Project,
+    found_by: Sequence[Extractor[T]],
+    kind: type[T],
+    family: str,
+    progress: Progress | None = None,
+) -> list[T]:
+    """Each extractor's resolved result, from the caches where the files' blobs were seen
+    before (``family`` names the analysis in cache file names: "endpoints", "queues")."""
+    results: list[T] = []
+    directory = cache_dir(project)
+    for extractor in found_by:
+        paths = [p for p in project.files() if extractor.wants(p)]
+        resolved = ResolvedCache(
+            directory, extractor.name, extractor.version, kind, f"{family}-inventory"
+        )
+        key = resolved.key([(path, project.blob(path)) for path in paths])
+        found = resolved.get(key)
+        if found is None:
+            cache = ScanCache(directory, extractor.name, extractor.version, family=family)
+            facts = scan_files(extractor, project, paths, cache, progress)
+            cache.save()
+            found = extractor.resolve(facts, project)
+            resolved.put(key, found)
+        results.append(found)
+    return results
+
+
 def scan_files(
-    extractor: EndpointExtractor,
+    extractor: FileScanner,
     project: Project,
     paths: list[str],
     cache: ScanCache,
@@ -83,7 +108,7 @@ def scan_files(
     return facts
 
 
-def _scan(extractor: EndpointExtractor, sources: list[tuple[str, bytes]]) -> Any:
+def _scan(extractor: FileScanner, sources: list[tuple[str, bytes]]) -> Any:
     """Scan results in input order; a process pool for big batches on several cores."""
     workers = min(os.cpu_count() or 1, 8)
     if sum(len(data) for _, data in sources) < PARALLEL_THRESHOLD or workers < 2:
@@ -100,5 +125,5 @@ def _scan(extractor: EndpointExtractor, sources: list[tuple[str, bytes]]) -> Any
 
 def _scan_one(item: tuple[str, str, bytes]) -> Any:
     module, path, data = item
-    extractor: EndpointExtractor = import_module(module).extractor
+    extractor: FileScanner = import_module(module).extractor
     return extractor.scan(path, data)

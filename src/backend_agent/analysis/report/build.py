@@ -72,6 +72,16 @@ class BuildContext:
 SectionBuilder = Callable[[BuildContext], Subsection | None]
 
 
+def _queues(context: BuildContext) -> Subsection | None:
+    from backend_agent.analysis.queues.report import queue_subsection
+
+    return queue_subsection(context)
+
+
+# The subsections every report has: "Queues & Jobs" under Endpoints/Contracts.
+EXTRA_SECTIONS: tuple[SectionBuilder, ...] = (_queues,)
+
+
 def build_report(
     project: Project,
     base: str | None = None,
@@ -104,7 +114,7 @@ def build_report(
         security = security_findings(project, changed or [], Inventory(endpoints.added), tell)
         security = [f for f in security if context.introduced(f)]
         database.findings = [f for f in database.findings if context.introduced(f)]
-    extra = [s for build in sections if (s := build(context)) is not None]
+    extra = [s for build in (*EXTRA_SECTIONS, *sections) if (s := build(context)) is not None]
     notes = [str(note) for note in project.notes]
     return Report(str(project.root), plan, endpoints, database, tests, security, extra, notes)
 

@@ -247,5 +247,6 @@ CATEGORIES = (
     "orms",
     "migration_tools",
     "queues",
+    "job_frameworks",
 )
 TEST_DATA_DIRS = frozenset({"fixtures", "testdata", "__fixtures__"})

@@ -18,6 +18,7 @@ from backend_agent.analysis.inputs import (
     load_yaml,
 )
 from backend_agent.analysis.project import Project
+from backend_agent.analysis.queues.catalog import job_framework
 from backend_agent.analysis.stack.catalog import GO, IMAGES, NODE, PYTHON, RUBY, Catalog
 from backend_agent.analysis.stack.model import Component
 
@@ -33,6 +34,9 @@ def add_dependencies(
     component: Component, catalog: Catalog, names: Iterable[str], manifest: str
 ) -> None:
     for name in names:
+        framework = job_framework(name)
+        if framework is not None:
+            component.add("job_frameworks", framework, f"{manifest}: {name}")
         hit = catalog.get(name) or _prefix_hit(catalog, name)
         if hit is not None:
             category, shown = hit

@@ -101,6 +101,10 @@ class Stack:
         return self.names("queues")
 
     @property
+    def job_frameworks(self) -> list[str]:
+        return self.names("job_frameworks")
+
+    @property
     def test_runners(self) -> list[TestRunner]:
         return [runner for c in self.components for runner in c.test_runners]
 

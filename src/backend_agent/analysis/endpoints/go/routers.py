@@ -44,6 +44,35 @@ _GUARD_WRAPPER = re.compile(
 )
 
 
+class PackageDirectories:
+    """Maps Go import paths to the repository directories that hold those packages."""
+
+    def __init__(self, modules: Mapping[str, str], directories: set[str]) -> None:
+        self.modules = modules  # go.mod directory -> module path
+        self.directories = directories
+        self._suffixes: dict[str, list[str]] = {}
+        for where in directories:
+            pieces = where.split("/") if where else []
+            for start in range(len(pieces)):
+                self._suffixes.setdefault("/".join(pieces[start:]), []).append(where)
+
+    def find(self, import_path: str) -> str | None:
+        """The directory of an imported package: through the go.mod that declares its module,
+        else the longest unique directory suffix of the import path."""
+        for where, module in self.modules.items():
+            if module and (import_path == module or import_path.startswith(module + "/")):
+                rest = import_path[len(module) :].strip("/")
+                candidate = "/".join(part for part in (where, rest) if part)
+                if candidate in self.directories:
+                    return candidate
+        parts = import_path.split("/")
+        for start in range(len(parts)):
+            found = self._suffixes.get("/".join(parts[start:]), [])
+            if len(found) == 1:
+                return found[0]
+        return None
+
+
 class GoResolver:
     """Interprets every entry function, following routers into callees across packages."""
 
@@ -58,11 +87,7 @@ class GoResolver:
         self.by_name: dict[str, list[_Function]] = {}
         self.globals: dict[str, dict[str, tuple[str, Expr]]] = {}  # dir -> name -> (file, expr)
         self._receivers: dict[int, tuple[str, str]] = {}
-        self._dir_suffixes: dict[str, list[str]] = {}
-        for where in {directory(p) for p in self.facts}:
-            pieces = where.split("/") if where else []
-            for start in range(len(pieces)):
-                self._dir_suffixes.setdefault("/".join(pieces[start:]), []).append(where)
+        self._packages = PackageDirectories(self.modules, {directory(p) for p in self.facts})
         self._receiver: tuple[str, str] | None = None
         calls: set[tuple[str, str, str]] = set()
         for path, facts_of in self.facts.items():
@@ -406,20 +431,7 @@ class GoResolver:
         return list(candidates[0][1]["params"]) if len(candidates) == 1 else None
 
     def _package_dir(self, import_path: str) -> str | None:
-        """The directory of an imported package: through the go.mod that declares its module,
-        else the longest unique directory suffix of the import path."""
-        for where, module in self.modules.items():
-            if module and (import_path == module or import_path.startswith(module + "/")):
-                rest = import_path[len(module) :].strip("/")
-                candidate = "/".join(part for part in (where, rest) if part)
-                if candidate in self.by_dir or candidate in self.globals:
-                    return candidate
-        parts = import_path.split("/")
-        for start in range(len(parts)):
-            found = self._dir_suffixes.get("/".join(parts[start:]), [])
-            if len(found) == 1:
-                return found[0]
-        return None
+        return self._packages.find(import_path)
 
     def add_route(
         self,

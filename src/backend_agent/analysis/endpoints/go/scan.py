@@ -74,7 +74,7 @@ def scan_go(source: bytes) -> dict[str, Any]:
                 name_node = spec.child_by_field_name("name")
                 if path_node is not None:
                     path = _string(path_node)
-                    alias = _text(name_node) if name_node is not None else _package_name(path)
+                    alias = _text(name_node) if name_node is not None else package_name(path)
                     facts["imports"][alias] = path
         elif node.type in ("function_declaration", "method_declaration"):
             facts["functions"].append(_function(node))
@@ -262,7 +262,7 @@ def _composite(node: Node) -> Expr:
     return ("lit", _text(kind) if kind is not None else "", fields, items)
 
 
-def _package_name(import_path: str) -> str:
+def package_name(import_path: str) -> str:
     """The default name of an imported package: its last path element, skipping ``/vN``."""
     parts = import_path.split("/")
     if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):

@@ -25,6 +25,8 @@ def export(scanner: Scanner, node: Node) -> None:
         if declaration.type in ("class_declaration", "abstract_class_declaration"):
             name = scanner.class_(declaration, decorators)
             exports[name] = ("class", name)
+            if any(child.type == "default" for child in node.children):
+                exports["default"] = ("class", name)  # export default class X
             return
         scanner.visit(declaration)
         for name in _declared_names(declaration):

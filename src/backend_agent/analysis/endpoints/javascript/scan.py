@@ -65,7 +65,9 @@ def scan_source(source: bytes, language: LanguageName) -> FileFacts:
 
 
 class Scanner:
-    """Walks one file, recording symbolic values; framework modules read calls through it."""
+    """Walks one file, recording symbolic values; framework modules read calls through it.
+    Other analyses subclass it and override the ``on_call`` and ``on_class`` hooks to see
+    every call and class with evaluated values."""
 
     def __init__(self) -> None:
         self.facts = FileFacts()
@@ -94,6 +96,14 @@ class Scanner:
     def function_key(self) -> str:
         """The innermost function being walked ("" at module level)."""
         return self.scopes[-1][0]
+
+    # ---- hooks for subclasses (no-ops here) ---------------------------------------------
+
+    def on_call(self, kind: str, callee: Value, args: tuple[Value, ...], node: Node) -> None:
+        """Every ``call`` or ``new`` expression, with its callee and arguments as values."""
+
+    def on_class(self, name: str, decorators: list[Node], node: Node) -> None:
+        """Every class declaration (``node``), with its decorators (outer ones included)."""
 
     # ---- statements ---------------------------------------------------------------------
 
@@ -194,6 +204,7 @@ class Scanner:
         self.declare(name, ("class", name))
         decorators = outer + [d for d in node.named_children if d.type == "decorator"]
         body = node.child_by_field_name("body")
+        self.on_class(name, decorators, node)
         self.classes.append(name)
         routes = []
         methods: list[str] = []
@@ -275,6 +286,7 @@ class Scanner:
             args = self.args(node.child_by_field_name("arguments"))
             value: Value = ("new", ctor, args, node.start_byte)
             self.facts.constructions.append((value, line_of(node)))
+            self.on_call("new", ctor, args, node)
             return value
         if kind == "object":
             return self._object(node)
@@ -427,6 +439,7 @@ class Scanner:
         if socket_server is not None:
             self.socket_params.pop(socket_server, None)
         call: Value = ("call", callee, args, node.start_byte)
+        self.on_call("call", callee, args, node)
         line, order = line_of(node), node.start_byte
         self._user_call(callee)
         if callee[0] == "member":

@@ -83,8 +83,14 @@ def scan_python(source: bytes) -> dict[str, Any]:
     A file that mentions no framework, dependency, settings or URLconf is not parsed: only its
     module-level string constants are recorded (they may be prefixes imported elsewhere).
     """
-    facts: dict[str, Any] = {
-        "bodies": _FRAMEWORK_IMPORT.search(source) is not None,
+    if _RELEVANT.search(source) is None:
+        return constant_facts(source)
+    bodies = _FRAMEWORK_IMPORT.search(source) is not None
+    return tree_facts(parse(source, "python").root_node, bodies)
+
+
+def _empty_facts() -> dict[str, Any]:
+    return {
         "imports": {},  # local name -> (level, module, name or None)
         "roots": set(),  # top-level packages imported (fastapi, flask, django, ...)
         "assigns": {},  # scope -> {name: expr}
@@ -93,13 +99,25 @@ def scan_python(source: bytes) -> dict[str, Any]:
         "functions": {},  # name -> function facts
         "calls": [],  # (scope, expr) registration calls in statement position
     }
-    if _RELEVANT.search(source) is None:
-        constants = {m.group(1).decode(): ("s", m.group(3).decode("utf-8", "replace"))
-                     for m in _CONSTANT.finditer(source)}  # fmt: skip
-        if constants:
-            facts["assigns"][""] = constants
-    else:
-        _walk_block(parse(source, "python").root_node, "", facts)
+
+
+def constant_facts(source: bytes) -> dict[str, Any]:
+    """The facts of a file read without parsing: its module-level string constants only."""
+    facts = _empty_facts()
+    constants = {m.group(1).decode(): ("s", m.group(3).decode("utf-8", "replace"))
+                 for m in _CONSTANT.finditer(source)}  # fmt: skip
+    if constants:
+        facts["assigns"][""] = constants
+    facts["roots"] = []
+    return facts
+
+
+def tree_facts(root: Node, bodies: bool) -> dict[str, Any]:
+    """The facts of a parsed module (what ``Names`` resolves against); ``bodies`` says whether
+    assignments and registration calls inside top-level function bodies are recorded too."""
+    facts = _empty_facts()
+    facts["bodies"] = bodies
+    _walk_block(root, "", facts)
     facts["roots"] = sorted(facts["roots"])
     del facts["bodies"]
     return facts
