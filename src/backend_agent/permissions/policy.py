@@ -7,6 +7,8 @@ asked). Hooks can approve an ordinary "ask" but never a deny rule, plan mode or 
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +64,20 @@ class PermissionPolicy:
         self.engine.rules.remove("allow", str(rule))
         self.engine.rules.add("allow", rule)
         return self.local_settings
+
+    @contextmanager
+    def allowing(self, texts: Sequence[str], source: str) -> Iterator[None]:
+        """Allow the rules ``texts`` while inside (e.g. a custom command's allowed-tools);
+        UserError naming ``source`` for a malformed one."""
+        cwd = self.engine.workspace.cwd
+        rules = [parse_rule(text, source=source, root=cwd, cwd=cwd) for text in texts]
+        allow = self.engine.rules.allow
+        allow.extend(rules)
+        try:
+            yield
+        finally:
+            for rule in rules:
+                allow.remove(rule)
 
     def remove_allow_rule(self, text: str) -> list[str]:
         """Stop allowing ``text``: it leaves the rules in force and every settings file that

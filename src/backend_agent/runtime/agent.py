@@ -237,6 +237,7 @@ class Agent:
                 response.usage,
                 state.usage,
                 state.cost_usd,
+                response.cost_usd,
             )
         )
         return response

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import AsyncGenerator, Generator, Sequence
+from collections.abc import AsyncGenerator, Generator, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -362,6 +363,16 @@ class Session:
         self.parts.permissions.mode = chosen
         if isinstance(self.policy, PermissionPolicy):
             self.policy.set_mode(chosen)
+
+    @contextmanager
+    def allowing(self, rules: Sequence[str]) -> Iterator[None]:
+        """Allow ``rules`` (``Bash(git diff:*)``, ``Edit``...) without asking while inside,
+        e.g. during a custom command's prompt; UserError for a malformed rule."""
+        if not rules or not isinstance(self.policy, PermissionPolicy):
+            yield
+            return
+        with self.policy.allowing(rules, "a command's allowed-tools"):
+            yield
 
     def close(self) -> None:
         """Kill every process the session started and stop its MCP servers (idempotent)."""

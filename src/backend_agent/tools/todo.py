@@ -137,4 +137,3 @@ def _parse(tool_input: object) -> list[Todo] | None:
     except ValueError:
         return None
     return [Todo(i.content, i.status, i.activeForm) for i in args.todos]
-

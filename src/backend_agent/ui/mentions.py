@@ -63,7 +63,7 @@ def attach_mentions(text: str, session: Session) -> list[Attachment]:
                 attachments.append(Attachment(typed, problem, ok=False))
                 continue
             body, tag = result.content, "attached-file"
-            note = f"{len(body.splitlines())} lines"
+            note = f"{len(path.read_bytes().splitlines())} lines"
         session.add_context(f'<{tag} path="{typed}">\n{body}\n</{tag}>')
         attachments.append(Attachment(typed, note))
     return attachments

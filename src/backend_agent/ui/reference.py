@@ -61,9 +61,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     ),
     CommandInfo("status", "", "Version, model, directory, permission mode, sandbox, session id"),
     CommandInfo("memory", "[number]", "List the memory files (AGENTS.md, CLAUDE.md); edit one"),
-    CommandInfo(
-        "init", "[--force]", "Write a starting AGENTS.md: stack, test commands, endpoints"
-    ),
+    CommandInfo("init", "[--force]", "Write a starting AGENTS.md: stack, test commands, endpoints"),
     CommandInfo("todos", "", "Show the agent's todo list"),
     CommandInfo("exit", "", "Leave (Ctrl-D does too)", aliases=("quit",)),
 )
@@ -133,7 +131,7 @@ def _table(title: str, rows: list[tuple[str, str]]) -> Table:
     table.add_column(style="cyan", no_wrap=True)
     table.add_column()
     for first, second in rows:
-        table.add_row(first, second)
+        table.add_row(Text(first), Text(second))  # not markup: "[focus]" is text
     return table
 
 

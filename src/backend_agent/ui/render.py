@@ -216,7 +216,7 @@ class RunRenderer:
         if call.name == TODO_TOOL and not result.is_error and self.todos is not None:
             title = Text.assemble(("● ", self.color), ("Update todos", "bold"))
             self.console.print(title)
-            self.console.print(Padding(checklist(self.todos()), (0, 0, 0, 4)))
+            self.console.print(Padding(checklist(self.todos()), (0, 0, 0, 4), expand=False))
             return
         if call.name == TODO_TOOL:
             self.console.print(Text.assemble(("● ", self.color), (call.name, "bold")))
@@ -254,4 +254,4 @@ class RunRenderer:
         if len(body) > DIFF_LINES:
             shown.append(Text(f"… +{len(body) - DIFF_LINES} more diff lines", style="dim"))
         for line in shown:
-            self.console.print(Padding(line, (0, 0, 0, 4)), soft_wrap=True)
+            self.console.print(Padding(line, (0, 0, 0, 4), expand=False), soft_wrap=True)

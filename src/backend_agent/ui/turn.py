@@ -53,18 +53,10 @@ class TurnView:
         self.status = status
         self.activity = activity
         self.watcher = watcher
-        self._live = (
-            Live(
-                console=console,
-                transient=True,
-                refresh_per_second=FRAMES_PER_SECOND,
-                get_renderable=self._bottom,
-            )
-            if animate
-            else None
-        )
         self._started = time.monotonic()
         self._tool: str | None = None
+        self.animate = animate
+        self._live: Live | None = None
 
     def __enter__(self) -> TurnView:
         self._started = time.monotonic()
@@ -96,7 +88,13 @@ class TurnView:
             self._start()
 
     def _start(self) -> None:
-        if self._live is not None:
+        if self.animate:  # a new Live each time: a restarted one would erase lines above it
+            self._live = Live(
+                console=self.console,
+                transient=True,
+                refresh_per_second=FRAMES_PER_SECOND,
+                get_renderable=self._bottom,
+            )
             self._live.start()
         if self.watcher is not None:
             self.watcher.start()
@@ -104,8 +102,9 @@ class TurnView:
     def _stop(self) -> None:
         if self.watcher is not None:
             self.watcher.stop()
-        if self._live is not None:
-            self._live.stop()
+        live, self._live = self._live, None
+        if live is not None:
+            live.stop()
 
     def _bottom(self) -> RenderableType:
         elapsed = time.monotonic() - self._started

@@ -1,0 +1,172 @@
+"""What the informational commands print: ``/status``, ``/cost``, ``/context``,
+``/permissions``, ``/mcp``, ``/agents`` and ``/memory``'s list. Each builds a rich renderable
+from the session and changes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from backend_agent import __version__
+from backend_agent.definitions import AgentDefinition
+from backend_agent.permissions import PermissionPolicy
+from backend_agent.sessions.costs import spend_by_model
+from backend_agent.sessions.session import Session
+from backend_agent.ui.status import MODE_LABELS
+
+
+def _row(table: Table, *cells: RenderableType | str) -> None:
+    """Add a row; strings are text, not markup (a rule or path may hold ``[...]``)."""
+    table.add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in cells))
+
+
+def grid(rows: list[tuple[str, RenderableType | str]], title: str = "") -> Table:
+    """Two columns, the first dim: label and value."""
+    table = Table(
+        title=Text(title, style="bold") if title else None,
+        title_justify="left",
+        box=None,
+        show_header=False,
+        pad_edge=False,
+        padding=(0, 2, 0, 0),
+    )
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column()
+    for label, value in rows:
+        _row(table, label, value)
+    return table
+
+
+def status_panel(session: Session) -> RenderableType:
+    mode = session.permission_mode
+    sandbox = session.sandbox
+    rows: list[tuple[str, RenderableType | str]] = [
+        ("version", f"backend-agent {__version__}"),
+        ("agent", Text(session.definition.name, style=f"bold {session.definition.color or ''}")),
+        ("model", session.model.model_id),
+        ("directory", str(session.cwd)),
+        ("permission mode", f"{mode} ({MODE_LABELS.get(mode, (mode, ''))[0]})"),
+        ("sandbox", "none: shell commands are NOT sandboxed" if sandbox == "none" else sandbox),
+        ("session", session.id),
+        ("transcript", str(session.transcript_path or "(not kept)")),
+    ]
+    return grid(rows)
+
+
+def cost_panel(session: Session) -> RenderableType:
+    spends = spend_by_model(session.history().entries)
+    if not spends:
+        return Text("No model calls yet in this session.", style="dim")
+    table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 2, 0, 0))
+    for column in ("model", "turns", "input", "cached", "output", "cost"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for spend in spends:
+        cost = f"${spend.cost_usd:.4f}"
+        if not spend.priced:
+            cost = f"{cost} + unknown" if spend.cost_usd else "unknown price"
+        _row(table, 
+            spend.model,
+            str(spend.turns),
+            f"{spend.input_tokens:,}",
+            f"{spend.cache_share:.0%}",
+            f"{spend.usage.output_tokens:,}",
+            cost,
+        )
+    total = Text(f"Session total: ${session.total_cost_usd:.4f}", style="bold")
+    note = Text(
+        "input counts every token read; cached: the share read from the prompt cache",
+        style="dim",
+    )
+    return Group(table, total, note)
+
+
+def permissions_panel(session: Session) -> RenderableType:
+    policy = session.policy
+    rows: list[tuple[str, RenderableType | str]] = [("mode", session.permission_mode)]
+    header = grid(rows)
+    if not isinstance(policy, PermissionPolicy):
+        return Group(header, Text("(rules are decided by the program's own policy)"))
+    table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 2, 0, 0))
+    for column in ("rule", "kind", "from"):
+        table.add_column(column)
+    rules = policy.engine.rules
+    for behavior in ("deny", "ask", "allow"):
+        for rule in getattr(rules, behavior):
+            style = {"deny": "red", "ask": "yellow", "allow": "green"}[behavior]
+            _row(table, str(rule), Text(behavior, style=style), _where(rule.source, session))
+    if not table.rows:
+        _row(table, Text("(no rules: the mode decides)", style="dim"), "", "")
+    hint = Text(
+        "/permissions allow <rule> saves an allow rule to "
+        f"{_where(str(policy.local_settings), session)}; /permissions remove <rule> takes one out",
+        style="dim",
+    )
+    return Group(header, table, hint)
+
+
+def _where(source: str, session: Session) -> str:
+    path = Path(source)
+    if not path.is_absolute():
+        return source
+    for base, label in ((session.cwd, "."), (Path.home(), "~")):
+        if path.is_relative_to(base):
+            return f"{label}/{path.relative_to(base)}"
+    return source
+
+
+def mcp_panel(session: Session) -> RenderableType:
+    manager = session.parts.mcp
+    if manager is None or not manager.connections:
+        return Text("No MCP servers are configured (see `backend-agent mcp --help`).")
+    from backend_agent.mcp.names import server_prefix
+
+    table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 2, 0, 0))
+    for column in ("server", "status", "from", "tools"):
+        table.add_column(column)
+    for name, connection in manager.connections.items():
+        prefix = server_prefix(name)
+        tools = [t.removeprefix(prefix) for t in session.tools.tool_names if t.startswith(prefix)]
+        status = connection.status
+        style = {"connected": "green", "failed": "red", "lost": "red"}.get(status, "yellow")
+        detail = Text(status, style=style)
+        if connection.error:
+            detail.append(f": {connection.error}", style="dim")
+        _row(table, name, detail, connection.config.source, ", ".join(tools) or "-")
+    hint = Text("/mcp reconnect <server> restarts one", style="dim")
+    return Group(table, hint)
+
+
+def agents_panel(agents: dict[str, AgentDefinition], current: str) -> RenderableType:
+    table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 2, 0, 0))
+    for column in ("", "agent", "from", "model", "description"):
+        table.add_column(column, no_wrap=column != "description")
+    for definition in sorted(agents.values(), key=lambda d: d.name):
+        mark = "●" if definition.name == current else ""
+        _row(table, 
+            mark,
+            Text(definition.name, style=f"bold {definition.color or ''}"),
+            definition.source,
+            definition.model or "inherit",
+            definition.description,
+        )
+    hint = Text("/agents <name> switches from the next turn", style="dim")
+    return Group(table, hint)
+
+
+def memory_panel(files: list[tuple[Path, bool]], cwd: Path) -> RenderableType:
+    table = Table(box=None, pad_edge=False, show_header=False, padding=(0, 2, 0, 0))
+    table.add_column(justify="right")
+    table.add_column()
+    table.add_column(style="dim")
+    for number, (path, exists) in enumerate(files, 1):
+        shown = str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path)
+        _row(table, f"{number}.", shown, "" if exists else "(new)")
+    note = Text(
+        "The agent reads these at the start of a session; edits apply from the next one "
+        "(or after /clear).",
+        style="dim",
+    )
+    return Group(Text("Memory files", style="bold"), table, note)
