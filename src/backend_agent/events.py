@@ -5,8 +5,10 @@ In the order a run produces them: ``PromptSent`` (the prompt, or feedback that k
 working), ``ThinkingDelta`` and ``TextDelta`` (streamed as the model writes), ``TurnEnd`` (a
 model turn: its message, stop reason, usage and the cost so far), ``ToolStart``,
 ``PermissionRequest`` (the call needs approval and the approver is asked), ``ToolEnd`` (the
-result, ``denied`` when refused), ``ToolResultsSent``, and last ``RunFinished`` (the
-``RunResult``). ``Event`` is their union, for ``match`` statements and type annotations.
+result, ``denied`` when refused), ``ToolResultsSent``, ``ContextCompacted`` or
+``CompactionFailed`` (when the context is compacted, before a request), and last
+``RunFinished`` (the ``RunResult``). ``Event`` is their union, for ``match`` statements and
+type annotations.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from backend_agent.runtime.events import (
     AgentEvent as Event,
 )
 from backend_agent.runtime.events import (
+    CompactionFailed,
+    ContextCompacted,
     PermissionRequest,
     PromptSent,
     RunFinished,
@@ -26,6 +30,8 @@ from backend_agent.runtime.events import (
 )
 
 __all__ = [
+    "CompactionFailed",
+    "ContextCompacted",
     "Event",
     "PermissionRequest",
     "PromptSent",

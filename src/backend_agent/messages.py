@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Role = Literal["user", "assistant"]
+RequestPurpose = Literal["turn", "summary"]
 StopReason = Literal["end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal", "error"]
 
 
@@ -134,6 +135,8 @@ class ModelRequest:
     tools: list[ToolSpec] = field(default_factory=list)
     max_tokens: int | None = None
     """Output tokens to ask for; None: the adapter's default for the model."""
+    purpose: RequestPurpose = "turn"
+    """``summary``: the request summarises the conversation for a compaction."""
 
 
 @dataclass

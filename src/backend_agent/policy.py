@@ -14,6 +14,7 @@ from backend_agent.messages import ToolUseBlock
 from backend_agent.tools.base import ToolResult
 
 SessionSource = Literal["startup", "resume"]
+CompactTrigger = Literal["auto", "manual"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,14 @@ class Policy(Protocol):
         """'' to let the run end; otherwise a reason fed back to the model to keep going."""
         ...
 
+    def before_compact(self, trigger: CompactTrigger, instructions: str) -> str:
+        """Before a compaction: more instructions for its summary ('' for none)."""
+        ...
+
+    def after_compact(self, trigger: CompactTrigger, summary: str) -> None:
+        """After a compaction, with the summary that now stands for the conversation."""
+        ...
+
 
 class OpenPolicy:
     """Allows everything and adds nothing: for the Python API and tests without permissions."""
@@ -71,3 +80,9 @@ class OpenPolicy:
 
     def on_stop(self, final_text: str) -> str:
         return ""
+
+    def before_compact(self, trigger: CompactTrigger, instructions: str) -> str:
+        return ""
+
+    def after_compact(self, trigger: CompactTrigger, summary: str) -> None:
+        return None

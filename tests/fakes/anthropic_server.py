@@ -115,11 +115,20 @@ class ReportedUsage:
 class AnthropicFake(FakeServer[AnthropicReply]):
     """Serves ``POST /v1/messages`` (streaming only); ``url`` is the SDK's base URL."""
 
-    def __init__(self, responder: Callable[[RecordedRequest], AnthropicReply] | None = None):
+    def __init__(
+        self,
+        responder: Callable[[RecordedRequest], AnthropicReply] | None = None,
+        *,
+        context_window: int | None = None,
+    ):
         super().__init__(responder)
         self._cache: set[str] = set()
         self.usages: list[ReportedUsage] = []
         """What each streamed answer reported, in order."""
+        self.context_window = context_window
+        """Prompts of more tokens are refused with the API's 400 "prompt is too long"."""
+        self.too_long: list[int] = []
+        """The token counts of the prompts refused that way."""
 
     @property
     def url(self) -> str:
@@ -129,6 +138,11 @@ class AnthropicFake(FakeServer[AnthropicReply]):
         problem = _auth_problem(request) or _request_problem(request)
         if problem is not None:
             return problem
+        size = prompt_size(request.body)
+        if self.context_window is not None and size > self.context_window:
+            self.too_long.append(size)
+            message = f"prompt is too long: {size} tokens > {self.context_window} maximum"
+            return _error(400, "invalid_request_error", message)
         reply = self.next_reply(request)
         if reply is None:
             return _error(500, "api_error", "fake server: no scripted reply left")
@@ -166,6 +180,11 @@ class AnthropicFake(FakeServer[AnthropicReply]):
         read = sum(tokens[: hit + 1])
         written = sum(tokens[hit + 1 : last + 1]) if last > hit else 0
         return ReportedUsage(sum(tokens) - read - written, written, read)
+
+
+def prompt_size(body: dict[str, Any]) -> int:
+    """A request's prompt in tokens, counted as the usage is."""
+    return sum(max(1, len(json.dumps(s, sort_keys=True)) // 4) for s, _ in _segments(body))
 
 
 def _segments(body: dict[str, Any]) -> list[tuple[Any, bool]]:

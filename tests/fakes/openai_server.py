@@ -72,9 +72,17 @@ OpenAIReply = ChatReply | ChatErrorReply | ChatStreamErrorReply | StreamFault
 class OpenAIFake(FakeServer[OpenAIReply]):
     """Serves ``POST /v1/chat/completions`` (streaming only); ``url`` is the SDK's base URL."""
 
-    def __init__(self, responder: Callable[[RecordedRequest], OpenAIReply] | None = None):
+    def __init__(
+        self,
+        responder: Callable[[RecordedRequest], OpenAIReply] | None = None,
+        *,
+        context_window: int | None = None,
+    ):
         super().__init__(responder)
         self._prefixes: set[str] = set()
+        self.context_window = context_window
+        """Prompts of more tokens are refused with a 400 ``context_length_exceeded``."""
+        self.too_long: list[int] = []
 
     @property
     def url(self) -> str:
@@ -86,6 +94,15 @@ class OpenAIFake(FakeServer[OpenAIReply]):
         problem = _body_problem(request.body) if isinstance(request.body, dict) else "not JSON"
         if problem is not None:
             return _error(400, problem, "invalid_request_error")
+        size = prompt_size(request.body)
+        if self.context_window is not None and size > self.context_window:
+            self.too_long.append(size)
+            message = (
+                f"This model's maximum context length is {self.context_window} tokens. However, "
+                f"your messages resulted in {size} tokens. Please reduce the length of the "
+                "messages."
+            )
+            return _error(400, message, "invalid_request_error", code="context_length_exceeded")
         reply = self.next_reply(request)
         if reply is None:
             return _error(500, "fake server: no scripted reply left", "server_error")
@@ -119,8 +136,21 @@ class OpenAIFake(FakeServer[OpenAIReply]):
         return prompt, cached
 
 
-def _error(status: int, message: str, kind: str, headers: dict[str, str] | None = None) -> Answer:
-    body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
+def prompt_size(body: dict[str, Any]) -> int:
+    """A request's prompt in tokens, counted as the usage is."""
+    segments = [body.get("tools") or [], *body["messages"]]
+    return sum(max(1, len(json.dumps(s, sort_keys=True)) // 4) for s in segments)
+
+
+def _error(
+    status: int,
+    message: str,
+    kind: str,
+    headers: dict[str, str] | None = None,
+    *,
+    code: str | None = None,
+) -> Answer:
+    body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
     return JSONAnswer(status, body, {"x-request-id": "req_fake", **(headers or {})})
 
 

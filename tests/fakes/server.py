@@ -137,6 +137,8 @@ class FakeServer(ABC, Generic[R]):
         self.close_after_each = False
         """Close the connection after each answer without saying so, as servers that time
         out idle kept-alive connections do."""
+        self.content_length = False
+        """Frame event streams with a content-length (as some servers do), not chunked."""
         self._responder = responder
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -232,6 +234,12 @@ class FakeServer(ABC, Generic[R]):
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
                 self.send_header("cache-control", "no-cache")
+                if server.content_length:
+                    whole = b"".join(answer.events)
+                    self.send_header("content-length", str(len(whole)))
+                    self.end_headers()
+                    self.wfile.write(whole)
+                    return
                 self.send_header("transfer-encoding", "chunked")
                 for name, value in answer.headers.items():
                     self.send_header(name, value)

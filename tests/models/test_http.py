@@ -73,6 +73,20 @@ def test_requests_share_one_kept_alive_connection(anthropic_fake: AnthropicFake)
     assert len({request.client_port for request in anthropic_fake.requests}) == 1
 
 
+def test_a_stream_framed_by_content_length_is_sent_once_and_the_connection_kept(
+    anthropic_fake: AnthropicFake,
+) -> None:
+    anthropic_fake.content_length = True
+    anthropic_fake.add(Reply.of("one"), Reply.of("two"), Reply.of("three"))
+    model = AnthropicModel("claude-sonnet-5-5", api_key="k", base_url=anthropic_fake.url)
+
+    texts = [model.complete(HELLO).message.text for _ in range(3)]
+
+    assert texts == ["one", "two", "three"]
+    assert len(anthropic_fake.requests) == 3
+    assert len({request.client_port for request in anthropic_fake.requests}) == 1
+
+
 def test_a_connection_the_server_closed_meanwhile_is_reopened_without_a_retry(
     openai_fake: OpenAIFake, waits
 ) -> None:

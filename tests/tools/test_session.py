@@ -100,13 +100,17 @@ def test_schemas_match_the_contract(session: ToolSession) -> None:
 
 
 def test_whole_tool_block_stays_small(session: ToolSession) -> None:
+    """Sent with every request: the built-in agent's seven tools, with the agent's prompt and
+    the evidence tools, must stay within 8,000 bytes (see docs/context.md)."""
+    agent_tools = ["Bash", "Glob", "Grep", "Read", "Edit", "MultiEdit", "Write"]
     block = json.dumps(
         [
             {"name": s.name, "description": s.description, "input_schema": s.input_schema}
-            for s in session.specs()
-        ]
+            for s in session.specs(agent_tools)
+        ],
+        separators=(",", ":"),
     )
-    assert len(block) < 12_000  # roughly 3,000 tokens at ~4 characters per token
+    assert len(block) <= 4_100
 
 
 def test_unknown_tool_is_an_error_result(session: ToolSession) -> None:

@@ -302,7 +302,9 @@ def test_a_todowrite_call_shows_a_checklist_and_needs_no_approval(agent: Agent) 
         {"content": "Add the migration", "status": "in_progress", "activeForm": "Adding"},
         {"content": "Run the tests", "status": "pending", "activeForm": "Running the tests"},
     ]
-    agent.fake.add(Reply.of("Planning.", tool_use("TodoWrite", {"todos": todos})), Reply.of("Done."))
+    agent.fake.add(
+        Reply.of("Planning.", tool_use("TodoWrite", {"todos": todos})), Reply.of("Done.")
+    )
     terminal = agent.start()
     terminal.type("plan it")
     terminal.press("Enter")

@@ -131,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument(
         "--max-budget-usd", type=positive_float, help="stop once the run has cost this much"
     )
+    group.add_argument(
+        "--compact-threshold",
+        metavar="SHARE",
+        help="compact the conversation when a request would pass this share of the context "
+        "window minus the output reserve: 80%% (default), 0.6, or off (see docs/context.md)",
+    )
     group = parser.add_argument_group("tools and permissions")
     group.add_argument("--permission-mode", choices=PERMISSION_MODES)
     tools_help = "comma- or space-separated, or several arguments (as with claude)"
@@ -214,6 +220,7 @@ def config_from_args(args: argparse.Namespace) -> SessionConfig:
     from backend_agent.mcp.startup import McpOptions
     from backend_agent.models.registry import ModelChoice
     from backend_agent.permissions import PermissionOptions
+    from backend_agent.runtime.context import ContextOptions, parse_threshold
     from backend_agent.runtime.results import Limits
     from backend_agent.sessions.config import AgentChoice, ResumeChoice, SessionConfig
 
@@ -243,6 +250,11 @@ def config_from_args(args: argparse.Namespace) -> SessionConfig:
         ),
         mcp=McpOptions(args.mcp_config, args.strict_mcp_config),
         limits=Limits(args.max_turns, args.max_budget_usd),
+        context=(
+            parse_threshold(args.compact_threshold, "--compact-threshold")
+            if args.compact_threshold is not None
+            else ContextOptions()
+        ),
         settings=args.settings,
         resume=ResumeChoice(
             latest=args.continue_latest,

@@ -23,7 +23,7 @@ from backend_agent.mcp.config import MissingVariable, ServerConfig
 from backend_agent.mcp.names import server_prefix, tool_name
 from backend_agent.messages import ImageBlock, ToolSpec
 from backend_agent.tools.base import ToolResult
-from backend_agent.tools.builtin import truncate
+from backend_agent.tools.builtin import MAX_OUTPUT_CHARS, truncate
 from backend_agent.tools.session import ToolSession
 
 DEFAULT_STARTUP_SECONDS = 30.0
@@ -67,11 +67,12 @@ class McpTool:
             return ToolResult.error(f"{self._name} failed: {exc}")
         except Exception as exc:
             return ToolResult.error(f"{self._name} failed: {describe_error(exc)}")
-        return tool_result(result)
+        return tool_result(result, session.output_cap)
 
 
-def tool_result(result: mcp_types.CallToolResult) -> ToolResult:
-    """Text parts joined (capped like built-in tool output), images kept as images."""
+def tool_result(result: mcp_types.CallToolResult, cap: int = MAX_OUTPUT_CHARS) -> ToolResult:
+    """Text parts joined (capped at ``cap`` characters, like built-in tool output), images
+    kept as images."""
     texts: list[str] = []
     images: list[ImageBlock] = []
     for part in result.content:
@@ -91,7 +92,7 @@ def tool_result(result: mcp_types.CallToolResult) -> ToolResult:
             texts.append(f"[{part.type} content omitted]")
     if not texts and result.structured_content is not None:
         texts.append(json.dumps(result.structured_content, indent=2))
-    text = truncate("\n".join(texts))
+    text = truncate("\n".join(texts), limit=cap)
     if result.is_error:
         return ToolResult.error(text or "the tool reported an error without a message")
     if not text and not images:

@@ -112,6 +112,35 @@ def default_output_tokens(model_id: str, context: int | None = None) -> int:
     return min(limit, max(MIN_OUTPUT_TOKENS, context // 4))
 
 
+@dataclass(frozen=True)
+class ContextLimits:
+    """Tokens a model holds in one request (``window``: prompt and answer together), and how
+    many of them a session keeps free for the answer (``output_reserve``)."""
+
+    window: int
+    output_reserve: int
+
+
+# A key covers the ids that start with it (the longest key wins). Sources: the providers'
+# model pages. Unknown models (local servers) get DEFAULT_CONTEXT: set the real size with
+# BACKEND_AGENT_CONTEXT_WINDOW or the ``context.window`` setting (see docs/context.md).
+CONTEXT_LIMITS: dict[str, ContextLimits] = {
+    "claude-": ContextLimits(200_000, 32_000),
+    "gpt-5": ContextLimits(400_000, 128_000),  # 272k of prompt at most
+    "gpt-4.1": ContextLimits(1_047_576, 32_768),
+    "gpt-4o": ContextLimits(128_000, 16_384),
+    "o3": ContextLimits(200_000, 32_000),
+    "o4-mini": ContextLimits(200_000, 32_000),
+}
+DEFAULT_CONTEXT = ContextLimits(32_768, 4_096)
+
+
+def context_limits(model_id: str) -> ContextLimits:
+    """The context window and output reserve of ``model_id`` (DEFAULT_CONTEXT if unknown)."""
+    keys = [key for key in CONTEXT_LIMITS if model_id.startswith(key)]
+    return CONTEXT_LIMITS[max(keys, key=len)] if keys else DEFAULT_CONTEXT
+
+
 def resolve_alias(name: str) -> str:
     """The full model id for an alias (env override first); other names pass through."""
     alias = name.lower()

@@ -229,6 +229,8 @@ class HttpClient:
         finally:
             if not reusable:
                 self.close()  # a half-read answer leaves the connection unusable
+            else:  # marks the answer done (read1 does not, at the end of a Content-Length body)
+                response.close()
 
     def get_json(self, host_path: str, timeout: float = PROBE_TIMEOUT_S) -> Any:
         """GET a small JSON document at ``host_path`` (a path from the host's root, e.g. a

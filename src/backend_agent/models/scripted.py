@@ -2,7 +2,9 @@
 reproductions (the format is documented in docs/scripted-model.md).
 
 Each call returns the next turn of the script: its text (streamed word by word), its tool
-calls and its usage. Asking for a turn after the last one is a ``ModelError``.
+calls and its usage. Asking for a turn after the last one is a ``ModelError``. A script's
+``summary`` answers the requests that summarise a conversation for a compaction, without
+using a turn.
 """
 
 from __future__ import annotations
@@ -47,12 +49,19 @@ class ScriptedModel:
     """Replays a script's turns in order; ``model_id`` (for prices) comes from the script."""
 
     def __init__(
-        self, turns: list[ScriptedTurn], *, model_id: str = "scripted", source: str = "the script"
+        self,
+        turns: list[ScriptedTurn],
+        *,
+        model_id: str = "scripted",
+        source: str = "the script",
+        summary: str | None = None,
     ) -> None:
         self._turns = turns
         self._model_id = model_id
         self.source = source  # the script's file, for messages
+        self.summary = summary  # the answer to compaction requests; None: they take a turn
         self.requests: list[ModelRequest] = []  # what the runtime sent, for tests and debugging
+        self._turns_used = 0
 
     @classmethod
     def from_file(cls, path: Path) -> ScriptedModel:
@@ -77,10 +86,13 @@ class ScriptedModel:
         model_id = data.get("model", "scripted")
         if not isinstance(model_id, str):
             raise UserError(f"{origin}: 'model' must be a string")
+        summary = data.get("summary")
+        if summary is not None and not isinstance(summary, str):
+            raise UserError(f"{origin}: 'summary' must be a string")
         turns = [
             _parse_turn(turn, origin, number) for number, turn in enumerate(data["turns"], start=1)
         ]
-        return cls(turns, model_id=model_id, source=origin)
+        return cls(turns, model_id=model_id, source=origin, summary=summary)
 
     @property
     def model_id(self) -> str:
@@ -88,7 +100,11 @@ class ScriptedModel:
 
     def complete(self, request: ModelRequest, on_event: EventSink | None = None) -> ModelResponse:
         self.requests.append(request)
-        index = len(self.requests) - 1
+        if request.purpose == "summary" and self.summary is not None:
+            message = Message("assistant", [TextBlock(self.summary)])
+            return ModelResponse(message, "end_turn", Usage(), self._model_id, 0.0)
+        index = self._turns_used
+        self._turns_used += 1
         if index >= len(self._turns):
             raise ModelError(
                 f"scripted model: {self.source} has {len(self._turns)} turn(s) "

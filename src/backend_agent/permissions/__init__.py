@@ -17,7 +17,7 @@ from backend_agent.errors import UserError, warn_to_stderr
 from backend_agent.permissions.approval import Approver
 from backend_agent.permissions.decisions import PermissionEngine
 from backend_agent.permissions.hooks import HookRunner, HookSpec
-from backend_agent.permissions.paths import Workspace
+from backend_agent.permissions.paths import Workspace, resolve
 from backend_agent.permissions.policy import PermissionPolicy
 from backend_agent.permissions.sandbox import SandboxLauncher
 from backend_agent.permissions.settings import (
@@ -80,11 +80,13 @@ class PermissionSetup:
     ) -> PermissionPolicy:
         """The Policy for ``session``; without an ``approver`` nobody can be asked, so calls
         that need approval are refused."""
+        spill = session.spill
         engine = PermissionEngine(
             self.mode,
             self.settings.rules,
             self.workspace,
             sandboxed=lambda: self.sandbox.private_tmp,
+            readable=(resolve(spill.directory, self.workspace.cwd),) if spill else (),
         )
         runner = HookRunner(
             self.hooks,

@@ -68,11 +68,13 @@ class PermissionEngine:
         workspace: Workspace,
         *,
         sandboxed: Callable[[], bool],
+        readable: tuple[Path, ...] = (),
     ) -> None:
         self.mode = mode
         self.rules = rules
         self.workspace = workspace
         self.sandboxed = sandboxed
+        self.readable = readable  # read without asking in any mode (a session's saved outputs)
 
     def decide(
         self, tool: str, tool_input: dict[str, Any], *, cwd: Path, shell_cwd: Path
@@ -116,6 +118,8 @@ class PermissionEngine:
             hidden = _denied_file_in_search(target, cwd, tool_input.get("glob"), self.rules)
             if hidden is not None:
                 return hidden
+        if not editing and any(target.is_relative_to(place) for place in self.readable):
+            return Verdict("allow", "a tool output this session saved")
         if editing and self.mode == "plan":
             return Verdict("deny", PLAN_MODE_MESSAGE.format(tool=tool))
         if self.mode == "bypassPermissions":

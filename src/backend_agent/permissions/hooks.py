@@ -27,7 +27,15 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from backend_agent.awaiting import resolve
 from backend_agent.errors import UserError, warn_to_stderr
 
-HookEvent = Literal["PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop", "SessionStart"]
+HookEvent = Literal[
+    "PreToolUse",
+    "PostToolUse",
+    "UserPromptSubmit",
+    "Stop",
+    "SessionStart",
+    "PreCompact",
+    "PostCompact",
+]
 HOOK_EVENTS: tuple[str, ...] = get_args(HookEvent)
 HookOutput = dict[str, Any] | str | None
 HookCallback = Callable[[dict[str, Any]], HookOutput | Awaitable[HookOutput]]
@@ -35,7 +43,10 @@ HookCallback = Callable[[dict[str, Any]], HookOutput | Awaitable[HookOutput]]
 PermissionDecision = Literal["allow", "deny", "ask"]
 DEFAULT_TIMEOUT_SECONDS = 60.0
 BLOCKING_EXIT_CODE = 2
-_MATCHED_EVENTS = frozenset({"PreToolUse", "PostToolUse", "SessionStart"})
+# Events whose matcher applies: to the tool name, the session source, the compaction trigger.
+_MATCHED_EVENTS = frozenset(
+    {"PreToolUse", "PostToolUse", "SessionStart", "PreCompact", "PostCompact"}
+)
 _DECISION_STRENGTH = {"allow": 0, "ask": 1, "deny": 2}
 
 
@@ -287,7 +298,7 @@ class HookRunner:
     def _read_output(self, hook: HookSpec, stdout: str, result: HookResult) -> None:
         text = stdout.strip()
         if not text.startswith("{"):
-            if text and hook.event in ("UserPromptSubmit", "SessionStart"):
+            if text and hook.event in ("UserPromptSubmit", "SessionStart", "PreCompact"):
                 result.context.append(text)
             return
         try:

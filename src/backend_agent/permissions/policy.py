@@ -23,7 +23,7 @@ from backend_agent.permissions.settings import (
     remove_allow_rule,
     save_allow_rule,
 )
-from backend_agent.policy import PromptDecision, SessionSource, ToolDecision
+from backend_agent.policy import CompactTrigger, PromptDecision, SessionSource, ToolDecision
 from backend_agent.settings import scope_root, settings_file
 from backend_agent.tools.base import ToolResult
 
@@ -149,6 +149,13 @@ class PermissionPolicy:
         )
         self._stop_hook_active = result.blocked
         return result.reason if result.blocked else ""
+
+    def before_compact(self, trigger: CompactTrigger, instructions: str) -> str:
+        fields = {"trigger": trigger, "custom_instructions": instructions}
+        return "\n".join(self.hooks.run("PreCompact", fields, trigger).context)
+
+    def after_compact(self, trigger: CompactTrigger, summary: str) -> None:
+        self.hooks.run("PostCompact", {"trigger": trigger, "compact_summary": summary}, trigger)
 
     def _ask_user(
         self, tool: str, tool_input: dict[str, Any], verdict: Verdict, allowed: ToolDecision

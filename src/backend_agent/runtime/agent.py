@@ -4,7 +4,9 @@ A run ends when the model ends its turn without calling tools (and no stop hook 
 check sends it back to work), or early: by one of the named stops of ``results`` (turn limit,
 budget, blocked prompt), a model failure, or an interruption (Ctrl-C, ``interrupt()`` from
 another thread, SIGTERM). Every permission and hook decision goes through the run's Policy;
-every tool call goes through the tool session, which never raises. The loop knows nothing of
+every tool call goes through the tool session, which never raises. With a Compactor, the
+conversation is compacted before a request that would pass its threshold, and once after a
+"prompt is too long" error before the request is retried. The loop knows nothing of
 transcripts or UIs: it reports what happens as events (``runtime.events``).
 """
 
@@ -30,9 +32,14 @@ from backend_agent.messages import (
     Usage,
 )
 from backend_agent.models.base import Model, ModelError
+from backend_agent.models.catalog import MIN_OUTPUT_TOKENS, default_output_tokens
 from backend_agent.policy import OpenPolicy, Policy
+from backend_agent.runtime.compaction import Compaction, CompactionError, Compactor, Trigger
+from backend_agent.runtime.context import TokenGauge, is_context_overflow, stated_window
 from backend_agent.runtime.events import (
     AgentEvent,
+    CompactionFailed,
+    ContextCompacted,
     EventHandler,
     PromptOrigin,
     PromptSent,
@@ -107,7 +114,9 @@ def _nothing() -> None:
 class Agent:
     """One conversation's loop: a definition run by a model with tools; keeps the messages.
 
-    ``messages`` may hold an earlier conversation to continue (a resumed session).
+    ``messages`` may hold an earlier conversation to continue (a resumed session), with the
+    ``prompts`` the user typed in it; a ``compactor`` keeps the conversation within the
+    model's context (without one it only grows).
     """
 
     def __init__(
@@ -123,6 +132,8 @@ class Agent:
         session_id: str | None = None,
         max_tokens: int | None = None,
         messages: list[Message] | None = None,
+        prompts: list[str] | None = None,
+        compactor: Compactor | None = None,
     ) -> None:
         self.definition = definition
         self.model = model
@@ -134,10 +145,14 @@ class Agent:
         self.session_id = session_id or str(uuid.uuid4())
         self.max_tokens = max_tokens
         self.messages: list[Message] = list(messages or [])
+        self.prompts: list[str] = list(prompts or [])  # as typed; compaction keeps them verbatim
+        self.compactor = compactor
+        self.gauge = TokenGauge()
         self.end_checks: list[EndOfTurnCheck] = []
         self.total_cost_usd = 0.0  # spent by this Agent, across prompts (the budget counts it)
         self.usage = Usage()  # summed over this Agent's model calls
         self.last_usage = Usage()  # of the latest model call
+        self._last_failure = ""  # why the last compaction failed
         self._interrupt = threading.Event()
 
     def run(
@@ -151,6 +166,7 @@ class Agent:
             decision = self.policy.on_user_prompt(prompt)
             if decision.blocked:
                 raise PromptBlocked(decision.reason or "the prompt was blocked by a hook")
+            self.prompts.append(prompt)
             extra = "\n\n".join(part for part in (context, decision.additional_context) if part)
             text = f"{prompt}\n\n{extra}" if extra else prompt
             self._add_user_message([TextBlock(text)], state)
@@ -173,6 +189,17 @@ class Agent:
             message = f"{type(exc).__name__}: {exc}"
             return self._result(state, "error_during_execution", message, error=exc)
         return self._result(state, "success", answer)
+
+    def compact(self, focus: str = "", on_event: EventHandler | None = None) -> Compaction:
+        """Compact the conversation now (``/compact``), giving ``focus`` special attention in
+        the summary; CompactionError (a UserError) when it cannot be done."""
+        if self.compactor is None:
+            raise CompactionError("this agent has no compactor: compaction is not set up")
+        state = _RunState(on_event or _ignore, _nothing)
+        compaction = self._compact(state, "manual", focus)
+        if compaction is None:
+            raise CompactionError(self._last_failure)
+        return compaction
 
     def interrupt(self) -> None:
         """Cancel the running turn; safe from another thread. Running commands are killed at
@@ -212,22 +239,21 @@ class Agent:
             raise BudgetExceeded(f"stopped: spent ${spent:.4f} of the ${budget:.4f} budget")
 
     def _call_model(self, state: _RunState) -> ModelResponse:
-        request = ModelRequest(
-            self.system_prompt, list(self.messages), self.tools.specs(), self.max_tokens
-        )
-        started = time.monotonic()
+        request = self._request()
+        compactor = self.compactor
+        wanted = compactor is not None and compactor.wants(self.gauge.estimate(request))
+        if wanted and self._compact(state, "auto") is not None:
+            request = self._request()
         try:
-            response = self.model.complete(request, state.emit)
-        finally:
-            state.api_seconds += time.monotonic() - started
+            response = self._complete(request, state)
+        except ModelError as error:
+            if not self._recover_from_overflow(error, request, state):
+                raise
+            request = self._request()
+            response = self._complete(request, state)
+        self.gauge.observe(request, response.usage)
         self.messages.append(response.message)
-        cost = response.cost_usd or 0.0
-        state.cost_known = state.cost_known and response.cost_usd is not None
         state.turns += 1
-        state.usage += response.usage
-        state.cost_usd += cost
-        self.total_cost_usd += cost
-        self.usage += response.usage
         self.last_usage = response.usage
         state.emit(
             TurnEnd(
@@ -241,6 +267,77 @@ class Agent:
             )
         )
         return response
+
+    def _request(self) -> ModelRequest:
+        """The next request; its output limit never asks for more than the window has left
+        (what a small local window needs: prompt plus output must fit)."""
+        request = ModelRequest(
+            self.system_prompt, list(self.messages), self.tools.specs(), self.max_tokens
+        )
+        if self.compactor is None:
+            return request
+        room = self.compactor.budget.window - self.gauge.estimate(request)
+        limit = request.max_tokens or default_output_tokens(self.model.model_id)
+        if room < limit:
+            request.max_tokens = max(MIN_OUTPUT_TOKENS, room)
+        return request
+
+    def _complete(self, request: ModelRequest, state: _RunState) -> ModelResponse:
+        """One model call, timed and counted (usage, cost) for the run and the session; a
+        summary request streams nothing to the UI."""
+        started = time.monotonic()
+        sink = state.emit if request.purpose == "turn" else None
+        try:
+            response = self.model.complete(request, sink)
+        finally:
+            state.api_seconds += time.monotonic() - started
+        cost = response.cost_usd or 0.0
+        state.cost_known = state.cost_known and response.cost_usd is not None
+        state.usage += response.usage
+        state.cost_usd += cost
+        self.total_cost_usd += cost
+        self.usage += response.usage
+        return response
+
+    def _recover_from_overflow(
+        self, error: ModelError, request: ModelRequest, state: _RunState
+    ) -> bool:
+        """After a "prompt is too long" error: learn the model's real window (smaller than
+        the budget said) and compact once, so the request can be retried."""
+        compactor = self.compactor
+        if compactor is None or not compactor.budget.auto_compact or compactor.gave_up:
+            return False
+        if not is_context_overflow(error):
+            return False
+        compactor.learn_window(self.gauge.estimate(request), stated_window(error))
+        return self._compact(state, "auto") is not None
+
+    def _compact(self, state: _RunState, trigger: Trigger, focus: str = "") -> Compaction | None:
+        """Replace the conversation with a compacted one (None, and an event, on failure).
+        PreCompact hooks may add instructions for the summary; PostCompact hooks see it."""
+        assert self.compactor is not None
+        request = self._request()
+        extra = self.policy.before_compact(trigger, focus)
+        instructions = "\n".join(part for part in (focus, extra) if part)
+        try:
+            compaction = self.compactor.compact(
+                request,
+                self.prompts,
+                lambda summary: self._complete(summary, state),
+                self.gauge,
+                trigger=trigger,
+                focus=instructions,
+            )
+        except CompactionError as failure:
+            self._last_failure = str(failure)
+            notice = self.compactor.failure_notice(str(failure))
+            state.emit(CompactionFailed(notice, self.compactor.gave_up))
+            return None
+        self.messages = list(compaction.messages)
+        self.system_prompt = compaction.system_prompt
+        state.emit(ContextCompacted(compaction))
+        self.policy.after_compact(trigger, compaction.summary)
+        return compaction
 
     def _run_tools(self, calls: list[ToolUseBlock], state: _RunState, *, cut_off: bool) -> None:
         """Run every call in order and send all results back in one user message; calls of a

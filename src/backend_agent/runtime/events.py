@@ -4,7 +4,8 @@ Text and thinking deltas come straight from the model as they stream; the other 
 the points of a run: a user message added (the prompt, hook feedback, the interruption note),
 each tool call starting and ending, a tool call waiting for the user's (or the program's)
 approval, each model turn ending (with its usage and the running cost), the tool results sent
-back, and finally the run's result. The public names are in ``backend_agent.events``.
+back, a compaction of the context (or its failure), and finally the run's result. The public
+names are in ``backend_agent.events``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from backend_agent.messages import (
     ToolUseBlock,
     Usage,
 )
+from backend_agent.runtime.compaction import Compaction
 from backend_agent.runtime.results import RunResult
 from backend_agent.tools.base import ToolResult
 
@@ -85,6 +87,21 @@ class ToolResultsSent:
 
 
 @dataclass(frozen=True)
+class ContextCompacted:
+    """The conversation was replaced by a compacted one (``compaction.messages``)."""
+
+    compaction: Compaction
+
+
+@dataclass(frozen=True)
+class CompactionFailed:
+    """A compaction did not happen; ``gave_up``: the session stops compacting on its own."""
+
+    message: str
+    gave_up: bool = False
+
+
+@dataclass(frozen=True)
 class RunFinished:
     """The prompt's run is over (recorded, checkpointed): its result."""
 
@@ -100,6 +117,8 @@ AgentEvent = (
     | PermissionRequest
     | TurnEnd
     | ToolResultsSent
+    | ContextCompacted
+    | CompactionFailed
     | RunFinished
 )
 EventHandler = Callable[[AgentEvent], None]

@@ -18,6 +18,7 @@ from backend_agent import paths
 MEMORY_FILE_NAMES = ("CLAUDE.md", ".claude/CLAUDE.md", "CLAUDE.local.md", "AGENTS.md")
 MAX_MEMORY_CHARS = 40_000
 MAX_STATUS_LINES = 30
+MEMORY_INTRO = "Instructions from memory files (follow them; later files are more specific):"
 
 
 def build_system_prompt(
@@ -51,7 +52,7 @@ def environment_block(cwd: Path) -> str:
         "</environment>",
     ]
     if status is not None:
-        lines += ["", "Git status at the start of the session (it will not update):", status]
+        lines += ["", "Git status when this prompt was written (it will not update):", status]
     return "\n".join(lines)
 
 
@@ -112,5 +113,11 @@ def memory_block(cwd: Path) -> str:
             sections.append(f'<memory-file path="{path}">\n{text}\n</memory-file>')
     if not sections:
         return ""
-    intro = "Instructions from memory files (follow them; later files are more specific):"
-    return "\n\n".join([intro, *sections])
+    return "\n\n".join([MEMORY_INTRO, *sections])
+
+
+def memory_section(system_prompt: str) -> str:
+    """The memory files' part of a system prompt built here ('' when it has none)."""
+    start = system_prompt.find(MEMORY_INTRO)
+    end = system_prompt.rfind("</memory-file>")
+    return system_prompt[start : end + len("</memory-file>")] if 0 <= start < end else ""

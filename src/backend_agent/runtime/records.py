@@ -1,6 +1,7 @@
 """JSON records of a session in the shape ``claude -p --output-format stream-json`` prints:
-``system/init``, ``assistant`` and ``user`` (the ``result`` record is ``RunResult.to_json()``).
-Headless output and the transcript both write these, so one reader understands either;
+``system/init``, ``assistant``, ``user`` and ``system/compact_boundary`` (the ``result``
+record is ``RunResult.to_json()``). Headless output and the transcript both write these, so
+one reader understands either;
 ``message_from_dict`` reads a message back exactly as it was (a resumed session sends the
 model the same bytes).
 """
@@ -18,6 +19,7 @@ from backend_agent.messages import (
     ToolResultBlock,
     ToolUseBlock,
 )
+from backend_agent.runtime.compaction import Compaction
 from backend_agent.runtime.events import PromptSent, ToolResultsSent, TurnEnd
 
 
@@ -134,4 +136,18 @@ def user_record(event: PromptSent | ToolResultsSent, session_id: str) -> dict[st
         "message": message_to_dict(event.message),
         "parent_tool_use_id": None,
         "session_id": session_id,
+    }
+
+
+def compact_boundary_record(compaction: Compaction, session_id: str) -> dict[str, Any]:
+    """The context was compacted here: why, and its size in tokens before and after."""
+    return {
+        "type": "system",
+        "subtype": "compact_boundary",
+        "session_id": session_id,
+        "compact_metadata": {
+            "trigger": compaction.trigger,
+            "pre_tokens": compaction.pre_tokens,
+            "post_tokens": compaction.post_tokens,
+        },
     }

@@ -2,8 +2,8 @@
 
 The command line (or the Python API) fills a ``SessionConfig``; ``Session.open`` hands each
 part only to its owner: the model choice to ``models``, permissions and the sandbox to
-``permissions``, MCP to ``mcp``, limits to the loop. What only a UI needs (the prompt, the
-output format) never enters it.
+``permissions``, MCP to ``mcp``, limits and the context budget to the loop. What only a UI
+needs (the prompt, the output format) never enters it.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from backend_agent.definitions import AgentDefinition
 from backend_agent.mcp.startup import McpOptions
 from backend_agent.models.registry import ModelChoice
 from backend_agent.permissions import PermissionOptions
+from backend_agent.runtime.context import ContextOptions
 from backend_agent.runtime.results import Limits
 from backend_agent.settings import ALL_SCOPES, SettingsScope
 
@@ -58,6 +59,7 @@ class SessionConfig:
     permissions: PermissionOptions = field(default_factory=PermissionOptions)
     mcp: McpOptions = field(default_factory=McpOptions)
     limits: Limits = field(default_factory=Limits)
+    context: ContextOptions = field(default_factory=ContextOptions)  # window, compaction, spill
     settings: list[str] = field(default_factory=list)  # ``--settings`` files or JSON
     setting_scopes: tuple[SettingsScope, ...] = ALL_SCOPES
     resume: ResumeChoice = field(default_factory=ResumeChoice)

@@ -1,10 +1,13 @@
 """The parts a session owns, built from its configuration: the agent definition, the model,
-the tool session (narrowed to the tools the agent may use), the MCP servers, the permission
-setup and policy, and the system prompt. Settings files are read once, here.
+the tool session (narrowed to the tools the agent may use, saving large outputs to files),
+the MCP servers, the permission setup and policy, the system prompt and the context budget.
+Settings files are read once, here.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,11 +22,13 @@ from backend_agent.permissions import PermissionSetup, prepare_permissions
 from backend_agent.permissions.approval import Approver
 from backend_agent.permissions.hooks import parse_hooks
 from backend_agent.policy import Policy
+from backend_agent.runtime.context import ContextBudget, resolve_budget, tool_output_limit
 from backend_agent.runtime.prompt import build_system_prompt
 from backend_agent.sessions.config import AgentChoice, SessionConfig
 from backend_agent.settings import load_settings_files
 from backend_agent.tools import ToolSession
 from backend_agent.tools.base import Tool
+from backend_agent.tools.spill import OutputSpill
 from backend_agent.tools.todo import TODO_TOOL
 
 if TYPE_CHECKING:
@@ -42,7 +47,9 @@ class SessionParts:
     permissions: PermissionSetup
     policy: Policy
     system_prompt: str  # as built now, before session-start hooks add to it
+    context: ContextBudget
     mcp: McpManager | None = None
+    scratch: Path | None = None  # a temporary directory removed on close
 
     def close(self) -> None:
         try:
@@ -50,6 +57,8 @@ class SessionParts:
                 self.mcp.close()
         finally:
             self.tools.close()
+            if self.scratch is not None:
+                shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def build_parts(
@@ -83,7 +92,10 @@ def build_parts(
         agent_hooks=parse_hooks(definition.hooks, definition.origin),
         warn=warn,
     )
-    tools = ToolSession(cwd, launcher=permissions.launcher)
+    context = resolve_budget(model.model_id, config.context, files)
+    outputs, scratch = _outputs_directory(transcript_path)
+    spill = OutputSpill(outputs, tool_output_limit(config.context, files))
+    tools = ToolSession(cwd, launcher=permissions.launcher, spill=spill)
     mcp: McpManager | None = None
     try:
         disallowed = config.permissions.disallowed_tools
@@ -122,8 +134,30 @@ def build_parts(
         if mcp is not None:
             mcp.close()
         tools.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
         raise
-    return SessionParts(definition, model, tools, permissions, policy, system_prompt, mcp)
+    return SessionParts(
+        definition,
+        model,
+        tools,
+        permissions,
+        policy,
+        system_prompt,
+        context=context,
+        mcp=mcp,
+        scratch=scratch,
+    )
+
+
+def _outputs_directory(transcript_path: Path | None) -> tuple[Path, Path | None]:
+    """Where large tool outputs are saved: ``<session-id>/tool-outputs`` beside the transcript
+    (created on first use), or a temporary directory, removed on close, for a session kept
+    in memory (the second value)."""
+    if transcript_path is not None:
+        return transcript_path.with_suffix("") / "tool-outputs", None
+    scratch = Path(tempfile.mkdtemp(prefix="backend-agent-outputs-"))
+    return scratch, scratch
 
 
 def _allowed_tool_names(

@@ -1,8 +1,9 @@
 """``Session``: the one object that owns a conversation from start to end.
 
 It owns the agent definition, the model, the tool session, the MCP servers, the policy, the
-transcript and the checkpoints. ``prompt()`` runs one prompt through the loop, records every
-message, and checkpoints the work tree before the prompt and at its end. The CLI's headless
+transcript, the checkpoints and the context budget. ``prompt()`` runs one prompt through the
+loop, records every message (and every compaction), and checkpoints the work tree before the
+prompt and at its end. The CLI's headless
 and interactive modes and ``backend_agent.run()`` only drive a session and listen to its
 events; none of them wires a transcript or closes parts itself.
 """
@@ -29,7 +30,16 @@ from backend_agent.permissions.callback import CallbackApprover, CanUseTool
 from backend_agent.permissions.settings import PermissionMode
 from backend_agent.policy import Policy
 from backend_agent.runtime.agent import Agent, EndOfTurnCheck
+from backend_agent.runtime.compaction import Compaction, Compactor, Section
+from backend_agent.runtime.context import (
+    ContextUsage,
+    messages_tokens,
+    resolve_budget,
+    text_tokens,
+    tools_tokens,
+)
 from backend_agent.runtime.events import AgentEvent, EventHandler, PromptSent, RunFinished
+from backend_agent.runtime.prompt import build_system_prompt, memory_section
 from backend_agent.runtime.records import init_record
 from backend_agent.runtime.results import RunResult
 from backend_agent.sessions import lookup
@@ -102,6 +112,9 @@ class Session:
         self._prior = earlier.summary if earlier else None
         self._pending_context = ""
         self.config = config
+        self._agent_choice = config.agent
+        self._start_context = ""  # what session-start hooks added to the system prompt
+        self._sections: list[Section] = []
         self._lock = threading.Lock()
         self._closed = False
         self.forked_from = earlier.session_id if earlier and start.forked else None
@@ -116,8 +129,11 @@ class Session:
             max_budget_usd=config.limits.max_budget_usd,
             session_id=self.id,
             messages=earlier.messages if earlier else None,
+            prompts=[point.text for point in earlier.prompts] if earlier else None,
+            compactor=Compactor(parts.context, self._fresh_system_prompt, self._sections),
         )
         self.tools.todos.replace(latest_todos(self.agent.messages))
+        self.add_compaction_section(self.tools.todos.as_text)
 
     @classmethod
     def open(
@@ -223,6 +239,28 @@ class Session:
         """The cost of the whole conversation, earlier runs of a resumed session included."""
         return (self._prior.cost_usd if self._prior else 0.0) + self.agent.total_cost_usd
 
+    def context_usage(self) -> ContextUsage:
+        """What fills the model's context now, by part (system prompt, memory files, tools,
+        messages), in estimated tokens, with the window, reserve and compaction threshold."""
+        agent = self.agent
+        budget = agent.compactor.budget if agent.compactor is not None else self.parts.context
+        gauge = agent.gauge
+        memory = text_tokens(memory_section(agent.system_prompt))
+        return ContextUsage(
+            window=budget.window,
+            output_reserve=budget.output_reserve,
+            threshold=budget.threshold,
+            system=gauge.tokens(text_tokens(agent.system_prompt) - memory),
+            memory=gauge.tokens(memory),
+            tools=gauge.tokens(tools_tokens(self.tools.specs())),
+            messages=gauge.tokens(messages_tokens(agent.messages)),
+            last_request=agent.last_usage.input_tokens
+            + agent.last_usage.cache_read_input_tokens
+            + agent.last_usage.cache_creation_input_tokens,
+            auto_compact=budget.auto_compact
+            and not (agent.compactor is not None and agent.compactor.gave_up),
+        )
+
     def init_record(self) -> dict[str, Any]:
         """The ``system/init`` record: session id, directory, model, tools, agent, mode, sandbox."""
         return init_record(
@@ -292,6 +330,25 @@ class Session:
         ``async def`` tools, hooks and ``can_use_tool`` are awaited on it."""
         return astream_run(functools.partial(self.prompt, text), self.interrupt)
 
+    def compact(self, focus: str | None = None, on_event: EventHandler | None = None) -> Compaction:
+        """Compact the conversation now (``/compact [focus]``): a summary replaces it, with
+        every user prompt kept verbatim; recorded like an automatic one. ``focus`` is what the
+        summary should attend to. CompactionError (a UserError) when it cannot be done."""
+        if self._closed:
+            raise UserError("this session is closed; open a new one")
+        listener = on_event or _ignore
+
+        def emit(event: AgentEvent) -> None:
+            self._transcript.record(event)
+            listener(event)
+
+        return self.agent.compact(focus or "", emit)
+
+    def add_compaction_section(self, section: Section) -> None:
+        """Carry ``section()``'s text (e.g. the todo list) into every compacted context;
+        called at each compaction, '' to add nothing."""
+        self._sections.append(section)
+
     def add_end_check(self, check: EndOfTurnCheck) -> None:
         """Consult ``check`` whenever the model ends its turn; feedback it returns is sent to
         the model as one more user message (e.g. the evidence check of a final report)."""
@@ -325,6 +382,7 @@ class Session:
         if outcome.messages is not None:
             self.agent.messages = outcome.messages
             self.tools.todos.replace(latest_todos(outcome.messages))
+            self.agent.prompts = [point.text for point in self.prompts]
         return outcome
 
     # --- between prompts -------------------------------------------------------------
@@ -352,7 +410,11 @@ class Session:
         config = self.config
         files = load_settings_files(self.cwd, config.settings, config.setting_scopes)
         model = open_model(replace(config.model, name=spec), None, files)
+        budget = resolve_budget(model.model_id, config.context, files)
         self.parts.model = self.agent.model = model
+        self.parts.context = budget
+        if self.agent.compactor is not None:
+            self.agent.compactor.budget = budget
         return model
 
     def set_permission_mode(self, mode: str) -> None:
@@ -406,6 +468,7 @@ class Session:
             init["forkedFrom"] = self.forked_from
         self._transcript.write(init)
         context = self.policy.on_session_start("resume" if earlier else "startup").strip()
+        self._start_context = context
         agent = config.agent
         if (
             earlier is not None
@@ -421,6 +484,17 @@ class Session:
             prompt = f"{prompt.rstrip()}\n\n{context}\n"
         self._transcript.write({"type": "system", "subtype": "system_prompt", "text": prompt})
         return prompt
+
+    def _fresh_system_prompt(self) -> str:
+        """The system prompt built anew (memory files re-read), for a compacted context."""
+        choice = self._agent_choice
+        return build_system_prompt(
+            self.definition.prompt,
+            self.cwd,
+            system_prompt=choice.system_prompt,
+            append_system_prompt=choice.append_system_prompt,
+            extra_context=self._start_context,
+        )
 
     def _snapshot(self) -> str | None:
         return self._checkpoints.snapshot() if self._checkpoints is not None else None

@@ -1,10 +1,12 @@
 """A session's transcript: entries written as the session goes, and read back to resume it.
 
-Each entry is a stream-json record (``system/init``, ``user``, ``assistant``, ``result``) or a
-session record (``system/system_prompt``, ``system/rewind``), wrapped with ``uuid``,
+Each entry is a stream-json record (``system/init``, ``user``, ``assistant``,
+``system/compact_boundary``, ``result``) or a session record (``system/system_prompt``,
+``system/rewind``), wrapped with ``uuid``,
 ``parentUuid``, ``sessionId``, ``timestamp``, ``cwd`` and ``gitBranch``. Entries form a tree by
 ``parentUuid``: the conversation is the branch that ends at the last entry written, so a
-conversation rewind starts a new branch and the old one stays in the file.
+conversation rewind starts a new branch and the old one stays in the file. A compaction
+boundary holds the compacted conversation: reading back starts over from it.
 """
 
 from __future__ import annotations
@@ -18,8 +20,20 @@ from pathlib import Path
 from typing import Any
 
 from backend_agent.messages import Message
-from backend_agent.runtime.events import AgentEvent, PromptSent, ToolResultsSent, TurnEnd
-from backend_agent.runtime.records import assistant_record, message_from_dict, user_record
+from backend_agent.runtime.events import (
+    AgentEvent,
+    ContextCompacted,
+    PromptSent,
+    ToolResultsSent,
+    TurnEnd,
+)
+from backend_agent.runtime.records import (
+    assistant_record,
+    compact_boundary_record,
+    message_from_dict,
+    message_to_dict,
+    user_record,
+)
 from backend_agent.sessions.store import CorruptSession, Entry, SessionStore
 
 Warn = Callable[[str], None]
@@ -103,6 +117,14 @@ class Transcript:
             self.write({**user_record(event, self.session_id), "origin": event.origin, **extra})
         elif isinstance(event, ToolResultsSent):
             self.write({**user_record(event, self.session_id), "origin": "tool_results"})
+        elif isinstance(event, ContextCompacted):
+            compaction = event.compaction
+            boundary = compact_boundary_record(compaction, self.session_id)
+            messages = [message_to_dict(m) for m in compaction.messages]
+            self.write({**boundary, "summary": compaction.summary, "messages": messages})
+            self.write(
+                {"type": "system", "subtype": "system_prompt", "text": compaction.system_prompt}
+            )
 
 
 @dataclass(frozen=True)
@@ -195,6 +217,8 @@ def read_log(session_id: str, entries: list[Entry], label: str) -> SessionLog:
                 _add_message(log.messages, message_from_dict(entry["message"]))
             elif kind == "system" and subtype == "system_prompt":
                 log.system_prompt = str(entry["text"])
+            elif kind == "system" and subtype == "compact_boundary":
+                log.messages = [message_from_dict(m) for m in entry["messages"]]
             elif kind == "system" and subtype == "init":
                 log.agent = str(entry.get("agent") or "") or None
         except (KeyError, TypeError, ValueError) as error:

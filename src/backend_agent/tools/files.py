@@ -57,25 +57,18 @@ class ReadTracker:
 
 
 class ReadInput(ToolInput):
-    file_path: str = Field(description="Absolute path, or relative to the session's root.")
-    offset: Number | None = Field(
-        default=None, ge=0, description="First line to read (1-based). Only for large files."
-    )
-    limit: Number | None = Field(
-        default=None, ge=1, description="How many lines to read. Only for large files."
-    )
+    file_path: str = Field(description="Absolute, or relative to the working directory")
+    offset: Number | None = Field(default=None, ge=0, description="First line, 1-based")
+    limit: Number | None = Field(default=None, ge=1, description="Number of lines")
 
 
 class Read(BuiltinTool[ReadInput]):
     name = "Read"
     input_model = ReadInput
     description = (
-        "Read a text file. Returns numbered lines (`     1→text`), up to 2000 lines from the "
-        "start by default; lines over 2000 characters are cut. Use offset/limit to page "
-        "through long files (files over 256 KB require them, or use Grep). Relative paths "
-        "resolve against the session's root directory, not Bash's current directory. "
-        "Read a file before editing or overwriting it. Reading several files in one turn "
-        "is fine. Directories cannot be read: use Glob or Bash `ls`."
+        "Read a text file as numbered lines (`     1→text`): up to 2000 lines, lines over 2000 "
+        "characters cut. Page with offset/limit (required over 256 KB). Read a file before "
+        "editing it."
     )
 
     def execute(self, args: ReadInput, session: ToolSession) -> ToolResult:
@@ -292,18 +285,16 @@ class FileChangeTool(BuiltinTool[ChangeInputT]):
 
 
 class WriteInput(ToolInput):
-    file_path: str = Field(description="Absolute path, or relative to the session's root.")
-    content: str = Field(description="The complete new content of the file.")
+    file_path: str
+    content: str
 
 
 class Write(FileChangeTool[WriteInput]):
     name = "Write"
     input_model = WriteInput
     description = (
-        "Create a file or replace its whole content; parent directories are created. "
-        "Overwriting an existing file requires having Read it first in this session (and it "
-        "must not have changed since). Prefer Edit for changes to existing files. Relative "
-        "paths resolve against the session's root directory."
+        "Create a file or replace its content (directories are created). Read an existing "
+        "file first. Prefer Edit for changes."
     )
 
     def plan(self, args: WriteInput, session: ToolSession) -> FileChange:
@@ -319,24 +310,19 @@ class Write(FileChangeTool[WriteInput]):
 
 
 class EditInput(ToolInput):
-    file_path: str = Field(description="Absolute path, or relative to the session's root.")
-    old_string: str = Field(description="The exact text to replace.")
-    new_string: str = Field(description="The replacement text (must differ from old_string).")
-    replace_all: bool = Field(
-        default=False, description="Replace every occurrence instead of exactly one."
-    )
+    file_path: str
+    old_string: str
+    new_string: str
+    replace_all: bool = False
 
 
 class Edit(FileChangeTool[EditInput]):
     name = "Edit"
     input_model = EditInput
     description = (
-        "Replace text in a file. Read the file first in this session. old_string must match "
-        "the file exactly (whitespace and indentation included; leave out the `     1→` line "
-        "number prefix Read shows) and occur exactly once, unless replace_all is true. Give "
-        "enough surrounding lines to make it unique. Line endings and a UTF-8 BOM are kept. "
-        "An empty old_string creates a new file. Relative paths resolve against the session's "
-        "root directory."
+        "Replace old_string with new_string in a file Read earlier. old_string must match "
+        "exactly (indentation too, without Read's line prefix) and be unique unless "
+        "replace_all. An empty old_string creates a file."
     )
 
     def plan(self, args: EditInput, session: ToolSession) -> FileChange:
@@ -356,24 +342,22 @@ class Edit(FileChangeTool[EditInput]):
 
 
 class EditItem(ToolInput):
-    old_string: str = Field(description="The exact text to replace.")
-    new_string: str = Field(description="The replacement text.")
-    replace_all: bool = Field(default=False, description="Replace every occurrence.")
+    old_string: str
+    new_string: str
+    replace_all: bool = False
 
 
 class MultiEditInput(ToolInput):
-    file_path: str = Field(description="Absolute path, or relative to the session's root.")
-    edits: list[EditItem] = Field(min_length=1, description="Edits applied in order.")
+    file_path: str
+    edits: list[EditItem] = Field(min_length=1)
 
 
 class MultiEdit(FileChangeTool[MultiEditInput]):
     name = "MultiEdit"
     input_model = MultiEditInput
     description = (
-        "Several Edit-style replacements in one file, applied in order, each to the result "
-        "of the previous one. All or nothing: if any edit fails, the file is left untouched. "
-        "Same rules as Edit (Read first, exact and unique old_string unless replace_all). "
-        "Prefer it over several Edit calls on the same file."
+        "Several Edit replacements in one file, applied in order; all or nothing. Same rules "
+        "as Edit."
     )
 
     def plan(self, args: MultiEditInput, session: ToolSession) -> FileChange:

@@ -10,7 +10,6 @@ from pydantic import Field
 
 from backend_agent.tools.base import ToolResult
 from backend_agent.tools.builtin import (
-    MAX_OUTPUT_CHARS,
     BuiltinTool,
     Number,
     ToolError,
@@ -35,20 +34,16 @@ NO_MATCH = "No files found"
 
 
 class GlobInput(ToolInput):
-    pattern: str = Field(description='Glob such as "**/*.py" or "src/**/*.{ts,tsx}".')
-    path: str | None = Field(
-        default=None, description="Directory to search (default: the session's root)."
-    )
+    pattern: str
+    path: str | None = Field(default=None, description="Default: the working directory")
 
 
 class Glob(BuiltinTool[GlobInput]):
     name = "Glob"
     input_model = GlobInput
     description = (
-        "Find files by name pattern (gitignore-style globs: `**/*.py` recurses, a pattern "
-        "without `/` matches at any depth, `{a,b}` alternatives). Returns absolute paths, "
-        "most recently modified first, at most 100. Honours .gitignore and skips hidden "
-        "directories. Relative paths resolve against the session's root directory."
+        "Find files by glob (`**/*.py`, `src/**/*.{ts,tsx}`; no `/` matches at any depth). "
+        "Absolute paths, newest first, at most 100; .gitignore honoured."
     )
 
     def execute(self, args: GlobInput, session: ToolSession) -> ToolResult:
@@ -98,47 +93,27 @@ OutputMode = Literal["content", "files_with_matches", "count"]
 
 
 class GrepInput(ToolInput):
-    pattern: str = Field(description="Regular expression (ripgrep/Rust syntax).")
-    path: str | None = Field(
-        default=None, description="File or directory to search (default: the session's root)."
-    )
-    glob: str | None = Field(default=None, description='Only files matching, e.g. "*.{ts,tsx}".')
-    output_mode: OutputMode = Field(
-        default="files_with_matches",
-        description="content: matching lines; files_with_matches: paths; count: per file.",
-    )
-    before: Number | None = Field(
-        default=None, alias="-B", ge=0, description="Lines of context before (content mode)."
-    )
-    after: Number | None = Field(
-        default=None, alias="-A", ge=0, description="Lines of context after (content mode)."
-    )
-    context: Number | None = Field(
-        default=None, alias="-C", ge=0, description="Lines of context around (content mode)."
-    )
-    line_numbers: bool = Field(
-        default=True, alias="-n", description="Show line numbers (content mode)."
-    )
-    ignore_case: bool = Field(default=False, alias="-i", description="Case-insensitive.")
-    type: str | None = Field(default=None, description='ripgrep file type, e.g. "py", "js".')
-    head_limit: Number | None = Field(
-        default=None, ge=1, description="Keep only the first N lines or entries."
-    )
-    multiline: bool = Field(
-        default=False, description="Let patterns span lines and `.` match newlines."
-    )
+    pattern: str
+    path: str | None = Field(default=None, description="File or directory")
+    glob: str | None = Field(default=None, description='e.g. "*.{ts,tsx}"')
+    output_mode: OutputMode = "files_with_matches"
+    before: Number | None = Field(default=None, alias="-B", ge=0)
+    after: Number | None = Field(default=None, alias="-A", ge=0)
+    context: Number | None = Field(default=None, alias="-C", ge=0)
+    line_numbers: bool = Field(default=True, alias="-n")
+    ignore_case: bool = Field(default=False, alias="-i")
+    type: str | None = Field(default=None, description='rg --type, e.g. "py"')
+    head_limit: Number | None = Field(default=None, ge=1, description="First N lines/entries")
+    multiline: bool = Field(default=False, description="Match across lines")
 
 
 class Grep(BuiltinTool[GrepInput]):
     name = "Grep"
     input_model = GrepInput
     description = (
-        "Search file contents with ripgrep regular expressions. Use it instead of grep or rg "
-        "in Bash. Filter files with glob or type; output_mode is files_with_matches "
-        "(default; newest first), content (`path:line:text`, with -A/-B/-C context and -n) "
-        "or count. Escape literal braces and parentheses (`interface\\{\\}`); patterns "
-        "match within one line unless multiline is true. .gitignore is honoured. Relative "
-        "paths resolve against the session's root directory."
+        "Search file contents with a ripgrep regex (escape literal braces: `interface\\{\\}`). "
+        "output_mode: files_with_matches (paths), content (`path:line:text`; -A/-B/-C, -n) "
+        "or count. Use it instead of grep or rg in Bash."
     )
 
     def execute(self, args: GrepInput, session: ToolSession) -> ToolResult:
@@ -155,12 +130,12 @@ class Grep(BuiltinTool[GrepInput]):
         if args.output_mode == "files_with_matches":
             listing = run_rg_newest_first(flags, session.cwd)
             _check(listing.returncode, listing.stderr, bool(listing.paths))
-            return ToolResult(_files_report(listing.paths, args.head_limit))
+            return ToolResult(_files_report(listing.paths, args.head_limit, session.output_cap))
         run = run_rg(flags, session.cwd)
         _check(run.returncode, run.stderr, bool(run.stdout))
         if args.output_mode == "count":
-            return ToolResult(_count_report(run.stdout, args.head_limit))
-        return ToolResult(_content_report(run.stdout, args.head_limit))
+            return ToolResult(_count_report(run.stdout, args.head_limit, session.output_cap))
+        return ToolResult(_content_report(run.stdout, args.head_limit, session.output_cap))
 
 
 class NoMatch(Exception):
@@ -206,16 +181,16 @@ def _grep_flags(args: GrepInput, *, single_file: bool) -> list[str]:
     return flags
 
 
-def _files_report(paths: list[bytes], head_limit: int | None) -> str:
+def _files_report(paths: list[bytes], head_limit: int | None, cap: int) -> str:
     shown = paths[:head_limit] if head_limit else paths
     noun = "file" if len(paths) == 1 else "files"
     report = "\n".join([f"Found {len(paths)} {noun}", *map(display_path, shown)])
     if len(shown) < len(paths):
         report += f"\n(head_limit: showing the first {len(shown)} of {len(paths)} files.)"
-    return truncate(report)
+    return truncate(report, limit=cap)
 
 
-def _count_report(stdout: bytes, head_limit: int | None) -> str:
+def _count_report(stdout: bytes, head_limit: int | None, cap: int) -> str:
     lines = stdout.decode("utf-8", "backslashreplace").splitlines()
     total = sum(int(line.rpartition(":")[2]) for line in lines)
     shown = lines[:head_limit] if head_limit else lines
@@ -224,11 +199,11 @@ def _count_report(stdout: bytes, head_limit: int | None) -> str:
         report += f"\n(head_limit: showing the first {len(shown)} of {len(lines)} files.)"
     noun = "file" if len(lines) == 1 else "files"
     summary = f"Found {total} total occurrences across {len(lines)} {noun}."
-    return f"{truncate(report)}\n\n{summary}"
+    return f"{truncate(report, limit=cap)}\n\n{summary}"
 
 
-def _content_report(stdout: bytes, head_limit: int | None) -> str:
-    """ripgrep's lines, cut to head_limit lines and MAX_OUTPUT_CHARS, saying what was cut.
+def _content_report(stdout: bytes, head_limit: int | None, cap: int) -> str:
+    """ripgrep's lines, cut to head_limit lines and ``cap`` characters, saying what was cut.
 
     Only the part that can be shown is decoded, so a huge result stays cheap.
     """
@@ -240,11 +215,11 @@ def _content_report(stdout: bytes, head_limit: int | None) -> str:
             end = stdout.index(b"\n", end + 1)
         kept = stdout[: end + 1]
     kept_lines = min(total, head_limit or total)
-    text = _decode_content(kept[: 4 * MAX_OUTPUT_CHARS + 4])
+    text = _decode_content(kept[: 4 * cap + 4])
     text = text.replace("\r\n", "\n").rstrip("\n")  # CRLF files show like Read shows them
-    if len(text) > MAX_OUTPUT_CHARS:
-        last_newline = text.rfind("\n", 0, MAX_OUTPUT_CHARS)
-        text = text[: last_newline if last_newline > 0 else MAX_OUTPUT_CHARS]
+    if len(text) > cap:
+        last_newline = text.rfind("\n", 0, cap)
+        text = text[: last_newline if last_newline > 0 else cap]
         hidden = kept_lines - (text.count("\n") + 1)
         text += f"\n\n... [{hidden} lines truncated] ..."
     if kept_lines < total:

@@ -13,10 +13,12 @@ from typing import Any
 
 from backend_agent.messages import ToolSpec, valid_text
 from backend_agent.tools.base import CommandLauncher, PlainLauncher, PlannedChange, Tool, ToolResult
+from backend_agent.tools.builtin import MAX_OUTPUT_CHARS
 from backend_agent.tools.files import FileChangeTool, ReadTracker
 from backend_agent.tools.pending import remove_stale
 from backend_agent.tools.registry import builtin_tools
 from backend_agent.tools.shell import Shell
+from backend_agent.tools.spill import MAX_SAVED_CHARS, OutputSpill
 from backend_agent.tools.todo import TodoList
 
 
@@ -24,9 +26,17 @@ class ToolSession:
     """Runs tool calls for one agent session; ``close()`` kills whatever Bash left running.
 
     Relative paths in tool inputs resolve against ``cwd`` (the root), not Bash's directory.
+    With a ``spill``, outputs over its limit are saved to files and previewed (see
+    ``tools.spill``); without one they are cut at 30,000 characters.
     """
 
-    def __init__(self, cwd: str | Path, *, launcher: CommandLauncher | None = None) -> None:
+    def __init__(
+        self,
+        cwd: str | Path,
+        *,
+        launcher: CommandLauncher | None = None,
+        spill: OutputSpill | None = None,
+    ) -> None:
         self.cwd = Path(os.path.abspath(Path(cwd).expanduser()))
         if not self.cwd.is_dir():
             raise NotADirectoryError(f"Not a directory: {self.cwd}")
@@ -34,6 +44,7 @@ class ToolSession:
         self.read_tracker = ReadTracker()
         self.shell = Shell(self.cwd, launcher or PlainLauncher())
         self.todos = TodoList()
+        self.spill = spill
         self._tools: dict[str, Tool] = {tool.name: tool for tool in builtin_tools()}
         # Safety net: background shells die even if close() is never called.
         self._finalizer = weakref.finalize(self, self.shell.reaper.close)
@@ -47,6 +58,12 @@ class ToolSession:
     def sandbox(self) -> str:
         """The sandbox Bash commands run in: ``bubblewrap``, ``landlock`` or ``none``."""
         return self.shell.launcher.kind
+
+    @property
+    def output_cap(self) -> int:
+        """Characters a tool keeps of its output: all of it (up to 10 MB) for the spill to
+        save, or the 30,000 that are sent to the model without one."""
+        return MAX_SAVED_CHARS if self.spill is not None else MAX_OUTPUT_CHARS
 
     @property
     def tool_names(self) -> list[str]:
@@ -80,7 +97,8 @@ class ToolSession:
             result = ToolResult.error(f"{name} failed unexpectedly: {type(exc).__name__}: {exc}")
         # Text from files that are not UTF-8 (kept on disk byte for byte) is sent as valid text.
         content = valid_text(result.content)
-        return result if content is result.content else replace(result, content=content)
+        result = result if content is result.content else replace(result, content=content)
+        return self.spill.apply(name, result) if self.spill is not None else result
 
     def planned_change(self, name: str, input: dict[str, Any]) -> PlannedChange | None:
         """What a Write/Edit/MultiEdit call would change, without writing; else None."""

@@ -100,8 +100,11 @@ class Shell:
         self.cwd = root
         return root, note
 
-    def run(self, command: str, timeout_ms: int, root: Path) -> ToolResult:
-        """Run ``command`` to completion (or timeout) and report its output."""
+    def run(
+        self, command: str, timeout_ms: int, root: Path, keep_chars: int = MAX_OUTPUT_CHARS
+    ) -> ToolResult:
+        """Run ``command`` to completion (or timeout) and report its output (the first
+        ``keep_chars`` characters, saying how many lines were cut)."""
         cwd, note = self._working_directory(root)
         with self._lock:
             ident = self.reaper.new_id()
@@ -115,7 +118,7 @@ class Shell:
                 process = self._launch(script, cwd, ident, {CWD_REPORT_FD: cwd_writer})
             finally:
                 os.close(cwd_writer)
-            output = OutputCollector(_stdout(process), MAX_OUTPUT_CHARS)
+            output = OutputCollector(_stdout(process), keep_chars)
             try:
                 process.wait(timeout_ms / 1000)
             except subprocess.TimeoutExpired:
@@ -146,11 +149,11 @@ class Shell:
         elif code != 0:
             status = f"Exit code {code}"
         elif text:
-            return ToolResult(truncate(text, captured.dropped_lines))
+            return ToolResult(truncate(text, captured.dropped_lines, keep_chars))
         else:
             return ToolResult("(The command succeeded with no output.)")
         body = f"{status}\n{text}".rstrip("\n")
-        return ToolResult(truncate(body, captured.dropped_lines), is_error=True)
+        return ToolResult(truncate(body, captured.dropped_lines, keep_chars), is_error=True)
 
     def _follow_cwd(self, reader: int) -> None:
         """Adopt the directory the shell ended in, if it reported one."""
@@ -222,33 +225,22 @@ def _stdout(process: ChildProcess) -> IO[bytes]:
 
 
 class BashInput(ToolInput):
-    command: str = Field(description="The command to run.")
+    command: str
     timeout: Number | None = Field(
-        default=None,
-        ge=1,
-        le=MAX_TIMEOUT_MS,
-        description="Timeout in milliseconds (default 120000, max 600000).",
+        default=None, ge=1, le=MAX_TIMEOUT_MS, description="ms; default 120000"
     )
-    description: str | None = Field(
-        default=None, description="What the command does, in 5-10 words."
-    )
-    run_in_background: bool = Field(
-        default=False, description="Start it and return at once; read output with BashOutput."
-    )
+    description: str | None = Field(default=None, description="What it does, in 5-10 words")
+    run_in_background: bool = Field(default=False, description="Use BashOutput to read it")
 
 
 class Bash(BuiltinTool[BashInput]):
     name = "Bash"
     input_model = BashInput
     description = (
-        "Run a command with `bash -c` (no TTY; stdin is closed, so nothing interactive). The "
-        "working directory carries over between calls (`cd` sticks); environment variables "
-        "and shell state do not. Quote paths that contain spaces. stdout and stderr come "
-        "back together, cut after 30000 characters; a non-zero exit starts with "
-        "`Exit code N`. Default timeout 2 minutes (max 10), after which the command and its "
-        "children are killed. Set run_in_background for servers and long jobs, then use "
-        "BashOutput and KillShell. To find or read files prefer Glob, Grep and Read over "
-        "find, grep, cat, head or tail."
+        "Run a command with bash -c (no TTY, stdin closed). The working directory persists "
+        "between calls; environment variables do not. stdout and stderr come back together; a "
+        "non-zero exit starts with `Exit code N`. Long output is previewed and saved to a "
+        "file. Prefer Glob, Grep and Read to find, grep and cat."
     )
 
     def execute(self, args: BashInput, session: ToolSession) -> ToolResult:
@@ -259,23 +251,21 @@ class Bash(BuiltinTool[BashInput]):
                 f"Started in the background with id {started.id}. Read its output with "
                 "BashOutput and stop it with KillShell."
             )
-        return shell.run(args.command, args.timeout or DEFAULT_TIMEOUT_MS, session.cwd)
+        timeout = args.timeout or DEFAULT_TIMEOUT_MS
+        return shell.run(args.command, timeout, session.cwd, session.output_cap)
 
 
 class BashOutputInput(ToolInput):
-    bash_id: str = Field(description="The id Bash returned for the background shell.")
-    filter: str | None = Field(
-        default=None, description="Regex: only lines matching it are returned (others dropped)."
-    )
+    bash_id: str
+    filter: str | None = Field(default=None, description="Regex; other new lines are dropped")
 
 
 class BashOutput(BuiltinTool[BashOutputInput]):
     name = "BashOutput"
     input_model = BashOutputInput
     description = (
-        "The status of a background shell (running, completed with its exit code, or "
-        "killed) and the output it produced since the previous BashOutput call. With "
-        "filter, only matching lines are returned; the other new lines are discarded."
+        "A background shell's status (running, completed with exit code, killed) and its "
+        "output since the last call."
     )
 
     def execute(self, args: BashOutputInput, session: ToolSession) -> ToolResult:
@@ -292,7 +282,7 @@ class BashOutput(BuiltinTool[BashOutputInput]):
         if pattern is not None:
             new = "\n".join(line for line in new.splitlines() if pattern.search(line))
         if new.strip():
-            body = truncate(new.rstrip("\n"))
+            body = truncate(new.rstrip("\n"), limit=session.output_cap)
         else:
             body = "(no new output)" if pattern is None else "(no new lines match the filter)"
         if captured.dropped_lines:
@@ -304,13 +294,13 @@ class BashOutput(BuiltinTool[BashOutputInput]):
 
 
 class KillShellInput(ToolInput):
-    shell_id: str = Field(description="The id of the background shell to kill.")
+    shell_id: str
 
 
 class KillShell(BuiltinTool[KillShellInput]):
     name = "KillShell"
     input_model = KillShellInput
-    description = "Kill a background shell started by Bash, with every process it started."
+    description = "Kill a background shell and every process it started."
 
     def execute(self, args: KillShellInput, session: ToolSession) -> ToolResult:
         shell = session.shell.get_background(args.shell_id)

@@ -14,10 +14,20 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal, TextIO
 
-from backend_agent.errors import UserError
+from backend_agent.errors import UserError, warn_to_stderr
 from backend_agent.messages import Usage, valid_text
-from backend_agent.runtime.events import AgentEvent, ToolResultsSent, TurnEnd
-from backend_agent.runtime.records import assistant_record, user_record
+from backend_agent.runtime.events import (
+    AgentEvent,
+    CompactionFailed,
+    ContextCompacted,
+    ToolResultsSent,
+    TurnEnd,
+)
+from backend_agent.runtime.records import (
+    assistant_record,
+    compact_boundary_record,
+    user_record,
+)
 from backend_agent.runtime.results import TERMINATED, RunResult, Terminated
 from backend_agent.sessions.config import SessionConfig
 from backend_agent.sessions.session import Session
@@ -53,9 +63,13 @@ class HeadlessOutput:
             self.line(record)
 
     def on_event(self, event: AgentEvent) -> None:
+        if isinstance(event, CompactionFailed):
+            warn_to_stderr(event.message)
         if self.format != "stream-json":
             return
-        if isinstance(event, TurnEnd):
+        if isinstance(event, ContextCompacted):
+            self.line(compact_boundary_record(event.compaction, self.session_id))
+        elif isinstance(event, TurnEnd):
             self.line(assistant_record(event, self.session_id))
         elif isinstance(event, ToolResultsSent):
             self.line(user_record(event, self.session_id))

@@ -22,6 +22,7 @@ from backend_agent import paths
 from backend_agent.custom_commands import CustomCommand, load_custom_commands
 from backend_agent.errors import UserError
 from backend_agent.permissions.approval import Approver
+from backend_agent.runtime.events import AgentEvent, ContextCompacted, TurnEnd
 from backend_agent.runtime.results import RunResult, Terminated
 from backend_agent.sessions import lookup
 from backend_agent.sessions.config import ResumeChoice, SessionConfig
@@ -38,7 +39,7 @@ from backend_agent.ui.pickers import pick_session
 from backend_agent.ui.prompt_input import PromptInput
 from backend_agent.ui.reference import COMMANDS
 from backend_agent.ui.render import FoldedResult, RunRenderer, agent_label
-from backend_agent.ui.status import next_mode, status_text, status_toolbar
+from backend_agent.ui.status import context_percent, next_mode, status_text, status_toolbar
 from backend_agent.ui.turn import PausingApprover, TurnView, interrupt_turn
 
 if TYPE_CHECKING:
@@ -97,9 +98,10 @@ class Conversation:
         self._view: TurnView | None = None
         self._opening: list[str] | None = None  # warnings collected while a session opens
         self._started_mode = "default"
+        self.percent: int | None = None  # context use, as of the last model turn
         cwd = config.cwd.resolve()
         self.input = PromptInput(
-            toolbar=lambda hint: status_toolbar(self.session, hint),
+            toolbar=lambda hint: status_toolbar(self.session, self.percent, hint),
             on_shift_tab=self.cycle_mode,
             on_ctrl_o=self.show_folded,
             history=ProjectHistory(paths.history_file(), cwd),
@@ -162,20 +164,11 @@ class Conversation:
             planned_change=session.tools.planned_change,
             todos=lambda: session.todos,
         )
-        view = TurnView(
-            self.console,
-            renderer,
-            status=lambda: status_text(session),
-            activity=lambda: next(
-                (t.active_form for t in session.todos if t.status == "in_progress"), None
-            ),
-            animate=self.terminal,
-            watcher=self._watcher(),
-        )
+        view = self._view_for(renderer)
         self._view = view
         try:
             with view, session.allowing(allowed_tools):
-                result = session.prompt(text, view.on_event)
+                result = session.prompt(text, lambda event: self._show(view, event))
         except KeyboardInterrupt:  # an interruption that came just as the run ended
             return None
         finally:
@@ -185,6 +178,20 @@ class Conversation:
         renderer.finish(result)
         self.folded = renderer.folded
         return self._after(result)
+
+    def _show(self, view: TurnView, event: AgentEvent) -> None:
+        view.on_event(event)
+        if isinstance(event, TurnEnd | ContextCompacted):
+            self.percent = context_percent(self.session)
+
+    def compact(self, focus: str | None) -> None:
+        """``/compact``: the summary's model call with the spinner, then the new context use."""
+        session = self.session
+        renderer = RunRenderer(self.console, session.definition.name, session.definition.color)
+        view = self._view_for(renderer)
+        with view:
+            session.compact(focus, view.on_event)
+        self.percent = context_percent(session)
 
     def send_custom(self, command: CustomCommand, arguments: str) -> int | None:
         """A custom command: its expanded text as the prompt, with its allowed tools and
@@ -252,6 +259,22 @@ class Conversation:
         with view.paused():
             yield
 
+    def _view_for(self, renderer: RunRenderer) -> TurnView:
+        session = self.session
+
+        def activity() -> str | None:
+            current = session.tools.todos.current
+            return current.active_form if current is not None else None
+
+        return TurnView(
+            self.console,
+            renderer,
+            status=lambda: status_text(session, self.percent),
+            activity=activity,
+            animate=self.terminal,
+            watcher=self._watcher(),
+        )
+
     def _watcher(self) -> KeyWatcher | None:
         if not self.terminal:
             return None
@@ -276,6 +299,7 @@ class Conversation:
             warnings, self._opening = self._opening, None
         self.config = config
         self._started_mode = self.session.permission_mode
+        self.percent = context_percent(self.session)
         self.custom = load_custom_commands(config.cwd.resolve(), warn=self.warn)
         if banner:
             self._banner(warnings)

@@ -67,7 +67,8 @@ def cost_panel(session: Session) -> RenderableType:
         cost = f"${spend.cost_usd:.4f}"
         if not spend.priced:
             cost = f"{cost} + unknown" if spend.cost_usd else "unknown price"
-        _row(table, 
+        _row(
+            table,
             spend.model,
             str(spend.turns),
             f"{spend.input_tokens:,}",
@@ -81,6 +82,44 @@ def cost_panel(session: Session) -> RenderableType:
         style="dim",
     )
     return Group(table, total, note)
+
+
+CONTEXT_PARTS = (
+    ("system prompt", "system", "#60A5FA"),
+    ("memory files", "memory", "#A855F7"),
+    ("tool definitions", "tools", "#06B6D4"),
+    ("messages", "messages", "#22C55E"),
+)
+BAR_WIDTH = 50
+
+
+def context_panel(session: Session) -> RenderableType:
+    usage = session.context_usage()
+    window = usage.window
+    title = Text.assemble(
+        ("Context ", "bold"),
+        (f"{session.model.model_id} · {usage.used:,} of {window:,} tokens ", ""),
+        (f"({usage.percent_used:.0f}%)", "bold"),
+    )
+    bar = Text()
+    for _, field, color in CONTEXT_PARTS:
+        cells = round(BAR_WIDTH * getattr(usage, field) / window)
+        bar.append("█" * cells, style=color)
+    bar.append("·" * max(0, BAR_WIDTH - len(bar.plain)), style="dim")
+    rows: list[tuple[str, RenderableType | str]] = [
+        (label, Text.assemble(("■ ", color), f"{getattr(usage, field):>9,}"))
+        for label, field, color in CONTEXT_PARTS
+    ]
+    rows += [
+        ("free", f"  {usage.free:>9,}"),
+        ("kept for the answer", f"  {usage.output_reserve:>9,}"),
+    ]
+    if usage.auto_compact:
+        compaction = f"automatic at {usage.threshold:,} tokens; /compact [focus] now"
+    else:
+        compaction = "automatic compaction is off; /compact [focus] compacts now"
+    note = Text(f"Compaction: {compaction}. Token counts are estimates.", style="dim")
+    return Group(title, bar, grid(rows), note)
 
 
 def permissions_panel(session: Session) -> RenderableType:
@@ -145,7 +184,8 @@ def agents_panel(agents: dict[str, AgentDefinition], current: str) -> Renderable
         table.add_column(column, no_wrap=column != "description")
     for definition in sorted(agents.values(), key=lambda d: d.name):
         mark = "●" if definition.name == current else ""
-        _row(table, 
+        _row(
+            table,
             mark,
             Text(definition.name, style=f"bold {definition.color or ''}"),
             definition.source,

@@ -16,7 +16,14 @@ from rich.table import Table
 from rich.text import Text
 
 from backend_agent.messages import TextDelta, ThinkingDelta, ToolUseBlock
-from backend_agent.runtime.events import AgentEvent, ToolEnd, ToolStart, TurnEnd
+from backend_agent.runtime.events import (
+    AgentEvent,
+    CompactionFailed,
+    ContextCompacted,
+    ToolEnd,
+    ToolStart,
+    TurnEnd,
+)
 from backend_agent.runtime.results import RunResult
 from backend_agent.tools.base import PlannedChange
 from backend_agent.tools.todo import TODO_TOOL, Todo
@@ -81,6 +88,20 @@ def run_summary(result: RunResult) -> str:
     if not result.cost_known:  # a model served from a base URL without a known price
         cost = f"{cost} + unknown" if result.total_cost_usd else "cost unknown"
     return f"{turns} · {read:,} tokens in{cache}, {usage.output_tokens:,} out · {cost}"
+
+
+def context_line(event: ContextCompacted | CompactionFailed) -> Text:
+    """One line saying the context was compacted (from how many tokens to how many), or why
+    it was not."""
+    if isinstance(event, CompactionFailed):
+        return Text(f"✻ {event.message}", style="yellow")
+    done = event.compaction
+    how = "compacted" if done.trigger == "auto" else "compacted on request"
+    return Text(
+        f"✻ Context {how}: {done.pre_tokens:,} → {done.post_tokens:,} tokens "
+        "(your messages kept word for word, the rest summarised)",
+        style="dim",
+    )
 
 
 def agent_label(name: str, color: str | None) -> Text:
@@ -165,6 +186,10 @@ class RunRenderer:
             self._end_text()
             self._counted += event.usage.output_tokens
             self._streamed = 0
+        elif isinstance(event, ContextCompacted | CompactionFailed):
+            self._end_text()
+            self.console.print(context_line(event))
+            self._speaking = False
 
     def finish(self, result: RunResult) -> None:
         """End the answer and say how the run ended when it was not a plain success."""

@@ -86,11 +86,11 @@ def _clear(conversation: Conversation, arguments: str) -> int | None:
 
 
 def _compact(conversation: Conversation, arguments: str) -> int | None:
-    compact = getattr(conversation.session, "compact", None)
-    if compact is None:
-        _say(conversation, "Compaction is not available in this build.", "yellow")
-        return None
-    compact(arguments or None)
+    _say(conversation, "Compacting the conversation…", "dim")
+    try:
+        conversation.compact(arguments or None)
+    except KeyboardInterrupt:
+        _say(conversation, "(compaction cancelled: the conversation is as it was)", "yellow")
     return None
 
 
@@ -130,11 +130,7 @@ def _cost(conversation: Conversation, arguments: str) -> int | None:
 
 
 def _context(conversation: Conversation, arguments: str) -> int | None:
-    usage = getattr(conversation.session, "context_usage", None)
-    if usage is None:
-        _say(conversation, "Context accounting is not available in this build.", "yellow")
-        return None
-    conversation.console.print(str(usage()))
+    conversation.console.print(panels.context_panel(conversation.session))
     return None
 
 

@@ -37,16 +37,13 @@ def next_mode(current: str, started_in: str) -> str:
     return cycle[(position + 1) % len(cycle)]
 
 
-def context_percent(session: Session) -> int | None:
-    """How full the context is, in %, when the window is known; None before it is."""
-    usage = getattr(session, "context_usage", None)
-    if usage is None:
-        return None
-    percent: float = usage().percent_used
-    return round(percent)
+def context_percent(session: Session) -> int:
+    """How full the context window is, in % (an estimate: it counts the whole conversation,
+    so callers keep the figure rather than asking at every key)."""
+    return round(session.context_usage().percent_used)
 
 
-def status_segments(session: Session) -> list[Segment]:
+def status_segments(session: Session, percent: int | None) -> list[Segment]:
     definition = session.definition
     label, color = MODE_LABELS.get(session.permission_mode, (session.permission_mode, ""))
     sandbox = session.sandbox
@@ -59,17 +56,16 @@ def status_segments(session: Session) -> list[Segment]:
             "#EAB308" if sandbox == "none" else "",
         ),
     ]
-    percent = context_percent(session)
     if percent is not None:
         segments.append(Segment(f"context {percent}%", "#EAB308" if percent >= 80 else ""))
     segments.append(Segment(f"${session.total_cost_usd:.4f}"))
     return segments
 
 
-def status_text(session: Session) -> Text:
-    """The line for rich (under the spinner)."""
+def status_text(session: Session, percent: int | None) -> Text:
+    """The line for rich (under the spinner); ``percent``: context use."""
     line = Text()
-    for index, segment in enumerate(status_segments(session)):
+    for index, segment in enumerate(status_segments(session, percent)):
         if index:
             line.append(" · ", style="dim")
         style = f"{'bold ' if segment.bold else ''}{segment.color}" if segment.color else "dim"
@@ -77,13 +73,13 @@ def status_text(session: Session) -> Text:
     return line
 
 
-def status_toolbar(session: Session, hint: str = "") -> list[tuple[str, str]]:
+def status_toolbar(session: Session, percent: int | None, hint: str = "") -> list[tuple[str, str]]:
     """The line for prompt_toolkit's bottom toolbar; ``hint`` replaces it (e.g. "press Ctrl-C
     again to exit")."""
     if hint:
         return [("fg:#EAB308", f" {hint}")]
     parts: list[tuple[str, str]] = [("", " ")]
-    for index, segment in enumerate(status_segments(session)):
+    for index, segment in enumerate(status_segments(session, percent)):
         if index:
             parts.append(("fg:#808080", " · "))
         style = f"fg:{segment.color}" if segment.color else "fg:#808080"
