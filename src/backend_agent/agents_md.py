@@ -30,7 +30,7 @@ def write_agents_md(cwd: Path, *, force: bool = False) -> Path:
     """Write ``AGENTS.md`` in ``cwd``; UserError when one exists and ``force`` is not set."""
     target = cwd / FILE_NAME
     if target.exists() and not force:
-        raise UserError(f"{target} exists; keep it, or run /init --force to replace it")
+        raise UserError(f"{target} exists; keep it, or add --force to replace it")
     target.write_text(agents_md(cwd), encoding="utf-8")
     return target
 

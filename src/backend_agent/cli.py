@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "sessions": "list the recorded sessions of this directory (or all); resume with -r ID",
     "rewind": "restore files and/or the conversation to before a session's N-th prompt",
     "doctor": "check the sandbox, ripgrep, credentials, MCP servers and session store",
+    "init": "write a starting AGENTS.md: stack, test commands, endpoints (as /init)",
 }
 
 

@@ -22,7 +22,8 @@ from backend_agent import paths
 from backend_agent.custom_commands import CustomCommand, load_custom_commands
 from backend_agent.errors import UserError
 from backend_agent.permissions.approval import Approver
-from backend_agent.runtime.events import AgentEvent, ContextCompacted, TurnEnd
+from backend_agent.runtime.compaction import CompactionError
+from backend_agent.runtime.events import AgentEvent, CompactionFailed, ContextCompacted, TurnEnd
 from backend_agent.runtime.results import RunResult, Terminated
 from backend_agent.sessions import lookup
 from backend_agent.sessions.config import ResumeChoice, SessionConfig
@@ -189,8 +190,19 @@ class Conversation:
         session = self.session
         renderer = RunRenderer(self.console, session.definition.name, session.definition.color)
         view = self._view_for(renderer)
-        with view:
-            session.compact(focus, view.on_event)
+        failures: list[CompactionFailed] = []
+
+        def show(event: AgentEvent) -> None:
+            view.on_event(event)
+            if isinstance(event, CompactionFailed):
+                failures.append(event)
+
+        try:
+            with view:
+                session.compact(focus, show)
+        except CompactionError:
+            if not failures:  # the failure was not shown yet
+                raise
         self.percent = context_percent(session)
 
     def send_custom(self, command: CustomCommand, arguments: str) -> int | None:

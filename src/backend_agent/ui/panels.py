@@ -103,7 +103,8 @@ def context_panel(session: Session) -> RenderableType:
     )
     bar = Text()
     for _, field, color in CONTEXT_PARTS:
-        cells = round(BAR_WIDTH * getattr(usage, field) / window)
+        tokens = getattr(usage, field)
+        cells = max(1, round(BAR_WIDTH * tokens / window)) if tokens else 0
         bar.append("█" * cells, style=color)
     bar.append("·" * max(0, BAR_WIDTH - len(bar.plain)), style="dim")
     rows: list[tuple[str, RenderableType | str]] = [

@@ -140,16 +140,21 @@ def reference_markdown() -> str:
     lines = [BEGIN_MARK, "", "### Commands", "", "| Command | What it does |", "|---|---|"]
     for command in COMMANDS:
         also = f" (also `/{'`, `/'.join(command.aliases)}`)" if command.aliases else ""
-        lines.append(f"| `{command.usage}` | {command.summary}{also} |")
+        lines.append(f"| `{_cell(command.usage)}` | {_cell(command.summary)}{also} |")
     lines += ["", "### Input", "", "| Typed | What it does |", "|---|---|"]
-    lines += [f"| `{p.keys}` | {p.summary} |" for p in PREFIXES]
+    lines += [f"| `{_cell(p.keys)}` | {_cell(p.summary)} |" for p in PREFIXES]
     lines += ["", "### Keys", "", "| Keys | What they do |", "|---|---|"]
-    lines += [f"| {_keys_markdown(k.keys)} | {k.summary} |" for k in KEYS]
+    lines += [f"| {_keys_markdown(k.keys)} | {_cell(k.summary)} |" for k in KEYS]
     return "\n".join([*lines, "", END_MARK])
 
 
 def _keys_markdown(keys: str) -> str:
-    return ", ".join(f"`{key.strip()}`" for key in keys.split(","))
+    return ", ".join(f"`{_cell(key.strip())}`" for key in keys.split(","))
+
+
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: a ``|`` would end the cell."""
+    return text.replace("|", "\\|")
 
 
 def with_reference(page: str) -> str:
