@@ -289,3 +289,23 @@ def test_todos_and_ctrl_o_show_what_the_turn_left(project: Path, tmp_path: Path)
     assert screen.count("☐ Ship it") == 2  # when it changed, and on /todos
     assert "… +9 lines (ctrl+o to expand)" in screen
     assert "\n    12" in screen.split("☐ Ship it")[2]  # Ctrl-O: the whole output
+
+
+def test_warnings_are_in_the_banner_before_the_first_prompt(project: Path, tmp_path: Path) -> None:
+    broken = {"mcpServers": {"broken": {"command": str(tmp_path / "no-such-server")}}}
+    options = PermissionOptions(sandbox="off")
+    model = script(tmp_path, ["answered"])
+    screen = io.StringIO()
+    config = SessionConfig(
+        cwd=project,
+        model=ModelChoice(model),
+        permissions=options,
+        mcp=McpOptions(configs=[json.dumps(broken)]),
+    )
+    with create_pipe_input() as pipe:
+        pipe.send_text("hi\r" + END)
+        run_interactive(config, input=pipe, output=DummyOutput(), console=Console(file=screen))
+    text = screen.getvalue()
+    hint = text.index("/help for commands")
+    assert text.index("⚠ shell commands are NOT sandboxed") < hint
+    assert text.index("⚠ MCP server 'broken'") < hint < text.index("answered")

@@ -307,6 +307,10 @@ class Conversation:
         self._opening = []
         try:
             self._session = Session.open(config, approver=self.approver, warn=self.warn)
+        except BaseException:
+            for warning in self._opening:  # what went wrong before the failure may explain it
+                self.console.print(Text(f"⚠ {warning}", style="yellow"))
+            raise
         finally:
             warnings, self._opening = self._opening, None
         self.config = config
@@ -359,7 +363,8 @@ class Conversation:
         self.console.print(line)
         sandbox = session.sandbox
         if sandbox == "none":
-            self.console.print(Text("⚠ shell commands are NOT sandboxed", style="yellow"))
+            if not any("sandbox" in warning for warning in warnings):  # the warning says why
+                self.console.print(Text("⚠ shell commands are NOT sandboxed", style="yellow"))
         else:
             self.console.print(Text(f"sandbox: {sandbox} (shell commands sandboxed)", style="dim"))
         for warning in warnings:
