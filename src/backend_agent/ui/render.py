@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console, RenderableType
-from rich.markdown import Markdown
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
@@ -203,6 +202,8 @@ class RunRenderer:
     # --- pieces -------------------------------------------------------------------------
 
     def _print_answer(self, block: str) -> None:
+        from rich.markdown import Markdown  # with its parser and highlighter: on first use
+
         mark = Text("● ", style=self.color) if not self._speaking else Text("  ")
         if not self._speaking:
             self.console.print(agent_label(self.name, self.color))

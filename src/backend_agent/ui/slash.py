@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from backend_agent import paths
-from backend_agent.agents_md import write_agents_md
 from backend_agent.definitions import discover_agents
 from backend_agent.errors import UserError
 from backend_agent.runtime.prompt import MEMORY_FILE_NAMES, memory_files
@@ -236,6 +235,8 @@ def open_in_editor(path: Path) -> None:
 
 
 def _init(conversation: Conversation, arguments: str) -> int | None:
+    from backend_agent.agents_md import write_agents_md  # the evidence engine: load on use
+
     force = arguments.strip() in ("--force", "force")
     _say(conversation, "Reading the project (stack, tests, endpoints)…", "dim")
     written = write_agents_md(conversation.session.cwd, force=force)
