@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# The fixture repositories hold their own (sample) tests: they are data, not this suite's tests.
+collect_ignore_glob = ["fixtures/*"]
+
 # Build caches of toolchains the tests run (go test, npm): shared by the whole test session,
 # so they stay warm, but never the developer's own.
 TOOL_CACHES = {"GOCACHE": "go-build", "GOMODCACHE": "go-mod", "npm_config_cache": "npm"}

@@ -30,6 +30,13 @@ RESULT_FIELDS = {
     "total_cost_usd",
     "usage",
     "permission_denials",
+    "report",  # the evidence check of the built-in agent's report template
+}
+BACKEND_TOOLS = {
+    "mcp__backend__endpoints",
+    "mcp__backend__database_impact",
+    "mcp__backend__security_scan",
+    "mcp__backend__project_facts",
 }
 
 
@@ -339,7 +346,10 @@ def test_tool_flags_narrow_the_tools_the_model_sees(
             *flags,
         ]
         done = backend_agent(args, env, project)
-        return json.loads(done.stdout.splitlines()[0])["tools"]
+        tools: list[str] = json.loads(done.stdout.splitlines()[0])["tools"]
+        # A list that names no MCP entry leaves MCP tools (the built-in backend server's) alone.
+        assert {t for t in tools if t.startswith("mcp__")} == BACKEND_TOOLS
+        return [t for t in tools if not t.startswith("mcp__")]
 
     assert sorted(tools_of("--tools", "Read,Grep")) == ["Grep", "Read"]
     assert tools_of("--tools", "Read Bash", "--disallowedTools", "Bash") == ["Read"]
@@ -355,8 +365,8 @@ def test_the_seed_agent_file_runs_unchanged(
     assert done.returncode == 0, done.stderr
     init = json.loads(done.stdout.splitlines()[0])
     assert init["agent"] == "backend-agent"
-    listed = {"Bash", "Read", "Write", "Edit", "MultiEdit", "Glob", "Grep"}
-    assert set(init["tools"]) <= listed | {"TodoWrite"}  # the checklist stays for every agent
+    builtin = {"Bash", "Read", "Write", "Edit", "MultiEdit", "Glob", "Grep"}
+    assert set(init["tools"]) <= builtin | BACKEND_TOOLS | {"TodoWrite"}  # kept for every agent
     assert done.stderr == ""
 
 

@@ -15,8 +15,9 @@ from backend_agent import __version__
 
 # name -> one-line help, shown by `backend-agent --help`
 SUBCOMMANDS: dict[str, str] = {
+    "demo": "the agent on a bundled sample service with a scripted model: no API key needed",
     "agents": "list the agents that can run (built-in, user, project)",
-    "mcp": "list, add and remove MCP servers (.mcp.json)",
+    "mcp": "list, add and remove MCP servers (.mcp.json); serve the evidence tools over MCP",
     "stack": "detect languages, frameworks, test runners, databases and queues",
     "endpoints": "inventory of REST/GraphQL/gRPC/WebSocket endpoints; contract diff with --base",
     "queues": "message channels, background jobs and schedules; contract diff with --base",

@@ -21,7 +21,7 @@ from backend_agent.definitions import DefinitionError, split_frontmatter
 from backend_agent.permissions.rules import split_rule_list
 
 CommandSource = Literal["project", "user"]
-_POSITIONAL = re.compile(r"\$([1-9])")
+_PLACEHOLDER = re.compile(r"\$ARGUMENTS|\$([1-9])")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 
 
@@ -50,9 +50,10 @@ class CustomCommand:
             words = shlex.split(arguments)
         except ValueError:  # an unbalanced quote: plain words then
             words = arguments.split()
-        uses = "$ARGUMENTS" in self.text or _POSITIONAL.search(self.text) is not None
-        text = self.text.replace("$ARGUMENTS", arguments)
-        text = _POSITIONAL.sub(lambda m: _nth(words, int(m.group(1))), text)
+        uses = _PLACEHOLDER.search(self.text) is not None
+        text = _PLACEHOLDER.sub(  # one pass: a "$1" inside the arguments stays as typed
+            lambda m: arguments if m.group(1) is None else _nth(words, int(m.group(1))), self.text
+        )
         if arguments and not uses:
             text = f"{text.rstrip()}\n\n{arguments}"
         return text.strip()

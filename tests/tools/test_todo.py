@@ -144,7 +144,9 @@ def test_a_tool_the_agent_lacks_is_an_error_naming_its_tools_not_a_question(
         assert approver.asked == []
         assert result.is_error
         assert "there is no tool named WebSearch" in result.content
-        assert "the available tools are Grep, Read." in result.content  # and no others
+        listed = result.content.split("the available tools are ")[1].split(".<")[0]
+        assert listed.split(", ") == session.tools.tool_names
+        assert "Grep" in listed and "Bash" not in listed
 
 
 def test_every_agent_keeps_todowrite_unless_the_user_removes_it(tmp_path: Path) -> None:
@@ -152,9 +154,10 @@ def test_every_agent_keeps_todowrite_unless_the_user_removes_it(tmp_path: Path) 
     agent_file.write_text("---\nname: narrow\ndescription: d\ntools: Read\n---\nYou read.\n")
     model = script(tmp_path, ["ok"])
     with open_session(tmp_path, model, agent=AgentChoice(file=agent_file)) as session:
-        assert session.tools.tool_names == ["Read", "TodoWrite"]
+        builtin = [name for name in session.tools.tool_names if not name.startswith("mcp__")]
+        assert builtin == ["Read", "TodoWrite"]
     with open_session(tmp_path, model, agent=AgentChoice(tools=["Read"])) as session:
-        assert session.tools.tool_names == ["Read"]
+        assert [n for n in session.tools.tool_names if not n.startswith("mcp__")] == ["Read"]
 
 
 def test_a_resumed_session_gets_the_list_back_and_compaction_keeps_it(tmp_path: Path) -> None:

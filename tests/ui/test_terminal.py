@@ -302,13 +302,13 @@ def test_a_todowrite_call_shows_a_checklist_and_needs_no_approval(agent: Agent) 
         {"content": "Add the migration", "status": "in_progress", "activeForm": "Adding"},
         {"content": "Run the tests", "status": "pending", "activeForm": "Running the tests"},
     ]
-    agent.fake.add(
-        Reply.of("Planning.", tool_use("TodoWrite", {"todos": todos})), Reply.of("Done.")
-    )
+    done = "## Planned\n\n- **three** items, `one` in progress"
+    agent.fake.add(Reply.of("Planning.", tool_use("TodoWrite", {"todos": todos})), Reply.of(done))
     terminal = agent.start()
     terminal.type("plan it")
     terminal.press("Enter")
-    screen = terminal.wait_for("Done.")
+    screen = terminal.wait_for("items, one in progress")  # rendered: no Markdown marks
+    assert "• three items" in screen and "##" not in screen
     assert "Needs approval" not in screen
     for line in ("☒ Read the handler", "◼ Add the migration", "☐ Run the tests"):
         assert line in screen

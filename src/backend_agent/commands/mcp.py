@@ -1,5 +1,6 @@
 """``backend-agent mcp``: list the configured MCP servers (and whether they start), add and
-remove servers in ``.mcp.json`` (or the user scope in ``~/.claude.json``)."""
+remove servers in ``.mcp.json`` (or the user scope in ``~/.claude.json``), and serve the
+evidence tools over stdio (``serve``)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ DEFAULT_LIST_TIMEOUT = 15.0
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="backend-agent mcp",
-        description="List, add and remove MCP servers (Claude Code's .mcp.json format).",
+        description="List, add and remove MCP servers (Claude Code's .mcp.json format), or "
+        "serve the evidence tools to other MCP clients.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -87,6 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--scope", choices=("project", "user"), help="where to remove it (default: where it is)"
     )
     _add_common(remove)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the evidence tools (endpoints, database_impact, security_scan, "
+        "project_facts) over stdio MCP",
+        description=(
+            "Serve the evidence engine as the stdio MCP server 'backend' for Claude Code, Codex "
+            "or any MCP client: claude mcp add backend -- backend-agent mcp serve. Changes are "
+            "measured from a git revision (the tools' 'since', HEAD by default)."
+        ),
+    )
+    _add_common(serve)
     return parser
 
 
@@ -108,6 +122,11 @@ def main(argv: list[str]) -> int:
         return list_servers(project, as_json=args.json, timeout=args.timeout)
     if args.command == "add":
         return add_server(project, args, command)
+    if args.command == "serve":
+        from backend_agent.evidence.serve import serve_stdio
+
+        serve_stdio(project)
+        return 0
     return remove_server(project, args.name, args.scope)
 
 

@@ -194,6 +194,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="let sandboxed shell commands use the network (off by default)",
     )
+    group = parser.add_argument_group("report")
+    group.add_argument(
+        "--evidence-check",
+        choices=("off", "warn", "revise"),
+        help="check the final report against the code when the agent's prompt has a report "
+        "template: revise (default: one corrective message, then note what is left), warn "
+        "(only note it), off; see docs/evidence-check.md",
+    )
     group = parser.add_argument_group("MCP")
     group.add_argument(
         "--mcp-config",
@@ -217,6 +225,7 @@ def split_tool_list(values: list[str]) -> list[str]:
 
 def config_from_args(args: argparse.Namespace) -> SessionConfig:
     """The session's configuration from parsed arguments, each part for its owner."""
+    from backend_agent.evidence.options import EvidenceOptions
     from backend_agent.mcp.startup import McpOptions
     from backend_agent.models.registry import ModelChoice
     from backend_agent.permissions import PermissionOptions
@@ -256,6 +265,7 @@ def config_from_args(args: argparse.Namespace) -> SessionConfig:
             else ContextOptions()
         ),
         settings=args.settings,
+        evidence=EvidenceOptions(args.evidence_check),
         resume=ResumeChoice(
             latest=args.continue_latest,
             session=args.resume or None,

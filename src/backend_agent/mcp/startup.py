@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from backend_agent.mcp.config import configured_servers
+from backend_agent.mcp.config import ServerConfig, configured_servers
+from backend_agent.mcp.names import mcp_tool_filter
 
 if TYPE_CHECKING:
     from backend_agent.definitions import AgentDefinition
@@ -34,10 +35,15 @@ def start_run_servers(
     tools: Sequence[str] | None,
     disallowed_tools: Sequence[str],
     report: Callable[[str], None],
+    served_in_process: Sequence[str] = (),
 ) -> McpManager | None:
     """Start the servers configured for this run and add the tools it may use (``tools`` and
     ``disallowed_tools`` narrow them, as the agent's own lists do) to ``session``; None when
-    there are none. Problems with single servers go to ``report``; the run goes on."""
+    there are none. Problems with single servers go to ``report``; the run goes on.
+
+    ``served_in_process`` names built-in servers the run has in process: a configured entry
+    of that name running ``backend-agent mcp serve`` (e.g. a ``.mcp.json`` shared with
+    Claude Code) is not started, since the same tools are already there."""
     servers = configured_servers(
         cwd,
         mcp_configs=options.configs,
@@ -46,12 +52,19 @@ def start_run_servers(
         agent_entries=definition.mcp_servers,
         report=report,
     )
+    servers = [s for s in servers if not (s.name in served_in_process and runs_backend_server(s))]
     if not servers:
         return None
-    from backend_agent.mcp.names import mcp_tool_filter
     from backend_agent.mcp.tools import attach_servers
 
     keep = mcp_tool_filter(
         [definition.tools, tools], [*definition.disallowed_tools, *disallowed_tools]
     )
     return attach_servers(session, servers, keep=keep, report=report)
+
+
+def runs_backend_server(server: ServerConfig) -> bool:
+    """Whether a configured server is this program's own ``mcp serve``."""
+    words = [server.command.rsplit("/", 1)[-1], *server.args]
+    program = any(w in ("backend-agent", "backend_agent") for w in words)
+    return server.transport == "stdio" and program and "mcp" in words and "serve" in words

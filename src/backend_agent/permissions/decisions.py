@@ -77,29 +77,40 @@ class PermissionEngine:
         self.readable = readable  # read without asking in any mode (a session's saved outputs)
 
     def decide(
-        self, tool: str, tool_input: dict[str, Any], *, cwd: Path, shell_cwd: Path
+        self,
+        tool: str,
+        tool_input: dict[str, Any],
+        *,
+        cwd: Path,
+        shell_cwd: Path,
+        read_only: bool = False,
     ) -> Verdict:
+        """``read_only``: a tool registered as only reading the project (the built-in
+        evidence tools), allowed in every mode unless a rule denies or asks."""
         if tool == "Bash":
             verdict = self._shell(tool_input, shell_cwd)
         elif tool in READ_TOOLS or tool in EDIT_TOOLS:
             verdict = self._file(tool, tool_input, cwd)
         else:
-            verdict = self._other(tool)
+            verdict = self._other(tool, read_only)
         if verdict.behavior == "ask" and self.mode == "dontAsk":
             return Verdict("deny", f"{verdict.reason} (dontAsk mode refuses whatever would ask)")
         return verdict
 
-    def _other(self, tool: str) -> Verdict:
+    def _other(self, tool: str, read_only: bool = False) -> Verdict:
         whole_tool = [rule for rule in self.rules.for_tool("deny", tool) if rule.specifier is None]
         if whole_tool:
             return _denied_by(whole_tool[0])
         if tool in SESSION_TOOLS:
             return Verdict("allow", "it only touches this session's own state")
+        asked = any(rule.specifier is None for rule in self.rules.for_tool("ask", tool))
+        if read_only and not asked:
+            return Verdict("allow", f"{tool} only reads the project")
         if self.mode == "plan":
             return Verdict("deny", PLAN_MODE_MESSAGE.format(tool=tool))
         if self.mode == "bypassPermissions":
             return Verdict("allow", "bypassPermissions mode")
-        if any(rule.specifier is None for rule in self.rules.for_tool("ask", tool)):
+        if asked:
             return Verdict("ask", f"a rule asks before {tool}", suggestions=())
         if any(rule.specifier is None for rule in self.rules.for_tool("allow", tool)):
             return Verdict("allow", f"allowed by a rule for {tool}")

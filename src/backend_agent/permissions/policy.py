@@ -116,6 +116,7 @@ class PermissionPolicy:
             tool_input,
             cwd=self.session.cwd,
             shell_cwd=self.session.shell_cwd,
+            read_only=self.session.is_read_only(call.name),
         )
         if verdict.behavior == "deny":
             return ToolDecision(False, f"Permission denied: {verdict.reason}")

@@ -82,6 +82,8 @@ class RunResult:
     error: BaseException | None = field(default=None, repr=False, compare=False)
     """The exception behind an ``error_during_execution``, for --debug tracebacks."""
     cost_known: bool = True  # False once a turn came from a model without a known price
+    report: dict[str, Any] | None = None
+    """The evidence check of the final report (docs/evidence-check.md); None when off."""
 
     @property
     def is_error(self) -> bool:
@@ -89,8 +91,9 @@ class RunResult:
 
     def to_json(self) -> dict[str, Any]:
         """The ``result`` object, exactly as ``--output-format json`` prints it (and as the
-        last ``stream-json`` record and the transcript's result entry)."""
-        return {
+        last ``stream-json`` record and the transcript's result entry); ``report`` (the
+        evidence check) only when the check is on."""
+        record = {
             "type": "result",
             "subtype": self.subtype,
             "is_error": self.is_error,
@@ -103,6 +106,9 @@ class RunResult:
             "usage": self.usage.as_dict(),
             "permission_denials": self.permission_denials,
         }
+        if self.report is not None:
+            record["report"] = self.report
+        return record
 
     @property
     def exit_code(self) -> int:

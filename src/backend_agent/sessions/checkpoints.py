@@ -15,7 +15,7 @@ import re
 import stat
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,6 +110,19 @@ class CheckpointStore:
             if end is None:
                 end = self._snapshot(git)
             return [change.path for change in self._session_changes(git, start, end)]
+
+    def read_files(self, snapshot: str, paths: Iterable[str]) -> dict[str, bytes | None]:
+        """The content of each of ``paths`` in a snapshot; None for a path it does not hold."""
+        with self._locked() as git:
+            entries = self._entries(git, snapshot)
+            wanted = {path: entries.get(path) for path in paths}
+            with git.open_blobs() as blobs:
+                return {
+                    path: None
+                    if entry is None or entry.mode == GITLINK_MODE
+                    else blobs.copy(entry.object, None)
+                    for path, entry in wanted.items()
+                }
 
     def plan_restore(self, target: str, session_end: str) -> RestorePlan:
         """What rewinding to ``target`` touches: the files changed between ``target`` and

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from backend_agent.definitions import AgentDefinition
+from backend_agent.evidence.options import EvidenceOptions
 from backend_agent.mcp.startup import McpOptions
 from backend_agent.models.registry import ModelChoice
 from backend_agent.permissions import PermissionOptions
@@ -64,3 +65,4 @@ class SessionConfig:
     setting_scopes: tuple[SettingsScope, ...] = ALL_SCOPES
     resume: ResumeChoice = field(default_factory=ResumeChoice)
     checkpoints: bool = True  # record the work tree at each prompt, for rewind
+    evidence: EvidenceOptions = field(default_factory=EvidenceOptions)  # the report check

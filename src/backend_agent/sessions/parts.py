@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from backend_agent.definitions import AgentDefinition, select_agent
 from backend_agent.errors import UserError
+from backend_agent.evidence.options import EvidenceMode, choose_mode
 from backend_agent.mcp.names import mcp_tool_filter
 from backend_agent.mcp.startup import start_run_servers
 from backend_agent.models.base import Model
@@ -31,9 +32,12 @@ from backend_agent.tools.base import Tool
 from backend_agent.tools.spill import OutputSpill
 from backend_agent.tools.todo import TODO_TOOL
 
+BACKEND_SERVER = "backend"  # the built-in MCP server of the evidence tools
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from backend_agent.evidence.source import ProjectEvidence
     from backend_agent.mcp.client import McpManager
 
 
@@ -48,6 +52,8 @@ class SessionParts:
     policy: Policy
     system_prompt: str  # as built now, before session-start hooks add to it
     context: ContextBudget
+    evidence: ProjectEvidence
+    evidence_mode: EvidenceMode
     mcp: McpManager | None = None
     scratch: Path | None = None  # a temporary directory removed on close
 
@@ -96,6 +102,7 @@ def build_parts(
     outputs, scratch = _outputs_directory(transcript_path)
     spill = OutputSpill(outputs, tool_output_limit(config.context, files))
     tools = ToolSession(cwd, launcher=permissions.launcher, spill=spill)
+    evidence_mode = choose_mode(config.evidence.mode, [(s.label, s.data) for s in files.sources])
     mcp: McpManager | None = None
     try:
         disallowed = config.permissions.disallowed_tools
@@ -117,7 +124,9 @@ def build_parts(
             tools=choice.tools,
             disallowed_tools=disallowed,
             report=warn,
+            served_in_process=() if config.mcp.strict else (BACKEND_SERVER,),
         )
+        evidence = _backend_server(config, tools, permissions, mcp, keep)
         policy = permissions.policy(
             tools,
             session_id=session_id,
@@ -145,6 +154,8 @@ def build_parts(
         policy,
         system_prompt,
         context=context,
+        evidence=evidence,
+        evidence_mode=evidence_mode,
         mcp=mcp,
         scratch=scratch,
     )
@@ -158,6 +169,33 @@ def _outputs_directory(transcript_path: Path | None) -> tuple[Path, Path | None]
         return transcript_path.with_suffix("") / "tool-outputs", None
     scratch = Path(tempfile.mkdtemp(prefix="backend-agent-outputs-"))
     return scratch, scratch
+
+
+def _backend_server(
+    config: SessionConfig,
+    tools: ToolSession,
+    permissions: PermissionSetup,
+    mcp: McpManager | None,
+    keep: Callable[[str], bool],
+) -> ProjectEvidence:
+    """The evidence of the project, and the built-in ``backend`` server's tools over it
+    unless ``--strict-mcp-config``, a configured server of the same name, the agent's or the
+    run's tool lists (``keep``), or deny rules (settings, ``--disallowedTools``) leave them
+    out."""
+    from backend_agent.evidence.inprocess import attach_backend_tools
+    from backend_agent.evidence.source import ProjectEvidence
+
+    evidence = ProjectEvidence(config.cwd)
+    if config.mcp.strict or (mcp is not None and BACKEND_SERVER in mcp.connections):
+        return evidence
+    rules = permissions.settings.rules
+
+    def wanted(name: str) -> bool:
+        denied = any(rule.specifier is None for rule in rules.for_tool("deny", name))
+        return keep(name) and not denied
+
+    attach_backend_tools(tools, evidence, wanted)
+    return evidence
 
 
 def _allowed_tool_names(

@@ -21,6 +21,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 from backend_agent.definitions import AgentDefinition
 from backend_agent.errors import UserError, warn_to_stderr
+from backend_agent.evidence.change import Change, since_revision, since_snapshot
+from backend_agent.evidence.review import EvidenceReview
+from backend_agent.evidence.source import SESSION_START_LABEL, Progress
+from backend_agent.evidence.template import find_template
+from backend_agent.evidence.testruns import test_runs
 from backend_agent.messages import Message, Usage
 from backend_agent.models.base import Model
 from backend_agent.models.registry import open_model
@@ -62,7 +67,7 @@ from backend_agent.tools.builtin import ToolError
 from backend_agent.tools.todo import Todo, latest_todos
 
 if TYPE_CHECKING:
-    from backend_agent.sessions.checkpoints import RestorePlan
+    from backend_agent.sessions.checkpoints import CheckpointStore, RestorePlan
 
 USER_COMMAND_TIMEOUT_MS = 10 * 60 * 1000
 
@@ -92,10 +97,12 @@ class Session:
         config: SessionConfig,
         warn: Warn,
         approvals: ApprovalRelay | None = None,
+        progress: Progress | None = None,
     ) -> None:
         """Usually called by ``Session.open``: ``parts`` built from ``config`` (whose ``cwd``
-        is absolute), the transcript's ``store``, how the session begins, and the relay its
-        policy asks approvals through (they become events of the running prompt)."""
+        is absolute), the transcript's ``store``, how the session begins, the relay its
+        policy asks approvals through (they become events of the running prompt), and what
+        hears of the evidence check's steps (``progress``)."""
         cwd = config.cwd
         self._approvals = approvals or ApprovalRelay()
         self._approvals.stop = self.interrupt
@@ -134,6 +141,7 @@ class Session:
         )
         self.tools.todos.replace(latest_todos(self.agent.messages))
         self.add_compaction_section(self.tools.todos.as_text)
+        self.review = self._begin_review(config, progress)
 
     @classmethod
     def open(
@@ -146,6 +154,7 @@ class Session:
         tools: Sequence[Tool] = (),
         store: SessionStore | None = None,
         warn: Warn = warn_to_stderr,
+        progress: Progress | None = None,
     ) -> Session:
         """Build a ready session from ``config``: a new conversation, or the one it resumes.
 
@@ -153,7 +162,8 @@ class Session:
         function) is asked when a tool call needs approval (without one such calls are
         refused); ``tools`` are added to the built-in ones (a program's Python tools);
         ``store`` keeps the transcript (the JSONL files under ``~/.backend-agent/projects`` by
-        default). UserError for anything the user must fix.
+        default); ``progress`` hears of the evidence check's steps (step, done, total).
+        UserError for anything the user must fix.
         """
         approvals = ApprovalRelay(approver)
         if can_use_tool is not None:
@@ -177,7 +187,13 @@ class Session:
         )
         try:
             return cls(
-                parts, store=store, start=start, config=config, warn=warn, approvals=approvals
+                parts,
+                store=store,
+                start=start,
+                config=config,
+                warn=warn,
+                approvals=approvals,
+                progress=progress,
             )
         except BaseException:
             parts.close()
@@ -286,10 +302,26 @@ class Session:
         """The files changed since just before prompt ``since_prompt`` (1: the session's
         whole change), by any tool or anyone else; paths relative to the working directory.
         UserError when that prompt has no checkpoint."""
-        point = prompt_point(self.history(), since_prompt)
+        store, checkpoint = self._checkpoint_before(since_prompt)
+        return store.changed_files(checkpoint)
+
+    def change_since(self, prompt: int = 1) -> Change:
+        """The change since just before prompt ``prompt`` (1: the session's whole change):
+        the files, with their contents then and now, for the evidence engine. UserError when
+        that prompt has no checkpoint."""
+        store, checkpoint = self._checkpoint_before(prompt)
+        return since_snapshot(
+            self.cwd,
+            store.changed_files(checkpoint),
+            lambda paths: store.read_files(checkpoint, paths),
+            SESSION_START_LABEL if prompt == 1 else f"prompt {prompt}",
+        )
+
+    def _checkpoint_before(self, prompt: int) -> tuple[CheckpointStore, str]:
+        point = prompt_point(self.history(), prompt)
         if self._checkpoints is None or point.checkpoint is None:
-            raise UserError(f"prompt {since_prompt} has no checkpoint (checkpoints were off)")
-        return self._checkpoints.store.changed_files(point.checkpoint)
+            raise UserError(f"prompt {prompt} has no checkpoint (checkpoints were off)")
+        return self._checkpoints.store, point.checkpoint
 
     # --- running it ------------------------------------------------------------------
 
@@ -311,7 +343,8 @@ class Session:
 
         self._approvals.listener = emit
         context, self._pending_context = self._pending_context, ""
-        result = self.agent.run(text, emit, context=context)
+        self.review.start_prompt()
+        result = self.review.finish(self.agent.run(text, emit, context=context))
         record = result.to_json()
         after = self._snapshot()
         self._transcript.write({**record, "checkpoint": after} if after else record)
@@ -495,6 +528,33 @@ class Session:
             append_system_prompt=choice.append_system_prompt,
             extra_context=self._start_context,
         )
+
+    def _begin_review(self, config: SessionConfig, progress: Progress | None) -> EvidenceReview:
+        """The evidence check of final reports, and the ``backend`` tools' view of the
+        session's change (both measure from the session's start)."""
+        evidence = self.parts.evidence
+        evidence.since_start = self._session_change
+        evidence.test_results = lambda: test_runs(self.agent.messages)
+        review = EvidenceReview(
+            find_template(self.agent.system_prompt),
+            self.parts.evidence_mode,
+            evidence=evidence,
+            change=self._session_change,
+            rounds=config.evidence.rounds,
+            warn=self.warn,
+            progress=progress,
+        )
+        self.add_end_check(review)
+        return review
+
+    def _session_change(self) -> Change:
+        """The session's change; from HEAD when checkpoints are off in a git repository."""
+        try:
+            return self.change_since(1)
+        except UserError:
+            if self._checkpoints is not None and not self._checkpoints.off:
+                raise
+            return since_revision(self.cwd, "HEAD")
 
     def _snapshot(self) -> str | None:
         return self._checkpoints.snapshot() if self._checkpoints is not None else None

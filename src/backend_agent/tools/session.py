@@ -46,6 +46,7 @@ class ToolSession:
         self.todos = TodoList()
         self.spill = spill
         self._tools: dict[str, Tool] = {tool.name: tool for tool in builtin_tools()}
+        self._read_only: set[str] = set()
         # Safety net: background shells die even if close() is never called.
         self._finalizer = weakref.finalize(self, self.shell.reaper.close)
 
@@ -69,12 +70,22 @@ class ToolSession:
     def tool_names(self) -> list[str]:
         return list(self._tools)
 
-    def add_tool(self, tool: Tool) -> None:
-        """Register a tool (e.g. from an MCP server); replaces one with the same name."""
+    def add_tool(self, tool: Tool, *, read_only: bool = False) -> None:
+        """Register a tool (e.g. from an MCP server); replaces one with the same name.
+        ``read_only``: it only reads the project, so it runs without a permission prompt."""
         self._tools[tool.name] = tool
+        if read_only:
+            self._read_only.add(tool.name)
+        else:
+            self._read_only.discard(tool.name)
 
     def remove_tool(self, name: str) -> None:
         self._tools.pop(name, None)
+        self._read_only.discard(name)
+
+    def is_read_only(self, name: str) -> bool:
+        """Whether tool ``name`` was registered as only reading the project."""
+        return name in self._read_only
 
     def specs(self, names: Iterable[str] | None = None) -> list[ToolSpec]:
         """The specs of the named tools (all when None), in registration order."""

@@ -20,6 +20,7 @@ from backend_agent.runtime.events import (
     AgentEvent,
     CompactionFailed,
     ContextCompacted,
+    PromptSent,
     ToolResultsSent,
     TurnEnd,
 )
@@ -71,7 +72,9 @@ class HeadlessOutput:
             self.line(compact_boundary_record(event.compaction, self.session_id))
         elif isinstance(event, TurnEnd):
             self.line(assistant_record(event, self.session_id))
-        elif isinstance(event, ToolResultsSent):
+        elif isinstance(event, ToolResultsSent) or (
+            isinstance(event, PromptSent) and event.origin == "feedback"
+        ):  # feedback: what a stop hook or the evidence check sent the model
             self.line(user_record(event, self.session_id))
 
     def result(self, result: RunResult) -> None:

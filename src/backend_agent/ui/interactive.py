@@ -261,6 +261,12 @@ class Conversation:
             self.console.print(Text(f"● {folded.title}", style="bold"))
             self.console.print(Padding(Text(folded.content), (0, 0, 0, 4), expand=False))
 
+    def progress(self, step: str, done: int, total: int) -> None:
+        """The evidence check's steps, shown by the spinner ('' when it is done)."""
+        if self._view is not None:
+            count = f" {done}/{total}" if total else ""
+            self._view.note = f"Checking the report against the code: {step}{count}" if step else ""
+
     @contextlib.contextmanager
     def paused(self) -> Iterator[None]:
         """The running turn's spinner and key watcher stopped (an approval is asked)."""
@@ -306,7 +312,9 @@ class Conversation:
         self.close()
         self._opening = []
         try:
-            self._session = Session.open(config, approver=self.approver, warn=self.warn)
+            self._session = Session.open(
+                config, approver=self.approver, warn=self.warn, progress=self.progress
+            )
         except BaseException:
             for warning in self._opening:  # what went wrong before the failure may explain it
                 self.console.print(Text(f"⚠ {warning}", style="yellow"))

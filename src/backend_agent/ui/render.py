@@ -5,9 +5,10 @@ as colored diffs, and the todo list as a checklist.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from rich.console import Console, RenderableType
 from rich.padding import Padding
@@ -19,6 +20,7 @@ from backend_agent.runtime.events import (
     AgentEvent,
     CompactionFailed,
     ContextCompacted,
+    PromptSent,
     ToolEnd,
     ToolStart,
     TurnEnd,
@@ -189,6 +191,10 @@ class RunRenderer:
             self._end_text()
             self.console.print(context_line(event))
             self._speaking = False
+        elif isinstance(event, PromptSent) and event.origin == "feedback":
+            self._end_text()  # a stop hook or the evidence check sends the model back to work
+            self.console.print(Text(event.message.text, style="yellow"))
+            self._speaking = False
 
     def finish(self, result: RunResult) -> None:
         """End the answer and say how the run ended when it was not a plain success."""
@@ -197,7 +203,19 @@ class RunRenderer:
             self.console.print(Text("(cancelled)", style="yellow"))
         elif result.is_error:
             self.console.print(Text(f"{result.subtype}: {result.result}", style="red"))
+        self._print_check(result)
         self.console.print(Text(run_summary(result), style="dim"))
+
+    def _print_check(self, result: RunResult) -> None:
+        """The evidence check's verdict on the report (the block it appended, if any)."""
+        report = result.report or {}
+        if not report.get("checked"):
+            return
+        if report.get("verified"):
+            self.console.print(Text("✓ report verified against the code", style="green"))
+            return
+        block = result.result[result.result.rfind("### Evidence check") :]
+        self.console.print(Text(block, style="yellow"))
 
     # --- pieces -------------------------------------------------------------------------
 
@@ -211,7 +229,9 @@ class RunRenderer:
         grid = Table.grid()
         grid.add_column(no_wrap=True)
         grid.add_column()
-        grid.add_row(mark, Markdown(block))
+        # Markdown rendered on a terminal; written as it is to a file or a pipe
+        body = Markdown(block) if self.console.is_terminal else Text(block)
+        grid.add_row(mark, body)
         self.console.print(grid)
 
     def _end_thinking(self) -> None:
@@ -281,3 +301,19 @@ class RunRenderer:
             shown.append(Text(f"… +{len(body) - DIFF_LINES} more diff lines", style="dim"))
         for line in shown:
             self.console.print(Padding(line, (0, 0, 0, 4), expand=False), soft_wrap=True)
+
+
+def evidence_progress(stream: TextIO | None = None) -> Callable[[str, int, int], None]:
+    """Shows the evidence check's steps on one line of ``stream`` (stderr) when it is a
+    terminal; an empty step clears the line."""
+    out = stream or sys.stderr
+
+    def show(step: str, done: int, total: int) -> None:
+        if not out.isatty():
+            return
+        count = f" {done}/{total}" if total else ""
+        line = f"checking the report against the code: {step}{count}" if step else ""
+        out.write(f"\r\x1b[K{line}")
+        out.flush()
+
+    return show

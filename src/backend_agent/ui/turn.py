@@ -55,6 +55,7 @@ class TurnView:
         self.watcher = watcher
         self._started = time.monotonic()
         self._tool: str | None = None
+        self.note = ""  # what the spinner says instead, while set (e.g. a check's progress)
         self.animate = animate
         self._live: Live | None = None
 
@@ -121,6 +122,8 @@ class TurnView:
         return Group(*parts)
 
     def _doing(self) -> str:
+        if self.note:
+            return self.note
         if self._tool is not None:
             return f"Running {self._tool}"
         if self.renderer.thinking:

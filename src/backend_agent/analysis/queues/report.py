@@ -40,7 +40,12 @@ def queue_section(project: Project, base: str | None = None) -> Subsection | Non
         return Subsection(
             "queues", _TITLE, "endpoints", _COLUMNS, rows, [], inventory.as_dict(), empty
         )
-    changes = queue_changes(queue_inventory(project.at(base)), inventory)
+    return change_section(inventory, queue_changes(queue_inventory(project.at(base)), inventory))
+
+
+def change_section(inventory: QueueInventory, changes: list[QueueChange]) -> Subsection | None:
+    """The subsection of a change: its queue and job ``changes``, with ``inventory`` (after the
+    change) in the data; None when there are neither changes nor queues and jobs."""
     if not changes and not inventory.channels and not inventory.jobs:
         return None
     return Subsection(
