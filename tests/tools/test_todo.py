@@ -191,20 +191,19 @@ def test_headless_stream_json_carries_the_call_and_its_result(tmp_path: Path) ->
     )
     assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in done.stdout.splitlines()]
-    calls = [
-        block
-        for record in records
-        if record["type"] == "assistant"
-        for block in record["message"]["content"]
-        if block["type"] == "tool_use"
-    ]
+    calls = blocks_of(records, "assistant", "tool_use")
     assert calls[0]["name"] == "TodoWrite" and calls[0]["input"] == {"todos": PLAN}
-    results = [
-        block
-        for record in records
-        if record["type"] == "user"
-        for block in record["message"]["content"]
-        if block["type"] == "tool_result"
-    ]
+    results = blocks_of(records, "user", "tool_result")
     assert results[0]["is_error"] is False and "1 of 3 done" in results[0]["content"]
     assert records[-1]["subtype"] == "success"
+
+
+def blocks_of(records: list[dict[str, Any]], kind: str, block_type: str) -> list[dict[str, Any]]:
+    """The content blocks of one type in the stream-json records of one type."""
+    return [
+        block
+        for record in records
+        if record["type"] == kind
+        for block in record["message"]["content"]
+        if block["type"] == block_type
+    ]

@@ -16,28 +16,7 @@ from backend_agent.permissions import PermissionPolicy
 from backend_agent.sessions.costs import spend_by_model
 from backend_agent.sessions.session import Session
 from backend_agent.ui.status import MODE_LABELS
-
-
-def _row(table: Table, *cells: RenderableType | str) -> None:
-    """Add a row; strings are text, not markup (a rule or path may hold ``[...]``)."""
-    table.add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in cells))
-
-
-def grid(rows: list[tuple[str, RenderableType | str]], title: str = "") -> Table:
-    """Two columns, the first dim: label and value."""
-    table = Table(
-        title=Text(title, style="bold") if title else None,
-        title_justify="left",
-        box=None,
-        show_header=False,
-        pad_edge=False,
-        padding=(0, 2, 0, 0),
-    )
-    table.add_column(style="dim", no_wrap=True)
-    table.add_column()
-    for label, value in rows:
-        _row(table, label, value)
-    return table
+from backend_agent.ui.tables import add_row, columns, two_columns
 
 
 def status_panel(session: Session) -> RenderableType:
@@ -53,21 +32,20 @@ def status_panel(session: Session) -> RenderableType:
         ("session", session.id),
         ("transcript", str(session.transcript_path or "(not kept)")),
     ]
-    return grid(rows)
+    return two_columns(rows)
 
 
 def cost_panel(session: Session) -> RenderableType:
     spends = spend_by_model(session.history().entries)
     if not spends:
         return Text("No model calls yet in this session.", style="dim")
-    table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 2, 0, 0))
-    for column in ("model", "turns", "input", "cached", "output", "cost"):
-        table.add_column(column, justify="left" if column == "model" else "right")
+    numbers = ("turns", "input", "cached", "output", "cost")
+    table = columns("model", *numbers, numbers=numbers)
     for spend in spends:
         cost = f"${spend.cost_usd:.4f}"
         if not spend.priced:
             cost = f"{cost} + unknown" if spend.cost_usd else "unknown price"
-        _row(
+        add_row(
             table,
             spend.model,
             str(spend.turns),
@@ -120,25 +98,23 @@ def context_panel(session: Session) -> RenderableType:
     else:
         compaction = "automatic compaction is off; /compact [focus] compacts now"
     note = Text(f"Compaction: {compaction}. Token counts are estimates.", style="dim")
-    return Group(title, bar, grid(rows), note)
+    return Group(title, bar, two_columns(rows), note)
 
 
 def permissions_panel(session: Session) -> RenderableType:
     policy = session.policy
     rows: list[tuple[str, RenderableType | str]] = [("mode", session.permission_mode)]
-    header = grid(rows)
+    header = two_columns(rows)
     if not isinstance(policy, PermissionPolicy):
         return Group(header, Text("(rules are decided by the program's own policy)"))
-    table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 2, 0, 0))
-    for column in ("rule", "kind", "from"):
-        table.add_column(column)
+    table = columns("rule", "kind", "from")
     rules = policy.engine.rules
     for behavior in ("deny", "ask", "allow"):
         for rule in getattr(rules, behavior):
             style = {"deny": "red", "ask": "yellow", "allow": "green"}[behavior]
-            _row(table, str(rule), Text(behavior, style=style), _where(rule.source, session))
+            add_row(table, str(rule), Text(behavior, style=style), _where(rule.source, session))
     if not table.rows:
-        _row(table, Text("(no rules: the mode decides)", style="dim"), "", "")
+        add_row(table, Text("(no rules: the mode decides)", style="dim"), "", "")
     hint = Text(
         "/permissions allow <rule> saves an allow rule to "
         f"{_where(str(policy.local_settings), session)}; /permissions remove <rule> takes one out",
@@ -163,9 +139,7 @@ def mcp_panel(session: Session) -> RenderableType:
         return Text("No MCP servers are configured (see `backend-agent mcp --help`).")
     from backend_agent.mcp.names import server_prefix
 
-    table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 2, 0, 0))
-    for column in ("server", "status", "from", "tools"):
-        table.add_column(column)
+    table = columns("server", "status", "from", "tools", wrap="tools")
     for name, connection in manager.connections.items():
         prefix = server_prefix(name)
         tools = [t.removeprefix(prefix) for t in session.tools.tool_names if t.startswith(prefix)]
@@ -174,18 +148,16 @@ def mcp_panel(session: Session) -> RenderableType:
         detail = Text(status, style=style)
         if connection.error:
             detail.append(f": {connection.error}", style="dim")
-        _row(table, name, detail, connection.config.source, ", ".join(tools) or "-")
+        add_row(table, name, detail, connection.config.source, ", ".join(tools) or "-")
     hint = Text("/mcp reconnect <server> restarts one", style="dim")
     return Group(table, hint)
 
 
 def agents_panel(agents: dict[str, AgentDefinition], current: str) -> RenderableType:
-    table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 2, 0, 0))
-    for column in ("", "agent", "from", "model", "description"):
-        table.add_column(column, no_wrap=column != "description")
+    table = columns("", "agent", "from", "model", "description", wrap="description")
     for definition in sorted(agents.values(), key=lambda d: d.name):
         mark = "●" if definition.name == current else ""
-        _row(
+        add_row(
             table,
             mark,
             Text(definition.name, style=f"bold {definition.color or ''}"),
@@ -204,7 +176,7 @@ def memory_panel(files: list[tuple[Path, bool]], cwd: Path) -> RenderableType:
     table.add_column(style="dim")
     for number, (path, exists) in enumerate(files, 1):
         shown = str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path)
-        _row(table, f"{number}.", shown, "" if exists else "(new)")
+        add_row(table, f"{number}.", shown, "" if exists else "(new)")
     note = Text(
         "The agent reads these at the start of a session; edits apply from the next one "
         "(or after /clear).",

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Group, RenderableType
-from rich.table import Table
-from rich.text import Text
+
+from backend_agent.ui.tables import two_columns
 
 
 @dataclass(frozen=True)
@@ -110,29 +110,17 @@ def find_command(word: str) -> CommandInfo | None:
 def help_renderable(custom: list[tuple[str, str]]) -> RenderableType:
     """``/help``: commands, custom commands (``(usage, description)``), input and keys."""
     parts: list[RenderableType] = [
-        _table("Commands", [(c.usage, c.summary) for c in COMMANDS]),
+        two_columns([(c.usage, c.summary) for c in COMMANDS], **style("Commands")),
     ]
     if custom:
-        parts.append(_table("Custom commands", custom))
-    parts.append(_table("Input", [(p.keys, p.summary) for p in PREFIXES]))
-    parts.append(_table("Keys", [(k.keys, k.summary) for k in KEYS]))
+        parts.append(two_columns(list(custom), **style("Custom commands")))
+    parts.append(two_columns([(p.keys, p.summary) for p in PREFIXES], **style("Input")))
+    parts.append(two_columns([(k.keys, k.summary) for k in KEYS], **style("Keys")))
     return Group(*parts)
 
 
-def _table(title: str, rows: list[tuple[str, str]]) -> Table:
-    table = Table(
-        title=Text(title, style="bold"),
-        title_justify="left",
-        box=None,
-        show_header=False,
-        pad_edge=False,
-        padding=(0, 2, 0, 0),
-    )
-    table.add_column(style="cyan", no_wrap=True)
-    table.add_column()
-    for first, second in rows:
-        table.add_row(Text(first), Text(second))  # not markup: "[focus]" is text
-    return table
+def style(title: str) -> dict[str, str]:
+    return {"title": title, "label_style": "cyan"}
 
 
 def reference_markdown() -> str:
