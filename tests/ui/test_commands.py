@@ -309,3 +309,14 @@ def test_warnings_are_in_the_banner_before_the_first_prompt(project: Path, tmp_p
     hint = text.index("/help for commands")
     assert text.index("⚠ shell commands are NOT sandboxed") < hint
     assert text.index("⚠ MCP server 'broken'") < hint < text.index("answered")
+
+
+def test_a_custom_commands_model_answers_its_prompt_only(project: Path, tmp_path: Path) -> None:
+    other = script(tmp_path, ["from the command's model"], "other", model="claude-other-1")
+    commands = project / ".claude" / "commands"
+    commands.mkdir(parents=True)
+    (commands / "ask-other.md").write_text(f"---\nmodel: {other}\n---\nAnswer this")
+    model = script(tmp_path, ["from the session's model"])
+    _, screen = converse(project, model, "/ask-other\rnext\r/status\r" + END)
+    assert screen.index("from the command's model") < screen.index("from the session's model")
+    assert re.search(r"model\s+claude-haiku-4-5", screen)

@@ -60,7 +60,7 @@ from backend_agent.sessions.rewind import (
 from backend_agent.sessions.store import JsonlFileStore, SessionStore, Warn, location_of
 from backend_agent.sessions.streams import ApprovalRelay, astream_run, stream_run
 from backend_agent.sessions.transcript import PromptPoint, SessionLog, Transcript
-from backend_agent.settings import load_settings_files
+from backend_agent.settings import SettingsFiles, load_settings_files
 from backend_agent.tools import ToolResult, ToolSession
 from backend_agent.tools.base import Tool
 from backend_agent.tools.builtin import ToolError
@@ -443,12 +443,20 @@ class Session:
         config = self.config
         files = load_settings_files(self.cwd, config.settings, config.setting_scopes)
         model = open_model(replace(config.model, name=spec), None, files)
+        self.use_model(model, files)
+        return model
+
+    def use_model(self, model: Model, files: SettingsFiles | None = None) -> None:
+        """Use ``model`` from the next model call on, with the context budget of its window
+        (``files``: the settings, read again when not given)."""
+        config = self.config
+        if files is None:
+            files = load_settings_files(self.cwd, config.settings, config.setting_scopes)
         budget = resolve_budget(model.model_id, config.context, files)
         self.parts.model = self.agent.model = model
         self.parts.context = budget
         if self.agent.compactor is not None:
             self.agent.compactor.budget = budget
-        return model
 
     def set_permission_mode(self, mode: str) -> None:
         """Check the next tool calls against ``mode`` (default, acceptEdits, plan, ...)."""

@@ -217,7 +217,7 @@ class Conversation:
         try:
             return self.send(prompt, allowed_tools=command.allowed_tools)
         finally:
-            self.session.parts.model = self.session.agent.model = previous
+            self.session.use_model(previous)
 
     def run_shell(self, command: str) -> None:
         if not command:

@@ -43,7 +43,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo(
         "compact", "[focus]", "Summarise the conversation to free context; focus: what to keep"
     ),
-    CommandInfo("resume", "", "Pick an earlier session of this directory and continue it"),
+    CommandInfo("resume", "[id]", "Pick an earlier session of this directory and continue it"),
     CommandInfo("rewind", "", "Go back to before an earlier prompt: code, conversation or both"),
     CommandInfo(
         "model", "[name]", "Show the model, or switch for the next turn (opus, sonnet, openai:…)"
