@@ -102,7 +102,7 @@ class Conversation:
         self.percent: int | None = None  # context use, as of the last model turn
         cwd = config.cwd.resolve()
         self.input = PromptInput(
-            toolbar=lambda hint: status_toolbar(self.session, self.percent, hint),
+            toolbar=lambda hint, width: status_toolbar(self.session, self.percent, width, hint),
             on_shift_tab=self.cycle_mode,
             on_ctrl_o=self.show_folded,
             history=ProjectHistory(paths.history_file(), cwd),
@@ -287,7 +287,7 @@ class Conversation:
         return TurnView(
             self.console,
             renderer,
-            status=lambda: status_text(session, self.percent),
+            status=lambda: status_text(session, self.percent, self.console.width),
             activity=activity,
             animate=self.terminal,
             watcher=self._watcher(),

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.application import run_in_terminal
+from prompt_toolkit.application import get_app, run_in_terminal
 from prompt_toolkit.completion import Completer
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import History, InMemoryHistory
@@ -27,11 +27,11 @@ if TYPE_CHECKING:
 EXIT_HINT = "Press Ctrl-C again to exit"
 PROMPT_MARK = [("bold", "> ")]
 STYLE = Style.from_dict({"bottom-toolbar": "noreverse", "bottom-toolbar.text": "noreverse"})
-Toolbar = Callable[[str], list[tuple[str, str]]]
+Toolbar = Callable[[str, int], list[tuple[str, str]]]
 
 
 class PromptInput:
-    """Reads prompts and answers. ``toolbar(hint)`` draws the status line (or the hint);
+    """Reads prompts and answers. ``toolbar(hint, width)`` draws the status line (or the hint);
     ``on_shift_tab`` and ``on_ctrl_o`` are called from the key handlers."""
 
     def __init__(
@@ -80,7 +80,8 @@ class PromptInput:
             return ""
 
     def _toolbar(self) -> list[tuple[str, str]]:
-        return self.toolbar(EXIT_HINT if self._exit_armed else "")
+        width = get_app().output.get_size().columns
+        return self.toolbar(EXIT_HINT if self._exit_armed else "", width)
 
     def _disarm(self, buffer: Buffer) -> None:
         self._exit_armed = False
