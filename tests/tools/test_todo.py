@@ -143,8 +143,8 @@ def test_a_tool_the_agent_lacks_is_an_error_naming_its_tools_not_a_question(
         (result,) = results_of(session)
         assert approver.asked == []
         assert result.is_error
-        assert "there is no tool named WebSearch" in result.content
-        listed = result.content.split("the available tools are ")[1].split(".<")[0]
+        assert "No such tool: WebSearch" in result.content
+        listed = result.content.split("Available tools: ")[1].split("<")[0]
         assert listed.split(", ") == session.tools.tool_names
         assert "Grep" in listed and "Bash" not in listed
 
