@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.application import get_app, run_in_terminal
-from prompt_toolkit.completion import Completer
+from prompt_toolkit.buffer import CompletionState
+from prompt_toolkit.completion import CompleteEvent, Completer
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
@@ -50,6 +51,7 @@ class PromptInput:
         self.on_ctrl_o = on_ctrl_o
         self._exit_armed = False
         self._io = {"input": input, "output": output}
+        self.completer = completer
         self.session: PromptSession[str] = PromptSession(
             history=history or InMemoryHistory(),
             completer=completer,
@@ -106,6 +108,22 @@ class PromptInput:
                     buffer.apply_completion(state.current_completion)
                     return
             buffer.validate_and_handle()
+
+        @keys.add("tab")
+        def _complete(event: KeyPressEvent) -> None:
+            # Completions are computed here, not in the background: a Tab pressed while the
+            # completion started by typing is still running must not be lost.
+            buffer = event.current_buffer
+            if buffer.complete_state is not None:
+                buffer.complete_next()
+                return
+            if self.completer is None:
+                return
+            requested = CompleteEvent(completion_requested=True)
+            found = list(self.completer.get_completions(buffer.document, requested))
+            if found:
+                buffer.complete_state = CompletionState(buffer.document, found)
+                buffer.go_to_completion(0)
 
         @keys.add("escape", "enter")
         @keys.add("c-j")
