@@ -16,9 +16,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from backend_agent.analysis.endpoints.diff import diff_contracts
 from backend_agent.analysis.endpoints.inventory import build_inventory, extractors
@@ -44,7 +45,7 @@ def create_{i}(payload: dict):
     return Service{i}().save(payload)
 """
 
-SERVICE_PY = """from collections.abc import Callable
+SERVICE_PY = """from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from app.models import Record
@@ -358,6 +359,11 @@ def generate(root: Path, count: int) -> int:
         for i in range(routes):
             files.append((language.route_path.format(i=i), language.route.format(i=i)))
         files.append(language.app_file(routes))
+    return write_files(root, files)
+
+
+def write_files(root: Path, files: Iterable[tuple[str, str]]) -> int:
+    """Write each ``(relative path, text)`` under ``root``; returns the bytes written."""
     size = 0
     for relative, text in files:
         path = root / relative
@@ -367,10 +373,11 @@ def generate(root: Path, count: int) -> int:
     return size
 
 
-def report_scanning(project: Project) -> None:
-    """Print each language's extractor ``scan`` throughput in this process, then the total."""
+def report_scanning(project: Project, scanners: Iterable[Any] | None = None) -> None:
+    """Print the ``scan`` throughput of each extractor (by default the endpoint extractors;
+    anything with ``name``, ``wants`` and ``scan``) in this process, then the total."""
     total, total_seconds = 0, 0.0
-    for extractor in extractors():
+    for extractor in scanners if scanners is not None else extractors():
         sources = [(p, project.read_bytes(p)) for p in project.files() if extractor.wants(p)]
         if not sources:
             continue

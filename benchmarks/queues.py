@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from endpoints import MODEL_RB, SERVICE_GO, SERVICE_PY, SERVICE_TS
+from endpoints import MODEL_RB, SERVICE_GO, SERVICE_PY, SERVICE_TS, report_scanning, write_files
 
 from backend_agent.analysis.project import Project
 from backend_agent.analysis.queues.diff import diff_queues
@@ -133,34 +133,7 @@ def generate(root: Path, count: int) -> int:
                   for i in range(count - queues)]  # fmt: skip
         files += [(language.queue_path.format(i=i), language.queue.format(i=i))
                   for i in range(queues)]  # fmt: skip
-    size = 0
-    for relative, text in files:
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        size += len(text.encode())
-    return size
-
-
-def report_scanning(project: Project) -> None:
-    """Each language's extractor ``scan`` throughput in this process, then the total."""
-    total, total_seconds = 0, 0.0
-    for extractor in extractors():
-        sources = [(p, project.read_bytes(p)) for p in project.files() if extractor.wants(p)]
-        started = time.perf_counter()
-        for path, data in sources:
-            extractor.scan(path, data)
-        seconds = time.perf_counter() - started
-        size = sum(len(data) for _, data in sources)
-        print(
-            f"  {extractor.name:<10} {len(sources):>6} files {size / 1e6:6.1f} MB "
-            f"in {seconds:6.2f} s = {size / 1e6 / seconds:5.1f} MB/s"
-        )
-        total, total_seconds = total + size, total_seconds + seconds
-    print(
-        f"  {'total':<10} {total / 1e6:19.1f} MB in {total_seconds:6.2f} s "
-        f"= {total / 1e6 / total_seconds:5.1f} MB/s per core (target >= 5)"
-    )
+    return write_files(root, files)
 
 
 def changed_files(root: Path, changed: int) -> dict[str, float]:
@@ -210,7 +183,7 @@ def main(count: int) -> None:
         large, small = Path(tmp) / "large", Path(tmp) / "small"
         _, cold = build(large, count)  # first: nothing is cached yet
         print("scanning alone, one process:")
-        report_scanning(Project(large))
+        report_scanning(Project(large), extractors())
         one, ten = changed_files(large, 1), changed_files(large, 10)
         build(small, max(QUEUE_SHARE * 10, count // 4), first=False)
         small_one = changed_files(small, 1)

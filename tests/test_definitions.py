@@ -232,8 +232,10 @@ def test_unknown_agent_name_lists_the_available_ones(tmp_path: Path) -> None:
 
 
 def test_agents_json_errors_are_clear() -> None:
-    with pytest.raises(DefinitionError, match="invalid JSON"):
+    with pytest.raises(DefinitionError, match=r"^--agents:1:2: invalid JSON: "):
         load_agents_json("{nope")
+    with pytest.raises(DefinitionError, match="expected a JSON object"):
+        load_agents_json("[]")
     with pytest.raises(DefinitionError, match="'prompt'"):
         load_agents_json('{"a": {"description": "d"}}')
 
@@ -295,11 +297,21 @@ def test_agents_command_rejects_a_missing_directory(tmp_path: Path) -> None:
     assert done.stderr == f"backend-agent: error: --cwd {missing}: not a directory\n"
 
 
-def test_permission_modes_agree_with_the_settings_schema() -> None:
-    """definitions.py keeps its own list so --help need not import pydantic; it must not drift."""
-    from backend_agent.permissions.settings import PERMISSION_MODES as SETTINGS_MODES
+def test_settings_accept_exactly_the_permission_modes_of_agent_files(tmp_path: Path) -> None:
+    """One list of modes (in definitions.py, so --help need not import pydantic) serves agent
+    files, the flag and the settings schema."""
+    from backend_agent.errors import UserError
+    from backend_agent.permissions.settings import load_settings
 
-    assert sorted(PERMISSION_MODES) == sorted(SETTINGS_MODES)
+    settings = tmp_path / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    for mode in PERMISSION_MODES:
+        settings.write_text(json.dumps({"permissions": {"defaultMode": mode}}))
+        assert load_settings(tmp_path).default_mode == mode
+    settings.write_text(json.dumps({"permissions": {"defaultMode": "yolo"}}))
+    with pytest.raises(UserError) as error:
+        load_settings(tmp_path)
+    assert all(repr(mode) in str(error.value) for mode in PERMISSION_MODES)
 
 
 def test_builtin_tool_names_are_the_tools_a_session_has(tmp_path: Path) -> None:

@@ -82,6 +82,7 @@ def reaches(imported: Import, package: str) -> bool:
         ("runtime", ["sessions", "ui", "commands", "rich", "prompt_toolkit"]),
         ("sessions", ["ui", "commands", "rich", "prompt_toolkit"]),
         ("analysis", ["runtime", "models", "ui", "sessions"]),
+        ("batch", ["ui", "commands", "rich", "prompt_toolkit"]),
     ],
 )
 def test_a_package_never_imports_the_layers_above_it(package: str, forbidden: list[str]) -> None:

@@ -14,11 +14,13 @@ import asyncio
 import json
 import os
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, TypedDict, Unpack
 
-from backend_agent.definitions import AgentDefinition
+from backend_agent.definitions import AgentDefinition, PermissionMode
 from backend_agent.errors import UserError, warn_to_stderr
+from backend_agent.evidence.options import EVIDENCE_MODES, EvidenceMode, EvidenceOptions
 from backend_agent.mcp.config import parse_servers
 from backend_agent.mcp.startup import McpOptions
 from backend_agent.models.base import Model
@@ -26,7 +28,7 @@ from backend_agent.models.registry import ModelChoice
 from backend_agent.permissions import PERMISSION_MODES, PermissionOptions
 from backend_agent.permissions.callback import CanUseTool
 from backend_agent.permissions.hooks import HookEntry, python_hooks
-from backend_agent.permissions.settings import PermissionMode
+from backend_agent.runtime.context import ContextOptions, parse_threshold
 from backend_agent.runtime.events import AgentEvent, EventHandler
 from backend_agent.runtime.results import Limits, RunResult
 from backend_agent.sessions.config import AgentChoice, ResumeChoice, SessionConfig
@@ -46,8 +48,11 @@ class SessionOptions(TypedDict, total=False):
       ``Path``, or a string ending in ``.md``), or an ``AgentDefinition``.
     - ``model``: a model spec as ``--model`` takes it (``"sonnet"``, ``"openai:gpt-5"``,
       ``"scripted:run.yaml"``) or a ``Model`` object; ``base_url`` as ``--base-url``.
-    - ``permission_mode``, ``allowed_tools``, ``disallowed_tools``, ``add_dirs``, ``sandbox``:
-      as the command line's flags (rules in settings syntax, e.g. ``"Bash(npm test:*)"``).
+    - ``max_output_tokens``: as ``--max-output-tokens``.
+    - ``permission_mode``, ``allowed_tools``, ``disallowed_tools``, ``add_dirs``, ``sandbox``,
+      ``sandbox_network``: as the command line's flags (rules in settings syntax, e.g.
+      ``"Bash(npm test:*)"``); ``available_tools`` as ``--tools`` (the only built-in and MCP
+      tools offered; ``[]`` for none).
     - ``can_use_tool``: decides the calls that would ask the user (see ``Allow``/``Deny``);
       without it such calls are refused, as in ``-p`` mode.
     - ``hooks``: ``{event: [callable | command | {"matcher": ..., "hooks": [...]}]}``.
@@ -56,7 +61,13 @@ class SessionOptions(TypedDict, total=False):
       ``strict_mcp_config`` uses only these.
     - ``setting_sources``: which settings files are read (``()``: none); ``settings``: more
       settings files or JSON, as ``--settings``.
+    - ``agents``: extra agent definitions by name, as ``--agents`` (``{"name": {"description":
+      ..., "prompt": ...}}``).
     - ``system_prompt`` replaces the agent's prompt; ``append_system_prompt`` adds to it.
+    - ``compact_threshold`` as ``--compact-threshold`` (``0.7``, ``"70%"`` or ``"off"``);
+      ``context_window``: the model's window in tokens (for local models), as
+      ``BACKEND_AGENT_CONTEXT_WINDOW``.
+    - ``evidence_check``: ``"revise"``, ``"warn"`` or ``"off"``, as ``--evidence-check``.
     - ``max_turns``, ``max_budget_usd``: when a prompt's run stops early.
     - ``resume`` (a session id or unique prefix) or ``continue_conversation`` (the latest
       session of ``cwd``) continue a conversation; ``fork`` continues it under a new id;
@@ -69,11 +80,14 @@ class SessionOptions(TypedDict, total=False):
     agent: str | os.PathLike[str] | AgentDefinition | None
     model: str | Model | None
     base_url: str | None
+    max_output_tokens: int | None
     permission_mode: PermissionMode | None
     allowed_tools: Sequence[str]
     disallowed_tools: Sequence[str]
+    available_tools: Sequence[str] | None
     add_dirs: Sequence[PathArgument]
     sandbox: Sandbox | None
+    sandbox_network: bool | None
     can_use_tool: CanUseTool | None
     hooks: Mapping[str, Sequence[HookEntry]] | None
     tools: Sequence[FunctionTool[..., Any] | Callable[..., Any]]
@@ -81,10 +95,14 @@ class SessionOptions(TypedDict, total=False):
     strict_mcp_config: bool
     setting_sources: Sequence[SettingsScope]
     settings: Sequence[str]
+    agents: Mapping[str, Mapping[str, Any]] | None
     system_prompt: str | None
     append_system_prompt: str | None
     max_turns: int | None
     max_budget_usd: float | None
+    compact_threshold: float | str | None
+    context_window: int | None
+    evidence_check: EvidenceMode | None
     resume: str | None
     continue_conversation: bool
     fork: bool
@@ -125,24 +143,33 @@ def session_config(cwd: PathArgument, options: SessionOptions) -> SessionConfig:
     sandbox = options.get("sandbox")
     if sandbox is not None and sandbox not in ("auto", "required", "off"):
         raise UserError(f"sandbox={sandbox!r}: choose auto, required or off")
+    evidence = options.get("evidence_check")
+    if evidence is not None and evidence not in EVIDENCE_MODES:
+        raise UserError(f"evidence_check={evidence!r}: choose one of {', '.join(EVIDENCE_MODES)}")
     model = options.get("model")
     limits = Limits(options.get("max_turns"), options.get("max_budget_usd"))
     return SessionConfig(
         cwd=Path(cwd).expanduser().resolve(),
         agent=_agent_choice(options),
-        model=ModelChoice(model if isinstance(model, str) else None, options.get("base_url")),
+        model=ModelChoice(
+            model if isinstance(model, str) else None,
+            options.get("base_url"),
+            _positive(options.get("max_output_tokens"), "max_output_tokens"),
+        ),
         permissions=PermissionOptions(
             mode=mode,
             allowed_tools=list(options.get("allowed_tools", ())),
             disallowed_tools=list(options.get("disallowed_tools", ())),
             add_dirs=[Path(d).expanduser().resolve() for d in options.get("add_dirs", ())],
             sandbox=sandbox,
+            sandbox_network=options.get("sandbox_network"),
             hooks=python_hooks(options.get("hooks") or {}, "open_session(hooks=...)"),
         ),
         mcp=McpOptions(
             _mcp_configs(options.get("mcp_servers")), options.get("strict_mcp_config", False)
         ),
         limits=limits,
+        context=_context_options(options),
         settings=list(options.get("settings", ())),
         setting_scopes=tuple(options.get("setting_sources", ALL_SCOPES)),
         resume=ResumeChoice(
@@ -152,6 +179,7 @@ def session_config(cwd: PathArgument, options: SessionOptions) -> SessionConfig:
             new_id=options.get("session_id"),
         ),
         checkpoints=options.get("checkpoints", True),
+        evidence=EvidenceOptions(evidence),
     )
 
 
@@ -187,9 +215,13 @@ def run(
 def _agent_choice(options: SessionOptions) -> AgentChoice:
     """A name, a file (a path, or a string ending in ``.md``), or a whole definition."""
     agent = options.get("agent")
+    extra = options.get("agents")
+    available = options.get("available_tools")
     choice = AgentChoice(
+        agents_json=None if extra is None else json.dumps({k: dict(v) for k, v in extra.items()}),
         system_prompt=options.get("system_prompt"),
         append_system_prompt=options.get("append_system_prompt"),
+        tools=None if available is None else list(available),
     )
     if isinstance(agent, AgentDefinition):
         choice.definition = agent
@@ -198,6 +230,25 @@ def _agent_choice(options: SessionOptions) -> AgentChoice:
     elif agent is not None:
         choice.file = Path(agent).expanduser()
     return choice
+
+
+def _context_options(options: SessionOptions) -> ContextOptions:
+    """``compact_threshold`` and ``context_window`` as the context settings they stand for."""
+    threshold = options.get("compact_threshold")
+    chosen = ContextOptions()
+    if threshold is not None:
+        if isinstance(threshold, bool) or not isinstance(threshold, str | int | float):
+            raise UserError(f"compact_threshold={threshold!r}: give 0.8, '80%' or 'off'")
+        chosen = parse_threshold(str(threshold), "compact_threshold")
+    window = _positive(options.get("context_window"), "context_window")
+    return replace(chosen, window=window)
+
+
+def _positive(value: int | None, name: str) -> int | None:
+    """``value`` when it is a whole number ≥ 1 (or None); UserError naming ``name`` otherwise."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise UserError(f"{name}={value!r}: expected a positive whole number")
+    return value
 
 
 def _mcp_configs(servers: Mapping[str, Mapping[str, Any]] | PathArgument | None) -> list[str]:

@@ -22,10 +22,11 @@ SUBCOMMANDS: dict[str, str] = {
     "endpoints": "inventory of REST/GraphQL/gRPC/WebSocket endpoints; contract diff with --base",
     "queues": "message channels, background jobs and schedules; contract diff with --base",
     "report": "the Backend Agent Report for a change, with no model (md/json/sarif/html)",
-    "db": "read-only live database schema (PostgreSQL, MySQL, SQLite, Redis)",
+    "db": "migration findings with rollback advice; read-only live database schema",
     "tests": "find and run the project's tests",
     "sessions": "list the recorded sessions of this directory (or all); resume with -r ID",
     "rewind": "restore files and/or the conversation to before a session's N-th prompt",
+    "batch": "run tasks (prompts or reports) over many repositories, locally or on Ray",
     "doctor": "check the sandbox, ripgrep, credentials, MCP servers and session store",
     "init": "write a starting AGENTS.md: stack, test commands, endpoints (as /init)",
 }

@@ -8,19 +8,20 @@ permission mode, color, turn limit and MCP servers it uses. Definitions come fro
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from backend_agent.errors import UserError, warn_to_stderr
+from backend_agent.settings import json_object
 
 Source = Literal["built-in", "user", "project", "cli", "file"]
 
-PERMISSION_MODES = ("default", "acceptEdits", "plan", "bypassPermissions", "dontAsk")
+PermissionMode = Literal["default", "acceptEdits", "plan", "dontAsk", "bypassPermissions"]
+PERMISSION_MODES: tuple[str, ...] = get_args(PermissionMode)
 
 # Claude Code's agent color names, each with the truecolor hex we render it in.
 NAMED_COLORS: dict[str, str] = {
@@ -114,6 +115,8 @@ class _FieldReader:
         return value.strip()
 
     def tool_list(self, fields: Mapping[str, Any], name: str) -> tuple[str, ...] | None:
+        """A ``tools``-style field (a comma-separated string or a list) as names; None for
+        "all" (absent, or ``*``). Unknown names are kept, with a warning naming the valid ones."""
         value = fields.get(name)
         if value is None:
             return None
@@ -321,11 +324,8 @@ def load_agent_file(
 
 def load_agents_json(text: str, *, warn: Warn = warn_to_stderr) -> list[AgentDefinition]:
     """Definitions from ``--agents``: ``{"name": {"description": ..., "prompt": ..., ...}}``."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DefinitionError(f"--agents: invalid JSON: {exc}") from exc
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+    data = json_object(text, "--agents", DefinitionError)
+    if not all(isinstance(v, dict) for v in data.values()):
         raise DefinitionError('--agents: expected {"name": {"description": ..., "prompt": ...}}')
     definitions = []
     for name, fields in data.items():

@@ -83,7 +83,7 @@ def load_settings_files(
     ]
     for value in extra:
         if value.lstrip().startswith("{"):
-            sources.append(SettingsSource("--settings", cwd, _object(value, "--settings")))
+            sources.append(SettingsSource("--settings", cwd, json_object(value, "--settings")))
             continue
         path = Path(os.path.realpath(cwd / os.path.expanduser(value)))
         if not path.is_file():
@@ -104,19 +104,29 @@ def _read_file(path: Path, root: Path) -> SettingsSource:
 def read_settings_object(path: Path) -> dict[str, Any]:
     """The JSON object of a settings file; UserError naming the file when it is not one."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as error:
         raise UserError(f"{path}: cannot read settings ({error.strerror or error})") from error
-    except UnicodeDecodeError as error:
-        raise UserError(f"{path}: invalid JSON ({error}); fix or remove it") from error
-    return _object(text, str(path))
+    return json_object(raw, str(path))
 
 
-def _object(text: str, label: str) -> dict[str, Any]:
+def json_object(raw: bytes | str, label: str, error: type[UserError] = UserError) -> dict[str, Any]:
+    """The JSON object in a configuration file's bytes (settings, ``.mcp.json``) or in inline
+    JSON (``--settings``, ``--agents``): ``error`` locating the mistake otherwise, as
+    ``label:line:column: invalid JSON: what`` or ``label:line: not UTF-8 text``."""
+    text = raw
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            raise error(
+                f"{label}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}): save it as UTF-8"
+            ) from exc
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise UserError(f"{label}: invalid JSON ({error}); fix or remove it") from error
+    except json.JSONDecodeError as exc:
+        raise error(f"{label}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from exc
     if not isinstance(data, dict):
-        raise UserError(f"{label}: expected a JSON object; fix or remove it")
+        raise error(f"{label}: expected a JSON object {{...}}, not {type(data).__name__}")
     return data

@@ -559,3 +559,16 @@ def test_a_subsection_shows_under_its_section_with_its_risks_and_json() -> None:
     section = html.split('<section id="endpoints">')[1].split("</section>")[0]
     assert "<h3>Queues &amp; Jobs</h3>" in section and "<th>Broker</th>" in section
     assert '<span class="badge medium">medium</span>' in section  # the row with a severity
+
+
+def test_the_plan_names_each_end_of_the_change_once() -> None:
+    from backend_agent.analysis.report.renderers.text import plan_summary
+
+    def summary(head: str, uncommitted: bool) -> str:
+        return plan_summary(Plan("main", "abc1234", head, uncommitted), 0).split(":")[0]
+
+    assert summary("def5678", False) == "Change from main (abc1234) to def5678"
+    assert summary("abc1234", True) == "Change from main (abc1234) to the working tree"
+    assert summary("def5678", True) == (
+        "Change from main (abc1234) to def5678 and the uncommitted changes"
+    )

@@ -17,7 +17,8 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
 
 
 def demo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    # TMPDIR: a demo without DIR makes its repository inside the test's directory, not /tmp
+    env = {**os.environ, "PYTHONPATH": str(SRC), "TMPDIR": str(cwd)}
     return subprocess.run(
         [sys.executable, "-m", "backend_agent", "demo", *args],
         cwd=cwd,
@@ -84,6 +85,22 @@ def test_headless_text_demo_shows_the_story(tmp_path: Path) -> None:
     assert "✓ report verified against the code" in out
     kept = re.search(r"the repository is kept in (\S+)", out)
     assert kept is not None and Path(kept.group(1), "migrations").is_dir()
+    assert Path(kept.group(1)).parent == tmp_path
+
+
+def test_the_sample_is_copied_without_installed_bytecode(tmp_path: Path) -> None:
+    from backend_agent.commands.demo import copy_sample
+
+    sample = tmp_path / "sample"
+    (sample / "app" / "__pycache__").mkdir(parents=True)
+    (sample / "app" / "main.py").write_text("app = 1\n")
+    (sample / "app" / "__pycache__" / "main.cpython-311.pyc").write_bytes(b"\x00")
+    (sample / "stray.pyc").write_bytes(b"\x00")
+    copy_sample(sample, tmp_path / "repo")
+    copied = sorted(
+        p.relative_to(tmp_path / "repo").as_posix() for p in (tmp_path / "repo").rglob("*")
+    )
+    assert copied == ["app", "app/main.py"]
 
 
 def test_demo_refuses_a_directory_that_is_not_empty(tmp_path: Path) -> None:

@@ -258,3 +258,28 @@ def test_a_removed_job_must_be_named(tmp_path: Path) -> None:
     assert "purge_legacy_names" in correction and "app/tasks.py:" in correction
     assert run.report["verified"] is True
     assert [c["rule"] for c in run.report["evidence"]["queues"]["changes"]] == ["job-removed"]
+
+
+@pytest.mark.parametrize("mode", ["warn", "off"])
+def test_the_python_api_chooses_the_mode_as_the_flag_does(
+    tmp_path: Path, mode: EvidenceMode
+) -> None:
+    import backend_agent
+
+    language = LANGUAGES["python"]
+    repo = make_repo("python", tmp_path / "python")
+    script = tmp_path / "script.yaml"
+    script.write_text(yaml.safe_dump({"turns": [*work(language), report(language)]}))
+    result = backend_agent.run(
+        "Add an avatar upload endpoint",
+        cwd=repo,
+        model=f"scripted:{script}",
+        permission_mode="acceptEdits",
+        evidence_check=mode,
+    )
+    assert result.subtype == "success" and result.num_turns == 3  # no corrective turn
+    if mode == "off":
+        assert result.report is None
+    else:
+        assert result.report is not None and result.report["verified"] is False
+        assert "### Evidence check" in result.result

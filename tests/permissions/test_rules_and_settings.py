@@ -132,11 +132,20 @@ def test_settings_merge_in_order_and_flags_come_last(project: Path, home: Path) 
 
 
 def test_bad_settings_stop_with_one_clear_line(project: Path) -> None:
-    (project / ".claude" / "settings.json").write_text("{not json")
-    with pytest.raises(UserError, match=r"settings.json: invalid JSON"):
+    (project / ".claude" / "settings.json").write_text('{"permissions": {\n  "allow": [oops]}}')
+    with pytest.raises(UserError, match=r"settings.json:2:13: invalid JSON: Expecting value$"):
         load_settings(project)
+    (project / ".claude" / "settings.json").write_bytes(b'{"model":\n "caf\xe9"}')
+    with pytest.raises(UserError, match=r"settings.json:2: not UTF-8 text \(byte 0xe9\)"):
+        load_settings(project)
+    (project / ".claude" / "settings.json").write_text("{}")
+    with pytest.raises(UserError, match=r"^--settings:1:2: invalid JSON: "):
+        load_settings(project, extra=["{bad"])
     (project / ".claude" / "settings.json").write_text('{"permissions": {"defaultMode": "yolo"}}')
     with pytest.raises(UserError, match=r"permissions.defaultMode"):
+        load_settings(project)
+    (project / ".claude" / "settings.json").write_text('{"sandbox": "on"}')
+    with pytest.raises(UserError, match=r"settings.json: sandbox: expected an object$"):
         load_settings(project)
     with pytest.raises(UserError, match="--settings: no such file"):
         load_settings(project.parent, extra=["missing.json"])

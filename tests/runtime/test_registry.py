@@ -122,7 +122,7 @@ def test_a_settings_file_without_a_model_leaves_the_choice_to_the_others(
     [
         (b"{not json", "invalid JSON"),
         (b'{"model": 5}', "model: expected a model name"),
-        (b'{"model": "\xff"}', "invalid JSON"),
+        (b'{"model": "\xff"}', "not UTF-8 text"),
     ],
 )
 def test_a_bad_settings_model_is_a_user_error_naming_the_file(

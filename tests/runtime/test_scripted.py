@@ -100,6 +100,19 @@ def test_malformed_scripts_name_the_file_and_the_problem(
     assert str(path) in str(error.value)
 
 
+def test_a_yaml_mistake_is_one_line_with_its_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text('turns:\n  - text: "hello"\n   bad: [\n')
+    with pytest.raises(UserError) as error:
+        ScriptedModel.from_file(path)
+    assert str(error.value) == (
+        f"{path}:3:4: not valid YAML/JSON: expected <block end>, but found '<block mapping start>'"
+    )
+    path.write_bytes(b"turns: [caf\xe9]")
+    with pytest.raises(UserError, match="not UTF-8 text"):
+        ScriptedModel.from_file(path)
+
+
 def test_a_missing_script_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="cannot read script"):
         ScriptedModel.from_file(tmp_path / "absent.yaml")

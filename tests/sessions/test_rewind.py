@@ -137,6 +137,17 @@ def test_out_of_range_and_unknown_sessions_are_clear_errors(
     assert missing.returncode == 2 and "no session 'nope'" in missing.stderr
 
 
+def test_rewind_where_no_session_ran_says_there_is_nothing_to_rewind(
+    project: Path, env: dict[str, str]
+) -> None:
+    done = cli(["rewind", "--to", "1"], env, project)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"backend-agent: error: no session recorded in {project.resolve()}; nothing to rewind "
+        "here (--cwd DIR for another directory)"
+    )
+
+
 def test_the_session_object_rewinds_code_and_conversation_together(repo: Path) -> None:
     model = ScriptedModel.from_data({"turns": [*EDIT_AND_SED, "second answer", "again"]})
     config = SessionConfig(cwd=repo, permissions=PermissionOptions(mode="bypassPermissions"))

@@ -178,7 +178,7 @@ def test_a_fork_can_take_the_id_the_user_chose(notes: Path) -> None:
     ("choice", "message"),
     [
         ({"session": "nope"}, "no session 'nope' in"),
-        ({"latest": True}, "no session to continue in"),
+        ({"latest": True}, "no session recorded in"),
         ({"new_id": "not-a-uuid"}, "--session-id 'not-a-uuid': not a UUID"),
         ({"fork": True}, "--fork-session needs --continue or --resume"),
     ],
@@ -228,8 +228,9 @@ def test_a_corrupt_line_names_the_file_and_line(notes: Path) -> None:
     lines = path.read_text().splitlines(keepends=True)
     lines[1] = "this is not json\n"
     path.write_text("".join(lines))
-    with pytest.raises(CorruptSession, match=rf"{path}:2: not a JSON line"):
+    with pytest.raises(CorruptSession, match=rf"{path}:2: not a JSON line") as raised:
         open_session(notes, scripted("x"), session=session.id)
+    assert str(raised.value).endswith("`backend-agent sessions` lists them), or delete the file")
 
 
 def test_hooks_receive_the_transcript_path_and_it_exists(notes: Path, tmp_path: Path) -> None:

@@ -43,6 +43,31 @@ def work_tree_of(directory: Path) -> Path | None:
     return Path(proc.stdout.strip()) if proc.returncode == 0 and proc.stdout.strip() else None
 
 
+def resolves_to_commit(root: Path, rev: str) -> bool:
+    """Whether ``rev`` names a commit of the repository at ``root``."""
+    proc = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
+        capture_output=True,
+        check=False,
+    )
+    return proc.returncode == 0
+
+
+def require_commit(root: Path, rev: str) -> None:
+    """UserError saying what to do when ``rev`` is not a commit of ``root``'s repository."""
+    if resolves_to_commit(root, rev):
+        return
+    if work_tree_of(root) is None:
+        raise UserError(
+            f"{root} is not in a git repository, so it has no revision {rev!r} to compare "
+            "with: run git init and commit, or leave the revision out"
+        )
+    raise UserError(
+        f"unknown git revision {rev!r} in {root}: name a branch, tag or commit "
+        "(git log --oneline lists them)"
+    )
+
+
 def is_ignored(top: Path, directory: Path) -> bool:
     """Whether the repository at ``top`` ignores ``directory`` (or a folder enclosing it) and
     tracks nothing in it: git then lists none of its files."""

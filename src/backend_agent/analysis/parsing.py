@@ -1,11 +1,13 @@
-"""Tree-sitter parsers for the four languages, from the per-language grammar wheels."""
+"""Tree-sitter parsers for the four languages, from the per-language grammar wheels, and what
+every reader of their trees needs: a node's text and line, and a walk over its descendants."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cache
 from typing import Literal
 
-from tree_sitter import Language, Parser, Tree
+from tree_sitter import Language, Node, Parser, Tree
 
 LanguageName = Literal["python", "javascript", "typescript", "tsx", "go", "ruby"]
 
@@ -64,3 +66,24 @@ def _parser(name: LanguageName) -> Parser:
 def parse(source: bytes, name: LanguageName) -> Tree:
     """Parse source bytes; tree-sitter never fails, errors become ERROR nodes."""
     return _parser(name).parse(source)
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node under ``node``, parents before children, in source order."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.named_children))
+
+
+def node_text(node: Node | None) -> str:
+    """The source text of a node ("" for None)."""
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", "replace")
+
+
+def node_line(node: Node) -> int:
+    """1-based line where the node starts."""
+    return node.start_point[0] + 1

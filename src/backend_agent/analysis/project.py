@@ -7,10 +7,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from backend_agent.analysis.git import git, git_bytes, is_ignored, work_tree_of
+from backend_agent.analysis.git import git_bytes, is_ignored, require_commit, work_tree_of
 from backend_agent.errors import UserError
 
-__all__ = ["SKIPPED_DIRS", "Note", "Project", "blob_id", "git", "is_skipped"]
+__all__ = ["SKIPPED_DIRS", "Note", "Project", "blob_id", "is_skipped"]
 
 # Directories never worth analysing, even outside git (dependencies, builds, caches).
 SKIPPED_DIRS = frozenset(
@@ -79,7 +79,7 @@ class Project:
 
     def at(self, rev: str) -> Project:
         """The same repository at another revision."""
-        git(self.root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+        require_commit(self.root, rev)
         return Project(self.root, rev)
 
     def files(self) -> list[str]:

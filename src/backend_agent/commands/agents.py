@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from backend_agent.commands.arguments import CommandParser, add_debug
 from backend_agent.errors import UserError
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="backend-agent agents",
         description=(
             "List the agents that can run: project .claude/agents/*.md over user "
             "~/.claude/agents/*.md over built-in (--agents JSON over all)."
         ),
     )
-    parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory")
+    parser.add_argument(
+        "--cwd", type=Path, default=Path.cwd(), metavar="DIR", help="project directory"
+    )
     parser.add_argument("--agents", metavar="JSON", help="extra agents, as for a run")
+    add_debug(parser)
     args = parser.parse_args(argv)
     if not args.cwd.is_dir():
         raise UserError(f"--cwd {args.cwd}: not a directory")

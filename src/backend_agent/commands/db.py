@@ -10,17 +10,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from backend_agent.commands.arguments import positive_int
+from backend_agent.commands.arguments import CommandParser, add_debug, positive_int
 from backend_agent.commands.notes import warn_unread
 from backend_agent.errors import UserError
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="backend-agent db",
         description="Look at databases without changing them.",
     )
-    parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    add_debug(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     schema = commands.add_parser(
         "schema",
@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
         help="Redis: keys to sample at most (default 10000)",
     )
     schema.add_argument("--format", choices=("table", "json"), default="table")
-    schema.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    add_debug(schema)
     migrations = commands.add_parser(
         "migrations",
         help="parse the repository's migrations and report risky operations",
@@ -57,7 +57,7 @@ def main(argv: list[str]) -> int:
     )
     migrations.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
     migrations.add_argument("--format", choices=("table", "json"), default="table")
-    migrations.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    add_debug(migrations)
     args = parser.parse_args(argv)
     if args.command == "schema":
         return _schema(args)

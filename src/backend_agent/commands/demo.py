@@ -20,6 +20,7 @@ from importlib.resources import as_file, files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from backend_agent.commands.arguments import CommandParser, add_debug
 from backend_agent.errors import UserError
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ HEADLESS_ALLOWED = ["Bash(git status:*)"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="backend-agent demo",
         description=(
             "Run the built-in Backend Agent on a bundled sample service with a scripted model "
@@ -58,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="text",
         help="with -p, as for backend-agent -p",
     )
-    parser.add_argument("--debug", action="store_true", help="full error details on failure")
+    add_debug(parser)
     return parser
 
 
@@ -86,7 +87,7 @@ def prepare_repository(directory: Path | None) -> Path:
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
             raise UserError(f"{directory}: not an empty directory; give a new or empty one")
     with as_file(files("backend_agent.demo") / "sample") as sample:
-        shutil.copytree(sample, root, dirs_exist_ok=True)
+        copy_sample(sample, root)
     for command in (
         ("init", "-q", "-b", "main"),
         ("add", "-A"),
@@ -98,6 +99,14 @@ def prepare_repository(directory: Path | None) -> Path:
         if done.returncode != 0:
             raise UserError(f"git {command[0]} failed in {root}: {done.stderr.strip()}")
     return root
+
+
+def copy_sample(sample: Path, root: Path) -> None:
+    """Copy the sample service to ``root``, without the bytecode an installer compiled next to
+    it (pip compiles every .py file of a wheel, the sample's included)."""
+    shutil.copytree(
+        sample, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
 
 
 def _run(root: Path, script: Path, args: argparse.Namespace) -> int:

@@ -6,7 +6,6 @@ a run needs is broken, 0 when everything is fine or only worth a warning.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -15,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+from backend_agent.commands.arguments import CommandParser, add_debug
 from backend_agent.errors import UserError
 
 Status = Literal["ok", "warn", "fail"]
@@ -37,12 +37,14 @@ class Check:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="backend-agent doctor",
         description="Check the Bash sandbox, ripgrep, model credentials, MCP servers and the "
         "session store, and print what to fix. Exits 1 when something a run needs is broken.",
     )
-    parser.add_argument("--cwd", type=Path, default=Path("."), help="project to check (default: .)")
+    parser.add_argument(
+        "--cwd", type=Path, default=Path("."), metavar="DIR", help="project to check (default: .)"
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
         "--timeout",
@@ -51,7 +53,7 @@ def main(argv: list[str]) -> int:
         metavar="SECONDS",
         help=f"how long MCP servers get to start (default {DEFAULT_MCP_TIMEOUT:g})",
     )
-    parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    add_debug(parser)
     args = parser.parse_args(argv)
     cwd = args.cwd.resolve()
     if not cwd.is_dir():

@@ -3,10 +3,10 @@ contract changes since a git revision."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from backend_agent.commands.arguments import CommandParser, add_debug
 from backend_agent.commands.notes import warn_unread
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ changes between REV and the working tree (breaking / possibly-breaking / non-bre
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="backend-agent endpoints", description=DESCRIPTION)
+    parser = CommandParser(prog="backend-agent endpoints", description=DESCRIPTION)
     parser.add_argument("path", nargs="?", default=".", help="repository to analyse (default: .)")
     parser.add_argument(
         "--format",
@@ -35,7 +35,7 @@ def main(argv: list[str]) -> int:
         help="output: a table (default), JSON, or a generated OpenAPI 3 document",
     )
     parser.add_argument("--base", metavar="REV", help="git revision to diff the contract against")
-    parser.add_argument("--debug", action="store_true", help="show full errors")
+    add_debug(parser)
     args = parser.parse_args(argv)
 
     import json

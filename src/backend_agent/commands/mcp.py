@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from backend_agent.errors import UserError
+from backend_agent.commands.arguments import CommandParser, add_debug
+from backend_agent.errors import UserError, warn_to_stderr
 from backend_agent.mcp.config import (
     PROJECT_FILE,
     MissingVariable,
@@ -29,7 +30,7 @@ DEFAULT_LIST_TIMEOUT = 15.0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="backend-agent mcp",
         description="List, add and remove MCP servers (Claude Code's .mcp.json format), or "
         "serve the evidence tools to other MCP clients.",
@@ -106,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cwd", type=Path, default=Path("."), metavar="DIR", help="project dir")
-    parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    add_debug(parser)
 
 
 def main(argv: list[str]) -> int:
@@ -207,7 +208,7 @@ def remove_server(project: Path, name: str, scope: str | None) -> int:
 def list_servers(project: Path, *, as_json: bool, timeout: float) -> int:
     """Try to start every configured server (in parallel, bounded by ``timeout``) and show how
     each one did."""
-    servers = configured_servers(project, report=_warn)
+    servers = configured_servers(project, report=warn_to_stderr)
     if not servers:
         if as_json:
             print("[]")
@@ -272,7 +273,3 @@ def _target(server: ServerConfig) -> str:
     if server.transport == "stdio":
         return " ".join([server.command, *server.args])
     return server.url
-
-
-def _warn(message: str) -> None:
-    print(f"backend-agent: warning: {message}", file=sys.stderr)

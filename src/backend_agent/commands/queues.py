@@ -3,9 +3,10 @@ and with ``--base`` the queue and job contract changes since a git revision."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import TYPE_CHECKING
+
+from backend_agent.commands.arguments import CommandParser, add_debug
 
 if TYPE_CHECKING:
     from backend_agent.analysis.queues.model import QueueChange, QueueInventory
@@ -23,7 +24,7 @@ queue and job contract changes between REV and the working tree.
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="backend-agent queues", description=DESCRIPTION)
+    parser = CommandParser(prog="backend-agent queues", description=DESCRIPTION)
     parser.add_argument("path", nargs="?", default=".", help="repository to analyse (default: .)")
     parser.add_argument(
         "--format",
@@ -34,7 +35,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--base", metavar="REV", help="git revision to diff queues and jobs against"
     )
-    parser.add_argument("--debug", action="store_true", help="show full errors")
+    add_debug(parser)
     args = parser.parse_args(argv)
 
     import json

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from backend_agent.commands.arguments import CommandParser, add_debug
 from backend_agent.commands.notes import warn_unread
 from backend_agent.errors import UserError
 
@@ -21,7 +21,7 @@ PROGRESS_DELAY_SECONDS = 0.5
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="backend-agent report",
         description="Write the Backend Agent Report (Plan, Endpoints/Contracts, Database Impact, "
         "Tests, Risks & Rollbacks) from the repository itself: git history, endpoint inventory "
@@ -50,7 +50,7 @@ def main(argv: list[str]) -> int:
         "--run-tests", action="store_true", help="run the project's tests and include the results"
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
-    parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    add_debug(parser)
     args = parser.parse_args(argv)
 
     from backend_agent.analysis import Project, build_report, render

@@ -3,15 +3,14 @@ before its N-th prompt (headless; interactive sessions have ``/rewind``)."""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from backend_agent.commands.arguments import positive_int
+from backend_agent.commands.arguments import CommandParser, add_debug, positive_int
 from backend_agent.errors import UserError
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="backend-agent rewind",
         description="Go back to just before prompt N of a session (default: the latest of "
         "this directory). --code restores every file the session changed since, by any tool, "
@@ -23,14 +22,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument("session", nargs="?", metavar="SESSION", help="session id or prefix")
     parser.add_argument("--to", type=positive_int, metavar="N", help="1 = before the first")
     modes = parser.add_mutually_exclusive_group()
-    modes.add_argument("--code", action="store_const", const="code", dest="what")
-    modes.add_argument("--conversation", action="store_const", const="conversation", dest="what")
-    modes.add_argument("--both", action="store_const", const="both", dest="what")
+    for mode, text in (
+        ("code", "restore the files only"),
+        ("conversation", "rewind the conversation only"),
+        ("both", "both (the default)"),
+    ):
+        modes.add_argument(f"--{mode}", action="store_const", const=mode, dest="what", help=text)
     parser.add_argument(
         "--force", action="store_true", help="overwrite files changed outside the session"
     )
-    parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory")
-    parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--cwd", type=Path, default=Path.cwd(), metavar="DIR", help="project directory"
+    )
+    add_debug(parser)
     args = parser.parse_args(argv)
     cwd = args.cwd.resolve()
     if not cwd.is_dir():
@@ -45,7 +49,9 @@ def main(argv: list[str]) -> int:
 
     store = JsonlFileStore.for_cwd(cwd)
     if args.session is None:
-        session_id = lookup.latest_session(store, cwd)
+        session_id = lookup.latest_session(
+            store, cwd, "nothing to rewind here (--cwd DIR for another directory)"
+        )
     else:
         session_id = lookup.find_session(store, args.session, cwd)
     log = lookup.load_log(store, session_id)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from backend_agent.cli import SUBCOMMANDS
-from backend_agent.commands.arguments import positive_float, positive_int
+from backend_agent.commands.arguments import CommandParser, add_debug, positive_float, positive_int
 from backend_agent.definitions import PERMISSION_MODES
 from backend_agent.errors import UserError
 
@@ -26,12 +26,13 @@ _TOOL_ENTRY = re.compile(r"[^\s,()]+(?:\([^)]*\))?")
 
 def build_parser() -> argparse.ArgumentParser:
     commands = "\n".join(f"  {name:<11} {text}" for name, text in SUBCOMMANDS.items())
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="backend-agent",
-        description=(
-            "Run a backend development agent (the built-in backend-agent, or any "
-            "Claude-Code-format agent file) with Anthropic, OpenAI or an OpenAI-compatible model. "
-            "Without -p it opens an interactive prompt."
+        description=(  # wrapped by hand: the raw formatter keeps the epilog's layout
+            "Run a backend development agent (the built-in backend-agent, or any\n"
+            "Claude-Code-format agent file) with Anthropic, OpenAI or an OpenAI-compatible\n"
+            "model. Without -p it opens an interactive prompt. Quick look, no API key:\n"
+            "backend-agent demo"
         ),
         epilog=(
             f"subcommands (backend-agent <subcommand> --help):\n{commands}\n\n"
@@ -127,9 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
         "settings maxOutputTokens, else the model's; local servers: a quarter of their context)",
     )
     group = parser.add_argument_group("limits")
-    group.add_argument("--max-turns", type=positive_int, help="stop after this many model turns")
     group.add_argument(
-        "--max-budget-usd", type=positive_float, help="stop once the run has cost this much"
+        "--max-turns", type=positive_int, metavar="N", help="stop after this many model turns"
+    )
+    group.add_argument(
+        "--max-budget-usd",
+        type=positive_float,
+        metavar="USD",
+        help="stop once the run has cost this much (in US dollars)",
     )
     group.add_argument(
         "--compact-threshold",
@@ -138,7 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
         "window minus the output reserve: 80%% (default), 0.6, or off (see docs/context.md)",
     )
     group = parser.add_argument_group("tools and permissions")
-    group.add_argument("--permission-mode", choices=PERMISSION_MODES)
+    group.add_argument(
+        "--permission-mode",
+        choices=PERMISSION_MODES,
+        help="default: reads run, edits and shell commands ask; acceptEdits: edits in the "
+        "working directories run; plan: read-only; bypassPermissions: everything runs; "
+        "dontAsk: whatever would ask is refused (default: the agent's, then settings "
+        "defaultMode, then default)",
+    )
     tools_help = "comma- or space-separated, or several arguments (as with claude)"
     group.add_argument(
         "--tools",
@@ -185,8 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument(
         "--sandbox",
         choices=("auto", "required", "off"),
-        help="run Bash under bubblewrap: auto (default; unsandboxed with a warning where bwrap "
-        "cannot run), required (refuse shell commands then), off",
+        help="the OS sandbox of shell commands (bubblewrap, else Landlock): auto (default; "
+        "where neither can run, warn before the first command and run unsandboxed), required "
+        "(exit before calling the model when none can run), off (see docs/permissions.md)",
     )
     group.add_argument(
         "--sandbox-network",
@@ -213,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument(
         "--strict-mcp-config", action="store_true", help="use only the servers of --mcp-config"
     )
-    parser.add_argument("--debug", action="store_true", help="full error details on failure")
+    add_debug(parser)
     return parser
 
 

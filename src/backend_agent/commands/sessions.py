@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
+from backend_agent.commands.arguments import CommandParser, add_debug
 from backend_agent.errors import UserError
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="backend-agent sessions",
         description="List recorded sessions: id, last activity, turns, cost and first prompt. "
         "Resume one with `backend-agent -r ID`; continue the latest with `backend-agent -c`. "
@@ -19,8 +19,10 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--all", action="store_true", help="sessions of every directory")
     parser.add_argument("--format", choices=("table", "json"), default="table")
-    parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory")
-    parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--cwd", type=Path, default=Path.cwd(), metavar="DIR", help="project directory"
+    )
+    add_debug(parser)
     args = parser.parse_args(argv)
     if not args.cwd.is_dir():
         raise UserError(f"--cwd {args.cwd}: not a directory")

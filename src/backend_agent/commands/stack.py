@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 from backend_agent.analysis import Project, Stack, detect_stack
 from backend_agent.analysis.stack import CATEGORIES, Component
+from backend_agent.commands.arguments import CommandParser, add_debug
 from backend_agent.commands.notes import warn_unread
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="backend-agent stack",
         description="Detect languages, frameworks, package managers, test runners (with the "
         "commands that run them), databases, ORMs, migration tools and message-queue clients "
@@ -20,7 +20,7 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
     parser.add_argument("--format", choices=("table", "json"), default="table")
-    parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    add_debug(parser)
     args = parser.parse_args(argv)
     project = Project(Path(args.path))
     stack = detect_stack(project)

@@ -3,7 +3,6 @@ test files a change added or modified with ``--base``."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -12,12 +11,12 @@ from typing import Any
 from backend_agent.analysis import Project, detect_stack
 from backend_agent.analysis.stack import TestRunner
 from backend_agent.analysis.testsuite import TestRun, changed_tests, run_tests
-from backend_agent.commands.arguments import positive_float
+from backend_agent.commands.arguments import CommandParser, add_debug, positive_float
 from backend_agent.commands.notes import warn_unread
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="backend-agent tests",
         description="List the commands that run the project's tests (pytest, unittest/Django, "
         "jest, vitest, mocha, tap, node:test, ava, go test, rspec, minitest), run them with "
@@ -31,7 +30,7 @@ def main(argv: list[str]) -> int:
         "--timeout", type=positive_float, default=600, metavar="S", help="per runner (default 600)"
     )
     parser.add_argument("--format", choices=("table", "json"), default="table")
-    parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    add_debug(parser)
     args = parser.parse_args(argv)
 
     head = Project(Path(args.path))

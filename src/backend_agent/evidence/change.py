@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from backend_agent.analysis.git import resolves_to_commit
 from backend_agent.analysis.project import Project, blob_id, is_skipped
 from backend_agent.errors import UserError
 
@@ -112,7 +113,7 @@ def since_revision(root: Path, revision: str) -> Change:
     after = Project(root)
     if not after.is_git:
         raise UserError(f"{root} is not a git repository: there is no revision to compare with")
-    if not _resolves(root, revision):
+    if not resolves_to_commit(root, revision):
         if revision != "HEAD":
             raise UserError(f"unknown revision {revision!r} in {root}")
         added: dict[str, bytes | None] = {path: None for path in after.files()}
@@ -124,15 +125,6 @@ def since_revision(root: Path, revision: str) -> Change:
     names = {name for name in (diff + untracked).split("\0") if name}
     statuses = _statuses(names, set(before.files()), set(after.files()))
     return Change(after, before, statuses, revision)
-
-
-def _resolves(root: Path, revision: str) -> bool:
-    done = subprocess.run(
-        ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
-        capture_output=True,
-        check=False,
-    )
-    return done.returncode == 0
 
 
 def _git(root: Path, *args: str) -> str:

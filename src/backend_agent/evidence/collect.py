@@ -173,7 +173,7 @@ def _areas(files: Iterable[FileChange]) -> dict[str, int]:
 
 
 def _head(project: Project) -> str | None:
-    from backend_agent.analysis.project import git
+    from backend_agent.analysis.git import git
     from backend_agent.errors import UserError
 
     if not project.is_git:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from backend_agent.errors import UserError
+from backend_agent.settings import json_object
 
 Transport = Literal["stdio", "http", "sse"]
 TRANSPORTS: tuple[Transport, ...] = ("stdio", "http", "sse")
@@ -138,24 +139,9 @@ def read_json_file(path: Path) -> dict[str, Any]:
         return {}
     except OSError as exc:
         raise McpConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise McpConfigError(
-            f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}): save it as UTF-8"
-        ) from exc
-    if not text.strip():
+    if not raw.strip():
         return {}
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise McpConfigError(
-            f"{path}:{exc.lineno}: not valid JSON: {exc.msg} (column {exc.colno})"
-        ) from exc
-    if not isinstance(data, dict):
-        raise McpConfigError(f"{path}: expected a JSON object")
-    return data
+    return json_object(raw, str(path), McpConfigError)
 
 
 def user_config_path(home: Path | None = None) -> Path:
@@ -183,10 +169,7 @@ def cli_servers(values: Iterable[str]) -> list[ServerConfig]:
     servers: list[ServerConfig] = []
     for value in values:
         if value.lstrip().startswith("{"):
-            try:
-                data = json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise McpConfigError(f"--mcp-config: not valid JSON: {exc}") from exc
+            data = json_object(value, "--mcp-config", McpConfigError)
             servers += parse_servers(data, "--mcp-config")
         else:
             path = Path(value).expanduser()

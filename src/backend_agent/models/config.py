@@ -12,6 +12,7 @@ Prices are US dollars per million tokens (``cacheWrite`` and ``cacheRead`` defau
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,11 +55,14 @@ class ModelSettings:
 
     @classmethod
     def load(
-        cls, settings: SettingsFiles | None = None, max_output_tokens: int | None = None
+        cls,
+        settings: SettingsFiles | None = None,
+        max_output_tokens: int | None = None,
+        notify: Callable[[str], None] | None = None,
     ) -> ModelSettings:
         """``max_output_tokens`` (the flag) over ``$BACKEND_AGENT_MAX_OUTPUT_TOKENS`` over the
         settings files (the most specific that sets it); timeouts and retries from the
-        environment."""
+        environment, retry notices to ``notify`` (default: stderr)."""
         output, prices = _from_settings(settings) if settings is not None else (None, {})
         from_env = env_number(MAX_OUTPUT_TOKENS_ENV, 0, whole=True)
         chosen = max_output_tokens or int(from_env) or output
@@ -66,7 +70,7 @@ class ModelSettings:
             idle=env_number(IDLE_TIMEOUT_ENV, Timeouts.idle) or Timeouts.idle,
             total=env_number(REQUEST_TIMEOUT_ENV, Timeouts.total) or Timeouts.total,
         )
-        return cls(chosen, prices, timeouts, RetryPolicy.from_env())
+        return cls(chosen, prices, timeouts, RetryPolicy.from_env(notify))
 
 
 def _from_settings(settings: SettingsFiles) -> tuple[int | None, dict[str, Price]]:

@@ -5,6 +5,7 @@ Model, importing a provider's adapter only when that provider is chosen.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,12 +46,18 @@ def choose_model_spec(
     )
 
 
-def open_model(choice: ModelChoice, agent_model: str | None, settings: SettingsFiles) -> Model:
+def open_model(
+    choice: ModelChoice,
+    agent_model: str | None,
+    settings: SettingsFiles,
+    warn: Callable[[str], None] | None = None,
+) -> Model:
     """The Model of a run: the chosen spec (see ``choose_model_spec``) at the chosen URL, with
-    the output limit, prices, timeouts and retries of the flags, environment and settings."""
+    the output limit, prices, timeouts and retries of the flags, environment and settings;
+    retry notices go to ``warn`` (the session's warnings), else to stderr."""
     from backend_agent.models.config import ModelSettings
 
-    model_settings = ModelSettings.load(settings, choice.max_output_tokens)
+    model_settings = ModelSettings.load(settings, choice.max_output_tokens, warn)
     spec = choose_model_spec(choice.name, agent_model, settings)
     return create_model(spec, base_url=choice.base_url, settings=model_settings)
 

@@ -82,13 +82,15 @@ class RetryPolicy:
     clock: Callable[[], float] = field(default=time.monotonic, compare=False)
 
     @classmethod
-    def from_env(cls) -> RetryPolicy:
+    def from_env(cls, notify: Callable[[str], None] | None = None) -> RetryPolicy:
         """``BACKEND_AGENT_MAX_RETRIES``, ``BACKEND_AGENT_RETRY_BASE_DELAY`` and
-        ``BACKEND_AGENT_RETRY_BUDGET`` (seconds)."""
+        ``BACKEND_AGENT_RETRY_BUDGET`` (seconds); the notices go to ``notify`` (a session's
+        warning sink), else to stderr."""
         return cls(
             max_retries=int(env_number("BACKEND_AGENT_MAX_RETRIES", 5, whole=True)),
             base_delay=env_number("BACKEND_AGENT_RETRY_BASE_DELAY", 1.0),
             budget=env_number("BACKEND_AGENT_RETRY_BUDGET", 60.0),
+            notify=notify or _to_stderr,
         )
 
     def delay(self, retry: int, retry_after: float | None) -> float:

@@ -72,6 +72,12 @@ class ScriptedModel:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except OSError as exc:
             raise UserError(f"{path}: cannot read script: {exc.strerror or exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise UserError(f"{path}: not UTF-8 text; save the script as UTF-8") from exc
+        except yaml.MarkedYAMLError as exc:  # one line: where, and what the parser expected
+            mark = exc.problem_mark
+            where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+            raise UserError(f"{where}: not valid YAML/JSON: {exc.problem}") from exc
         except yaml.YAMLError as exc:
             raise UserError(f"{path}: not valid YAML/JSON: {exc}") from exc
         return cls.from_data(data, origin=str(path))
@@ -99,6 +105,8 @@ class ScriptedModel:
         return self._model_id
 
     def complete(self, request: ModelRequest, on_event: EventSink | None = None) -> ModelResponse:
+        """The next turn of the script, streamed to ``on_event`` word by word (a summary
+        request gets the script's ``summary`` when it has one); ModelError past the end."""
         self.requests.append(request)
         if request.purpose == "summary" and self.summary is not None:
             message = Message("assistant", [TextBlock(self.summary)])

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from backend_agent.definitions import PERMISSION_MODES, PermissionMode
 from backend_agent.errors import UserError, warn_to_stderr
 from backend_agent.permissions.approval import Approver
 from backend_agent.permissions.decisions import PermissionEngine
@@ -20,12 +21,7 @@ from backend_agent.permissions.hooks import HookRunner, HookSpec
 from backend_agent.permissions.paths import Workspace, resolve
 from backend_agent.permissions.policy import PermissionPolicy
 from backend_agent.permissions.sandbox import SandboxLauncher
-from backend_agent.permissions.settings import (
-    PERMISSION_MODES,
-    PermissionMode,
-    Settings,
-    load_settings,
-)
+from backend_agent.permissions.settings import Settings, load_settings
 from backend_agent.settings import SettingsFiles, load_settings_files
 from backend_agent.tools.base import CommandLauncher
 
@@ -122,6 +118,7 @@ def prepare_permissions(
         allowed_tools=options.allowed_tools,
         disallowed_tools=options.disallowed_tools,
         files=files if files is not None else load_settings_files(cwd),
+        warn=warn,
     )
     mode = _choose_mode(options.mode, agent_mode, settings.default_mode)
     for directory in options.add_dirs:

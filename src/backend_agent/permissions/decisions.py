@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backend_agent.definitions import PermissionMode
 from backend_agent.permissions.paths import HARMLESS_DEVICES, Workspace, resolve
 from backend_agent.permissions.rules import EDIT_TOOLS, READ_TOOLS, Behavior, Rule, RuleSet
-from backend_agent.permissions.settings import PermissionMode
 from backend_agent.permissions.shell import ParsedCommand, UnparsableCommand, Word, split_command
 
 # Tools that only touch this session's own state: its background shells, its todo list.

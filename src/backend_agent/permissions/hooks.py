@@ -17,7 +17,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -25,7 +24,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from backend_agent.awaiting import resolve
-from backend_agent.errors import UserError, warn_to_stderr
+from backend_agent.errors import UserError, first_problem, warn_to_stderr
 
 HookEvent = Literal[
     "PreToolUse",
@@ -89,14 +88,15 @@ class HookSpec:
         return re.fullmatch(self.matcher, target) is not None
 
 
-def parse_hooks(data: Any, source: str) -> list[HookSpec]:
-    """Read a ``hooks`` object (settings file or agent frontmatter); errors name ``source``."""
+def parse_hooks(
+    data: Any, source: str, warn: Callable[[str], None] = warn_to_stderr
+) -> list[HookSpec]:
+    """Read a ``hooks`` object (settings file or agent frontmatter); errors name ``source``,
+    hooks of a kind we do not run are skipped with a ``warn``."""
     try:
         events = _HOOKS.validate_python(data or {})
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise UserError(f"{source}: hooks.{where}: {first['msg']}") from error
+        raise UserError(f"{source}: {first_problem(error, 'hooks')}") from error
     specs: list[HookSpec] = []
     for event, matchers in events.items():
         for entry in matchers:
@@ -109,10 +109,9 @@ def parse_hooks(data: Any, source: str) -> list[HookSpec]:
                 ) from error
             for hook in entry.hooks:
                 if hook.type != "command" or not hook.command:
-                    print(
-                        f"warning: {source}: hooks.{event}: skipped a hook of type "
-                        f"{hook.type!r}; only command hooks are supported",
-                        file=sys.stderr,
+                    warn(
+                        f"{source}: hooks.{event}: skipped a hook of type {hook.type!r}; "
+                        "only command hooks are supported"
                     )
                     continue
                 timeout = hook.timeout or DEFAULT_TIMEOUT_SECONDS
@@ -209,9 +208,6 @@ class HookRunner:
         self.permission_mode = permission_mode
         self.transcript_path = transcript_path
         self.warn = warn
-
-    def has(self, event: HookEvent) -> bool:
-        return any(hook.event == event for hook in self.hooks)
 
     def run(self, event: HookEvent, fields: dict[str, Any], target: str = "") -> HookResult:
         """Run every hook of ``event`` whose matcher accepts ``target`` (the tool name)."""

@@ -12,17 +12,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from backend_agent.definitions import PermissionMode
 from backend_agent.errors import UserError
 from backend_agent.messages import ToolUseBlock
 from backend_agent.permissions.approval import Approval, ApprovalRequest, Approver, RuleScope
 from backend_agent.permissions.decisions import PermissionEngine, Verdict
 from backend_agent.permissions.hooks import HookRunner
 from backend_agent.permissions.rules import EDIT_TOOLS, parse_rule
-from backend_agent.permissions.settings import (
-    PermissionMode,
-    remove_allow_rule,
-    save_allow_rule,
-)
+from backend_agent.permissions.settings import remove_allow_rule, save_allow_rule
 from backend_agent.policy import CompactTrigger, PromptDecision, SessionSource, ToolDecision
 from backend_agent.settings import scope_root, settings_file
 from backend_agent.tools.base import ToolResult
@@ -105,6 +102,10 @@ class PermissionPolicy:
         return PromptDecision(additional_context="\n".join(result.context))
 
     def before_tool(self, call: ToolUseBlock) -> ToolDecision:
+        """PreToolUse hooks run first (they may block the call or rewrite its input); then the
+        rules and mode decide, a deny winning over any hook; a hook's allow spares a question
+        (never on a protected path), its ask adds one; what still asks goes to the approver
+        (refused in dontAsk mode)."""
         hook = self.hooks.run(
             "PreToolUse", {"tool_name": call.name, "tool_input": call.input}, call.name
         )

@@ -256,6 +256,10 @@ class SandboxLauncher:
 
     @functools.cached_property
     def chosen(self) -> CommandLauncher:
+        """The first sandbox that passes a probe run on this machine, bubblewrap (the newest
+        working ``bwrap``) before Landlock, among those ``BACKENDS_VARIABLE`` enables; with
+        none, the ``required`` policy stops the run and ``auto`` warns and runs commands
+        as they are. Decided once: the answer never changes during a run."""
         if not self.config.enabled:
             return PlainLauncher()
         hidden = (

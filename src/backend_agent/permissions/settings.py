@@ -11,21 +11,20 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from backend_agent.errors import UserError
+from backend_agent.definitions import PermissionMode
+from backend_agent.errors import UserError, first_problem, warn_to_stderr
 from backend_agent.permissions.hooks import HookSpec, parse_hooks
 from backend_agent.permissions.paths import resolve
 from backend_agent.permissions.rules import Behavior, RuleSet, parse_rule, split_rule_list
 from backend_agent.settings import SettingsFiles, load_settings_files, read_settings_object
 
-PermissionMode = Literal["default", "acceptEdits", "plan", "dontAsk", "bypassPermissions"]
-PERMISSION_MODES: tuple[str, ...] = get_args(PermissionMode)
 SandboxPolicy = Literal["auto", "required"]
 
 
@@ -86,6 +85,7 @@ def load_settings(
     allowed_tools: Sequence[str] = (),
     disallowed_tools: Sequence[str] = (),
     files: SettingsFiles | None = None,
+    warn: Callable[[str], None] = warn_to_stderr,
 ) -> Settings:
     """Merge the permission, hook and sandbox sections of every settings source of a run in
     ``cwd`` (``files``, or read now with ``extra``), then the tool flags."""
@@ -95,7 +95,7 @@ def load_settings(
     settings = Settings(local_file=files.local_file, files=files.files)
     for source in files.sources:
         file = _validate(source.data, source.label)
-        _merge(settings, file, source.label, root=source.root, cwd=cwd)
+        _merge(settings, file, source.label, root=source.root, cwd=cwd, warn=warn)
     flags: tuple[tuple[Behavior, Sequence[str], str], ...] = (
         ("allow", allowed_tools, "--allowedTools"),
         ("deny", disallowed_tools, "--disallowedTools"),
@@ -111,12 +111,18 @@ def _validate(data: Any, label: str) -> _SettingsFile:
     try:
         return _SettingsFile.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise UserError(f"{label}: {where}: {first['msg']}") from error
+        raise UserError(f"{label}: {first_problem(error)}") from error
 
 
-def _merge(settings: Settings, file: _SettingsFile, label: str, *, root: Path, cwd: Path) -> None:
+def _merge(
+    settings: Settings,
+    file: _SettingsFile,
+    label: str,
+    *,
+    root: Path,
+    cwd: Path,
+    warn: Callable[[str], None],
+) -> None:
     permissions = file.permissions
     behaviors: tuple[tuple[Behavior, list[str]], ...] = (
         ("allow", permissions.allow),
@@ -129,7 +135,7 @@ def _merge(settings: Settings, file: _SettingsFile, label: str, *, root: Path, c
     if permissions.defaultMode is not None:
         settings.default_mode = permissions.defaultMode
     settings.additional_directories += [resolve(d, cwd) for d in permissions.additionalDirectories]
-    settings.hooks += parse_hooks(file.hooks, label)
+    settings.hooks += parse_hooks(file.hooks, label, warn)
     sandbox = file.sandbox
     if sandbox.enabled is not None:
         settings.sandbox.enabled = sandbox.enabled

@@ -1,16 +1,62 @@
 """Finding sessions: the one to resume (by id, unique id prefix, or the latest in a directory),
-and the summaries that ``backend-agent sessions`` and the resume picker show.
+how a new session begins (new, resumed or forked), and the summaries that ``backend-agent
+sessions`` and the resume picker show.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from backend_agent import paths
 from backend_agent.errors import UserError
 from backend_agent.sessions.store import JsonlFileStore, SessionStore, Warn, location_of
 from backend_agent.sessions.transcript import SessionLog, SessionSummary, read_log
+
+if TYPE_CHECKING:  # the configuration imports the session's parts; listing needs none of them
+    from backend_agent.sessions.config import ResumeChoice
+
+
+@dataclass(frozen=True)
+class SessionOrigin:
+    """How a session begins: new, or continuing an earlier one (resumed or forked)."""
+
+    session_id: str
+    earlier: SessionLog | None = None
+    forked: bool = False
+
+
+def choose_start(choice: ResumeChoice, store: SessionStore, cwd: Path) -> SessionOrigin:
+    """Which conversation a session in ``cwd`` continues (``--continue``, ``--resume``), and
+    under which id (``--fork-session``, ``--session-id``); UserError for a combination that
+    makes no sense."""
+    if not choice.resumes:
+        if choice.fork:
+            raise UserError("--fork-session needs --continue or --resume")
+        return SessionOrigin(new_session_id(choice.new_id, store))
+    if choice.new_id is not None and not choice.fork:
+        raise UserError("--session-id names a new session: add --fork-session to resume into it")
+    if choice.session is not None:
+        wanted = find_session(store, choice.session, cwd)
+    else:
+        wanted = latest_session(store, cwd)
+    earlier = load_log(store, wanted)
+    if choice.fork:
+        return SessionOrigin(new_session_id(choice.new_id, store), earlier, forked=True)
+    return SessionOrigin(wanted, earlier)
+
+
+def copied_entries(log: SessionLog, session_id: str) -> list[dict[str, Any]]:
+    """The entries of ``log``'s conversation, moved to session ``session_id`` (a fork)."""
+    copies = []
+    for entry in log.chain:
+        copy = {**entry, "sessionId": session_id}
+        if "session_id" in copy:
+            copy["session_id"] = session_id
+        copies.append(copy)
+    return copies
 
 
 def load_log(store: SessionStore, session_id: str) -> SessionLog:
@@ -41,11 +87,14 @@ def find_session(store: SessionStore, wanted: str, cwd: Path) -> str:
     )
 
 
-def latest_session(store: SessionStore, cwd: Path) -> str:
-    """The id of the session of ``cwd`` with the most recent activity."""
+def latest_session(
+    store: SessionStore, cwd: Path, none: str = "start one without --continue"
+) -> str:
+    """The id of the session of ``cwd`` with the most recent activity; UserError when there is
+    none, ending with ``none`` (what the user can do instead)."""
     ids = store.list()
     if not ids:
-        raise UserError(f"no session to continue in {cwd}; start one without --continue")
+        raise UserError(f"no session recorded in {cwd}; {none}")
     return ids[-1]
 
 

@@ -89,13 +89,13 @@ def build_parts(
     )
     files = load_settings_files(cwd, config.settings, config.setting_scopes)
     if model is None:
-        model = open_model(config.model, definition.model, files)
+        model = open_model(config.model, definition.model, files, warn)
     permissions = prepare_permissions(
         cwd,
         config.permissions,
         files=files,
         agent_mode=definition.permission_mode,
-        agent_hooks=parse_hooks(definition.hooks, definition.origin),
+        agent_hooks=parse_hooks(definition.hooks, definition.origin, warn),
         warn=warn,
     )
     context = resolve_budget(model.model_id, config.context, files)

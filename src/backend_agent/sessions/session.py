@@ -1,23 +1,22 @@
 """``Session``: the one object that owns a conversation from start to end.
 
 It owns the agent definition, the model, the tool session, the MCP servers, the policy, the
-transcript, the checkpoints and the context budget. ``prompt()`` runs one prompt through the
-loop, records every message (and every compaction), and checkpoints the work tree before the
-prompt and at its end. The CLI's headless
-and interactive modes and ``backend_agent.run()`` only drive a session and listen to its
-events; none of them wires a transcript or closes parts itself.
+transcript, the checkpoints, the context budget and the evidence check of final reports.
+``prompt()`` runs one prompt through the loop, records every message (and every compaction),
+and checkpoints the work tree before the prompt and at its end. The CLI's headless and
+interactive modes and the Python API only drive a session and listen to its events; none of
+them wires a transcript or closes parts itself.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import AsyncGenerator, Generator, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from collections.abc import AsyncGenerator, Generator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from backend_agent.definitions import AgentDefinition
 from backend_agent.errors import UserError, warn_to_stderr
@@ -28,18 +27,13 @@ from backend_agent.evidence.template import find_template
 from backend_agent.evidence.testruns import test_runs
 from backend_agent.messages import Message, Usage
 from backend_agent.models.base import Model
-from backend_agent.models.registry import open_model
-from backend_agent.permissions import PERMISSION_MODES, PermissionPolicy
 from backend_agent.permissions.approval import Approver
 from backend_agent.permissions.callback import CallbackApprover, CanUseTool
-from backend_agent.permissions.settings import PermissionMode
-from backend_agent.policy import Policy
 from backend_agent.runtime.agent import Agent, EndOfTurnCheck
 from backend_agent.runtime.compaction import Compaction, Compactor, Section
 from backend_agent.runtime.context import (
     ContextUsage,
     messages_tokens,
-    resolve_budget,
     text_tokens,
     tools_tokens,
 )
@@ -49,6 +43,7 @@ from backend_agent.runtime.records import init_record
 from backend_agent.runtime.results import RunResult
 from backend_agent.sessions import lookup
 from backend_agent.sessions.config import SessionConfig
+from backend_agent.sessions.controls import BetweenPrompts
 from backend_agent.sessions.parts import SessionParts, build_parts
 from backend_agent.sessions.rewind import (
     CheckpointKeeper,
@@ -60,28 +55,14 @@ from backend_agent.sessions.rewind import (
 from backend_agent.sessions.store import JsonlFileStore, SessionStore, Warn, location_of
 from backend_agent.sessions.streams import ApprovalRelay, astream_run, stream_run
 from backend_agent.sessions.transcript import PromptPoint, SessionLog, Transcript
-from backend_agent.settings import SettingsFiles, load_settings_files
-from backend_agent.tools import ToolResult, ToolSession
 from backend_agent.tools.base import Tool
-from backend_agent.tools.builtin import ToolError
 from backend_agent.tools.todo import Todo, latest_todos
 
 if TYPE_CHECKING:
     from backend_agent.sessions.checkpoints import CheckpointStore, RestorePlan
 
-USER_COMMAND_TIMEOUT_MS = 10 * 60 * 1000
 
-
-@dataclass(frozen=True)
-class SessionOrigin:
-    """How a session begins: new, or continuing an earlier one (resumed or forked)."""
-
-    session_id: str
-    earlier: SessionLog | None = None
-    forked: bool = False
-
-
-class Session:
+class Session(BetweenPrompts):
     """One conversation: its parts, its transcript and checkpoints, and the loop that runs it.
 
     Use as a context manager (or call ``close()``): closing kills every process the session
@@ -93,7 +74,7 @@ class Session:
         parts: SessionParts,
         *,
         store: SessionStore,
-        start: SessionOrigin,
+        start: lookup.SessionOrigin,
         config: SessionConfig,
         warn: Warn,
         approvals: ApprovalRelay | None = None,
@@ -175,7 +156,7 @@ class Session:
             raise UserError(f"--cwd {config.cwd}: not a directory")
         config = replace(config, cwd=cwd)
         store = store if store is not None else JsonlFileStore.for_cwd(cwd, warn=warn)
-        start = _choose_start(config, store, cwd)
+        start = lookup.choose_start(config.resume, store, cwd)
         parts = build_parts(
             config,
             session_id=start.session_id,
@@ -208,14 +189,6 @@ class Session:
     @property
     def model(self) -> Model:
         return self.parts.model
-
-    @property
-    def tools(self) -> ToolSession:
-        return self.parts.tools
-
-    @property
-    def policy(self) -> Policy:
-        return self.parts.policy
 
     @property
     def permission_mode(self) -> str:
@@ -418,65 +391,6 @@ class Session:
             self.agent.prompts = [point.text for point in self.prompts]
         return outcome
 
-    # --- between prompts -------------------------------------------------------------
-
-    def add_context(self, text: str) -> None:
-        """Send ``text`` along with the next prompt (e.g. a file the user mentioned)."""
-        self._pending_context = "\n\n".join(p for p in (self._pending_context, text) if p)
-
-    def run_user_command(self, command: str) -> ToolResult:
-        """Run a shell command the user typed (``!command``): no permission check, but the
-        same sandbox as Bash; the command and its output go along with the next prompt."""
-        try:
-            result = self.tools.shell.run(command, USER_COMMAND_TIMEOUT_MS, self.cwd)
-        except ToolError as error:
-            result = ToolResult(str(error), is_error=True)
-        self.add_context(
-            f"<user-shell-command>\n$ {command}\n{result.content}\n</user-shell-command>\n"
-            "(The user ran this command in the session's shell; its output is above.)"
-        )
-        return result
-
-    def switch_model(self, spec: str) -> Model:
-        """Use the model ``spec`` names (``sonnet``, ``openai:gpt-5``...) from the next model
-        call on, at the session's base URL and settings; UserError for an unknown spec."""
-        config = self.config
-        files = load_settings_files(self.cwd, config.settings, config.setting_scopes)
-        model = open_model(replace(config.model, name=spec), None, files)
-        self.use_model(model, files)
-        return model
-
-    def use_model(self, model: Model, files: SettingsFiles | None = None) -> None:
-        """Use ``model`` from the next model call on, with the context budget of its window
-        (``files``: the settings, read again when not given)."""
-        config = self.config
-        if files is None:
-            files = load_settings_files(self.cwd, config.settings, config.setting_scopes)
-        budget = resolve_budget(model.model_id, config.context, files)
-        self.parts.model = self.agent.model = model
-        self.parts.context = budget
-        if self.agent.compactor is not None:
-            self.agent.compactor.budget = budget
-
-    def set_permission_mode(self, mode: str) -> None:
-        """Check the next tool calls against ``mode`` (default, acceptEdits, plan, ...)."""
-        if mode not in PERMISSION_MODES:
-            raise UserError(f"unknown permission mode {mode!r}: {', '.join(PERMISSION_MODES)}")
-        chosen = cast(PermissionMode, mode)
-        self.parts.permissions.mode = chosen
-        if isinstance(self.policy, PermissionPolicy):
-            self.policy.set_mode(chosen)
-
-    @contextmanager
-    def allowing(self, rules: Sequence[str]) -> Iterator[None]:
-        """Allow ``rules`` (``Bash(git diff:*)``, ``Edit``...) without asking while inside,
-        e.g. during a custom command's prompt; UserError for a malformed rule."""
-        if not rules or not isinstance(self.policy, PermissionPolicy):
-            yield
-            return
-        with self.policy.allowing(rules, "a command's allowed-tools"):
-            yield
-
     def close(self) -> None:
         """Kill every process the session started and stop its MCP servers (idempotent)."""
         with self._lock:
@@ -503,7 +417,7 @@ class Session:
         from), run the session-start hooks, and return the system prompt: a resumed session
         keeps the one its model saw, so the request starts with the same bytes."""
         if earlier is not None and forked:
-            self._transcript.append(_copied(earlier, self.id))
+            self._transcript.append(lookup.copied_entries(earlier, self.id))
         init = self.init_record()
         if self.forked_from is not None:
             init["forkedFrom"] = self.forked_from
@@ -566,36 +480,6 @@ class Session:
 
     def _snapshot(self) -> str | None:
         return self._checkpoints.snapshot() if self._checkpoints is not None else None
-
-
-def _choose_start(config: SessionConfig, store: SessionStore, cwd: Path) -> SessionOrigin:
-    """Which conversation the session continues, and under which id."""
-    choice = config.resume
-    if not choice.resumes:
-        if choice.fork:
-            raise UserError("--fork-session needs --continue or --resume")
-        return SessionOrigin(lookup.new_session_id(choice.new_id, store))
-    if choice.new_id is not None and not choice.fork:
-        raise UserError("--session-id names a new session: add --fork-session to resume into it")
-    if choice.session is not None:
-        wanted = lookup.find_session(store, choice.session, cwd)
-    else:
-        wanted = lookup.latest_session(store, cwd)
-    earlier = lookup.load_log(store, wanted)
-    if choice.fork:
-        return SessionOrigin(lookup.new_session_id(choice.new_id, store), earlier, forked=True)
-    return SessionOrigin(wanted, earlier)
-
-
-def _copied(log: SessionLog, session_id: str) -> list[dict[str, Any]]:
-    """The entries of ``log``'s conversation, moved to session ``session_id``."""
-    copies = []
-    for entry in log.chain:
-        copy = {**entry, "sessionId": session_id}
-        if "session_id" in copy:
-            copy["session_id"] = session_id
-        copies.append(copy)
-    return copies
 
 
 def _ignore(event: AgentEvent) -> None:

@@ -145,17 +145,21 @@ def parse_jsonl(raw: bytes, label: str, warn: Warn) -> list[Entry]:
     return entries
 
 
+_UNREADABLE = (
+    "the session cannot be read: resume another (`backend-agent sessions` lists them), or "
+    "delete the file"
+)
+
+
 def _entry(line: bytes, label: str, number: int) -> Entry:
     try:
         value = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise CorruptSession(
-            f"{label}:{number}: not a JSON line ({error}); the session cannot be read"
+            f"{label}:{number}: not a JSON line ({error}); {_UNREADABLE}"
         ) from None
     if not isinstance(value, dict):
-        raise CorruptSession(
-            f"{label}:{number}: expected a JSON object; the session cannot be read"
-        )
+        raise CorruptSession(f"{label}:{number}: expected a JSON object; {_UNREADABLE}")
     return value
 
 

@@ -75,6 +75,9 @@ def command_id(pid: int) -> int | None:
 
 
 class Reaper:
+    """The reaper's state and loop: which commands run under which pid, so that a kill
+    request or the end of the session reaches every process they started."""
+
     def __init__(self, channel: socket.socket) -> None:
         self.channel = channel
         self.running: dict[int, int] = {}  # pid -> id of each command not yet reaped

@@ -73,7 +73,16 @@ def test_bad_revision_is_one_clear_line(tmp_path: Path) -> None:
     commit_all(tmp_path)
     result = run(".", "--base", "no-such-rev", cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.startswith("backend-agent: error: git rev-parse")
+    assert result.stderr.startswith("backend-agent: error: unknown git revision 'no-such-rev'")
+    assert "git log --oneline" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_revision_outside_git_says_so(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    result = run(".", "--base", "main", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "is not in a git repository" in result.stderr and "git init" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 

@@ -13,9 +13,8 @@ from tree_sitter import Node
 
 from backend_agent.analysis.database.migrations import TEST_PATH
 from backend_agent.analysis.database.rules import RULES
-from backend_agent.analysis.database.syntax import node_text, walk
 from backend_agent.analysis.findings import Finding
-from backend_agent.analysis.parsing import language_for, parse
+from backend_agent.analysis.parsing import language_for, node_text, parse, walk
 from backend_agent.analysis.project import Project
 
 FIX_TYPEORM = (

@@ -7,8 +7,7 @@ from pathlib import PurePosixPath
 from backend_agent.analysis.database import knex, sequelize, typeorm
 from backend_agent.analysis.database.js_syntax import Reader, migration_steps
 from backend_agent.analysis.database.model import Dialect, Migration, Tool
-from backend_agent.analysis.database.syntax import node_line, node_text, walk
-from backend_agent.analysis.parsing import language_for, parse
+from backend_agent.analysis.parsing import language_for, node_line, node_text, parse, walk
 from backend_agent.analysis.project import Project
 
 

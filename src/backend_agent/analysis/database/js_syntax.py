@@ -11,7 +11,7 @@ from tree_sitter import Node
 
 from backend_agent.analysis.database.model import Dialect, Operation, OperationKind
 from backend_agent.analysis.database.sql import sql_operations
-from backend_agent.analysis.database.syntax import node_line, node_text, walk
+from backend_agent.analysis.parsing import node_line, node_text, walk
 
 FUNCTIONS = frozenset(
     {

@@ -12,7 +12,7 @@ from backend_agent.analysis.database.js_syntax import (
     short,
     string_value,
 )
-from backend_agent.analysis.database.syntax import node_text
+from backend_agent.analysis.parsing import node_text
 
 KNEX_COLUMN_TYPES = frozenset(
     {

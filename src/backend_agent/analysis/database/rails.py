@@ -12,8 +12,7 @@ from tree_sitter import Node
 
 from backend_agent.analysis.database.model import Dialect, Migration, Operation, OperationKind
 from backend_agent.analysis.database.sql import sql_operations
-from backend_agent.analysis.database.syntax import node_line, node_text, walk
-from backend_agent.analysis.parsing import parse
+from backend_agent.analysis.parsing import node_line, node_text, parse, walk
 from backend_agent.analysis.project import Project
 
 COLUMN_TYPES = frozenset(

@@ -131,7 +131,7 @@ def _backup_step(migration: Migration) -> str | None:
     if len(destructive) > 5:
         listed += f" and {len(destructive) - 5} more"
     return (
-        f"Data no rollback brings back ({listed}): back up with "
+        f"A rollback does not bring back the data ({listed}): back up with "
         f"{code_span(dump_command(migration.dialect, tables))} right before deploying, and restore "
         "from that backup to roll back."
     )

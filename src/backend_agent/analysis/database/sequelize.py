@@ -15,7 +15,7 @@ from backend_agent.analysis.database.js_syntax import (
     string_value,
 )
 from backend_agent.analysis.database.model import ConstraintKind
-from backend_agent.analysis.database.syntax import node_text
+from backend_agent.analysis.parsing import node_text
 
 SEQUELIZE_CONSTRAINTS: dict[str, ConstraintKind] = {
     "unique": "unique",

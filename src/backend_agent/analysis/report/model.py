@@ -231,10 +231,6 @@ class Report:
             risks += subsection.risks
         return sorted(risks, key=lambda r: (r.severity.rank, r.category, r.file, r.line, r.rule))
 
-    def under(self, parent: SectionName) -> list[Subsection]:
-        """The subsections shown in one of the report's sections."""
-        return [s for s in self.subsections if s.parent == parent]
-
     def as_dict(self) -> dict[str, Any]:
         plan = self.plan
         return {

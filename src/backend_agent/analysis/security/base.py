@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 
 from tree_sitter import Node
 
+from backend_agent.analysis.parsing import node_text
 from backend_agent.analysis.security.call_checks import (
     JwtUse,
     check_jwt,
@@ -21,13 +22,7 @@ from backend_agent.analysis.security.call_checks import (
     record_passings,
 )
 from backend_agent.analysis.security.cors import hand_set_cors
-from backend_agent.analysis.security.engine import (
-    Env,
-    FileContext,
-    descendants,
-    operands,
-    text,
-)
+from backend_agent.analysis.security.engine import Env, FileContext, descendants, operands
 from backend_agent.analysis.security.secrets import token_format
 from backend_agent.analysis.security.signals import SIGNALS, Signals
 from backend_agent.analysis.security.sinks import (
@@ -102,10 +97,10 @@ class RuleBase:
             current = stack.pop()
             kind = current.type
             if kind in g.identifiers and (
-                text(current) in env.tainted or text(current) in self.source_names
+                node_text(current) in env.tainted or node_text(current) in self.source_names
             ):
                 return True
-            if kind in self.source_types and self.sources.match(text(current)):
+            if kind in self.source_types and self.sources.match(node_text(current)):
                 return True
             if self.extra_source(current):
                 return True
@@ -113,7 +108,7 @@ class RuleBase:
                 continue
             if kind in g.calls and self._store_lookup(current, env):
                 continue  # users.get(token): what the server stored, not what the client sent
-            if kind in _LOOKUPS and _CONSTANT.fullmatch(text(current.named_children[0])):
+            if kind in _LOOKUPS and _CONSTANT.fullmatch(node_text(current.named_children[0])):
                 continue  # ALLOWED[x]: a value from a fixed table
             if kind in g.conditionals:
                 condition = current.child_by_field_name("condition") or current.named_children[1]
@@ -151,14 +146,14 @@ class RuleBase:
         """Whether the expression is a string built from non-literal parts."""
         g, kind = self.grammar, node.type
         if kind in g.identifiers:
-            return text(node) in env.built
+            return node_text(node) in env.built
         if kind in g.parentheses or kind in g.concatenations:
             return any(self.is_built(c, env) for c in node.named_children)
         if kind in g.strings:
             return any(c.type in g.interpolations and not self.escaped(c) for c in node.children)
         if kind in g.binaries:
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-            operator = text(node.child_by_field_name("operator"))
+            operator = node_text(node.child_by_field_name("operator"))
             if left is None or right is None:
                 return False
             if operator == "%" and g.format_operator:
@@ -185,7 +180,7 @@ class RuleBase:
         parent = scope.parent
         if name is None and parent is not None and parent.type in self.assignments:
             name = parent.child_by_field_name(self.assignments[parent.type][0])
-        return text(name).rsplit(".", 1)[-1] if name is not None else ""
+        return node_text(name).rsplit(".", 1)[-1] if name is not None else ""
 
     def parameters(self, scope: Node) -> dict[str, int]:
         found: dict[str, int] = {}
@@ -197,14 +192,14 @@ class RuleBase:
                 else [c for c in parameter.named_children if c.type in self.grammar.identifiers][:1]
                 + parameter.children_by_field_name("name")
             )
-            for name in dict.fromkeys(text(n) for n in names):
+            for name in dict.fromkeys(node_text(n) for n in names):
                 if name not in ("self", "cls"):
                     found[name] = len(found)
         return found
 
     def is_client(self, node: Node, env: Env) -> bool:
-        return (node.type in self.grammar.identifiers and text(node) in env.clients) or bool(
-            self.clients.match(text(node))
+        return (node.type in self.grammar.identifiers and node_text(node) in env.clients) or bool(
+            self.clients.match(node_text(node))
         )
 
     # --- hooks a language overrides ------------------------------------------------------
@@ -216,7 +211,7 @@ class RuleBase:
             return
         target, value = (node.child_by_field_name(f) for f in fields)
         if target is not None and value is not None and target.type not in self.opaque_targets:
-            yield [text(n) for n in descendants(target) if n.type in self.names], value
+            yield [node_text(n) for n in descendants(target) if n.type in self.names], value
 
     def arguments(self, node: Node) -> tuple[list[Node], dict[str, Node]]:
         """Positional arguments, and keyword or option arguments by name."""
@@ -360,7 +355,7 @@ class RuleBase:
     def key_name(self, key: Node) -> str:
         """``"name"``, ``name``, ``:name`` and ``name:`` all name ``name``."""
         literal = self.grammar.string_value(key)
-        return literal if literal is not None else text(key).strip(":").strip("\"'")
+        return literal if literal is not None else node_text(key).strip(":").strip("\"'")
 
     def entries(self, mapping: Node) -> list[tuple[str, Node]]:
         """(key, value) of a dictionary, object or hash literal."""

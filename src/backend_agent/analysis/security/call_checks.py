@@ -9,14 +9,8 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
-from backend_agent.analysis.security.engine import (
-    Env,
-    FileContext,
-    Passing,
-    Wrapper,
-    descendants,
-    text,
-)
+from backend_agent.analysis.parsing import node_text
+from backend_agent.analysis.security.engine import Env, FileContext, Passing, Wrapper, descendants
 from backend_agent.analysis.security.sinks import MESSAGES, SQL_TEXT, Sink
 from backend_agent.analysis.security.syntax import Call, Grammar
 
@@ -73,7 +67,7 @@ def check_sinks(rules: RuleBase, call: Call, env: Env, ctx: FileContext) -> None
             if (
                 sink.rule == "open-redirect"
                 and value is not None
-                and _LOCAL_PATH.match(text(value))
+                and _LOCAL_PATH.match(node_text(value))
             ):
                 continue  # "/login?next=" + x stays on this site
             kind = _carries(rules, sink, value, env)
@@ -90,7 +84,7 @@ def _record_wrapper(rules: RuleBase, sink: Sink, value: Node, env: Env, ctx: Fil
     """A parameter reaching a sink makes the function a wrapper of that sink."""
     if not env.function or sink.data in ("any", "built"):
         return
-    names = [text(n) for n in descendants(value) if n.type in rules.grammar.identifiers]
+    names = [node_text(n) for n in descendants(value) if n.type in rules.grammar.identifiers]
     index = next((env.parameters[n] for n in names if n in env.parameters), None)
     if index is not None:
         line = value.start_point[0] + 1
@@ -106,7 +100,7 @@ def record_passings(rules: RuleBase, call: Call, env: Env, ctx: FileContext) -> 
         if kind is None and rules.is_built(argument, env):
             kind = "built"
         if kind is not None:
-            origin = text(env.built.get(text(argument), argument))[:300]
+            origin = node_text(env.built.get(node_text(argument), argument))[:300]
             line = call.node.start_point[0] + 1
             passing = Passing(call.name, index, kind, call.callee, origin, line)
             ctx.passings.append(passing)
@@ -119,8 +113,8 @@ def _carries(rules: RuleBase, sink: Sink, value: Node | None, env: Env) -> str |
     if sink.data == "any":
         return "any"
     if sink.data in ("built", "built-sql", "either") and rules.is_built(value, env):
-        origin = env.built.get(text(value), value)
-        if sink.data != "built-sql" or SQL_TEXT.search(text(origin)):
+        origin = env.built.get(node_text(value), value)
+        if sink.data != "built-sql" or SQL_TEXT.search(node_text(origin)):
             return "built"
     if sink.data in ("tainted", "either") and value.type not in rules.grammar.collections:
         return "tainted" if rules.is_tainted(value, env) else None
@@ -130,7 +124,7 @@ def _carries(rules: RuleBase, sink: Sink, value: Node | None, env: Env) -> str |
 def record_limiter(rules: RuleBase, call: Call, ctx: FileContext) -> None:
     """Where rate limiters are applied: lines of the file, route prefixes, the whole
     application (``app.use(limiter)``) or a whole controller (a class decorator)."""
-    named = [call.callee] + [text(a) for a in call.args if len(text(a)) < 120]
+    named = [call.callee] + [node_text(a) for a in call.args if len(node_text(a)) < 120]
     if not any(_LIMITER.search(n) for n in named):
         return
     first, last = call.node.start_point[0] + 1, call.node.end_point[0] + 1
@@ -142,7 +136,7 @@ def record_limiter(rules: RuleBase, call: Call, ctx: FileContext) -> None:
     ]
     if call.name in _MOUNTS and paths:
         ctx.limited_paths.update(paths)
-    elif call.name in _MOUNTS and "global: false" not in text(call.node):
+    elif call.name in _MOUNTS and "global: false" not in node_text(call.node):
         ctx.signals.update({"rate-limit", "rate-limit.global"})
     scope = call.node.parent
     while scope is not None and scope.type not in rules.scope_types:

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from tree_sitter import Node
 
-from backend_agent.analysis.security.engine import descendants, text
+from backend_agent.analysis.parsing import node_text
+from backend_agent.analysis.security.engine import descendants
 
 HeaderSettings = Callable[[Node], list[tuple[str, Node]]]
 """A language's reading of one node as header assignments: (lower-case name, value) pairs."""
@@ -33,12 +34,12 @@ def hand_set_cors(
         any_origin = literal(value) == "*"
         if not any_origin and not tainted(value):
             continue
-        if not any_origin and _tested(node, scope, text(value)):
+        if not any_origin and _tested(node, scope, node_text(value)):
             continue
         branches = _branches(node, scope)
         if any(
             header == "access-control-allow-credentials"
-            and (literal(allowed) or text(allowed)).lower() == "true"
+            and (literal(allowed) or node_text(allowed)).lower() == "true"
             and _together(branches, _branches(found, scope))
             for found in descendants(scope)
             for header, allowed in headers(found)
@@ -69,7 +70,7 @@ def _tested(node: Node, scope: Node, expression: str) -> bool:
     it encloses ``node``, or comes before it (``if (!ALLOWED.has(origin)) return``)."""
     for found in descendants(scope):
         condition = found.child_by_field_name("condition")
-        if condition is None or expression not in text(condition):
+        if condition is None or expression not in node_text(condition):
             continue
         encloses = found.start_byte <= node.start_byte and node.end_byte <= found.end_byte
         if encloses or found.end_byte <= node.start_byte:

@@ -17,7 +17,7 @@ from typing import Literal, Protocol
 from tree_sitter import Node, Query, QueryCursor
 
 from backend_agent.analysis.findings import Finding
-from backend_agent.analysis.parsing import LanguageName, grammar, parse
+from backend_agent.analysis.parsing import LanguageName, grammar, node_text, parse
 from backend_agent.analysis.security.rules import REQUEST_DATA_RULES, RULES
 
 FileRole = Literal["app", "build", "reference"]
@@ -165,10 +165,6 @@ class LanguageRules(Protocol):
         ...
 
 
-def text(node: Node | None) -> str:
-    return "" if node is None or node.text is None else node.text.decode("utf-8", "replace")
-
-
 def operands(node: Node, operator: str) -> list[Node]:
     """The operands of ``a op b op c …`` in order, however long the chain (no recursion)."""
     parts, stack = [], [node]
@@ -176,7 +172,8 @@ def operands(node: Node, operator: str) -> list[Node]:
         current = stack.pop()
         left, right = current.child_by_field_name("left"), current.child_by_field_name("right")
         same = (
-            current.type == node.type and text(current.child_by_field_name("operator")) == operator
+            current.type == node.type
+            and node_text(current.child_by_field_name("operator")) == operator
         )
         if same and left is not None and right is not None:
             stack += (right, left)
@@ -214,7 +211,7 @@ def guarded(node: Node, test: re.Pattern[str]) -> bool:
         condition = parent.child_by_field_name("condition")
         if parent.type in _BOOLEAN_OPERATORS:
             condition = parent.child_by_field_name("left")
-        if condition is not None and test.search(text(condition)):
+        if condition is not None and test.search(node_text(condition)):
             return True
         parent = parent.parent
     return False

@@ -8,9 +8,10 @@ from collections.abc import Iterable
 
 from tree_sitter import Node
 
+from backend_agent.analysis.parsing import node_text
 from backend_agent.analysis.security.base import RuleBase
 from backend_agent.analysis.security.call_checks import JwtUse
-from backend_agent.analysis.security.engine import Env, FileContext, descendants, root_of, text
+from backend_agent.analysis.security.engine import Env, FileContext, descendants, root_of
 from backend_agent.analysis.security.secrets import secret_name
 from backend_agent.analysis.security.syntax import Call, Grammar
 
@@ -103,24 +104,24 @@ class GoRules(RuleBase):
             for arg in self.arguments(node)[0]:
                 target = arg.named_children[0] if arg.named_children else None
                 if arg.type == "unary_expression" and target is not None:
-                    yield [text(target)], node
+                    yield [node_text(target)], node
             return
         for names, value in _pairs(node):
-            yield [text(n) for n in names if n.type == "identifier"], value
+            yield [node_text(n) for n in names if n.type == "identifier"], value
 
     def named_values(self, node: Node) -> Iterable[tuple[str, Node]]:
         if node.type in ("short_var_declaration", "var_spec", "const_spec"):
-            yield from ((text(n), v) for names, v in _pairs(node) for n in names)
+            yield from ((node_text(n), v) for names, v in _pairs(node) for n in names)
         elif node.type == "assignment_statement":
             for names, value in _pairs(node):
                 for name in names:
-                    target = text(name)
+                    target = node_text(name)
                     if not (_secret_fallback(node, target)):
                         yield target.rsplit(".", 1)[-1], value
         elif node.type == "keyed_element":
             key, element = _keyed(node)
             if key is not None and element is not None:
-                yield text(key), element
+                yield node_text(key), element
 
     def imports(self, node: Node) -> list[str]:
         path = GRAMMAR.string_value(node.child_by_field_name("path"))
@@ -137,7 +138,7 @@ class GoRules(RuleBase):
             return JwtUse(call.node, call.callee, False, ignore_expiration=True)
         if call.name not in ("Parse", "ParseWithClaims"):
             return None
-        options = " ".join(text(a) for a in call.args)
+        options = " ".join(node_text(a) for a in call.args)
         pinned = "WithValidMethods" in options or ".Method" in options
         return JwtUse(call.node, call.callee, False, _returned_literal(call), pinned=pinned)
 
@@ -148,7 +149,7 @@ class GoRules(RuleBase):
             return
         query = call.args[position]
         loose = _loose_names(query)
-        if query.type == "identifier" and text(query) in loose and self.is_tainted(query, env):
+        if query.type == "identifier" and node_text(query) in loose and self.is_tainted(query, env):
             message = f"{call.callee}() uses a map decoded from the request as its whole filter"
             ctx.emit_if("mongodb", "nosql-injection.operator", query, message)
             return
@@ -157,8 +158,10 @@ class GoRules(RuleBase):
             _key, value = _keyed(element) if element.type == "keyed_element" else (None, None)
             if value is not None and value.type == "index_expression":
                 value = value.child_by_field_name("operand")
-            if value is not None and text(value) in loose and self.is_tainted(value, env):
-                message = f"{call.callee}() filter takes {text(value)} unchecked from the request"
+            if value is not None and node_text(value) in loose and self.is_tainted(value, env):
+                message = (
+                    f"{call.callee}() filter takes {node_text(value)} unchecked from the request"
+                )
                 ctx.emit_if("mongodb", "nosql-injection.operator", element, message)
 
     def check_language(self, node: Node, env: Env, ctx: FileContext) -> None:
@@ -173,14 +176,16 @@ class GoRules(RuleBase):
                 message = "a $where clause is built from data"
                 ctx.emit_if("mongodb", "nosql-injection.where", where, message)
         elif kind == "selector_expression":
-            if text(node) in ("jwt.SigningMethodNone", "jwt.UnsafeAllowNoneSignatureType"):
-                ctx.emit("jwt-misuse.none-algorithm", node, f"{text(node)} allows unsigned tokens")
+            if node_text(node) in ("jwt.SigningMethodNone", "jwt.UnsafeAllowNoneSignatureType"):
+                ctx.emit(
+                    "jwt-misuse.none-algorithm", node, f"{node_text(node)} allows unsigned tokens"
+                )
         elif kind == "import_spec" and self.imports(node) == ["net/http/pprof"]:
             message = "net/http/pprof is imported: profiling endpoints on the default mux"
             ctx.emit("debug-mode", node, message)
 
     def check_language_call(self, call: Call, env: Env, ctx: FileContext) -> None:
-        mode = text(call.args[0]) if call.args else ""
+        mode = node_text(call.args[0]) if call.args else ""
         debug = call.callee == "gin.SetMode" and mode in ("gin.DebugMode", '"debug"')
         if debug and _package(call.node) == "main":
             ctx.emit("debug-mode", call.node, "gin.SetMode(gin.DebugMode) in package main")
@@ -229,7 +234,7 @@ def _returned_literal(call: Call) -> Node | None:
 def _check_assignment(node: Node, ctx: FileContext) -> None:
     for names, value in _pairs(node):
         for name in names:
-            target = text(name)
+            target = node_text(name)
             if target.endswith(".Debug") and value.type == "true":
                 ctx.emit("debug-mode", node, f"{target} = true turns debug mode on")
             literal = GRAMMAR.string_value(value)
@@ -247,12 +252,12 @@ def _secret_fallback(node: Node, name: str) -> bool:
         parent = parent.parent
     if parent is None or parent.type != "if_statement":
         return False
-    condition = text(parent.child_by_field_name("condition")).replace(" ", "")
+    condition = node_text(parent.child_by_field_name("condition")).replace(" ", "")
     return condition == f'{name}==""'
 
 
 def _check_cors_config(node: Node, ctx: FileContext) -> None:
-    kind = text(node.child_by_field_name("type"))
+    kind = node_text(node.child_by_field_name("type"))
     if not kind.endswith(("cors.Config", "cors.Options", "CORSConfig")):
         return
     body = node.child_by_field_name("body")
@@ -260,12 +265,12 @@ def _check_cors_config(node: Node, ctx: FileContext) -> None:
     for element in body.named_children if body is not None else []:
         key, value = _keyed(element) if element.type == "keyed_element" else (None, None)
         if key is not None and value is not None:
-            fields[text(key)] = value
+            fields[node_text(key)] = value
     origins = [fields[k] for k in ("AllowOrigins", "AllowedOrigins") if k in fields]
-    any_origin = text(fields.get("AllowAllOrigins")) == "true" or any(
+    any_origin = node_text(fields.get("AllowAllOrigins")) == "true" or any(
         GRAMMAR.string_value(s) == "*" for o in origins for s in descendants(o)
     )
-    if any_origin and text(fields.get("AllowCredentials")) == "true":
+    if any_origin and node_text(fields.get("AllowCredentials")) == "true":
         ctx.emit("cors", node, f"{kind} allows any origin together with AllowCredentials")
 
 
@@ -277,7 +282,7 @@ def _where_value(literal: Node) -> Node | None:
     if len(pairs) < len(elements):  # bson.E written positionally
         values = [e.named_children[0] if e.named_children else e for e in elements]
         pairs = [(values[0], values[1])] if len(values) == 2 else []
-    fields = {text(k): v for k, v in pairs if k is not None}
+    fields = {node_text(k): v for k, v in pairs if k is not None}
     if "Key" in fields and GRAMMAR.string_value(fields["Key"]) == "$where":
         return fields.get("Value")
     where = (v for k, v in pairs if k is not None and GRAMMAR.string_value(k) == "$where")
@@ -291,10 +296,10 @@ def _constant(value: Node) -> bool:
     if value.type != "identifier":
         return False
     constants = {
-        text(n) for d in descendants(root_of(value)) if d.type == "const_spec"
+        node_text(n) for d in descendants(root_of(value)) if d.type == "const_spec"
         for n in d.children_by_field_name("name")
     }  # fmt: skip
-    return text(value) in constants
+    return node_text(value) in constants
 
 
 def _loose_names(node: Node) -> set[str]:
@@ -312,23 +317,25 @@ def _loose_names(node: Node) -> set[str]:
         if found.type == "call_expression":
             arglist = found.child_by_field_name("arguments")
             decoded.update(
-                text(a.named_children[0])
+                node_text(a.named_children[0])
                 for a in (arglist.named_children if arglist is not None else [])
-                if a.type == "unary_expression" and text(a).startswith("&") and a.named_children
+                if a.type == "unary_expression"
+                and node_text(a).startswith("&")
+                and a.named_children
             )
         elif found.type == "var_spec":
-            kind = re.sub(r"\s", "", text(found.child_by_field_name("type")))
+            kind = re.sub(r"\s", "", node_text(found.child_by_field_name("type")))
             if _LOOSE_TYPE.match(kind):
-                names.update(text(n) for n in found.children_by_field_name("name"))
+                names.update(node_text(n) for n in found.children_by_field_name("name"))
         elif found.type == "short_var_declaration":
             for targets, value in _pairs(found):
-                if _LOOSE_VALUE.match(text(value)):
-                    names.update(text(n) for n in targets)
+                if _LOOSE_VALUE.match(node_text(value)):
+                    names.update(node_text(n) for n in targets)
     return names & decoded
 
 
 def _package(node: Node) -> str:
     for child in root_of(node).named_children:
         if child.type == "package_clause":
-            return text(child.named_children[0]) if child.named_children else ""
+            return node_text(child.named_children[0]) if child.named_children else ""
     return ""

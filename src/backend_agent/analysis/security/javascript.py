@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from tree_sitter import Node
 
+from backend_agent.analysis.parsing import node_text
 from backend_agent.analysis.security.base import RuleBase
 from backend_agent.analysis.security.call_checks import JwtUse
 from backend_agent.analysis.security.engine import (
@@ -17,7 +18,6 @@ from backend_agent.analysis.security.engine import (
     descendants,
     guarded,
     root_of,
-    text,
 )
 from backend_agent.analysis.security.syntax import Call, Grammar
 
@@ -107,7 +107,7 @@ class JavaScriptRules(RuleBase):
         pattern = node.child_by_field_name("pattern")
         if node.type == "required_parameter":  # NestJS: @Body('url') url: string
             if pattern is not None and pattern.type == "identifier":
-                yield [text(pattern)], node
+                yield [node_text(pattern)], node
         else:
             yield from super().assigned(node)
 
@@ -120,7 +120,7 @@ class JavaScriptRules(RuleBase):
         return args, options
 
     def extra_source(self, node: Node) -> bool:
-        return node.type == "decorator" and bool(_SOURCE_DECORATOR.match(text(node)))
+        return node.type == "decorator" and bool(_SOURCE_DECORATOR.match(node_text(node)))
 
     def url_of(self, argument: Node) -> Node | None:
         """The URL of ``fetch(url)``, ``fetch(new Request(url, options))``, ``axios({url})``,
@@ -139,11 +139,11 @@ class JavaScriptRules(RuleBase):
         if kind == "variable_declarator":
             value = node.child_by_field_name("value")
             if value is not None:
-                yield text(node.child_by_field_name("name")), value
+                yield node_text(node.child_by_field_name("name")), value
         elif kind == "assignment_expression":
             right = node.child_by_field_name("right")
             if right is not None:
-                yield text(node.child_by_field_name("left")).rsplit(".", 1)[-1], right
+                yield node_text(node.child_by_field_name("left")).rsplit(".", 1)[-1], right
         elif kind == "pair":
             key, value = node.child_by_field_name("key"), node.child_by_field_name("value")
             if key is not None and value is not None:
@@ -175,26 +175,26 @@ class JavaScriptRules(RuleBase):
             key,
             found.get("algorithms"),
             pinned="algorithms" in found,
-            ignore_expiration=text(found.get("ignoreExpiration")) == "true",
+            ignore_expiration=node_text(found.get("ignoreExpiration")) == "true",
         )
 
     def whole_filter(self, query: Node, env: Env) -> bool:
-        return bool(_WHOLE_BODY.fullmatch(text(query)))
+        return bool(_WHOLE_BODY.fullmatch(node_text(query)))
 
     def safe_filter_value(self, value: Node) -> bool:
         """Path parameters are always strings: ``{_id: req.params.id}`` cannot carry $ne."""
-        return bool(_PATH_PARAMETER.match(text(value))) or super().safe_filter_value(value)
+        return bool(_PATH_PARAMETER.match(node_text(value))) or super().safe_filter_value(value)
 
     def filter_entries(self, call: Call, query: Node | None) -> list[tuple[str, Node]]:
         found = super().filter_entries(call, query)
         shorthand = query.children if query is not None else []
         return found + [
-            (text(c), c) for c in shorthand if c.type == "shorthand_property_identifier"
+            (node_text(c), c) for c in shorthand if c.type == "shorthand_property_identifier"
         ]
 
     def check_language(self, node: Node, env: Env, ctx: FileContext) -> None:
         if node.type == "assignment_expression":
-            target = text(node.child_by_field_name("left"))
+            target = node_text(node.child_by_field_name("left"))
             right = node.child_by_field_name("right")
             development = right is not None and GRAMMAR.string_value(right) == "development"
             if development and _NODE_ENV.fullmatch(target) and _server_code(node, ctx):
@@ -203,7 +203,7 @@ class JavaScriptRules(RuleBase):
                 ctx.emit("debug-mode", node, f"{target} = 'development' turns on development mode")
         elif node.type == "object":
             _check_cors_options(node, ctx)
-            if "APP_GUARD" in text(node) and "Throttler" in text(node):
+            if "APP_GUARD" in node_text(node) and "Throttler" in node_text(node):
                 ctx.signals.update({"rate-limit", "rate-limit.global"})
 
     def check_language_call(self, call: Call, env: Env, ctx: FileContext) -> None:
@@ -230,7 +230,7 @@ def _object_literal(node: Node) -> Node | None:
         value = declarator.child_by_field_name("value")
         if (
             declarator.type == "variable_declarator"
-            and text(declarator.child_by_field_name("name")) == text(node)
+            and node_text(declarator.child_by_field_name("name")) == node_text(node)
             and value is not None
             and value.type == "object"
             and _visible(declarator, node)
@@ -259,7 +259,7 @@ def _check_debug_mode(call: Call, ctx: FileContext) -> None:
         message = f"{call.callee}(errorhandler()) sends stack traces whatever the environment"
         ctx.emit("debug-mode", call.node, message)
     for callee, option, value, framework in _DEBUG_OPTIONS:
-        given = text(call.options.get(option)).strip("'\"`")
+        given = node_text(call.options.get(option)).strip("'\"`")
         if callee.fullmatch(call.callee) and given == value:
             message = f"{framework}: {option}: {value} turns on development or debug mode"
             ctx.emit("debug-mode", call.node, message)
@@ -273,9 +273,12 @@ def _errorhandler(argument: Node) -> bool:
     function = argument.child_by_field_name("function")
     if function is None:
         return False
-    if _ERRORHANDLER.fullmatch(text(function)) or text(function) == "express.errorHandler":
+    if (
+        _ERRORHANDLER.fullmatch(node_text(function))
+        or node_text(function) == "express.errorHandler"
+    ):
         return True
-    return function.type == "identifier" and text(function) in _errorhandler_names(
+    return function.type == "identifier" and node_text(function) in _errorhandler_names(
         root_of(argument)
     )
 
@@ -287,12 +290,12 @@ def _errorhandler_names(program: Node) -> set[str]:
         if statement.type == "import_statement":
             source = statement.child_by_field_name("source")
             if source is not None and GRAMMAR.string_value(source) == "errorhandler":
-                names.update(text(n) for n in descendants(statement) if n.type == "identifier")
+                names.update(node_text(n) for n in descendants(statement) if n.type == "identifier")
         elif statement.type in ("lexical_declaration", "variable_declaration"):
             for declarator in statement.named_children:
                 value = declarator.child_by_field_name("value")
-                if value is not None and _ERRORHANDLER.fullmatch(text(value)):
-                    names.add(text(declarator.child_by_field_name("name")))
+                if value is not None and _ERRORHANDLER.fullmatch(node_text(value)):
+                    names.add(node_text(declarator.child_by_field_name("name")))
     return names
 
 
@@ -302,12 +305,12 @@ def _development_file(ctx: FileContext) -> bool:
 
 def _server_code(node: Node, ctx: FileContext) -> bool:
     """Whether the file starts an HTTP server (a build or dev script may set NODE_ENV)."""
-    return not _development_file(ctx) and _SERVER.search(text(root_of(node))) is not None
+    return not _development_file(ctx) and _SERVER.search(node_text(root_of(node))) is not None
 
 
 def _check_cors_options(node: Node, ctx: FileContext) -> None:
     found = {
-        GRAMMAR.string_value(k) or text(k): text(p.child_by_field_name("value"))
+        GRAMMAR.string_value(k) or node_text(k): node_text(p.child_by_field_name("value"))
         for p in node.named_children
         if p.type == "pair" and (k := p.child_by_field_name("key")) is not None
     }

@@ -8,16 +8,10 @@ from collections.abc import Iterable
 
 from tree_sitter import Node
 
+from backend_agent.analysis.parsing import node_text
 from backend_agent.analysis.security.base import RuleBase
 from backend_agent.analysis.security.call_checks import JwtUse
-from backend_agent.analysis.security.engine import (
-    ENV_TEST,
-    Env,
-    FileContext,
-    descendants,
-    guarded,
-    text,
-)
+from backend_agent.analysis.security.engine import ENV_TEST, Env, FileContext, descendants, guarded
 from backend_agent.analysis.security.python_routes import route_parameter_shape, route_parameters
 from backend_agent.analysis.security.syntax import Call, Grammar
 
@@ -97,7 +91,7 @@ class PythonRules(RuleBase):
         elif node.type == "as_pattern":  # with requests.Session() as session
             alias, value = node.child_by_field_name("alias"), node.named_children[0]
             if alias is not None:
-                yield [text(n) for n in descendants(alias) if n.type == "identifier"], value
+                yield [node_text(n) for n in descendants(alias) if n.type == "identifier"], value
         else:
             yield from super().assigned(node)
 
@@ -108,7 +102,7 @@ class PythonRules(RuleBase):
         for arg in arglist.named_children if arglist is not None else []:
             value = arg.child_by_field_name("value")
             if arg.type == "keyword_argument" and value is not None:
-                options[text(arg.child_by_field_name("name"))] = value
+                options[node_text(arg.child_by_field_name("name"))] = value
             elif arg.type not in ("comment", "keyword_argument"):
                 args.append(arg)
         return args, options
@@ -132,7 +126,7 @@ class PythonRules(RuleBase):
         if function is None or function.type != "attribute":
             return False
         receiver = function.child_by_field_name("object")
-        if text(function.child_by_field_name("attribute")) != "format" or receiver is None:
+        if node_text(function.child_by_field_name("attribute")) != "format" or receiver is None:
             return False
         args, _options = self.arguments(node)
         return self._stringy(receiver, env) and not all(GRAMMAR.literal(a) for a in args)
@@ -144,7 +138,7 @@ class PythonRules(RuleBase):
         if node.type == "keyword_argument":
             value = node.child_by_field_name("value")
             if value is not None:
-                yield text(node.child_by_field_name("name")), value
+                yield node_text(node.child_by_field_name("name")), value
         elif node.type == "pair":
             key, value = node.child_by_field_name("key"), node.child_by_field_name("value")
             name = GRAMMAR.string_value(key) if key is not None and key.type == "string" else None
@@ -155,7 +149,7 @@ class PythonRules(RuleBase):
             if left is None or right is None:
                 return
             if left.type in ("identifier", "attribute"):
-                yield text(left).rsplit(".", 1)[-1], right
+                yield node_text(left).rsplit(".", 1)[-1], right
             elif left.type == "subscript":  # app.config["SECRET_KEY"] = …
                 name = GRAMMAR.string_value(left.child_by_field_name("subscript"))
                 if name is not None:
@@ -165,12 +159,14 @@ class PythonRules(RuleBase):
         """``import a.b`` -> ``a.b``; ``from flask import session as s`` -> ``flask``,
         ``flask.session``."""
         if node.type == "import_statement":
-            return [text(n.child_by_field_name("name") or n) for n in node.named_children]
+            return [node_text(n.child_by_field_name("name") or n) for n in node.named_children]
         if node.type != "import_from_statement":
             return []
-        module = text(node.child_by_field_name("module_name"))
+        module = node_text(node.child_by_field_name("module_name"))
         names = node.children_by_field_name("name")  # dotted names, or aliased imports
-        return [module] + [f"{module}.{text(n.child_by_field_name('name') or n)}" for n in names]
+        return [module] + [
+            f"{module}.{node_text(n.child_by_field_name('name') or n)}" for n in names
+        ]
 
     def subscript_key(self, target: Node | None) -> Node | None:
         """``response.headers["Name"] = v`` and Django's ``response["Name"] = v``."""
@@ -184,7 +180,7 @@ class PythonRules(RuleBase):
         key = call.argument(1, "key")
         if call.name == "encode":
             return JwtUse(call.node, call.callee, True, key, call.argument(2, "algorithm"))
-        options = text(call.options.get("options")).replace(" ", "")
+        options = node_text(call.options.get("options")).replace(" ", "")
         verify = call.options.get("verify")
         verify_off = (verify is not None and verify.type == "false") or bool(
             re.search(r"[\"']verify_signature[\"']:False", options)
@@ -201,7 +197,7 @@ class PythonRules(RuleBase):
         )
 
     def whole_filter(self, query: Node, env: Env) -> bool:
-        if _WHOLE_BODY.fullmatch(text(query)):
+        if _WHOLE_BODY.fullmatch(node_text(query)):
             return True
         tainted = query.type == "identifier" and self.is_tainted(query, env)
         return tainted and route_parameter_shape(query) != "validated"
@@ -213,10 +209,10 @@ class PythonRules(RuleBase):
 
     def check_language(self, node: Node, env: Env, ctx: FileContext) -> None:
         if node.type == "import_from_statement":
-            module = text(node.child_by_field_name("module_name"))
+            module = node_text(node.child_by_field_name("module_name"))
             for name in node.children_by_field_name("name"):
-                imported = text(name.child_by_field_name("name") or name)
-                alias = text(name.child_by_field_name("alias")) or imported
+                imported = node_text(name.child_by_field_name("name") or name)
+                alias = node_text(name.child_by_field_name("alias")) or imported
                 ctx.aliases[alias] = f"{module}.{imported}"
         elif node.type == "assignment":
             _check_assignment(node, ctx)
@@ -254,7 +250,7 @@ def _check_assignment(node: Node, ctx: FileContext) -> None:
     left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
     if left is None or right is None:
         return
-    target = text(left)
+    target = node_text(left)
     statement = node.parent
     module_level = statement is not None and (
         statement.parent is not None and statement.parent.type == "module"
@@ -282,10 +278,10 @@ def _check_csrf_exempt(function: Node, ctx: FileContext) -> None:
     decorated = function.parent
     if decorated is None or decorated.type != "decorated_definition":
         return
-    decorators = [text(d) for d in decorated.named_children if d.type == "decorator"]
+    decorators = [node_text(d) for d in decorated.named_children if d.type == "decorator"]
     exempt = next((d for d in decorators if re.search(r"\bcsrf_exempt\b", d)), None)
     if exempt is not None and not any(_GET_ONLY.match(d) for d in decorators):
-        name = text(function.child_by_field_name("name"))
+        name = node_text(function.child_by_field_name("name"))
         ctx.emit("missing-csrf", decorated, f"@csrf_exempt turns off CSRF protection on {name}")
 
 
@@ -296,7 +292,7 @@ def _check_cors_call(call: Call, ctx: FileContext) -> None:
         any_origin = "*" in _strings_in(origins) if origins else "resources" not in options
         if any_origin:
             ctx.emit("cors", call.node, "CORS() allows any origin with supports_credentials=True")
-    middleware = text(call.args[0]) if call.args else ""
+    middleware = node_text(call.args[0]) if call.args else ""
     cors = call.name in ("add_middleware", "Middleware") and middleware == "CORSMiddleware"
     any_origin = "*" in _strings_in(options.get("allow_origins"))
     if cors and any_origin and _is_true(options.get("allow_credentials")):
@@ -328,6 +324,6 @@ def _module_sets_true(node: Node, name: str) -> bool:
         assignment = statement.named_children[0] if statement.named_children else None
         if assignment is not None and assignment.type == "assignment":
             left = assignment.child_by_field_name("left")
-            if text(left) == name and _is_true(assignment.child_by_field_name("right")):
+            if node_text(left) == name and _is_true(assignment.child_by_field_name("right")):
                 return True
     return False

@@ -8,7 +8,7 @@ from typing import Literal
 
 from tree_sitter import Node
 
-from backend_agent.analysis.security.engine import text
+from backend_agent.analysis.parsing import node_text
 
 Shape = Literal["converted", "validated", "loose"]
 
@@ -45,8 +45,8 @@ def route_parameters(function: Node) -> list[tuple[str, Node, Shape]]:
     if decorated is None or decorated.type != "decorated_definition":
         return []
     routes = [
-        text(d) for d in decorated.named_children if d.type == "decorator"
-        if _ROUTE_DECORATOR.match(text(d))
+        node_text(d) for d in decorated.named_children if d.type == "decorator"
+        if _ROUTE_DECORATOR.match(node_text(d))
     ]  # fmt: skip
     if not routes:
         return []
@@ -57,10 +57,10 @@ def route_parameters(function: Node) -> list[tuple[str, Node, Shape]]:
         if parameter.type not in _PARAMETERS:  # *args, **kwargs, the bare * and /
             continue
         name_node = parameter if parameter.type == "identifier" else parameter.named_children[0]
-        name, annotation = text(name_node), _base_type(parameter.child_by_field_name("type"))
+        name, annotation = node_text(name_node), _base_type(parameter.child_by_field_name("type"))
         if name_node.type != "identifier" or name in ("self", "cls"):
             continue
-        if _INJECTED.search(text(parameter)) or annotation in _FRAMEWORK_TYPES:
+        if _INJECTED.search(node_text(parameter)) or annotation in _FRAMEWORK_TYPES:
             continue
         if name in converted or annotation in _CONVERTED_TYPES:
             found.append((name, parameter, "converted"))
@@ -80,12 +80,12 @@ def route_parameter_shape(value: Node) -> Shape | None:
         function = function.parent
     if root.type != "identifier" or function is None:
         return None
-    name = text(root)
+    name = node_text(root)
     return next((shape for n, _p, shape in route_parameters(function) if n == name), None)
 
 
 def _base_type(annotation: Node | None) -> str:
     """``Annotated[str, Query()]`` and ``Optional[str]`` and ``str | None`` are ``str``."""
-    value = re.sub(r"\s", "", text(annotation))
+    value = re.sub(r"\s", "", node_text(annotation))
     value = re.sub(r"^(Annotated|Optional)\[([^,\]]+).*", r"\2", value)
     return value.removesuffix("|None")

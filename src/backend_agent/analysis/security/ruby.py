@@ -8,9 +8,10 @@ from collections.abc import Iterable
 
 from tree_sitter import Node
 
+from backend_agent.analysis.parsing import node_text
 from backend_agent.analysis.security.base import RuleBase
 from backend_agent.analysis.security.call_checks import JwtUse
-from backend_agent.analysis.security.engine import Env, FileContext, text
+from backend_agent.analysis.security.engine import Env, FileContext
 from backend_agent.analysis.security.syntax import Call, Grammar
 
 GRAMMAR = Grammar(
@@ -86,7 +87,7 @@ class RubyRules(RuleBase):
         if node.type == "assignment":
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             if left is not None and right is not None:
-                yield (_method(left) if left.type == "call" else text(left).lstrip("@")), right
+                yield (_method(left) if left.type == "call" else node_text(left).lstrip("@")), right
         elif node.type == "pair":
             key, value = node.child_by_field_name("key"), node.child_by_field_name("value")
             if key is not None and value is not None:
@@ -94,7 +95,7 @@ class RubyRules(RuleBase):
         elif node.type == "call" and _method(node) == "set" and not _receiver(node):
             args = self.arguments(node)[0]  # Sinatra: set :session_secret, "…"
             if len(args) == 2 and args[0].type == "simple_symbol":
-                yield text(args[0]).lstrip(":"), args[1]
+                yield node_text(args[0]).lstrip(":"), args[1]
 
     def imports(self, node: Node) -> list[str]:
         if node.type != "call" or _receiver(node) or _method(node) not in ("require", "gem"):
@@ -126,7 +127,7 @@ class RubyRules(RuleBase):
             algorithms[0] if algorithms else None,
             pinned=bool(algorithms),
             verify_off=verify is not None and verify.type == "false",
-            ignore_expiration=text(call.options.get("verify_expiration")) == "false",
+            ignore_expiration=node_text(call.options.get("verify_expiration")) == "false",
         )
 
     def whole_filter(self, query: Node, env: Env) -> bool:
@@ -148,18 +149,18 @@ class RubyRules(RuleBase):
         if kind == "assignment":
             _check_assignment(node, ctx)
         elif kind == "class":
-            parent = text(node.child_by_field_name("superclass")).lstrip("<").strip()
+            parent = node_text(node.child_by_field_name("superclass")).lstrip("<").strip()
             if parent in _APPS:
                 ctx.app(_APPS[parent], node)
             if parent == "ActionController::Base":  # cookie sessions, unless an API
                 ctx.signals.add("sessions")
         elif kind == "scope_resolution":
-            if text(node) == "Rack::Attack":
+            if node_text(node) == "Rack::Attack":
                 ctx.signals.add("rate-limit")
-            elif text(node) in ("Mongoid::Document", "Mongo::Client"):
+            elif node_text(node) in ("Mongoid::Document", "Mongo::Client"):
                 ctx.signals.add("mongodb")
         elif kind == "method":
-            ctx.definitions.add(text(node.child_by_field_name("name")))
+            ctx.definitions.add(node_text(node.child_by_field_name("name")))
         elif kind == "subshell" and self.is_built(node, env):
             ctx.emit("command-injection", node, "a backtick command is built from data")
 
@@ -169,21 +170,21 @@ class RubyRules(RuleBase):
             ctx.app("sinatra", call.node)
         if not call.receiver:
             _check_framework_call(call, ctx)
-        version = text(call.args[0]) if call.name == "load_defaults" and call.args else ""
+        version = node_text(call.args[0]) if call.name == "load_defaults" and call.args else ""
         if _version(version) >= (5, 2):
             ctx.signals.add("csrf")  # default_protect_from_forgery is on from Rails 5.2
         if call.name == "origins" and "*" in [GRAMMAR.string_value(a) for a in call.args]:
             block = call.node.parent
             while block is not None and block.type not in ("do_block", "block"):
                 block = block.parent
-            if block is not None and re.search(r"credentials(:|\s*=>)\s*true", text(block)):
+            if block is not None and re.search(r"credentials(:|\s*=>)\s*true", node_text(block)):
                 message = "rack-cors allows origins '*' together with credentials"
                 ctx.emit("cors", call.node, message)
 
 
 def _check_framework_call(call: Call, ctx: FileContext) -> None:
     """Rails and Sinatra settings made by a bare call in a class or configure block."""
-    name, symbols = call.name, [text(a).lstrip(":") for a in call.args]
+    name, symbols = call.name, [node_text(a).lstrip(":") for a in call.args]
     if name == "skip_forgery_protection" or (
         name == "skip_before_action" and "verify_authenticity_token" in symbols
     ):
@@ -192,7 +193,7 @@ def _check_framework_call(call: Call, ctx: FileContext) -> None:
         ctx.signals.add("csrf")
     if name == "enable" and "sessions" in symbols:
         ctx.signals.add("sessions")
-    middleware = text(call.args[0]) if call.args else ""
+    middleware = node_text(call.args[0]) if call.args else ""
     if name == "use" and middleware in ("Rack::Session::Cookie", "Rack::Session::Pool"):
         ctx.signals.add("sessions")
     if name == "use" and middleware in ("Rack::Protection::AuthenticityToken", "Rack::Csrf"):
@@ -215,7 +216,7 @@ def _check_debug_call(call: Call, symbols: list[str], ctx: FileContext) -> None:
         ctx.emit("debug-mode", call.node, f"Sinatra {name} :{symbols[0]} shows backtraces")
     if name == "set" and symbols[:2] == ["environment", "development"] and not development:
         ctx.emit("debug-mode", call.node, "set :environment, :development in application code")
-    if name == "rescue_from" and text(call.options.get("backtrace")) == "true":
+    if name == "rescue_from" and node_text(call.options.get("backtrace")) == "true":
         ctx.emit("debug-mode", call.node, "Grape rescue_from backtrace: true sends backtraces")
     if name == "plugin" and symbols[:1] == ["exception_page"] and not development:
         ctx.emit("debug-mode", call.node, "Roda's exception_page plugin shows backtraces")
@@ -225,7 +226,7 @@ def _check_assignment(node: Node, ctx: FileContext) -> None:
     left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
     if left is None or right is None:
         return
-    target, value = text(left), right.type
+    target, value = node_text(left), right.type
     deployed = not ctx.path.endswith(("test.rb", "development.rb"))
     environment = "/environments/" in ctx.path and deployed
     if target.endswith(".consider_all_requests_local") and value == "true" and environment:
@@ -240,7 +241,7 @@ def _check_assignment(node: Node, ctx: FileContext) -> None:
         ctx.emit("missing-csrf", node, "allow_forgery_protection = false turns off CSRF")
     if target.endswith("default_protect_from_forgery") and value == "true":
         ctx.signals.add("csrf")
-    if target.endswith("action_dispatch.default_headers") and text(right).strip() == "{}":
+    if target.endswith("action_dispatch.default_headers") and node_text(right).strip() == "{}":
         ctx.emit("missing-security-headers", node, "default_headers = {} removes the headers")
 
 
@@ -249,11 +250,11 @@ def _in_development_block(node: Node) -> bool:
     parent = node.parent
     while parent is not None:
         if parent.type in ("do_block", "block") and parent.parent is not None:
-            owner = text(parent.parent)
+            owner = node_text(parent.parent)
             if re.match(r"configure\s*\(?\s*:(development|test)", owner):
                 return True
         condition = parent.child_by_field_name("condition")
-        if condition is not None and re.search(r"development|test", text(condition)):
+        if condition is not None and re.search(r"development|test", node_text(condition)):
             return True
         parent = parent.parent
     return False
@@ -265,8 +266,8 @@ def _version(value: str) -> tuple[int, ...]:
 
 
 def _method(call: Node) -> str:
-    return text(call.child_by_field_name("method"))
+    return node_text(call.child_by_field_name("method"))
 
 
 def _receiver(call: Node) -> str:
-    return text(call.child_by_field_name("receiver"))
+    return node_text(call.child_by_field_name("receiver"))

@@ -27,10 +27,6 @@ _SECURITY_SEVERITY = {
 }
 
 
-def sarif_level(severity: Severity) -> str:
-    return _LEVELS[severity]
-
-
 def to_sarif(findings: Iterable[Finding]) -> dict[str, Any]:
     """One SARIF run whose rules are those that fired, described from the rule catalogs."""
     findings = list(findings)

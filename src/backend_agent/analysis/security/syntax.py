@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from backend_agent.analysis.security.engine import all_literal, text
+from backend_agent.analysis.parsing import node_text
+from backend_agent.analysis.security.engine import all_literal
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Grammar:
             c.type in self.interpolations for c in node.children
         ):
             return None
-        return "".join(text(c) for c in node.children if c.type in self.string_parts)
+        return "".join(node_text(c) for c in node.children if c.type in self.string_parts)
 
     def literal(self, node: Node) -> bool:
         """A literal, or lists and operators made only of literals."""
@@ -71,9 +72,13 @@ class Grammar:
         method = call.child_by_field_name("method")
         if method is not None:
             receiver = call.child_by_field_name("receiver")
-            return f"{_squeeze(text(receiver))}.{text(method)}" if receiver else text(method)
+            return (
+                f"{_squeeze(node_text(receiver))}.{node_text(method)}"
+                if receiver
+                else node_text(method)
+            )
         function = call.child_by_field_name("function") or call.child_by_field_name("constructor")
-        return _squeeze(text(function))
+        return _squeeze(node_text(function))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
-from backend_agent.analysis.security.engine import Env, FileContext, text
+from backend_agent.analysis.parsing import node_text
+from backend_agent.analysis.security.engine import Env, FileContext
 from backend_agent.analysis.security.secrets import classify, secret_name, signing_key_name
 from backend_agent.analysis.security.syntax import Call, Grammar
 
@@ -84,11 +85,11 @@ def check_env_read(rules: RuleBase, call: Call, ctx: FileContext) -> None:
 
 def check_env_expression(rules: RuleBase, node: Node, ctx: FileContext) -> None:
     """``process.env.X || 'literal'``, ``ENV['X'] || 'literal'``."""
-    operator = text(node.child_by_field_name("operator"))
+    operator = node_text(node.child_by_field_name("operator"))
     left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
     if rules.env_expression is None or operator not in ("||", "??", "or") or left is None:
         return
-    variable = rules.env_expression.fullmatch(text(left))
+    variable = rules.env_expression.fullmatch(node_text(left))
     name = next((g for g in variable.groups() if g), None) if variable else None
     fallback = rules.grammar.string_value(right)
     if name and secret_name(name) and fallback and fallback.strip():
@@ -122,7 +123,7 @@ def check_mongo(rules: RuleBase, call: Call, env: Env, ctx: FileContext) -> None
         if key.startswith("$") or rules.safe_filter_value(value):  # $where: its own rule
             continue
         if rules.is_tainted(value, env):
-            message = f"{call.callee}() filter takes {text(value)} unchecked from the request"
+            message = f"{call.callee}() filter takes {node_text(value)} unchecked from the request"
             ctx.emit_if("mongodb", "nosql-injection.operator", value, message)
 
 
@@ -143,6 +144,6 @@ def _call_option(value: Node, grammar: Grammar) -> bool:
         if current.type in grammar.calls:
             arguments = current.child_by_field_name("arguments")
             first = arguments.named_children[0] if arguments and arguments.named_children else None
-            return bool(_KEY_APIS.search(grammar.callee(current) + " " + text(first)[:80]))
+            return bool(_KEY_APIS.search(grammar.callee(current) + " " + node_text(first)[:80]))
         current = current.parent
     return False

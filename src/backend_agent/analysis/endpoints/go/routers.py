@@ -17,6 +17,7 @@ from backend_agent.analysis.endpoints.go.auth import (
     skipper,
 )
 from backend_agent.analysis.endpoints.go.frameworks import ROOT_TYPES, constructor, router_type
+from backend_agent.analysis.endpoints.go.packages import PackageDirectories
 from backend_agent.analysis.endpoints.go.scan import Expr
 from backend_agent.analysis.endpoints.go.values import (
     MAX_DEPTH,
@@ -42,35 +43,6 @@ _GUARD_WRAPPER = re.compile(
     r"(?:Required|Guard|Middleware)$",
     re.IGNORECASE,
 )
-
-
-class PackageDirectories:
-    """Maps Go import paths to the repository directories that hold those packages."""
-
-    def __init__(self, modules: Mapping[str, str], directories: set[str]) -> None:
-        self.modules = modules  # go.mod directory -> module path
-        self.directories = directories
-        self._suffixes: dict[str, list[str]] = {}
-        for where in directories:
-            pieces = where.split("/") if where else []
-            for start in range(len(pieces)):
-                self._suffixes.setdefault("/".join(pieces[start:]), []).append(where)
-
-    def find(self, import_path: str) -> str | None:
-        """The directory of an imported package: through the go.mod that declares its module,
-        else the longest unique directory suffix of the import path."""
-        for where, module in self.modules.items():
-            if module and (import_path == module or import_path.startswith(module + "/")):
-                rest = import_path[len(module) :].strip("/")
-                candidate = "/".join(part for part in (where, rest) if part)
-                if candidate in self.directories:
-                    return candidate
-        parts = import_path.split("/")
-        for start in range(len(parts)):
-            found = self._suffixes.get("/".join(parts[start:]), [])
-            if len(found) == 1:
-                return found[0]
-        return None
 
 
 class GoResolver:

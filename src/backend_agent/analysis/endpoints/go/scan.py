@@ -17,7 +17,8 @@ from typing import Any
 
 from tree_sitter import Node
 
-from backend_agent.analysis.parsing import parse
+from backend_agent.analysis.endpoints.go.packages import package_name
+from backend_agent.analysis.parsing import node_text, parse
 
 Expr = tuple[Any, ...]
 _BLOCKS = (
@@ -67,14 +68,14 @@ def scan_go(source: bytes) -> dict[str, Any]:
     root = parse(source, "go").root_node
     for node in root.named_children:
         if node.type == "package_clause" and node.named_children:
-            facts["package"] = _text(node.named_children[0])
+            facts["package"] = node_text(node.named_children[0])
         elif node.type == "import_declaration":
-            for spec in _descendants(node, "import_spec"):
+            for spec in descendants(node, "import_spec"):
                 path_node = spec.child_by_field_name("path")
                 name_node = spec.child_by_field_name("name")
                 if path_node is not None:
                     path = _string(path_node)
-                    alias = _text(name_node) if name_node is not None else package_name(path)
+                    alias = node_text(name_node) if name_node is not None else package_name(path)
                     facts["imports"][alias] = path
         elif node.type in ("function_declaration", "method_declaration"):
             facts["functions"].append(_function(node))
@@ -117,16 +118,16 @@ def _function(node: Node) -> dict[str, Any]:
     if receiver is not None:
         for param in receiver.named_children:
             kind = param.child_by_field_name("type")
-            receiver_type = _text(kind).lstrip("*") if kind is not None else ""
+            receiver_type = node_text(kind).lstrip("*") if kind is not None else ""
             names = param.children_by_field_name("name")
-            receiver_name = _text(names[0]) if names else ""
+            receiver_name = node_text(names[0]) if names else ""
     name = node.child_by_field_name("name")
     body = node.child_by_field_name("body")
     params = _params(node.child_by_field_name("parameters"))
     serves_requests = any(_HANDLER_PARAM.search(kind) for _, kind in params)
     statements = _statements(body) if body is not None and not serves_requests else []
     return {
-        "name": _text(name) if name is not None else "",
+        "name": node_text(name) if name is not None else "",
         "receiver": receiver_type,
         "receiver_name": receiver_name,
         "params": params,
@@ -140,9 +141,9 @@ def _params(node: Node | None) -> list[tuple[str, str]]:
     params: list[tuple[str, str]] = []
     for param in node.named_children if node is not None else []:
         kind = param.child_by_field_name("type")
-        type_text = _text(kind) if kind is not None else ""
+        type_text = node_text(kind) if kind is not None else ""
         names = [c for c in param.children_by_field_name("name")]
-        params.extend((_text(n), type_text) for n in names) if names else params.append(
+        params.extend((node_text(n), type_text) for n in names) if names else params.append(
             ("_", type_text)
         )
     return params
@@ -163,7 +164,7 @@ def _statement_list(nodes: list[Node]) -> list[Expr]:
                 out.append(
                     (
                         "set",
-                        [_text(n) for n in left.named_children],
+                        [node_text(n) for n in left.named_children],
                         [expr(n) for n in right.named_children],
                         line,
                     )
@@ -172,7 +173,7 @@ def _statement_list(nodes: list[Node]) -> list[Expr]:
             out.extend(_statements(child))
         elif kind in ("var_spec", "const_spec"):
             value = child.child_by_field_name("value")
-            names = [_text(n) for n in child.children_by_field_name("name")]
+            names = [node_text(n) for n in child.children_by_field_name("name")]
             if value is not None:
                 out.append(("set", names, [expr(n) for n in value.named_children], line))
         elif kind in ("expression_statement", "go_statement", "defer_statement"):
@@ -204,11 +205,11 @@ def expr(node: Node) -> Expr:
     if kind in ("interpreted_string_literal", "raw_string_literal"):
         return ("s", _string(node))
     if kind in ("identifier", "field_identifier", "package_identifier", "type_identifier"):
-        return ("id", _text(node))
+        return ("id", node_text(node))
     if kind == "selector_expression":
         operand, field = node.child_by_field_name("operand"), node.child_by_field_name("field")
         if operand is not None and field is not None:
-            return ("sel", expr(operand), _text(field))
+            return ("sel", expr(operand), node_text(field))
     if kind == "call_expression":
         func, arguments = (
             node.child_by_field_name("function"),
@@ -234,7 +235,7 @@ def expr(node: Node) -> Expr:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         operator = node.child_by_field_name("operator")
         if left is not None and right is not None and operator is not None:
-            symbol = _text(operator)
+            symbol = node_text(operator)
             if symbol == "+":
                 return ("+", expr(left), expr(right))
             if symbol in ("==", "!=", "&&", "||"):
@@ -245,7 +246,7 @@ def expr(node: Node) -> Expr:
         return expr(node.named_children[-1])
     if kind == "composite_literal":
         return _composite(node)
-    return ("?", _text(node)[:80])
+    return ("?", node_text(node)[:80])
 
 
 def _composite(node: Node) -> Expr:
@@ -256,18 +257,12 @@ def _composite(node: Node) -> Expr:
     for element in body.named_children if body is not None else []:
         if element.type == "keyed_element" and len(element.named_children) == 2:
             key, value = element.named_children
-            fields[_text(key)] = expr(value.named_children[0] if value.named_children else value)
+            fields[node_text(key)] = expr(
+                value.named_children[0] if value.named_children else value
+            )
         elif element.type in ("literal_element", "element") and element.named_children:
             items.append(expr(element.named_children[0]))
-    return ("lit", _text(kind) if kind is not None else "", fields, items)
-
-
-def package_name(import_path: str) -> str:
-    """The default name of an imported package: its last path element, skipping ``/vN``."""
-    parts = import_path.split("/")
-    if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):
-        return parts[-2]
-    return parts[-1]
+    return ("lit", node_text(kind) if kind is not None else "", fields, items)
 
 
 def _upgrades(body: Node) -> bool:
@@ -276,23 +271,20 @@ def _upgrades(body: Node) -> bool:
     return b".Upgrade(" in text or b"websocket.Accept(" in text
 
 
-def _descendants(node: Node, kind: str) -> list[Node]:
+def descendants(node: Node, kind: str) -> list[Node]:
+    """The named nodes of type ``kind`` in ``node`` (itself included), in source order."""
     found: list[Node] = []
     stack = [node]
     while stack:
         current = stack.pop()
         if current.type == kind:
             found.append(current)
-        stack.extend(current.named_children)
+        stack.extend(reversed(current.named_children))
     return found
 
 
 def _string(node: Node) -> str:
-    text = _text(node)
+    text = node_text(node)
     if text[:1] in ('"', "`"):
         text = text[1:-1]
     return text
-
-
-def _text(node: Node) -> str:
-    return (node.text or b"").decode("utf-8", "replace")

@@ -13,8 +13,9 @@ from tree_sitter import Node
 from backend_agent.analysis.endpoints.javascript.auth import middleware_auth
 from backend_agent.analysis.endpoints.javascript.express import HTTP_VERBS
 from backend_agent.analysis.endpoints.javascript.facts import FileFacts, Value, describe
-from backend_agent.analysis.endpoints.javascript.syntax import string_of, text
+from backend_agent.analysis.endpoints.javascript.syntax import string_of
 from backend_agent.analysis.endpoints.model import Auth, Endpoint, normalise_path
+from backend_agent.analysis.parsing import node_text
 
 if TYPE_CHECKING:
     from backend_agent.analysis.endpoints.javascript.scan import Scanner
@@ -42,7 +43,7 @@ def method_comparison(scanner: Scanner, node: Node) -> None:
     """``req.method === 'POST'`` in a pages/api handler: the methods it serves."""
     left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
     for a, b in ((left, right), (right, left)):
-        if a is None or b is None or not text(a).endswith(".method"):
+        if a is None or b is None or not node_text(a).endswith(".method"):
             continue
         if b.type == "string" and string_of(b).lower() in HTTP_VERBS:
             _request_method(scanner, string_of(b))
@@ -52,7 +53,7 @@ def switch(scanner: Scanner, node: Node) -> None:
     """``switch (req.method) { case 'GET': ... }``; the cases are walked as usual."""
     value = node.child_by_field_name("value")
     body = node.child_by_field_name("body")
-    if value is not None and body is not None and text(value).strip("()").endswith(".method"):
+    if value is not None and body is not None and node_text(value).strip("()").endswith(".method"):
         for case in body.named_children:
             label = case.child_by_field_name("value")
             if label is not None and label.type == "string":

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from tree_sitter import Node
 
 from backend_agent.analysis.endpoints.javascript.facts import UNKNOWN
-from backend_agent.analysis.endpoints.javascript.syntax import string_of, text
+from backend_agent.analysis.endpoints.javascript.syntax import string_of
+from backend_agent.analysis.parsing import node_text
 
 if TYPE_CHECKING:
     from backend_agent.analysis.endpoints.javascript.scan import Scanner
@@ -44,8 +45,8 @@ def export(scanner: Scanner, node: Node) -> None:
     clause = next((c for c in node.named_children if c.type == "export_clause"), None)
     spec = string_of(source) if source is not None else None
     for item in clause.named_children if clause is not None else []:
-        local = text(item.child_by_field_name("name"))
-        alias = text(item.child_by_field_name("alias")) or local
+        local = node_text(item.child_by_field_name("name"))
+        alias = node_text(item.child_by_field_name("alias")) or local
         exports[alias] = ("import", spec, local) if spec else scanner.lookup(local)
     if clause is None and spec:  # export * from './x'
         exports.setdefault("*", ("import", spec, "*"))
@@ -60,27 +61,27 @@ def import_(scanner: Scanner, node: Node) -> None:
     clause = next((c for c in node.named_children if c.type == "import_clause"), None)
     for part in clause.named_children if clause is not None else []:
         if part.type == "identifier":
-            scanner.declare(text(part), ("import", spec, "default"))
+            scanner.declare(node_text(part), ("import", spec, "default"))
         elif part.type == "namespace_import":
             for ident in part.named_children:
-                scanner.declare(text(ident), ("import", spec, "*"))
+                scanner.declare(node_text(ident), ("import", spec, "*"))
         elif part.type == "named_imports":
             for item in part.named_children:
                 if item.type != "import_specifier":
                     continue
-                name = text(item.child_by_field_name("name"))
-                alias = text(item.child_by_field_name("alias")) or name
+                name = node_text(item.child_by_field_name("name"))
+                alias = node_text(item.child_by_field_name("alias")) or name
                 scanner.declare(alias, ("import", spec, name))
 
 
 def _declared_names(declaration: Node) -> list[str]:
     if declaration.type in ("lexical_declaration", "variable_declaration"):
         return [
-            text(d.child_by_field_name("name"))
+            node_text(d.child_by_field_name("name"))
             for d in declaration.named_children
             if d.type == "variable_declarator"
             and (n := d.child_by_field_name("name")) is not None
             and n.type == "identifier"
         ]
     name = declaration.child_by_field_name("name")
-    return [text(name)] if name is not None else []
+    return [node_text(name)] if name is not None else []

@@ -16,7 +16,8 @@ from backend_agent.analysis.endpoints.javascript.facts import (
     Value,
     describe,
 )
-from backend_agent.analysis.endpoints.javascript.syntax import decorator_name, line_of, text
+from backend_agent.analysis.endpoints.javascript.syntax import decorator_name, line_of
+from backend_agent.analysis.parsing import node_text
 
 if TYPE_CHECKING:
     from backend_agent.analysis.endpoints.javascript.scan import Scanner
@@ -36,15 +37,15 @@ def method_route(
     member: Node,
 ) -> NestRoute | None:
     """A controller method's route (``@Get('x')``) or a resolver's field (``@Query()``)."""
-    method = text(member.child_by_field_name("name"))
+    method = node_text(member.child_by_field_name("name"))
     handler = f"{class_name}.{method}"
-    if any(decorator_name(text(d)) == "Resolver" for d in class_decorators):
+    if any(decorator_name(node_text(d)) == "Resolver" for d in class_decorators):
         return _resolver_field(scanner, decorators, handler, method, member)
-    by_name = {decorator_name(text(d)): d for d in decorators}
+    by_name = {decorator_name(node_text(d)): d for d in decorators}
     version_args = scanner.decorator_args(by_name["Version"]) if "Version" in by_name else ()
     for name, decorator in by_name.items():
         if name in NEST_VERBS:
-            texts = tuple(text(d) for d in decorators)
+            texts = tuple(node_text(d) for d in decorators)
             path = _path_arg(scanner, decorator)
             version = version_args[0] if version_args else None
             return NestRoute((NEST_VERBS[name],), path, texts, handler, line_of(member), version)
@@ -56,14 +57,14 @@ def _resolver_field(
 ) -> NestRoute | None:
     """``@Query(() => [Cat], {name: 'cats'})`` in a ``@Resolver()``: one GraphQL field."""
     for decorator in decorators:
-        kind = GRAPHQL_OPERATIONS.get(decorator_name(text(decorator)))
+        kind = GRAPHQL_OPERATIONS.get(decorator_name(node_text(decorator)))
         if kind is None:
             continue
         options = [a for a in scanner.decorator_args(decorator) if a[0] == "obj"]
         field: Value = ("str", method)
         if options:
             field = dict(options[0][1]).get("name", field)
-        texts = tuple(text(d) for d in decorators)
+        texts = tuple(node_text(d) for d in decorators)
         return NestRoute((kind,), field, texts, handler, line_of(node))
     return None
 
@@ -72,8 +73,8 @@ def class_facts(
     scanner: Scanner, name: str, decorators: list[Node], routes: list[NestRoute], node: Node
 ) -> None:
     """``@Controller``, ``@Resolver`` and ``@Module`` classes."""
-    by_name = {decorator_name(text(d)): d for d in decorators}
-    texts = tuple(text(d) for d in decorators)
+    by_name = {decorator_name(node_text(d)): d for d in decorators}
+    texts = tuple(node_text(d) for d in decorators)
     if "Resolver" in by_name:
         scanner.facts.controllers.append(
             NestController(name, ("str", ""), texts, tuple(routes), line_of(node), graphql=True)

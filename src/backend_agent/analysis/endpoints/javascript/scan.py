@@ -30,9 +30,8 @@ from backend_agent.analysis.endpoints.javascript.syntax import (
     line_of,
     param_name,
     string_of,
-    text,
 )
-from backend_agent.analysis.parsing import LanguageName, parse
+from backend_agent.analysis.parsing import LanguageName, node_text, parse
 
 _UNWRAP = {
     "parenthesized_expression", "await_expression", "as_expression", "non_null_expression",
@@ -114,7 +113,7 @@ class Scanner:
                 if child.type == "variable_declarator":
                     self._declarator(child)
         elif kind in ("function_declaration", "generator_function_declaration"):
-            name = text(node.child_by_field_name("name"))
+            name = node_text(node.child_by_field_name("name"))
             self.declare(name, ("fn", self.key(name)))
             self.function(node, self.key(name))
         elif kind in ("class_declaration", "abstract_class_declaration"):
@@ -146,23 +145,23 @@ class Scanner:
         if name is None:
             return
         if name.type == "identifier":
-            key = self.key(text(name))
+            key = self.key(node_text(name))
             value = self.value(value_node, key) if value_node is not None else UNKNOWN
-            self.declare(text(name), value)
+            self.declare(node_text(name), value)
             if value_node is not None:
-                apollo.maybe_sdl(self, text(name), value_node)
+                apollo.maybe_sdl(self, node_text(name), value_node)
         elif name.type == "object_pattern" and value_node is not None:
             source = self.value(value_node)
             for prop in name.named_children:
                 if prop.type == "shorthand_property_identifier_pattern":
-                    self.declare(text(prop), ("member", source, text(prop)))
+                    self.declare(node_text(prop), ("member", source, node_text(prop)))
                 elif prop.type == "pair_pattern":
                     key_node, target = (
                         prop.child_by_field_name("key"),
                         prop.child_by_field_name("value"),
                     )
                     if target is not None and target.type == "identifier":
-                        self.declare(text(target), ("member", source, text(key_node)))
+                        self.declare(node_text(target), ("member", source, node_text(key_node)))
         elif value_node is not None:
             self.value(value_node)
 
@@ -200,7 +199,7 @@ class Scanner:
 
     def class_(self, node: Node, outer: list[Node]) -> str:
         """A class: fields and methods as bindings (``Class.field``); Nest decorators read."""
-        name = text(node.child_by_field_name("name")) or f"<class@{line_of(node)}>"
+        name = node_text(node.child_by_field_name("name")) or f"<class@{line_of(node)}>"
         self.declare(name, ("class", name))
         decorators = outer + [d for d in node.named_children if d.type == "decorator"]
         body = node.child_by_field_name("body")
@@ -223,10 +222,10 @@ class Scanner:
                 )
                 value = member.child_by_field_name("value")
                 if field_name is not None and value is not None:
-                    key = f"{name}.{text(field_name)}"
+                    key = f"{name}.{node_text(field_name)}"
                     self.facts.bindings[key] = self.value(value, key)
             elif member.type == "method_definition":
-                method_name = text(member.child_by_field_name("name"))
+                method_name = node_text(member.child_by_field_name("name"))
                 methods.append(method_name)
                 route = nest_scan.method_route(self, decorators, member_decorators, name, member)
                 if route is not None:
@@ -235,7 +234,7 @@ class Scanner:
                 self.function(member, f"{name}.{method_name}")
         self.classes.pop()
         self.facts.classes[name] = ClassInfo(
-            _superclass(self, node), tuple(text(d) for d in decorators), tuple(methods)
+            _superclass(self, node), tuple(node_text(d) for d in decorators), tuple(methods)
         )
         nest_scan.class_facts(self, name, decorators, routes, node)
         return name
@@ -259,14 +258,14 @@ class Scanner:
         if kind == "template_string":
             return self._template(node)
         if kind == "regex":  # a route pattern we cannot turn into a path
-            return ("regex", text(node))
+            return ("regex", node_text(node))
         if kind == "identifier":
-            return self.lookup(text(node))
+            return self.lookup(node_text(node))
         if kind == "this":
             return ("this",)
         if kind == "member_expression":
             obj = self.value(node.child_by_field_name("object"))
-            prop = text(node.child_by_field_name("property"))
+            prop = node_text(node.child_by_field_name("property"))
             if obj == ("this",) and self.classes:
                 return ("ref", f"{self.classes[-1]}.{prop}")
             self._config_read(obj, prop)
@@ -297,11 +296,11 @@ class Scanner:
             return UNKNOWN
         for child in node.named_children:  # ternaries, spreads ...
             self.visit(child) if child.type.endswith("statement") else self.value(child)
-        return ("unknown", text(node)[:80])
+        return ("unknown", node_text(node)[:80])
 
     def _template(self, node: Node) -> Value:
         parts: list[Value] = []
-        raw = text(node)
+        raw = node_text(node)
         cursor = node.start_byte + 1
         for child in node.named_children:
             if child.type == "template_substitution":
@@ -323,14 +322,14 @@ class Scanner:
     def _binary(self, node: Node) -> Value:
         left = self.value(node.child_by_field_name("left"))
         right = self.value(node.child_by_field_name("right"))
-        operator = text(node.child_by_field_name("operator"))
+        operator = node_text(node.child_by_field_name("operator"))
         if operator == "+":
             return ("tpl", (left, right))
         if operator in ("||", "??"):
             return ("default", left, right)
         if operator in ("===", "==", "!==", "!="):
             files.method_comparison(self, node)
-        return ("unknown", text(node)[:80])
+        return ("unknown", node_text(node)[:80])
 
     def _user_call(self, callee: Value) -> None:
         name = describe(callee)
@@ -363,13 +362,13 @@ class Scanner:
                 key = (
                     string_of(key_node)
                     if key_node and key_node.type == "string"
-                    else text(key_node)
+                    else node_text(key_node)
                 )
                 pairs.append((key, self.value(child.child_by_field_name("value"), "")))
             elif child.type == "shorthand_property_identifier":
-                pairs.append((text(child), self.lookup(text(child))))
+                pairs.append((node_text(child), self.lookup(node_text(child))))
             elif child.type == "method_definition":
-                name = text(child.child_by_field_name("name"))
+                name = node_text(child.child_by_field_name("name"))
                 key = f"<method {name}@{line_of(child)}>"
                 self.function(child, key)
                 pairs.append((name, ("fn", key)))
@@ -390,7 +389,7 @@ class Scanner:
         right = node.child_by_field_name("right")
         if left is None or right is None:
             return
-        target = text(left)
+        target = node_text(left)
         if target in ("module.exports", "exports"):
             value = self.value(right, "default")
             if (
@@ -406,9 +405,9 @@ class Scanner:
                 name = target[len(prefix) :]
                 self.facts.exports[name] = self.value(right, name)
                 return
-        this = text(left.child_by_field_name("object")) == "this"
+        this = node_text(left.child_by_field_name("object")) == "this"
         if left.type == "member_expression" and this and self.classes:
-            key = f"{self.classes[-1]}.{text(left.child_by_field_name('property'))}"
+            key = f"{self.classes[-1]}.{node_text(left.child_by_field_name('property'))}"
             self.facts.bindings[key] = self.value(right, key)
             return
         if left.type == "identifier":
@@ -428,7 +427,7 @@ class Scanner:
         args_node = node.child_by_field_name("arguments")
         arg_nodes = args_node.named_children if args_node is not None else []
         if callee_node is not None and callee_node.type in ("identifier", "import"):
-            name = text(callee_node)
+            name = node_text(callee_node)
             if name in ("require", "import") and arg_nodes and arg_nodes[0].type == "string":
                 return ("import", string_of(arg_nodes[0]), "default")
         callee = self.value(callee_node)
@@ -446,7 +445,7 @@ class Scanner:
             for recognise in (nest_scan.member_call, fastify.member_call, express.member_call):
                 if recognise(self, callee, args, line, order):
                     break
-        elif callee[0] == "ref" and text(callee_node) in ("gql", "graphql"):
+        elif callee[0] == "ref" and node_text(callee_node) in ("gql", "graphql"):
             apollo.sdl_arg(self, args, line)
         iterates = callee[0] == "member" and callee[2] in _ITERATORS and args[:1] != ()
         if any(a[0] in _CARRIERS for a in args) or (iterates and args[0][0] == "fn"):

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
+from backend_agent.analysis.parsing import node_text
+
 FUNCTIONS = {"arrow_function", "function_expression", "function", "generator_function"}
-
-
-def text(node: Node | None) -> str:
-    if node is None or node.text is None:
-        return ""
-    return node.text.decode("utf-8", "replace")
 
 
 def line_of(node: Node) -> int:
@@ -19,23 +15,23 @@ def line_of(node: Node) -> int:
 
 def string_of(node: Node) -> str:
     """A string literal's content (quotes removed)."""
-    return text(node)[1:-1]
+    return node_text(node)[1:-1]
 
 
 def param_name(param: Node) -> str:
     if param.type == "identifier":
-        return text(param)
+        return node_text(param)
     for field_name in ("pattern", "left", "name"):
         inner = param.child_by_field_name(field_name)
         if inner is not None and inner.type == "identifier":
-            return text(inner)
+            return node_text(inner)
     return ""
 
 
 def first_param(function: Node) -> str | None:
     single = function.child_by_field_name("parameter")
     if single is not None:
-        return text(single)
+        return node_text(single)
     params = function.child_by_field_name("parameters")
     if params is None or not params.named_children:
         return None

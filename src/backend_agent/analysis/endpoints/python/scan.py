@@ -14,7 +14,7 @@ from typing import Any
 
 from tree_sitter import Node
 
-from backend_agent.analysis.parsing import parse
+from backend_agent.analysis.parsing import node_text, parse
 
 Expr = tuple[Any, ...]
 Facts = dict[str, Any]  # one file's scan facts, or one class's or function's part of them
@@ -181,7 +181,7 @@ def _record_import(node: Node, facts: dict[str, Any]) -> None:
     module_node = node.child_by_field_name("module_name")
     if module_node is None:
         return
-    module_text = _text(module_node)
+    module_text = node_text(module_node)
     level = len(module_text) - len(module_text.lstrip("."))
     module = module_text.lstrip(".")
     if level == 0 and module:
@@ -195,27 +195,29 @@ def _aliased(node: Node) -> tuple[str, str | None]:
     if node.type == "aliased_import":
         name = node.child_by_field_name("name")
         alias = node.child_by_field_name("alias")
-        return _text(name) if name else "", _text(alias) if alias else None
-    return _text(node), None
+        return node_text(name) if name else "", node_text(alias) if alias else None
+    return node_text(node), None
 
 
 def _record_expression_statement(node: Node, scope: str, facts: dict[str, Any]) -> None:
     if node.type == "assignment":
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if left is not None and right is not None and left.type in ("identifier", "attribute"):
-            facts["assigns"].setdefault(scope, {})[_text(left)] = expr(right)
+            facts["assigns"].setdefault(scope, {})[node_text(left)] = expr(right)
         elif left is not None and left.type == "identifier" and right is None:
             typed = node.child_by_field_name("type")
             if typed is not None:
-                facts["assigns"].setdefault(scope, {}).setdefault(_text(left), ("?", ""))
+                facts["assigns"].setdefault(scope, {}).setdefault(node_text(left), ("?", ""))
     elif node.type == "augmented_assignment":
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if left is not None and right is not None and left.type == "identifier":
-            facts["extends"].setdefault(scope, {}).setdefault(_text(left), []).append(expr(right))
+            facts["extends"].setdefault(scope, {}).setdefault(node_text(left), []).append(
+                expr(right)
+            )
     elif node.type == "call":
         callee = node.child_by_field_name("function")
         attribute = callee.child_by_field_name("attribute") if callee is not None else None
-        if attribute is None or _text(attribute) not in REGISTRATION_CALLS:
+        if attribute is None or node_text(attribute) not in REGISTRATION_CALLS:
             return
         call = expr(node)
         func = call[1]
@@ -234,7 +236,7 @@ def _record_definition(
     name_node = node.child_by_field_name("name")
     if name_node is None:
         return
-    name = _text(name_node)
+    name = node_text(name_node)
     line = node.start_point.row + 1
     if node.type == "class_definition":
         facts["classes"][name] = _class_facts(node, decorators, line)
@@ -260,7 +262,7 @@ def _function_facts(node: Node, decorators: list[Expr], scope: str, line: int) -
         for param in params.named_children:
             first = param.named_children[0] if param.named_children else param
             if first.type == "identifier":
-                names.append(_text(first))
+                names.append(node_text(first))
             _collect_depends(param, deps)
             kind = param.child_by_field_name("type")
             if kind is not None and kind.named_children:
@@ -282,7 +284,7 @@ def _collect_depends(node: Node, deps: list[Expr]) -> None:
     """Every ``Depends(x)`` / ``Security(x)`` argument inside a parameter (default or Annotated)."""
     if node.type == "call":
         func = node.child_by_field_name("function")
-        if func is not None and _text(func).rsplit(".", 1)[-1] in ("Depends", "Security"):
+        if func is not None and node_text(func).rsplit(".", 1)[-1] in ("Depends", "Security"):
             deps.append(expr(node))
             return
     for child in node.named_children:
@@ -311,7 +313,7 @@ def _class_facts(node: Node, decorators: list[Expr], line: int) -> dict[str, Any
         if definition.type == "function_definition":
             method_name = definition.child_by_field_name("name")
             if method_name is not None:
-                facts["methods"][_text(method_name)] = _function_facts(
+                facts["methods"][node_text(method_name)] = _function_facts(
                     definition, decos, "", definition.start_point.row + 1
                 )
         elif child.type == "expression_statement" and child.named_children:
@@ -321,7 +323,7 @@ def _class_facts(node: Node, decorators: list[Expr], line: int) -> dict[str, Any
                 right = statement.child_by_field_name("right")
                 if left is not None and left.type == "identifier":
                     value = expr(right) if right is not None else ("?", "")
-                    facts["attrs"][_text(left)] = (value, statement.start_point.row + 1)
+                    facts["attrs"][node_text(left)] = (value, statement.start_point.row + 1)
     return facts
 
 
@@ -333,11 +335,11 @@ def expr(node: Node) -> Expr:
     if kind == "concatenated_string":
         return _join([_string(part) for part in node.named_children])
     if kind == "identifier":
-        return ("n", _text(node))
+        return ("n", node_text(node))
     if kind == "attribute":
         obj, attr = node.child_by_field_name("object"), node.child_by_field_name("attribute")
         if obj is not None and attr is not None:
-            return ("a", expr(obj), _text(attr))
+            return ("a", expr(obj), node_text(attr))
     if kind == "call":
         return _call(node)
     if kind in ("list", "tuple", "set", "expression_list", "list_splat"):
@@ -356,7 +358,7 @@ def expr(node: Node) -> Expr:
     if kind == "binary_operator":
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         operator = node.child_by_field_name("operator")
-        if left and right and operator is not None and _text(operator) == "+":
+        if left and right and operator is not None and node_text(operator) == "+":
             return _join([expr(left), expr(right)])
     if kind in ("subscript", "generic_type"):
         value = node.child_by_field_name("value") or (
@@ -376,11 +378,11 @@ def expr(node: Node) -> Expr:
             [expr(_unwrap_type(i)) for i in flat],
         )
     if kind in ("true", "false", "none", "integer", "float"):
-        return ("k", _text(node))
+        return ("k", node_text(node))
     if kind == "keyword_argument":
         value = node.child_by_field_name("value")
         return expr(value) if value is not None else ("?", "")
-    return ("?", _text(node)[:80])
+    return ("?", node_text(node)[:80])
 
 
 def _unwrap_type(node: Node) -> Node:
@@ -397,7 +399,7 @@ def _call(node: Node) -> Expr:
         if arg.type == "keyword_argument":
             name, value = arg.child_by_field_name("name"), arg.child_by_field_name("value")
             if name is not None and value is not None:
-                kwargs[_text(name)] = expr(value)
+                kwargs[node_text(name)] = expr(value)
         elif arg.type != "comment":
             args.append(expr(arg))
     return (
@@ -413,11 +415,11 @@ def _string(node: Node) -> Expr:
     parts: list[Expr] = []
     for child in node.named_children:
         if child.type == "string_content":
-            parts.append(("s", _text(child)))
+            parts.append(("s", node_text(child)))
         elif child.type == "interpolation" and child.named_children:
             parts.append(expr(child.named_children[0]))
         elif child.type == "escape_sequence":
-            parts.append(("s", _text(child)))
+            parts.append(("s", node_text(child)))
     return _join(parts)
 
 
@@ -434,7 +436,3 @@ def _join(parts: list[Expr]) -> Expr:
     if not merged:
         return ("s", "")
     return merged[0] if len(merged) == 1 else ("j", merged)
-
-
-def _text(node: Node) -> str:
-    return (node.text or b"").decode("utf-8", "replace")

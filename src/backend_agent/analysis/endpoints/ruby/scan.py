@@ -21,7 +21,7 @@ from typing import Any
 
 from tree_sitter import Node
 
-from backend_agent.analysis.parsing import parse
+from backend_agent.analysis.parsing import node_text, parse
 
 RbValue = tuple[Any, ...]
 _BODY_CHARS = 600
@@ -72,12 +72,6 @@ def scan_ruby(source: bytes) -> tuple[Item, ...]:
     return _items(parse(source, "ruby").root_node)
 
 
-def _text(node: Node | None) -> str:
-    if node is None or node.text is None:
-        return ""
-    return node.text.decode("utf-8", "replace")
-
-
 def _items(node: Node) -> tuple[Item, ...]:
     found: list[Item] = []
     for child in node.named_children:
@@ -97,23 +91,23 @@ def _item(node: Node) -> Item | None:
         superclass = node.child_by_field_name("superclass")
         body = node.child_by_field_name("body")
         return ClassDef(
-            _text(node.child_by_field_name("name")),
-            _text(superclass).lstrip("<").strip() if superclass is not None else "",
+            node_text(node.child_by_field_name("name")),
+            node_text(superclass).lstrip("<").strip() if superclass is not None else "",
             _items(body) if body is not None else (),
             node.start_point[0] + 1,
         )
     if kind == "module":
         body = node.child_by_field_name("body")
         return ModuleDef(
-            _text(node.child_by_field_name("name")),
+            node_text(node.child_by_field_name("name")),
             _items(body) if body is not None else (),
             node.start_point[0] + 1,
         )
     if kind in ("method", "singleton_method"):
         body = node.child_by_field_name("body")
         return MethodDef(
-            _text(node.child_by_field_name("name")),
-            _text(body)[:_BODY_CHARS],
+            node_text(node.child_by_field_name("name")),
+            node_text(body)[:_BODY_CHARS],
             node.start_point[0] + 1,
         )
     return None
@@ -127,7 +121,7 @@ def _statement(node: Node) -> bool:
 
 def _call(node: Node) -> Call:
     if node.type == "identifier":
-        return Call(_text(node), "", (), (), (), node.start_point[0] + 1, (), False)
+        return Call(node_text(node), "", (), (), (), node.start_point[0] + 1, (), False)
     receiver = node.child_by_field_name("receiver")
     method = node.child_by_field_name("method")
     arguments = node.child_by_field_name("arguments")
@@ -151,8 +145,8 @@ def _call(node: Node) -> Call:
             children = _items(body)
             called = tuple(sorted(_called_names(body)))
     return Call(
-        _text(method),
-        _text(receiver),
+        node_text(method),
+        node_text(receiver),
         tuple(args),
         tuple(options),
         children,
@@ -168,9 +162,9 @@ def _called_names(node: Node) -> set[str]:
     while stack:
         current = stack.pop()
         if current.type == "call" and current.child_by_field_name("receiver") is None:
-            names.add(_text(current.child_by_field_name("method")))
+            names.add(node_text(current.child_by_field_name("method")))
         elif current.type == "identifier" and _statement(current):
-            names.add(_text(current))
+            names.add(node_text(current))
         stack.extend(current.named_children)
     return names
 
@@ -178,10 +172,10 @@ def _called_names(node: Node) -> set[str]:
 def _pair(node: Node) -> tuple[str, RbValue]:
     key = node.child_by_field_name("key")
     key_value = value(key) if key is not None else ("nil",)
-    name = key_value[1] if key_value[0] in ("sym", "str") else _text(key).rstrip(":")
+    name = key_value[1] if key_value[0] in ("sym", "str") else node_text(key).rstrip(":")
     if key is not None and key.type not in ("hash_key_symbol", "simple_symbol", "string"):
-        name = "=>" + _text(key)  # `get 'path' => 'c#a'` keeps the path as the key
-    elif key is not None and key.type == "string" and _text(node).find("=>") >= 0:
+        name = "=>" + node_text(key)  # `get 'path' => 'c#a'` keeps the path as the key
+    elif key is not None and key.type == "string" and node_text(node).find("=>") >= 0:
         name = "=>" + str(key_value[1])
     return name, value(node.child_by_field_name("value"))
 
@@ -190,7 +184,7 @@ def value(node: Node | None) -> RbValue:
     if node is None:
         return ("nil",)
     kind = node.type
-    text = _text(node)
+    text = node_text(node)
     if kind == "simple_symbol":
         return ("sym", text[1:])
     if kind in ("hash_key_symbol", "bare_symbol", "identifier"):
@@ -200,7 +194,7 @@ def value(node: Node | None) -> RbValue:
     if kind == "string":
         if any(c.type == "interpolation" for c in node.named_children):
             return ("other", text)
-        return ("str", "".join(_text(c) for c in node.named_children))
+        return ("str", "".join(node_text(c) for c in node.named_children))
     if kind in ("bare_string",):
         return ("str", text)
     if kind in ("constant", "scope_resolution"):

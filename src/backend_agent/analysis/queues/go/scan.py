@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from backend_agent.analysis.endpoints.go.scan import Expr, expr, package_name
-from backend_agent.analysis.parsing import parse
+from backend_agent.analysis.endpoints.go.packages import package_name
+from backend_agent.analysis.endpoints.go.scan import Expr, descendants, expr
+from backend_agent.analysis.parsing import node_text, parse
 
 # Calls worth keeping, by the called function or method name.
 CALLS = frozenset(
@@ -226,7 +227,7 @@ class _Walker:
         for node in root.named_children:
             kind = node.type
             if kind == "package_clause" and node.named_children:
-                self.facts.package = _text(node.named_children[0])
+                self.facts.package = node_text(node.named_children[0])
             elif kind == "import_declaration":
                 self._imports(node)
             elif kind in ("const_declaration", "var_declaration"):
@@ -244,9 +245,9 @@ class _Walker:
                 path_node = current.child_by_field_name("path")
                 name_node = current.child_by_field_name("name")
                 if path_node is not None:
-                    path = _text(path_node).strip('"`')
+                    path = node_text(path_node).strip('"`')
                     if name_node is not None:
-                        self.facts.imports[_text(name_node)] = path
+                        self.facts.imports[node_text(name_node)] = path
                     else:
                         for alias in package_names(path):
                             self.facts.imports.setdefault(alias, path)
@@ -261,10 +262,13 @@ class _Walker:
                 value = current.child_by_field_name("value")
                 values = value.named_children if value is not None else []
                 for name, item in zip(names, values, strict=False):
-                    into[_text(name)] = expr(item)
+                    into[node_text(name)] = expr(item)
                 if value is None and current.child_by_field_name("type") is not None:
                     for name in names:  # var evt OrderCreated: its type is what is known
-                        into[_text(name)] = ("type", _text(current.child_by_field_name("type")))
+                        into[node_text(name)] = (
+                            "type",
+                            node_text(current.child_by_field_name("type")),
+                        )
             else:
                 stack.extend(current.named_children)
 
@@ -274,27 +278,29 @@ class _Walker:
             if spec.type != "type_spec" or kind is None or kind.type != "struct_type":
                 continue
             fields: list[tuple[str, str, str]] = []
-            for declaration in _descendants(kind, "field_declaration"):
+            for declaration in descendants(kind, "field_declaration"):
                 tag = declaration.child_by_field_name("tag")
                 type_node = declaration.child_by_field_name("type")
                 for name in declaration.children_by_field_name("name"):
-                    fields.append((_text(name), _text(type_node), _text(tag).strip("`")))
-            self.facts.structs[_text(spec.child_by_field_name("name"))] = tuple(fields)
+                    fields.append(
+                        (node_text(name), node_text(type_node), node_text(tag).strip("`"))
+                    )
+            self.facts.structs[node_text(spec.child_by_field_name("name"))] = tuple(fields)
 
     def _function(self, node: Node) -> None:
-        name = _text(node.child_by_field_name("name"))
+        name = node_text(node.child_by_field_name("name"))
         receiver = node.child_by_field_name("receiver")
         owner = ""
         if receiver is not None:
             for param in receiver.named_children:
                 kind = param.child_by_field_name("type")
-                owner = _text(kind).lstrip("*").split("[", 1)[0] if kind is not None else ""
+                owner = node_text(kind).lstrip("*").split("[", 1)[0] if kind is not None else ""
         symbol = f"{owner}.{name}" if owner else name
         body = node.child_by_field_name("body")
         if body is None:
             return
         if owner and name in _METHODS:
-            returned = next(iter(_descendants(body, "return_statement")), None)
+            returned = next(iter(descendants(body, "return_statement")), None)
             values = (
                 returned.named_children[0].named_children
                 if returned and returned.named_children
@@ -310,9 +316,9 @@ class _Walker:
         for param in params.named_children if params is not None else []:
             kind = param.child_by_field_name("type")
             for param_name in param.children_by_field_name("name") or [param]:
-                names.append(_text(param_name) if param_name is not param else "_")
+                names.append(node_text(param_name) if param_name is not param else "_")
                 if param_name is not param:
-                    local[_text(param_name)] = ("type", _text(kind))
+                    local[node_text(param_name)] = ("type", node_text(kind))
         self.facts.params[symbol] = tuple(names)
         self._body(body, symbol, local)
         if local:
@@ -329,9 +335,9 @@ class _Walker:
                     values = right.named_children
                     for index, name in enumerate(left.named_children):
                         if index < len(values):
-                            local[_text(name)] = expr(values[index])
+                            local[node_text(name)] = expr(values[index])
                         elif len(values) == 1:  # data, err := json.Marshal(evt)
-                            local.setdefault(_text(name), ("?", ""))
+                            local.setdefault(node_text(name), ("?", ""))
             elif kind == "var_spec":
                 self._specs(node, local)
             elif kind == "call_expression":
@@ -346,13 +352,13 @@ class _Walker:
         func = node.child_by_field_name("function")
         if func is None:
             return outer
-        name = _text(
+        name = node_text(
             func.child_by_field_name("field") if func.type == "selector_expression" else func
         )
         if name not in CALLS:
             return outer
         arguments = node.child_by_field_name("arguments")
-        texts = tuple(_text(a)[:_TEXT] for a in arguments.named_children) if arguments else ()
+        texts = tuple(node_text(a)[:_TEXT] for a in arguments.named_children) if arguments else ()
         named = func.child_by_field_name("field") if func.type == "selector_expression" else None
         line = (named or node).start_point[0] + 1  # a chained `.Publish(` is on its own line
         self.facts.calls.append(GoCall(expr(node), line, symbol, texts, outer))
@@ -360,7 +366,7 @@ class _Walker:
 
     def _literal(self, node: Node, symbol: str, outer: str) -> None:
         kind = node.child_by_field_name("type")
-        if kind is not None and _text(kind).rsplit(".", 1)[-1] in LITERALS:
+        if kind is not None and node_text(kind).rsplit(".", 1)[-1] in LITERALS:
             self.facts.calls.append(GoCall(expr(node), node.start_point[0] + 1, symbol, (), outer))
 
 
@@ -370,18 +376,3 @@ def package_names(import_path: str) -> list[str]:
     name = package_name(import_path)
     short = re.sub(r"^go-|[-.]go$", "", name)
     return list(dict.fromkeys([name, short, re.sub(r"\d+$", "", short)]))
-
-
-def _descendants(node: Node, kind: str) -> list[Node]:
-    found: list[Node] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type == kind:
-            found.append(current)
-        stack.extend(reversed(current.named_children))
-    return found
-
-
-def _text(node: Node | None) -> str:
-    return (node.text or b"").decode("utf-8", "replace") if node is not None else ""

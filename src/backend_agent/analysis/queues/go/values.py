@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from backend_agent.analysis.endpoints.go.routers import PackageDirectories
+from backend_agent.analysis.endpoints.go.packages import PackageDirectories
 from backend_agent.analysis.endpoints.go.scan import Expr
 from backend_agent.analysis.queues.config import ConfigIndex
 from backend_agent.analysis.queues.go.scan import GoQueueFacts

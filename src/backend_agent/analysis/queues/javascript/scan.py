@@ -14,7 +14,7 @@ from tree_sitter import Node
 
 from backend_agent.analysis.endpoints.javascript.facts import UNKNOWN, Value
 from backend_agent.analysis.endpoints.javascript.scan import Scanner
-from backend_agent.analysis.parsing import LanguageName, parse
+from backend_agent.analysis.parsing import LanguageName, node_text, parse
 from backend_agent.analysis.queues.javascript.constants import lexical_facts
 from backend_agent.analysis.queues.javascript.facts import (
     Decorated,
@@ -145,7 +145,7 @@ class QueueScanner(Scanner):
             return
         type_args = node.child_by_field_name("type_arguments")
         arguments = node.child_by_field_name("arguments")
-        texts = tuple(_text(a)[:_TEXT] for a in arguments.named_children) if arguments else ()
+        texts = tuple(node_text(a)[:_TEXT] for a in arguments.named_children) if arguments else ()
         function = node.child_by_field_name("function")
         named = function.child_by_field_name("property") if function is not None else None
         self.facts_of.calls.append(
@@ -155,7 +155,7 @@ class QueueScanner(Scanner):
                 args,
                 (named or node).start_point[0] + 1,  # a chained `.add(` is on its own line
                 self.symbol(),
-                tuple(_text(t) for t in type_args.named_children) if type_args else (),
+                tuple(node_text(t) for t in type_args.named_children) if type_args else (),
                 texts,
                 node.start_byte,
             )
@@ -180,7 +180,7 @@ class QueueScanner(Scanner):
             decorators_of = pending + [d for d in member.named_children if d.type == "decorator"]
             pending = []
             if member.type == "method_definition":
-                method = _text(member.child_by_field_name("name"))
+                method = node_text(member.child_by_field_name("name"))
                 params = member.child_by_field_name("parameters")
                 if method == "constructor" and params is not None:
                     self._constructor(name, params)
@@ -193,16 +193,16 @@ class QueueScanner(Scanner):
     def visit(self, node: Node) -> None:
         kind = node.type
         if kind == "enum_declaration":
-            name = _text(node.child_by_field_name("name"))
+            name = node_text(node.child_by_field_name("name"))
             body = node.child_by_field_name("body")
             members: list[tuple[str, Value]] = []
             for item in body.named_children if body is not None else []:
                 if item.type == "enum_assignment":
                     value = item.child_by_field_name("value")
-                    member = _text(item.child_by_field_name("name"))
+                    member = node_text(item.child_by_field_name("name"))
                     members.append((member, self.value(value) if value is not None else UNKNOWN))
                 elif item.type == "property_identifier":
-                    members.append((_text(item), ("str", _text(item))))
+                    members.append((node_text(item), ("str", node_text(item))))
             self.facts.bindings[self.key(name)] = ("obj", tuple(members))
             self.scopes[-1][1].add(name)
             return
@@ -215,7 +215,7 @@ class QueueScanner(Scanner):
         if node is not None and node.type == "assignment_expression" and self._resets(node):
             return UNKNOWN  # `this.client = null` on shutdown keeps what the client was
         if node is not None and node.type == "binary_expression":
-            operator = _text(node.child_by_field_name("operator"))
+            operator = node_text(node.child_by_field_name("operator"))
             if operator in ("||", "??"):
                 left = self.value(node.child_by_field_name("left"))
                 return ("or", left, self.value(node.child_by_field_name("right")))
@@ -228,7 +228,7 @@ class QueueScanner(Scanner):
             return False
         if left.type != "member_expression" or not self.classes:
             return False
-        key = f"{self.classes[-1]}.{_text(left.child_by_field_name('property'))}"
+        key = f"{self.classes[-1]}.{node_text(left.child_by_field_name('property'))}"
         return self.facts.bindings.get(key, UNKNOWN)[0] not in ("unknown",)
 
     def typed_names(self, root: Node) -> None:
@@ -257,13 +257,13 @@ class QueueScanner(Scanner):
     def _decorator(self, node: Node, cls: str, method: str, params: tuple[str, ...]) -> None:
         call = next((c for c in node.named_children if c.type == "call_expression"), None)
         target = call.child_by_field_name("function") if call is not None else None
-        name = _text(target if target is not None else node).lstrip("@").rsplit(".", 1)[-1]
+        name = node_text(target if target is not None else node).lstrip("@").rsplit(".", 1)[-1]
         if name not in _DECORATORS:
             return
         arguments = call.child_by_field_name("arguments") if call is not None else None
         nodes = [a for a in arguments.named_children if a.type != "comment"] if arguments else []
         args = tuple(self.value(a) for a in nodes)
-        texts = tuple(_text(a)[:_TEXT] for a in nodes)
+        texts = tuple(node_text(a)[:_TEXT] for a in nodes)
         line = node.start_point[0] + 1
         self.facts_of.decorated.append(Decorated(name, args, cls, method, line, texts, params))
 
@@ -274,9 +274,9 @@ class QueueScanner(Scanner):
             pattern = param.child_by_field_name("pattern")
             if pattern is None or pattern.type != "identifier":
                 continue
-            key = f"{cls}.{_text(pattern)}"
+            key = f"{cls}.{node_text(pattern)}"
             inject = next((d for d in param.named_children if d.type == "decorator"), None)
-            if inject is not None and "InjectQueue" in _text(inject):
+            if inject is not None and "InjectQueue" in node_text(inject):
                 call = next((c for c in inject.named_children if c.type == "call_expression"), None)
                 arguments = call.child_by_field_name("arguments") if call is not None else None
                 args = tuple(self.value(a) for a in arguments.named_children) if arguments else ()
@@ -291,12 +291,12 @@ class QueueScanner(Scanner):
         kind = member.child_by_field_name("type")
         if name is not None and kind is not None:
             fields = list(self.facts_of.types.get(cls, ()))
-            optional = "?" in _text(member).split(":", 1)[0]
-            fields.append((_text(name), _annotation(kind), not optional))
+            optional = "?" in node_text(member).split(":", 1)[0]
+            fields.append((node_text(name), _annotation(kind), not optional))
             self.facts_of.types[cls] = tuple(fields)
 
     def _type_declaration(self, node: Node) -> None:
-        name = _text(node.child_by_field_name("name"))
+        name = node_text(node.child_by_field_name("name"))
         body = node.child_by_field_name("body") or node.child_by_field_name("value")
         if body is None or body.type not in ("interface_body", "object_type"):
             return
@@ -306,13 +306,13 @@ class QueueScanner(Scanner):
                 continue
             kind = item.child_by_field_name("type")
             optional = any(c.type == "?" for c in item.children)
-            field_name = _text(item.child_by_field_name("name")).strip("'\"")
+            field_name = node_text(item.child_by_field_name("name")).strip("'\"")
             fields.append((field_name, _annotation(kind) if kind else "", not optional))
         self.facts_of.types[name] = tuple(fields)
 
     def _typed_name(self, name: Node | None, kind: Node | None) -> None:
         if name is not None and kind is not None and name.type == "identifier":
-            self.facts_of.typed[_text(name)] = _annotation(kind)
+            self.facts_of.typed[node_text(name)] = _annotation(kind)
 
 
 def _param_type(param: Node) -> str:
@@ -322,8 +322,4 @@ def _param_type(param: Node) -> str:
 
 def _annotation(node: Node) -> str:
     """A type annotation as written, without its leading colon."""
-    return _text(node).lstrip(":").strip()
-
-
-def _text(node: Node | None) -> str:
-    return (node.text or b"").decode("utf-8", "replace") if node is not None else ""
+    return node_text(node).lstrip(":").strip()

@@ -11,7 +11,7 @@ import re
 from tree_sitter import Node
 
 from backend_agent.analysis.endpoints.python.scan import Expr, expr, tree_facts
-from backend_agent.analysis.parsing import parse
+from backend_agent.analysis.parsing import node_text, parse
 from backend_agent.analysis.queues.python.facts import PyCall, PyQueueFacts, Receiver, Signature
 from backend_agent.analysis.queues.python.lexical import lexical_facts
 
@@ -161,11 +161,11 @@ class _Walker:
             node, symbol, scope = stack.pop()
             kind = node.type
             if kind == "class_definition":
-                name = _text(node.child_by_field_name("name"))
+                name = node_text(node.child_by_field_name("name"))
                 self._class(node, name)
                 symbol = f"{symbol}.{name}" if symbol != "<module>" else name
             elif kind == "function_definition":
-                name = _text(node.child_by_field_name("name"))
+                name = node_text(node.child_by_field_name("name"))
                 symbol = f"{symbol}.{name}" if symbol != "<module>" else name
                 self._function(node, symbol, name)
                 scope = name
@@ -185,9 +185,9 @@ class _Walker:
         if func is None:
             return
         last = func.child_by_field_name("attribute") if func.type == "attribute" else func
-        name = _text(last)
+        name = node_text(last)
         arguments = node.child_by_field_name("arguments")
-        if name == "update" and _text(func).endswith("conf.update") and arguments is not None:
+        if name == "update" and node_text(func).endswith("conf.update") and arguments is not None:
             self._settings_call(arguments, scope)
         if name not in CALLS:
             return
@@ -198,11 +198,11 @@ class _Walker:
             value: Node | None = arg
             if arg.type == "keyword_argument":
                 key, value = arg.child_by_field_name("name"), arg.child_by_field_name("value")
-                kw_texts.append((_text(key), _text(value)[:_TEXT]))
-                where = _text(key)
+                kw_texts.append((node_text(key), node_text(value)[:_TEXT]))
+                where = node_text(key)
             elif arg.type != "comment":
                 where = str(len(texts))
-                texts.append(_text(arg)[:_TEXT])
+                texts.append(node_text(arg)[:_TEXT])
             if value is not None and value.type == "dictionary":
                 keys.append((where, _dict_keys(value)))
         encoded = expr(node)
@@ -214,7 +214,7 @@ class _Walker:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if left is None or right is None:
             return
-        target = _text(left)
+        target = node_text(left)
         line = node.start_point.row + 1
         if SETTINGS.search(target) and right.type in ("dictionary", "list", "string"):
             self.facts.settings.append((scope, target, line, expr(right), _schedule_texts(right)))
@@ -230,7 +230,7 @@ class _Walker:
         """``CELERY_BEAT_SCHEDULE["name"] = {...}``: one more entry of a settings dict."""
         base = left.child_by_field_name("value")
         key = left.child_by_field_name("subscript")
-        if base is None or key is None or not SETTINGS.search(_text(base)):
+        if base is None or key is None or not SETTINGS.search(node_text(base)):
             return
         name = expr(key)
         if name[0] != "s":
@@ -238,15 +238,15 @@ class _Walker:
         entry = ("d", {name[1]: expr(right)})
         schedule = next(
             (
-                _text(pair.child_by_field_name("value"))[:_TEXT]
+                node_text(pair.child_by_field_name("value"))[:_TEXT]
                 for pair in right.named_children
                 if pair.type == "pair"
-                and _text(pair.child_by_field_name("key")).strip("'\"") == "schedule"
+                and node_text(pair.child_by_field_name("key")).strip("'\"") == "schedule"
             ),
             None,
         )
         texts = ((name[1], schedule, line),) if schedule is not None else ()
-        self.facts.settings.append((scope, _text(base), line, entry, texts))
+        self.facts.settings.append((scope, node_text(base), line, entry, texts))
 
     def _settings_call(self, arguments: Node, scope: str) -> None:
         """``app.conf.update(beat_schedule={...}, task_routes={...})``."""
@@ -254,16 +254,16 @@ class _Walker:
             key, value = arg.child_by_field_name("name"), arg.child_by_field_name("value")
             if arg.type != "keyword_argument" or key is None or value is None:
                 continue
-            if SETTINGS.search(_text(key)):
+            if SETTINGS.search(node_text(key)):
                 line = arg.start_point.row + 1
                 texts = _schedule_texts(value)
-                self.facts.settings.append((scope, _text(key), line, expr(value), texts))
+                self.facts.settings.append((scope, node_text(key), line, expr(value), texts))
 
     def _as_pattern(self, node: Node, scope: str) -> None:
         value = _unwrap(node.named_children[0]) if node.named_children else None
         alias = node.child_by_field_name("alias")
         if value is not None and alias is not None and _factory(value):
-            name = _text(alias.named_children[0] if alias.named_children else alias)
+            name = node_text(alias.named_children[0] if alias.named_children else alias)
             self.facts.receivers.append(
                 Receiver(scope, name, expr(value), node.start_point.row + 1)
             )
@@ -274,21 +274,21 @@ class _Walker:
         for param in params.named_children if params is not None else []:
             if param.type == "comment":
                 continue
-            texts.append(_text(param))
+            texts.append(node_text(param))
             kind = param.child_by_field_name("type")
             first = param.named_children[0] if param.named_children else None
             if self.queues and kind is not None and first is not None:
                 annotation = kind.named_children[0] if kind.named_children else kind
                 if annotation.type in ("identifier", "attribute"):
                     self.facts.receivers.append(
-                        Receiver(name, _text(first), expr(annotation), node.start_point.row + 1)
+                        Receiver(name, node_text(first), expr(annotation), node.start_point.row + 1)
                     )
         self.facts.signatures.append(Signature(qualified, node.start_point.row + 1, tuple(texts)))
 
     def _class(self, node: Node, name: str) -> None:
         bases = node.child_by_field_name("superclasses")
         base_names = tuple(
-            _text(b)
+            node_text(b)
             for b in (bases.named_children if bases is not None else [])
             if b.type in ("identifier", "attribute")
         )
@@ -311,7 +311,7 @@ class _Walker:
             )
             if left is not None and left.type == "identifier" and kind is not None:
                 required = statement.child_by_field_name("right") is None
-                fields.append((_text(left), _text(kind), required))
+                fields.append((node_text(left), node_text(kind), required))
         if fields:
             self.facts.models[name] = tuple(fields)
             self.facts.model_bases[name] = base_names + (("dataclass",) if dataclass_like else ())
@@ -319,14 +319,14 @@ class _Walker:
 
 def _factory(node: Node) -> bool:
     if node.type == "attribute":
-        return _text(node.child_by_field_name("attribute")) == "default_exchange"
+        return node_text(node.child_by_field_name("attribute")) == "default_exchange"
     if node.type != "call":
         return False
     func = node.child_by_field_name("function")
     if func is None:
         return False
     last = func.child_by_field_name("attribute") if func.type == "attribute" else func
-    return _text(last) in FACTORIES
+    return node_text(last) in FACTORIES
 
 
 def _unwrap(node: Node) -> Node:
@@ -358,11 +358,7 @@ def _schedule_texts(node: Node) -> tuple[tuple[str, str, int], ...]:
             inner_value = inner.child_by_field_name("value")
             if inner.type != "pair" or inner_key is None or inner_value is None:
                 continue
-            if _text(inner_key).strip("'\"") == "schedule":
-                entry = _text(key).strip("'\"")
-                found.append((entry, _text(inner_value)[:_TEXT], pair.start_point.row + 1))
+            if node_text(inner_key).strip("'\"") == "schedule":
+                entry = node_text(key).strip("'\"")
+                found.append((entry, node_text(inner_value)[:_TEXT], pair.start_point.row + 1))
     return tuple(found)
-
-
-def _text(node: Node | None) -> str:
-    return (node.text or b"").decode("utf-8", "replace") if node is not None else ""

@@ -15,7 +15,7 @@ from typing import Any
 
 from tree_sitter import Node
 
-from backend_agent.analysis.parsing import parse
+from backend_agent.analysis.parsing import node_text, parse
 
 RbValue = tuple[Any, ...]
 CALLS = frozenset(
@@ -130,7 +130,7 @@ class _Walker:
     ) -> None:
         kind = node.type
         if kind in ("module", "class"):
-            name = _text(node.child_by_field_name("name")).lstrip(":")
+            name = node_text(node.child_by_field_name("name")).lstrip(":")
             inner = (*namespace, name)
             body = node.child_by_field_name("body")
             owner = cls
@@ -138,7 +138,7 @@ class _Walker:
                 superclass = node.child_by_field_name("superclass")
                 owner = RbClass(
                     "::".join(inner),
-                    _text(superclass).lstrip("<").strip() if superclass else "",
+                    node_text(superclass).lstrip("<").strip() if superclass else "",
                     node.start_point[0] + 1,
                     namespace,
                 )
@@ -146,7 +146,7 @@ class _Walker:
             if body is not None:
                 self.body(body, inner, "::".join(inner), owner)
         elif kind in ("method", "singleton_method"):
-            name = _text(node.child_by_field_name("name"))
+            name = node_text(node.child_by_field_name("name"))
             singleton = kind == "singleton_method"
             qualified = f"{'::'.join(namespace)}{'.' if singleton else '#'}{name}"
             if cls is not None and name == "perform":
@@ -160,7 +160,7 @@ class _Walker:
         elif (
             kind == "call"
             and cls is not None
-            and _text(node.child_by_field_name("method")) in _SETTINGS
+            and node_text(node.child_by_field_name("method")) in _SETTINGS
         ):
             call = self.call(node, namespace, symbol)
             if call.method == "include":
@@ -183,7 +183,7 @@ class _Walker:
                 continue
             if kind == "assignment" and current is not node:
                 self._assignment(current, namespace, symbol, cls)
-            elif kind == "call" and _text(current.child_by_field_name("method")) in CALLS:
+            elif kind == "call" and node_text(current.child_by_field_name("method")) in CALLS:
                 self.facts.calls.append(self.call(current, namespace, symbol))
             stack.extend(reversed(current.named_children))
 
@@ -196,7 +196,7 @@ class _Walker:
         for arg in arguments.named_children if arguments is not None else []:
             if arg.type == "comment":
                 continue
-            texts.append(_text(arg)[:_TEXT])
+            texts.append(node_text(arg)[:_TEXT])
             if arg.type == "pair":
                 options.append(_pair(arg))
             elif arg.type == "hash" and not args:
@@ -212,16 +212,16 @@ class _Walker:
             )
             for child in body.named_children if body is not None else []:
                 if child.type == "call" and child.child_by_field_name("receiver") is None:
-                    method = _text(child.child_by_field_name("method"))
+                    method = node_text(child.child_by_field_name("method"))
                     arguments = child.child_by_field_name("arguments")
                     items = arguments.named_children if arguments is not None else []
                     found = tuple(value(a) for a in items if a.type not in ("comment", "pair"))
                     inner.append((method, found, child.start_point[0] + 1))
                 elif child.type == "identifier":
-                    inner.append((_text(child), (), child.start_point[0] + 1))
+                    inner.append((node_text(child), (), child.start_point[0] + 1))
         named = node.child_by_field_name("method")
         return RbCall(
-            _text(named),
+            node_text(named),
             value(receiver) if receiver is not None else None,
             tuple(args),
             tuple(options),
@@ -238,7 +238,7 @@ class _Walker:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if left is None or right is None:
             return
-        target = _text(left)
+        target = node_text(left)
         held = value(right)
         if left.type == "constant":
             self.facts.constants["::".join((*namespace, target))] = held
@@ -256,14 +256,14 @@ def value(node: Node | None) -> RbValue:
     if node is None:
         return ("other", "")
     kind = node.type
-    text = _text(node)
+    text = node_text(node)
     if kind == "string":
         parts: list[RbValue] = []
         for child in node.named_children:
             if child.type == "interpolation" and child.named_children:
                 parts.append(value(child.named_children[0]))
             else:
-                parts.append(("str", _text(child)))
+                parts.append(("str", node_text(child)))
         if all(p[0] == "str" for p in parts):
             return ("str", "".join(p[1] for p in parts))
         return ("tpl", tuple(parts))
@@ -287,7 +287,7 @@ def value(node: Node | None) -> RbValue:
         return ("hash", tuple(_pair(p) for p in node.named_children if p.type == "pair"))
     if kind == "element_reference":
         target = node.child_by_field_name("object")
-        if target is not None and _text(target) == "ENV" and len(node.named_children) > 1:
+        if target is not None and node_text(target) == "ENV" and len(node.named_children) > 1:
             return ("env", value(node.named_children[1]), None)
     if kind == "parenthesized_statements" and node.named_children:
         return value(node.named_children[0])
@@ -298,7 +298,7 @@ def value(node: Node | None) -> RbValue:
 
 def _call_value(node: Node) -> RbValue:
     receiver = node.child_by_field_name("receiver")
-    method = _text(node.child_by_field_name("method"))
+    method = node_text(node.child_by_field_name("method"))
     arguments = node.child_by_field_name("arguments")
     args: list[RbValue] = []
     options: list[tuple[str, RbValue]] = []
@@ -307,7 +307,7 @@ def _call_value(node: Node) -> RbValue:
             options.append(_pair(arg))
         elif arg.type != "comment":
             args.append(value(arg))
-    if receiver is not None and _text(receiver) == "ENV" and method == "fetch" and args:
+    if receiver is not None and node_text(receiver) == "ENV" and method == "fetch" and args:
         default = args[1] if len(args) > 1 else None
         block = node.child_by_field_name("block")
         if default is None and block is not None:
@@ -326,17 +326,13 @@ def _call_value(node: Node) -> RbValue:
 def _pair(node: Node) -> tuple[str, RbValue]:
     key = node.child_by_field_name("key")
     key_value = value(key)
-    name = str(key_value[1]) if key_value[0] in ("sym", "str") else _text(key).rstrip(":")
+    name = str(key_value[1]) if key_value[0] in ("sym", "str") else node_text(key).rstrip(":")
     return name, value(node.child_by_field_name("value"))
 
 
 def _params(node: Node | None) -> tuple[str, ...]:
     return (
-        tuple(_text(p) for p in node.named_children if p.type != "comment")
+        tuple(node_text(p) for p in node.named_children if p.type != "comment")
         if node is not None
         else ()
     )
-
-
-def _text(node: Node | None) -> str:
-    return (node.text or b"").decode("utf-8", "replace") if node is not None else ""

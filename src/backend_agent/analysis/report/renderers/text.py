@@ -27,11 +27,13 @@ def plan_summary(plan: Plan, total_files: int) -> str:
     commits = len(plan.commits)
     noun = "commit" if commits == 1 else "commits"
     files = len(plan.files)
-    extra = ", including uncommitted changes" if plan.uncommitted else ""
+    head = plan.head_commit or "the working tree"
+    if plan.uncommitted:  # "from HEAD (abc) to abc, including ..." said the same commit twice
+        same = plan.head_commit in (None, plan.base_commit)
+        head = "the working tree" if same else f"{plan.head_commit} and the uncommitted changes"
     return (
-        f"Change from {plan.base} ({plan.base_commit}) to {plan.head_commit or 'the working tree'}"
-        f"{extra}: {commits} {noun}, {files} file{'s' if files != 1 else ''} changed "
-        f"(+{plan.insertions} −{plan.deletions})."
+        f"Change from {plan.base} ({plan.base_commit}) to {head}: {commits} {noun}, "
+        f"{files} file{'s' if files != 1 else ''} changed (+{plan.insertions} −{plan.deletions})."
     )
 
 
