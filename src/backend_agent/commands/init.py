@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from backend_agent.commands.arguments import CommandParser, add_debug
 from backend_agent.errors import UserError
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="backend-agent init",
         description="Write AGENTS.md in the project: its stack per component, the commands that "
         "run its tests and its endpoints, read from the code with no model. The agent reads "
@@ -17,7 +17,7 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory")
     parser.add_argument("--force", action="store_true", help="replace an existing AGENTS.md")
-    parser.add_argument("--debug", action="store_true", help="full error details on failure")
+    add_debug(parser)
     args = parser.parse_args(argv)
     if not args.cwd.is_dir():
         raise UserError(f"--cwd {args.cwd}: not a directory")
