@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from prompt_toolkit import PromptSession
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from rich.console import Console
@@ -74,7 +73,8 @@ def test_streams_answers_with_tool_lines_and_exits_on_ctrl_d(tmp_path: Path) -> 
                 model=ModelChoice(model),
                 permissions=PermissionOptions(mode="bypassPermissions"),
             ),
-            prompt_session=PromptSession(input=keys, output=DummyOutput()),
+            input=keys,
+            output=DummyOutput(),
             console=console,
         )
 
@@ -98,16 +98,19 @@ def test_reasoning_streams_dimmed_on_its_own_line_before_the_answer(tmp_path: Pa
         keys.send_text("hi\r\x04")
         run_interactive(
             SessionConfig(cwd=tmp_path, model=ModelChoice(model)),
-            prompt_session=PromptSession(input=keys, output=DummyOutput()),
+            input=keys,
+            output=DummyOutput(),
             console=console,
         )
 
     output = screen.getvalue()
     dimmed = "".join(re.findall(r"\x1b\[2;3m([^\x1b]*)", output))  # dim italic runs
     assert dimmed.replace(" ", "") == "✻Theusergreetsme."
-    lines = _strip_ansi(output).splitlines()
-    assert "✻ The user greets me." in lines
-    assert "backend-agent Hello there." in lines
+    lines = [line.rstrip() for line in _strip_ansi(output).splitlines()]
+    thought, label, answer = (
+        lines.index(t) for t in ("✻ The user greets me.", "backend-agent", "● Hello there.")
+    )
+    assert thought < label < answer
 
 
 def test_the_run_summary_counts_cached_input_tokens() -> None:

@@ -28,6 +28,7 @@ SUBCOMMANDS: dict[str, str] = {
     "rewind": "restore files and/or the conversation to before a session's N-th prompt",
     "batch": "run tasks (prompts or reports) over many repositories, locally or on Ray",
     "doctor": "check the sandbox, ripgrep, credentials, MCP servers and session store",
+    "init": "write a starting AGENTS.md: stack, test commands, endpoints (as /init)",
 }
 
 

@@ -46,6 +46,7 @@ BUILTIN_TOOLS = (
     "MultiEdit",
     "Glob",
     "Grep",
+    "TodoWrite",
 )
 
 _HEX_COLOR = re.compile(r"#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})")

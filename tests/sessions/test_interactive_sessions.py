@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from prompt_toolkit import PromptSession
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from rich.console import Console
@@ -38,7 +37,8 @@ def interactive(config: SessionConfig, keys: str, *, pick: bool = False) -> tupl
         status = run_interactive(
             config,
             pick=pick,
-            prompt_session=PromptSession(input=pipe, output=DummyOutput()),
+            input=pipe,
+            output=DummyOutput(),
             console=console,
         )
     return status, screen.getvalue()

@@ -18,7 +18,18 @@ from backend_agent.tools.base import Tool
 
 from .helpers import read_pid, wait_dead
 
-BUILTIN = ["Bash", "Glob", "Grep", "Read", "Edit", "MultiEdit", "Write", "BashOutput", "KillShell"]
+BUILTIN = [
+    "Bash",
+    "Glob",
+    "Grep",
+    "Read",
+    "Edit",
+    "MultiEdit",
+    "Write",
+    "BashOutput",
+    "KillShell",
+    "TodoWrite",
+]
 REQUIRED = {
     "Bash": ["command"],
     "BashOutput": ["bash_id"],
@@ -29,6 +40,7 @@ REQUIRED = {
     "MultiEdit": ["file_path", "edits"],
     "Glob": ["pattern"],
     "Grep": ["pattern"],
+    "TodoWrite": ["todos"],
 }
 
 

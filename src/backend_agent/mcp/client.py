@@ -11,7 +11,7 @@ import asyncio
 import os
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -240,6 +240,8 @@ class McpManager:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="mcp", daemon=True)
         self._closed = False
+        self.on_reconnected: Callable[[str], None] = _nothing
+        """Called with a server's name once ``reconnect`` connected it (to add its tools)."""
 
     def start(self) -> None:
         """Start every server in parallel; return when all answered or the time limit passed."""
@@ -293,6 +295,37 @@ class McpManager:
             future.cancel()
             raise
 
+    def reconnect(self, name: str) -> ServerConnection:
+        """Stop server ``name`` (whatever its state) and start it afresh; returns its new
+        connection, connected or failed (``error`` says why)."""
+        future = asyncio.run_coroutine_threadsafe(self._restart(name), self._loop)
+        try:
+            connection = _wait_interruptibly(future)
+        except BaseException:
+            future.cancel()
+            raise
+        if connection.status == "connected":
+            self.on_reconnected(name)
+        return connection
+
+    async def _restart(self, name: str) -> ServerConnection:
+        old = self.connections[name]
+        old.stop.set()
+        if old.task is not None:
+            if old.status == "starting":
+                old.task.cancel()
+            await asyncio.gather(old.task, return_exceptions=True)
+        old.close_stderr()
+        new = ServerConnection(old.config, old.cwd)
+        self.connections[name] = new
+        new.task = asyncio.create_task(new.run())
+        try:
+            await asyncio.wait_for(new.ready.wait(), self.startup_timeout)
+        except TimeoutError:
+            new.fail("failed", f"did not answer within {self.startup_timeout:g} s")
+            new.task.cancel()
+        return new
+
     def take_report(self, name: str) -> str | None:
         """What to tell the user about a failed or lost server, the first time only."""
         connection = self.connections[name]
@@ -336,3 +369,7 @@ class McpManager:
                 connection.task.cancel()
             tasks.append(connection.task)
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _nothing(name: str) -> None:
+    """The default ``on_reconnected``: nobody to tell."""

@@ -131,14 +131,22 @@ def attach_servers(
         if message:
             report(message)
 
-    for name, connection in manager.connections.items():
-        message = manager.take_report(name)
-        if message:
-            report(message)
-        for remote in connection.tools:
+    def add_tools(name: str) -> None:
+        """The server's tools as it lists them now (a reconnected server may list others)."""
+        prefix = server_prefix(name)
+        for stale in [tool for tool in session.tool_names if tool.startswith(prefix)]:
+            session.remove_tool(stale)
+        for remote in manager.connections[name].tools:
             tool = McpTool(name, remote, manager, withdraw)
             if keep(tool.name):
                 session.add_tool(tool)
+
+    for name in manager.connections:
+        message = manager.take_report(name)
+        if message:
+            report(message)
+        add_tools(name)
+    manager.on_reconnected = add_tools
     return manager
 
 

@@ -22,8 +22,8 @@ from backend_agent.permissions.paths import HARMLESS_DEVICES, Workspace, resolve
 from backend_agent.permissions.rules import EDIT_TOOLS, READ_TOOLS, Behavior, Rule, RuleSet
 from backend_agent.permissions.shell import ParsedCommand, UnparsableCommand, Word, split_command
 
-# Tools that only look at or stop this session's own background shells.
-SESSION_TOOLS = frozenset({"BashOutput", "KillShell"})
+# Tools that only touch this session's own state: its background shells, its todo list.
+SESSION_TOOLS = frozenset({"BashOutput", "KillShell", "TodoWrite"})
 _GLOB_CHARS = frozenset("*?[")
 _DIRECTORY_CHANGERS = frozenset({"cd", "pushd"})
 _MAX_DIRECTORIES_FOLLOWED = 16
@@ -102,7 +102,7 @@ class PermissionEngine:
         if whole_tool:
             return _denied_by(whole_tool[0])
         if tool in SESSION_TOOLS:
-            return Verdict("allow", "it only reads or stops this session's background shells")
+            return Verdict("allow", "it only touches this session's own state")
         asked = any(rule.specifier is None for rule in self.rules.for_tool("ask", tool))
         if read_only and not asked:
             return Verdict("allow", f"{tool} only reads the project")

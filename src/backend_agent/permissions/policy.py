@@ -7,16 +7,19 @@ asked). Hooks can approve an ordinary "ask" but never a deny rule, plan mode or 
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from backend_agent.definitions import PermissionMode
 from backend_agent.errors import UserError
 from backend_agent.messages import ToolUseBlock
 from backend_agent.permissions.approval import Approval, ApprovalRequest, Approver, RuleScope
 from backend_agent.permissions.decisions import PermissionEngine, Verdict
 from backend_agent.permissions.hooks import HookRunner
 from backend_agent.permissions.rules import EDIT_TOOLS, parse_rule
-from backend_agent.permissions.settings import save_allow_rule
+from backend_agent.permissions.settings import remove_allow_rule, save_allow_rule
 from backend_agent.policy import CompactTrigger, PromptDecision, SessionSource, ToolDecision
 from backend_agent.settings import scope_root, settings_file
 from backend_agent.tools.base import ToolResult
@@ -43,6 +46,50 @@ class PermissionPolicy:
         self.approver = approver
         self.local_settings = local_settings
         self._stop_hook_active = False
+
+    def set_mode(self, mode: PermissionMode) -> None:
+        """Check the next tool calls against ``mode`` (hooks are told of it too)."""
+        self.engine.mode = mode
+        self.hooks.permission_mode = mode
+
+    def add_allow_rule(self, text: str) -> Path:
+        """Allow ``text`` (``Tool`` or ``Tool(specifier)``) from now on, saved to the local
+        settings file, which is returned; UserError for a malformed rule."""
+        cwd = self.engine.workspace.cwd
+        rule = parse_rule(text, source=str(self.local_settings), root=cwd, cwd=cwd)
+        save_allow_rule(self.local_settings, str(rule))
+        self.engine.rules.remove("allow", str(rule))
+        self.engine.rules.add("allow", rule)
+        return self.local_settings
+
+    @contextmanager
+    def allowing(self, texts: Sequence[str], source: str) -> Iterator[None]:
+        """Allow the rules ``texts`` while inside (e.g. a custom command's allowed-tools);
+        UserError naming ``source`` for a malformed one."""
+        cwd = self.engine.workspace.cwd
+        rules = [parse_rule(text, source=source, root=cwd, cwd=cwd) for text in texts]
+        allow = self.engine.rules.allow
+        allow.extend(rules)
+        try:
+            yield
+        finally:
+            for rule in rules:
+                allow.remove(rule)
+
+    def remove_allow_rule(self, text: str) -> list[str]:
+        """Stop allowing ``text``: it leaves the rules in force and every settings file that
+        holds it. Returns where it came from (files, or a flag for this run only); UserError
+        when no allow rule is written so."""
+        gone = self.engine.rules.remove("allow", text.strip())
+        if not gone:
+            raise UserError(f"no allow rule {text.strip()!r} is in force (see /permissions)")
+        sources = []
+        for rule in gone:
+            path = Path(rule.source)
+            if path.is_absolute() and path.is_file():
+                remove_allow_rule(path, str(rule))
+            sources.append(rule.source)
+        return sources
 
     def on_session_start(self, source: SessionSource) -> str:
         return "\n".join(self.hooks.run("SessionStart", {"source": source}, source).context)

@@ -186,3 +186,10 @@ class RuleSet:
     def for_tool(self, behavior: Behavior, tool_name: str) -> list[Rule]:
         rules: list[Rule] = getattr(self, behavior)
         return [rule for rule in rules if rule.applies_to(tool_name)]
+
+    def remove(self, behavior: Behavior, text: str) -> list[Rule]:
+        """Take out the ``behavior`` rules written as ``text``; returns them."""
+        rules: list[Rule] = getattr(self, behavior)
+        gone = [rule for rule in rules if str(rule) == text]
+        setattr(self, behavior, [rule for rule in rules if str(rule) != text])
+        return gone

@@ -154,6 +154,23 @@ def save_allow_rule(path: Path, rule: str) -> None:
     allow = permissions.setdefault("allow", [])
     if rule not in allow:
         allow.append(rule)
+    _write_settings(path, data)
+
+
+def remove_allow_rule(path: Path, rule: str) -> bool:
+    """Take ``rule`` out of ``permissions.allow`` of the settings file at ``path``; False when
+    the file does not hold it."""
+    data = read_settings_object(path) if path.is_file() else {}
+    allow = data.get("permissions", {}).get("allow")
+    if not isinstance(allow, list) or rule not in allow:
+        return False
+    allow.remove(rule)
+    _write_settings(path, data)
+    return True
+
+
+def _write_settings(path: Path, data: dict[str, Any]) -> None:
+    """Replace the settings file at ``path`` with ``data`` in one step (no half-written file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

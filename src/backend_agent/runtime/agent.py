@@ -263,6 +263,7 @@ class Agent:
                 response.usage,
                 state.usage,
                 state.cost_usd,
+                response.cost_usd,
             )
         )
         return response
@@ -345,24 +346,33 @@ class Agent:
         try:
             for call in calls:
                 self._raise_if_interrupted()
-                results.append(self._run_tool(call, state, _unrunnable(call, cut_off)))
+                refusal = _unrunnable(call, cut_off) or self._unknown(call)
+                results.append(self._run_tool(call, state, refusal))
         except KeyboardInterrupt:
             self.tools.interrupt()
             self._add_results(results + self._unfinished(calls[len(results) :], state), state)
             raise
         self._add_results(results, state)
 
+    def _unknown(self, call: ToolUseBlock) -> ToolResult | None:
+        """The answer to a call of a tool this agent does not have: an error naming the tools
+        it has, before any permission question; None for a known tool."""
+        names = [spec.name for spec in self.tools.specs()]
+        if call.name in names:
+            return None
+        return ToolResult.error(f"No such tool: {call.name}. Available tools: {', '.join(names)}")
+
     def _run_tool(
-        self, call: ToolUseBlock, state: _RunState, problem: str | None = None
+        self, call: ToolUseBlock, state: _RunState, refusal: ToolResult | None = None
     ) -> ToolResultBlock:
         """Run one call. Its ToolEnd goes to the handler without the interruption check: the
         call has ended and its result is kept, an interruption takes effect before the next
-        call, so that every call ends exactly once."""
+        call, so that every call ends exactly once. A ``refusal`` is the answer to a call that
+        must not run."""
         state.emit(ToolStart(call))
-        if problem is not None:
-            refused = ToolResult.error(NOT_RUN.format(name=call.name, problem=problem))
-            state.handler(ToolEnd(call, refused))
-            return ToolResultBlock(call.id, refused.content, is_error=True)
+        if refusal is not None:
+            state.handler(ToolEnd(call, refusal))
+            return ToolResultBlock(call.id, refusal.content, is_error=True)
         decision = self.policy.before_tool(call)
         if not decision.allowed:
             state.denials.append(
@@ -450,8 +460,13 @@ class Agent:
         )
 
 
-def _unrunnable(call: ToolUseBlock, cut_off: bool) -> str | None:
-    """Why a call must not run (its input cut off or unusable); None when it may."""
+def _unrunnable(call: ToolUseBlock, cut_off: bool) -> ToolResult | None:
+    """The answer to a call that must not run (its input cut off or unusable); None when it
+    may."""
     if cut_off:
-        return CUT_OFF
-    return None if call.input_error is None else INVALID_INPUT.format(error=call.input_error)
+        problem = CUT_OFF
+    elif call.input_error is not None:
+        problem = INVALID_INPUT.format(error=call.input_error)
+    else:
+        return None
+    return ToolResult.error(NOT_RUN.format(name=call.name, problem=problem))

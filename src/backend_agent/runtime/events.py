@@ -76,6 +76,7 @@ class TurnEnd:
     usage: Usage
     total_usage: Usage
     total_cost_usd: float
+    cost_usd: float | None = None  # of this turn; None when the model's price is unknown
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from backend_agent.settings import load_settings_files
 from backend_agent.tools import ToolSession
 from backend_agent.tools.base import Tool
 from backend_agent.tools.spill import OutputSpill
+from backend_agent.tools.todo import TODO_TOOL
 
 BACKEND_SERVER = "backend"  # the built-in MCP server of the evidence tools
 
@@ -201,10 +202,12 @@ def _allowed_tool_names(
     available: list[str], definition: AgentDefinition, choice: AgentChoice, disallowed: list[str]
 ) -> set[str]:
     """The agent's ``tools`` and ``--tools`` narrow the set; ``disallowedTools`` entries naming a
-    whole tool remove it (entries with a rule, like ``Bash(rm:*)``, are left to the policy)."""
+    whole tool remove it (entries with a rule, like ``Bash(rm:*)``, are left to the policy).
+    TodoWrite stays whatever the agent lists: it only keeps the session's checklist, and models
+    call it unprompted (``--tools`` or ``disallowedTools`` can still remove it)."""
     keep = set(available)
     if definition.tools is not None:
-        keep &= set(definition.tools)
+        keep &= {*definition.tools, TODO_TOOL}
     if choice.tools is not None:
         keep &= set(choice.tools)
     return keep - {*definition.disallowed_tools, *disallowed}

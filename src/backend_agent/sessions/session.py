@@ -29,7 +29,6 @@ from backend_agent.messages import Message, Usage
 from backend_agent.models.base import Model
 from backend_agent.permissions.approval import Approver
 from backend_agent.permissions.callback import CallbackApprover, CanUseTool
-from backend_agent.policy import Policy
 from backend_agent.runtime.agent import Agent, EndOfTurnCheck
 from backend_agent.runtime.compaction import Compaction, Compactor, Section
 from backend_agent.runtime.context import (
@@ -44,6 +43,7 @@ from backend_agent.runtime.records import init_record
 from backend_agent.runtime.results import RunResult
 from backend_agent.sessions import lookup
 from backend_agent.sessions.config import SessionConfig
+from backend_agent.sessions.controls import BetweenPrompts
 from backend_agent.sessions.parts import SessionParts, build_parts
 from backend_agent.sessions.rewind import (
     CheckpointKeeper,
@@ -55,14 +55,14 @@ from backend_agent.sessions.rewind import (
 from backend_agent.sessions.store import JsonlFileStore, SessionStore, Warn, location_of
 from backend_agent.sessions.streams import ApprovalRelay, astream_run, stream_run
 from backend_agent.sessions.transcript import PromptPoint, SessionLog, Transcript
-from backend_agent.tools import ToolSession
 from backend_agent.tools.base import Tool
+from backend_agent.tools.todo import Todo, latest_todos
 
 if TYPE_CHECKING:
     from backend_agent.sessions.checkpoints import CheckpointStore, RestorePlan
 
 
-class Session:
+class Session(BetweenPrompts):
     """One conversation: its parts, its transcript and checkpoints, and the loop that runs it.
 
     Use as a context manager (or call ``close()``): closing kills every process the session
@@ -99,6 +99,7 @@ class Session:
         self._checkpoints = CheckpointKeeper(cwd, warn) if config.checkpoints else None
         self._prior = earlier.summary if earlier else None
         self._pending_context = ""
+        self.config = config
         self._agent_choice = config.agent
         self._start_context = ""  # what session-start hooks added to the system prompt
         self._sections: list[Section] = []
@@ -119,6 +120,8 @@ class Session:
             prompts=[point.text for point in earlier.prompts] if earlier else None,
             compactor=Compactor(parts.context, self._fresh_system_prompt, self._sections),
         )
+        self.tools.todos.replace(latest_todos(self.agent.messages))
+        self.add_compaction_section(self.tools.todos.as_text)
         self.review = self._begin_review(config, progress)
 
     @classmethod
@@ -188,14 +191,6 @@ class Session:
         return self.parts.model
 
     @property
-    def tools(self) -> ToolSession:
-        return self.parts.tools
-
-    @property
-    def policy(self) -> Policy:
-        return self.parts.policy
-
-    @property
     def permission_mode(self) -> str:
         return self.parts.permissions.mode
 
@@ -203,6 +198,11 @@ class Session:
     def sandbox(self) -> str:
         """What isolates shell commands: ``bubblewrap``, ``landlock`` or ``none``."""
         return self.tools.sandbox
+
+    @property
+    def todos(self) -> list[Todo]:
+        """The model's checklist as its last TodoWrite call left it."""
+        return self.tools.todos.items
 
     @property
     def transcript_path(self) -> Path | None:
@@ -387,6 +387,7 @@ class Session:
         )
         if outcome.messages is not None:
             self.agent.messages = outcome.messages
+            self.tools.todos.replace(latest_todos(outcome.messages))
             self.agent.prompts = [point.text for point in self.prompts]
         return outcome
 

@@ -111,8 +111,8 @@ class Transcript:
 
     def record(self, event: AgentEvent, **extra: Any) -> None:
         """Record whole messages (deltas and tool progress are not kept)."""
-        if isinstance(event, TurnEnd):
-            self.write(assistant_record(event, self.session_id))
+        if isinstance(event, TurnEnd):  # with what the turn cost, for /cost
+            self.write({**assistant_record(event, self.session_id), "costUSD": event.cost_usd})
         elif isinstance(event, PromptSent):
             self.write({**user_record(event, self.session_id), "origin": event.origin, **extra})
         elif isinstance(event, ToolResultsSent):

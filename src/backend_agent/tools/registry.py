@@ -6,6 +6,7 @@ from backend_agent.tools.base import Tool
 from backend_agent.tools.files import Edit, MultiEdit, Read, Write
 from backend_agent.tools.search import Glob, Grep
 from backend_agent.tools.shell import Bash, BashOutput, KillShell
+from backend_agent.tools.todo import TodoWrite
 
 
 def builtin_tools() -> list[Tool]:
@@ -20,4 +21,5 @@ def builtin_tools() -> list[Tool]:
         Write(),
         BashOutput(),
         KillShell(),
+        TodoWrite(),
     ]

@@ -1,4 +1,5 @@
-"""ToolSession: the tools plus the state they share (read tracking, Bash's directory, shells)."""
+"""ToolSession: the tools plus the state they share (read tracking, Bash's directory, shells,
+the todo list)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from backend_agent.tools.pending import remove_stale
 from backend_agent.tools.registry import builtin_tools
 from backend_agent.tools.shell import Shell
 from backend_agent.tools.spill import MAX_SAVED_CHARS, OutputSpill
+from backend_agent.tools.todo import TodoList
 
 
 class ToolSession:
@@ -41,6 +43,7 @@ class ToolSession:
         remove_stale()  # temporary files that killed writes of earlier runs left behind
         self.read_tracker = ReadTracker()
         self.shell = Shell(self.cwd, launcher or PlainLauncher())
+        self.todos = TodoList()
         self.spill = spill
         self._tools: dict[str, Tool] = {tool.name: tool for tool in builtin_tools()}
         self._read_only: set[str] = set()

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from prompt_toolkit.input import Input
     from prompt_toolkit.output import Output
     from rich.console import Console, RenderableType
+    from rich.text import Text
 
 
 class TerminalApprover:
@@ -81,7 +82,7 @@ def describe(request: ApprovalRequest) -> RenderableType:
     return Text(json.dumps(request.tool_input, indent=2, ensure_ascii=False))
 
 
-def colored_diff(change: PlannedChange) -> RenderableType:
+def colored_diff(change: PlannedChange) -> Text:
     """A unified diff of ``change``: removed lines red, added lines green, hunks cyan."""
     from rich.text import Text
 
