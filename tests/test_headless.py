@@ -366,7 +366,7 @@ def test_the_seed_agent_file_runs_unchanged(
     init = json.loads(done.stdout.splitlines()[0])
     assert init["agent"] == "backend-agent"
     builtin = {"Bash", "Read", "Write", "Edit", "MultiEdit", "Glob", "Grep"}
-    assert set(init["tools"]) <= builtin | BACKEND_TOOLS | {"TodoWrite"}  # kept for every agent
+    assert set(init["tools"]) == builtin | BACKEND_TOOLS  # its list, and the evidence tools
     assert done.stderr == ""
 
 

@@ -50,11 +50,20 @@ def script(tmp_path: Path, turns: list[Any], **extra: Any) -> str:
     return f"scripted:{path}"
 
 
+def with_planner(project: Path) -> Path:
+    """A project agent that lists no tools, so it has all of them, TodoWrite included (the
+    built-in agent lists its own, without TodoWrite)."""
+    agent = project / ".claude" / "agents" / "planner.md"
+    agent.parent.mkdir(parents=True, exist_ok=True)
+    agent.write_text("---\nname: planner\ndescription: plans the work\n---\nPlan, then do.\n")
+    return project
+
+
 def open_session(
     tmp_path: Path, model: str, approver: RefusingApprover | None = None, **options: Any
 ) -> Session:
-    project = tmp_path / "project"
-    project.mkdir(exist_ok=True)
+    project = with_planner(tmp_path / "project")
+    options.setdefault("agent", AgentChoice(name="planner"))
     config = SessionConfig(
         cwd=project,
         model=ModelChoice(model),
@@ -149,15 +158,21 @@ def test_a_tool_the_agent_lacks_is_an_error_naming_its_tools_not_a_question(
         assert "Grep" in listed and "Bash" not in listed
 
 
-def test_every_agent_keeps_todowrite_unless_the_user_removes_it(tmp_path: Path) -> None:
-    agent_file = tmp_path / "narrow.md"
-    agent_file.write_text("---\nname: narrow\ndescription: d\ntools: Read\n---\nYou read.\n")
+def test_todowrite_is_there_when_the_agent_lists_it_or_lists_no_tools(tmp_path: Path) -> None:
+    narrow = tmp_path / "narrow.md"
+    narrow.write_text("---\nname: narrow\ndescription: d\ntools: Read\n---\nYou read.\n")
+    planner = tmp_path / "planner.md"
+    planner.write_text("---\nname: p\ndescription: d\ntools: Read, TodoWrite\n---\nPlan.\n")
     model = script(tmp_path, ["ok"])
-    with open_session(tmp_path, model, agent=AgentChoice(file=agent_file)) as session:
-        builtin = [name for name in session.tools.tool_names if not name.startswith("mcp__")]
-        assert builtin == ["Read", "TodoWrite"]
-    with open_session(tmp_path, model, agent=AgentChoice(tools=["Read"])) as session:
-        assert [n for n in session.tools.tool_names if not n.startswith("mcp__")] == ["Read"]
+
+    def builtin_tools(agent: AgentChoice) -> list[str]:
+        with open_session(tmp_path, model, agent=agent) as session:
+            return [name for name in session.tools.tool_names if not name.startswith("mcp__")]
+
+    assert builtin_tools(AgentChoice(file=narrow)) == ["Read"]
+    assert builtin_tools(AgentChoice(file=planner)) == ["Read", "TodoWrite"]
+    assert "TodoWrite" in builtin_tools(AgentChoice(name="planner"))  # no tools: line
+    assert builtin_tools(AgentChoice(name="planner", tools=["Read"])) == ["Read"]
 
 
 def test_a_resumed_session_gets_the_list_back_and_compaction_keeps_it(tmp_path: Path) -> None:
@@ -179,10 +194,20 @@ def test_headless_stream_json_carries_the_call_and_its_result(tmp_path: Path) ->
     model = script(
         tmp_path, [{"tool_calls": [{"name": "TodoWrite", "input": {"todos": PLAN}}]}, "done"]
     )
-    project = tmp_path / "project"
-    project.mkdir()
+    project = with_planner(tmp_path / "project")
     done = subprocess.run(
-        [sys.executable, "-m", "backend_agent", "-p", "plan", "--model", model, *STREAM_JSON],
+        [
+            sys.executable,
+            "-m",
+            "backend_agent",
+            "-p",
+            "plan",
+            "--model",
+            model,
+            *STREAM_JSON,
+            "--agent",
+            "planner",
+        ],
         cwd=project,
         env={**os.environ},
         capture_output=True,

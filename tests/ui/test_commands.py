@@ -22,7 +22,7 @@ from backend_agent import paths
 from backend_agent.mcp.startup import McpOptions
 from backend_agent.models.registry import ModelChoice
 from backend_agent.permissions import PermissionOptions
-from backend_agent.sessions.config import SessionConfig
+from backend_agent.sessions.config import AgentChoice, SessionConfig
 from backend_agent.ui.interactive import run_interactive
 
 END = "\x04"  # Ctrl-D
@@ -285,7 +285,13 @@ def test_todos_and_ctrl_o_show_what_the_turn_left(project: Path, tmp_path: Path)
         "listed",
     ]
     model = script(tmp_path, turns)
-    _, screen = converse(project, model, "go\r/todos\r" + CTRL_O + END, mode="bypassPermissions")
+    agent = project / ".claude" / "agents" / "planner.md"  # lists no tools: TodoWrite included
+    agent.parent.mkdir(parents=True)
+    agent.write_text("---\nname: planner\ndescription: plans\n---\nPlan, then do.\n")
+    keys = "go\r/todos\r" + CTRL_O + END
+    _, screen = converse(
+        project, model, keys, mode="bypassPermissions", agent=AgentChoice(name="planner")
+    )
     assert screen.count("☐ Ship it") == 2  # when it changed, and on /todos
     assert "… +9 lines (ctrl+o to expand)" in screen
     assert "\n    12" in screen.split("☐ Ship it")[2]  # Ctrl-O: the whole output

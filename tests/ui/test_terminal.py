@@ -304,7 +304,12 @@ def test_a_todowrite_call_shows_a_checklist_and_needs_no_approval(agent: Agent) 
     ]
     done = "## Planned\n\n- **three** items, `one` in progress"
     agent.fake.add(Reply.of("Planning.", tool_use("TodoWrite", {"todos": todos})), Reply.of(done))
-    terminal = agent.start()
+    planner = agent.project / ".claude" / "agents" / "planner.md"
+    planner.parent.mkdir(parents=True, exist_ok=True)
+    planner.write_text(
+        "---\nname: planner\ndescription: plans\ntools: Read, Grep, TodoWrite\n---\nPlan.\n"
+    )
+    terminal = agent.start("--agent", "planner")
     terminal.type("plan it")
     terminal.press("Enter")
     screen = terminal.wait_for("items, one in progress")  # rendered: no Markdown marks
@@ -315,3 +320,18 @@ def test_a_todowrite_call_shows_a_checklist_and_needs_no_approval(agent: Agent) 
     results = [b for b in agent.sent()[-1]["content"] if b["type"] == "tool_result"]
     assert not results[0].get("is_error")
     assert "1 of 3 done" in json.dumps(results[0]["content"])
+
+
+def test_a_todowrite_call_to_an_agent_without_it_is_answered_not_asked(agent: Agent) -> None:
+    """The built-in agent lists its tools, TodoWrite not among them: the call is refused with the
+    tools it has, and no approval prompt appears."""
+    todos = [{"content": "Plan", "status": "pending", "activeForm": "Planning"}]
+    agent.fake.add(Reply.of("", tool_use("TodoWrite", {"todos": todos})), Reply.of("Done."))
+    terminal = agent.start()
+    terminal.type("plan it")
+    terminal.press("Enter")
+    screen = terminal.wait_for("Done.")
+    assert "Needs approval" not in screen
+    results = [b for b in agent.sent()[-1]["content"] if b["type"] == "tool_result"]
+    assert results[0].get("is_error")
+    assert "No such tool: TodoWrite. Available tools: Bash" in json.dumps(results[0]["content"])

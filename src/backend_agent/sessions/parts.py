@@ -30,7 +30,6 @@ from backend_agent.settings import load_settings_files
 from backend_agent.tools import ToolSession
 from backend_agent.tools.base import Tool
 from backend_agent.tools.spill import OutputSpill
-from backend_agent.tools.todo import TODO_TOOL
 
 BACKEND_SERVER = "backend"  # the built-in MCP server of the evidence tools
 
@@ -203,11 +202,12 @@ def _allowed_tool_names(
 ) -> set[str]:
     """The agent's ``tools`` and ``--tools`` narrow the set; ``disallowedTools`` entries naming a
     whole tool remove it (entries with a rule, like ``Bash(rm:*)``, are left to the policy).
-    TodoWrite stays whatever the agent lists: it only keeps the session's checklist, and models
-    call it unprompted (``--tools`` or ``disallowedTools`` can still remove it)."""
+    An agent file's list is honoured as written: TodoWrite too is there only when listed (or
+    when the agent lists no tools), since every tool's schema is sent with every request; a
+    call to a tool the agent lacks is answered with the tools it has."""
     keep = set(available)
     if definition.tools is not None:
-        keep &= {*definition.tools, TODO_TOOL}
+        keep &= set(definition.tools)
     if choice.tools is not None:
         keep &= set(choice.tools)
     return keep - {*definition.disallowed_tools, *disallowed}
