@@ -32,7 +32,7 @@ from backend_agent.runtime.compaction import (
     fit_prompts,
     kept_tail,
 )
-from backend_agent.runtime.context import ContextBudget, TokenGauge
+from backend_agent.runtime.context import ContextBudget, TokenGauge, messages_tokens
 from backend_agent.runtime.events import AgentEvent, CompactionFailed, ContextCompacted
 from backend_agent.tools import ToolSession
 
@@ -107,11 +107,16 @@ def test_the_conversation_is_compacted_before_a_request_would_pass_the_threshold
         r for r in turn_requests(model) if r.messages[0].text.startswith(f"<{CONTEXT_TAG}>")
     )
     opening = after.messages[0].text
+    sent = "\n".join(
+        b.text for m in after.messages if m.role == "user" for b in m.content
+        if isinstance(b, TextBlock)
+    )  # fmt: skip
     assert "First: read a.txt and stop." in opening
-    assert "Now read b, c and d, then say so." in opening
+    assert "Now read b, c and d, then say so." in sent  # in the opening, or in a kept turn
+    assert sent.count("Now read b, c and d, then say so.") == 1
     assert SUMMARY in opening and todo in opening
     assert_valid(after.messages)
-    assert after.messages[1:] == compactions[0].messages[1:]  # the kept turns, whole
+    assert after.messages[1:] == compactions[0].messages[1:]  # the kept turns
     assert compactions[0].post_tokens < compactions[0].pre_tokens
 
 
@@ -305,10 +310,22 @@ def conversation(turns: list[int]) -> list[Message]:
 
 @settings(max_examples=60, deadline=None)
 @given(turns=st.lists(st.integers(0, 6_000), max_size=10), budget=st.integers(0, 5_000))
-def test_the_kept_turns_are_whole_recent_and_within_the_budget(turns: list[int], budget: int):
+def test_the_kept_turns_are_recent_within_the_budget_and_cut_only_to_fit(
+    turns: list[int], budget: int
+):
     messages = conversation(turns)
-    tail = kept_tail(messages, budget, TokenGauge())
-    assert tail == messages[len(messages) - len(tail) :]
+    gauge = TokenGauge()
+    tail = kept_tail(messages, budget, gauge)
+    suffix = messages[len(messages) - len(tail) :]
+    assert gauge.tokens(messages_tokens(tail)) <= budget
+    if tail != suffix:  # long results cut to their ends, only because whole they do not fit
+        assert gauge.tokens(messages_tokens(suffix)) > budget
+        for kept, original in zip(tail, suffix, strict=True):
+            for short, block in zip(kept.content, original.content, strict=True):
+                if short != block:
+                    assert isinstance(short, ToolResultBlock)
+                    assert "characters left out" in short.content
+                    assert block.content.startswith(short.content[:400])
     if tail:
         assert tail[0].role == "assistant"
         assert_valid([Message.user("context"), *tail])
@@ -334,3 +351,32 @@ def test_a_compacted_conversation_is_always_one_the_api_accepts(turns: list[int]
         return
     assert_valid(compaction.messages)
     assert "go" in compaction.messages[0].text
+
+
+def test_a_huge_write_is_kept_with_its_content_cut_so_the_model_sees_it_happened() -> None:
+    """A 2 MB Write in the last turn: the summary request and the kept turn both carry it cut
+    to its two ends, so the conversation still shows the file was written."""
+    content = "".join(f"row {n:07d}\n" for n in range(180_000))
+    call = ToolUseBlock("w1", "Write", {"file_path": "/w/big.py", "content": content})
+    messages = [
+        Message.user("write the big file"),
+        Message("assistant", [call]),
+        Message("user", [ToolResultBlock("w1", "File created successfully at: /w/big.py")]),
+    ]
+    request = ModelRequest("system", messages)
+    compactor = Compactor(ContextBudget(window=200_000, output_reserve=32_000))
+    asked: list[ModelRequest] = []
+
+    def answer(summary_request: ModelRequest) -> ModelResponse:
+        asked.append(summary_request)
+        return ModelResponse(Message("assistant", [TextBlock(SUMMARY)]), "end_turn", *_usage())
+
+    prompts = ["write the big file"]
+    compaction = compactor.compact(request, prompts, answer, TokenGauge(), trigger="auto")
+    assert TokenGauge().estimate(asked[0]) < 10_000
+    kept_call = compaction.messages[1].tool_uses[0]
+    assert kept_call.input["file_path"] == "/w/big.py"
+    assert kept_call.input["content"].startswith("row 0000000")
+    assert "characters left out" in kept_call.input["content"]
+    assert compaction.messages[2].content[0] == messages[2].content[0]
+    assert_valid(compaction.messages)

@@ -3,24 +3,27 @@
 One model call summarises the conversation (the state of the work, files, decisions, errors and
 their fixes, what remains). The new conversation is one user message holding every prompt the
 user wrote, verbatim, the summary and the sections the session carries (the todo list), then
-the last few turns kept whole. A compaction that fails, or does not bring the context under
-the threshold, counts as a failure; after three in a row the session stops compacting on its
-own and says so.
+the last few turns: whole, or, when whole they would not fit, with long tool inputs and outputs
+cut to their two ends (so the model still sees that a large Write happened). A compaction that
+fails, or does not bring the context under the threshold, counts as a failure; after three in a
+row the session stops compacting on its own and says so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from backend_agent.errors import UserError
 from backend_agent.messages import (
+    ContentBlock,
     Message,
     ModelRequest,
     ModelResponse,
     TextBlock,
     ToolResultBlock,
+    ToolUseBlock,
 )
 from backend_agent.models.base import ModelError
 from backend_agent.runtime.context import (
@@ -41,7 +44,8 @@ TAIL_SHARE = 8  # the kept turns take at most 1/8 of the usable window,
 TAIL_OF_CONVERSATION = 3  # and a third of the conversation they come from
 PROMPTS_SHARE = 4  # the user's messages are cut only past a quarter of the window
 SUMMARY_TRIES = 3  # a summary request refused as too long is shrunk and sent again
-ELIDED_KEEP = 400  # characters kept of each end of a tool result left out of a summary request
+ELIDED_KEEP = 400  # characters kept of each end of a long tool output or input string
+ELIDED_LIMIT = 2 * ELIDED_KEEP + 100  # shorter ones are kept whole
 
 LEFT_OUT_NOTE = "[Earlier turns were left out of this request to make it fit.]"
 REQUEST_TAG = "compaction-request"
@@ -226,15 +230,19 @@ class Compactor:
 
 
 def kept_tail(messages: list[Message], budget: int, gauge: TokenGauge) -> list[Message]:
-    """The last turns (each starting with an assistant message) to keep whole: at most
-    KEEP_TURNS, together within ``budget`` tokens; none when even the last one is bigger."""
+    """The last turns (each starting with an assistant message) to keep: at most KEEP_TURNS,
+    together within ``budget`` tokens, each suffix whole or else with long tool inputs and
+    outputs cut to their ends (``_elided``); none when even the last one does not fit."""
     starts = [i for i, m in enumerate(messages) if m.role == "assistant" and i > 0]
-    chosen = len(messages)
+    tail: list[Message] = []
     for start in reversed(starts[-KEEP_TURNS:]):
-        if gauge.tokens(messages_tokens(messages[start:])) > budget:
-            break
-        chosen = start
-    return messages[chosen:]
+        candidate = messages[start:]
+        if gauge.tokens(messages_tokens(candidate)) > budget:
+            candidate = _elided(candidate)
+            if gauge.tokens(messages_tokens(candidate)) > budget:
+                break
+        tail = candidate
+    return tail
 
 
 def fit_prompts(prompts: list[str], budget_chars: int) -> tuple[list[str], bool]:
@@ -286,7 +294,12 @@ def compacted_context(
         ]
     parts.append(f"\nSummary of the work so far:\n<summary>\n{summary}\n</summary>")
     parts += [f"\n{section}" for section in sections]
-    ending = "The most recent turns follow, unchanged." if tail else "Continue from here."
+    ending = (
+        "The most recent turns follow (tool inputs and outputs too long to keep whole are cut "
+        "to their two ends)."
+        if tail
+        else "Continue from here."
+    )
     parts += [f"\n{ending}", f"</{CONTEXT_TAG}>"]
     return "\n".join(parts)
 
@@ -306,23 +319,36 @@ def _with_instructions(messages: list[Message], ask: TextBlock) -> list[Message]
 
 
 def _elided(messages: list[Message]) -> list[Message]:
-    """Tool results cut to their two ends (what a summary needs of a long output)."""
-    limit = 2 * ELIDED_KEEP + 100
-    out = []
-    for message in messages:
-        blocks = []
-        for block in message.content:
-            if isinstance(block, ToolResultBlock) and len(block.content) > limit:
-                text = block.content
-                hidden = len(text) - 2 * ELIDED_KEEP
-                short = (
-                    f"{text[:ELIDED_KEEP]}\n… [{hidden:,} characters left out] …\n"
-                    f"{text[-ELIDED_KEEP:]}"
-                )
-                block = replace(block, content=short, images=())
-            blocks.append(block)
-        out.append(Message(message.role, blocks))
-    return out
+    """Tool results and the long strings of tool inputs (a Write's content) cut to their two
+    ends: what a summary, or a kept turn that must fit, needs of them."""
+    return [
+        Message(message.role, [_elided_block(block) for block in message.content])
+        for message in messages
+    ]
+
+
+def _elided_block(block: ContentBlock) -> ContentBlock:
+    if isinstance(block, ToolResultBlock) and len(block.content) > ELIDED_LIMIT:
+        return replace(block, content=_two_ends(block.content), images=())
+    if isinstance(block, ToolUseBlock):
+        short = _elided_value(block.input)
+        return block if short == block.input else replace(block, input=short)
+    return block
+
+
+def _elided_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return _two_ends(value) if len(value) > ELIDED_LIMIT else value
+    if isinstance(value, dict):
+        return {key: _elided_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_elided_value(item) for item in value]
+    return value
+
+
+def _two_ends(text: str) -> str:
+    hidden = len(text) - 2 * ELIDED_KEEP
+    return f"{text[:ELIDED_KEEP]}\n… [{hidden:,} characters left out] …\n{text[-ELIDED_KEEP:]}"
 
 
 def _without_oldest_turn(messages: list[Message]) -> list[Message] | None:
