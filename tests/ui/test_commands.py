@@ -228,7 +228,7 @@ def test_unknown_words_send_nothing_but_a_path_is_a_prompt(project: Path, tmp_pa
 
 
 def test_custom_commands_fill_in_arguments_and_allow_their_tools(
-    project: Path, tmp_path: Path
+    project: Path, tmp_path: Path, isolated_home: Path
 ) -> None:
     commands = project / ".claude" / "commands"
     (commands / "git").mkdir(parents=True)
@@ -236,7 +236,7 @@ def test_custom_commands_fill_in_arguments_and_allow_their_tools(
         "---\ndescription: Show a file at a revision\nargument-hint: <rev> <path>\n"
         "allowed-tools: Bash(git --version)\n---\nShow $2 as of $1 (all: $ARGUMENTS).\n"
     )
-    user = Path.home() / ".claude" / "commands"
+    user = isolated_home / ".claude" / "commands"
     user.mkdir(parents=True)
     (user / "hello.md").write_text("Say hello")
     call = {"tool_calls": [{"name": "Bash", "input": {"command": "git --version"}}]}

@@ -21,7 +21,7 @@ from backend_agent.tools.builtin import BuiltinTool, ToolInput
 if TYPE_CHECKING:
     from backend_agent.tools.session import ToolSession
 
-TODO_TOOL = "TodoWrite"
+CHECKLIST_TOOL = "TodoWrite"
 TodoStatus = Literal["pending", "in_progress", "completed"]
 STATUS_MARKS: dict[str, str] = {"completed": "[x]", "in_progress": "[~]", "pending": "[ ]"}
 
@@ -78,7 +78,7 @@ class TodoWriteInput(ToolInput):
 
 
 class TodoWrite(BuiltinTool[TodoWriteInput]):
-    name = TODO_TOOL
+    name = CHECKLIST_TOOL
     input_model = TodoWriteInput
     description = (
         "Keep a checklist of the current task; the user sees it as you work. Use it when the "
@@ -122,7 +122,7 @@ def latest_todos(messages: list[Message]) -> list[Todo]:
         for block in reversed(message.content):
             if (
                 isinstance(block, ToolUseBlock)
-                and block.name == TODO_TOOL
+                and block.name == CHECKLIST_TOOL
                 and block.id not in failed
             ):
                 parsed = _parse(block.input)

@@ -27,7 +27,7 @@ from backend_agent.runtime.events import (
 )
 from backend_agent.runtime.results import RunResult
 from backend_agent.tools.base import PlannedChange
-from backend_agent.tools.todo import TODO_TOOL, Todo
+from backend_agent.tools.todo import CHECKLIST_TOOL, Todo
 from backend_agent.ui.approval import colored_diff
 from backend_agent.ui.markdown_stream import MarkdownStream
 
@@ -51,7 +51,7 @@ DEFAULT_AGENT_COLOR = "#A0A0A0"
 THINKING_MARK = "✻ "
 THINKING_STYLE = "dim italic"
 RESULT_MARK = "  ⎿ "
-TODO_MARKS = {"completed": "☒", "in_progress": "◼", "pending": "☐"}
+CHECKLIST_MARKS = {"completed": "☒", "in_progress": "◼", "pending": "☐"}
 
 
 def key_argument(call: ToolUseBlock) -> str:
@@ -115,7 +115,7 @@ def checklist(todos: list[Todo]) -> Text:
     text = Text()
     for index, item in enumerate(todos):
         style = {"completed": "dim strike", "in_progress": "bold"}.get(item.status, "")
-        text.append(f"{TODO_MARKS[item.status]} {item.content}", style=style)
+        text.append(f"{CHECKLIST_MARKS[item.status]} {item.content}", style=style)
         if index < len(todos) - 1:
             text.append("\n")
     return text if todos else Text("(the todo list is empty)", style="dim")
@@ -250,7 +250,7 @@ class RunRenderer:
         self._speaking = False
         if call.name in EDIT_TOOLS and self.planned_change is not None:
             self._changes[call.id] = self.planned_change(call.name, call.input)
-        if call.name == TODO_TOOL:
+        if call.name == CHECKLIST_TOOL:
             return  # the checklist says it all, once the list is updated
         line = Text.assemble(("● ", self.color), (call.name, "bold"))
         line.append(f"({key_argument(call)})")
@@ -259,12 +259,12 @@ class RunRenderer:
     def _tool_ended(self, event: ToolEnd) -> None:
         call, result = event.call, event.result
         change = self._changes.pop(call.id, None)
-        if call.name == TODO_TOOL and not result.is_error and self.todos is not None:
+        if call.name == CHECKLIST_TOOL and not result.is_error and self.todos is not None:
             title = Text.assemble(("● ", self.color), ("Update todos", "bold"))
             self.console.print(title)
             self.console.print(Padding(checklist(self.todos()), (0, 0, 0, 4), expand=False))
             return
-        if call.name == TODO_TOOL:
+        if call.name == CHECKLIST_TOOL:
             self.console.print(Text.assemble(("● ", self.color), (call.name, "bold")))
         if change is not None and not result.is_error:
             self._print_diff(change)
