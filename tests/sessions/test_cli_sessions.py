@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from fakes.anthropic_server import AnthropicFake, Reply, tool_use
 from fakes.openai_server import ChatReply, OpenAIFake
 
 from backend_agent import paths
-from backend_agent.permissions.sandbox import sandbox_problem
+from backend_agent.permissions.sandbox import bwrap_candidates, sandbox_problem
 
 from .helpers import cli
 
@@ -202,7 +201,7 @@ def test_a_terminating_signal_ends_the_run_with_a_result_and_no_process_left(
     notes: Path, env: dict[str, str], script: Any, sandbox: str, signum: int, code: int
 ) -> None:
     if sandbox == "required":
-        assert sandbox_problem(shutil.which("bwrap")) is None, "bubblewrap must work here"
+        assert sandbox_problem(bwrap_candidates()[0]) is None, "bubblewrap must work here"
     token = f"{os.getpid() % 1000}{signum}{len(sandbox)}7.25"  # a unique sleep length
     turns = [
         {
