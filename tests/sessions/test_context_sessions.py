@@ -219,3 +219,28 @@ def test_read_and_grep_open_the_saved_output_without_asking_but_edits_still_ask(
         assert not session.policy.before_tool(ToolUseBlock("t", "Edit", edit)).allowed
         shown = session.tools.call("Read", {"file_path": path, "offset": 599, "limit": 2})
     assert shown.content.splitlines()[0].endswith("→row 0599 " + "x" * 50)
+
+
+def test_the_built_in_agent_follows_a_background_command_through_its_log_file(project: Path):
+    """The built-in agent has no BashOutput: a background command's output goes to a file in the
+    session directory, which Read opens without asking."""
+    command = "echo ready; sleep 60"
+    model = scripted(
+        {
+            "tool_calls": [
+                {"name": "Bash", "input": {"command": command, "run_in_background": True}}
+            ]
+        },
+        "Started.",
+    )
+    permissions = PermissionOptions(allowed_tools=["Bash"])  # the default mode otherwise
+    with Session.open(SessionConfig(cwd=project, permissions=permissions), model=model) as session:
+        assert session.prompt("Start the server.").subtype == "success"
+        assert "BashOutput" not in [spec.name for spec in model.requests[0].tools]
+        started = model.requests[1].messages[-1].content[0]
+        assert isinstance(started, ToolResultBlock) and not started.is_error
+        log = started.content.split("is written to ")[1].split(": Read")[0]
+        assert session.transcript_path is not None
+        assert Path(log).parent == session.transcript_path.with_suffix("") / "tool-outputs"
+        read = ToolUseBlock("t", "Read", {"file_path": log})
+        assert session.policy.before_tool(read).allowed

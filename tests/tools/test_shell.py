@@ -12,6 +12,7 @@ import pytest
 
 from backend_agent.tools import ToolResult, ToolSession
 from backend_agent.tools.base import SandboxUnavailable
+from backend_agent.tools.spill import OutputSpill
 
 from .helpers import is_dead, read_pid, wait_dead
 
@@ -176,6 +177,57 @@ def test_unknown_shell_ids_are_errors(session: ToolSession) -> None:
     for tool, field in (("BashOutput", "bash_id"), ("KillShell", "shell_id")):
         result = session.call(tool, {field: "bash_99"})
         assert result.is_error and "bash_99" in result.content
+
+
+# ------------------------------------------------ an agent whose tools lack BashOutput
+
+
+def bash_schema(session: ToolSession) -> dict[str, object]:
+    (spec,) = session.specs(["Bash"])
+    return spec.input_schema
+
+
+def wait_for_text(path: Path, text: str, seconds: float = 10.0) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if text in (content := path.read_text()):
+            return content
+        time.sleep(0.05)
+    raise AssertionError(f"{text!r} never reached {path}")
+
+
+def test_without_bash_output_a_background_command_writes_to_a_file_that_read_opens(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "project").mkdir()
+    spill = OutputSpill(tmp_path / "session" / "tool-outputs")
+    with ToolSession(tmp_path / "project", spill=spill) as session:
+        session.remove_tool("BashOutput")
+        properties = bash_schema(session)["properties"]
+        assert isinstance(properties, dict)
+        assert properties["run_in_background"]["description"] == "Output goes to a file"
+        pid_file = tmp_path / "server.pid"
+        command = f"echo $$ > {pid_file}; echo listening; echo warn >&2; sleep 60"
+        started = bash(session, command, run_in_background=True)
+        assert not started.is_error and "BashOutput" not in started.content
+        log = Path(started.content.split("is written to ")[1].split(": Read")[0])
+        assert log.parent == spill.directory
+        assert wait_for_text(log, "warn") == "listening\nwarn\n"
+        shown = session.call("Read", {"file_path": str(log)})
+        assert shown.content.splitlines()[:2] == ["     1→listening", "     2→warn"]
+        pid = read_pid(pid_file)
+    assert wait_dead(pid)  # the session closed: the command ended with it
+
+
+def test_without_bash_output_or_a_session_directory_background_runs_are_not_offered(
+    session: ToolSession,
+) -> None:
+    session.remove_tool("BashOutput")
+    properties = bash_schema(session)["properties"]
+    assert isinstance(properties, dict) and "run_in_background" not in properties
+    refused = bash(session, "sleep 60", run_in_background=True)
+    assert refused.is_error and "foreground" in refused.content
+    assert session.shell.background == {}
 
 
 # ---------------------------------------------------------------- launchers

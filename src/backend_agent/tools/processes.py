@@ -32,9 +32,10 @@ class OutputCollector:
     Memory stays bounded: past ``keep_chars`` unread characters, lines are only counted.
     """
 
-    def __init__(self, stream: IO[bytes], keep_chars: int) -> None:
+    def __init__(self, stream: IO[bytes], keep_chars: int, log: IO[str] | None = None) -> None:
         self._stream = stream
         self._keep_chars = keep_chars
+        self._log = log  # also gets every character, flushed as it arrives; closed at EOF
         self._chunks: list[str] = []
         self._kept = 0
         self._dropped_newlines = 0
@@ -52,8 +53,13 @@ class OutputCollector:
             self._append(decoder.decode(b"", final=True))
         finally:
             self._stream.close()
+            if self._log is not None:
+                self._log.close()
 
     def _append(self, text: str) -> None:
+        if self._log is not None and text:
+            self._log.write(text)
+            self._log.flush()
         with self._lock:
             room = self._keep_chars - self._kept
             if room > 0 and text:

@@ -17,7 +17,7 @@ from backend_agent.tools.builtin import MAX_OUTPUT_CHARS
 from backend_agent.tools.files import FileChangeTool, ReadTracker
 from backend_agent.tools.pending import remove_stale
 from backend_agent.tools.registry import builtin_tools
-from backend_agent.tools.shell import Shell
+from backend_agent.tools.shell import Bash, BashOutput, Shell
 from backend_agent.tools.spill import MAX_SAVED_CHARS, OutputSpill
 from backend_agent.tools.todo import TodoList
 
@@ -90,7 +90,14 @@ class ToolSession:
     def specs(self, names: Iterable[str] | None = None) -> list[ToolSpec]:
         """The specs of the named tools (all when None), in registration order."""
         wanted = set(self._tools if names is None else names)
-        return [tool.spec() for name, tool in self._tools.items() if name in wanted]
+        return [self._spec(tool) for name, tool in self._tools.items() if name in wanted]
+
+    def _spec(self, tool: Tool) -> ToolSpec:
+        """A tool's spec as this session offers it: without BashOutput, Bash says where a
+        background command's output goes (or offers none)."""
+        if isinstance(tool, Bash) and BashOutput.name not in self._tools:
+            return tool.spec_without_bash_output(logs_to_file=self.spill is not None)
+        return tool.spec()
 
     def resolve_path(self, path: str) -> Path:
         """An input path made absolute: relative paths start at the session's root."""

@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING
 
 from pydantic import Field
 
+from backend_agent.messages import ToolSpec
 from backend_agent.tools.base import CommandLauncher, SandboxUnavailable, ToolResult
 from backend_agent.tools.builtin import (
     MAX_OUTPUT_CHARS,
@@ -55,6 +56,7 @@ class BackgroundShell:
     process: ChildProcess
     output: OutputCollector
     killed: bool = False
+    log: Path | None = None  # where its output is written, when it is
 
     def status(self) -> str:
         if self.killed:
@@ -167,20 +169,32 @@ class Shell:
         if reported and os.path.isdir(reported):
             self.cwd = Path(reported)
 
-    def start_background(self, command: str, root: Path) -> BackgroundShell:
+    def start_background(
+        self, command: str, root: Path, log_directory: Path | None = None
+    ) -> BackgroundShell:
+        """Start ``command`` in the background. With a ``log_directory``, its output also goes
+        to ``<id>.log`` there (``BackgroundShell.log``), for an agent without BashOutput."""
         cwd, _ = self._working_directory(root)
         ident = self.reaper.new_id()
+        shell_id = f"bash_{next(self._ids)}"
+        log_path = log = None
+        if log_directory is not None:
+            log_directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            log_path = log_directory / f"background-{shell_id}-{os.getpid()}-{ident}.log"
+            log = log_path.open("w", encoding="utf-8", errors="surrogateescape")
         try:
             process = self._launch(command, cwd, ident)
-        except CommandRefused:
+        except (CommandRefused, ToolError) as exc:
+            if log is not None:
+                log.close()
+            if isinstance(exc, ToolError):
+                raise
             raise ToolError("The command was interrupted before it started.") from None
+        keep = 0 if log is not None else BACKGROUND_KEEP_CHARS
         shell = BackgroundShell(
-            f"bash_{next(self._ids)}",
-            command,
-            ident,
-            process,
-            OutputCollector(_stdout(process), BACKGROUND_KEEP_CHARS),
+            shell_id, command, ident, process, OutputCollector(_stdout(process), keep, log)
         )
+        shell.log = log_path
         with self._lock:
             self.background[shell.id] = shell
         return shell
@@ -243,16 +257,49 @@ class Bash(BuiltinTool[BashInput]):
         "file. Prefer Glob, Grep and Read to find, grep and cat."
     )
 
+    def spec_without_bash_output(self, *, logs_to_file: bool) -> ToolSpec:
+        """The spec for an agent that lacks BashOutput: a background command's output goes to
+        a file to Read or, with no session directory to hold it, there are no background runs."""
+        spec = self.spec()
+        properties = dict(spec.input_schema["properties"])
+        if logs_to_file:
+            background = dict(properties["run_in_background"])
+            background["description"] = "Output goes to a file"
+            properties["run_in_background"] = background
+        else:
+            del properties["run_in_background"]
+        return ToolSpec(
+            spec.name, spec.description, {**spec.input_schema, "properties": properties}
+        )
+
     def execute(self, args: BashInput, session: ToolSession) -> ToolResult:
         shell = session.shell
         if args.run_in_background:
-            started = shell.start_background(args.command, session.cwd)
+            return self._start_background(args.command, session)
+        timeout = args.timeout or DEFAULT_TIMEOUT_MS
+        return shell.run(args.command, timeout, session.cwd, session.output_cap)
+
+    @staticmethod
+    def _start_background(command: str, session: ToolSession) -> ToolResult:
+        """Start a background command. Without BashOutput to read it, its output goes to a
+        file under the session directory, which Read opens without a prompt."""
+        if BashOutput.name in session.tool_names:
+            started = session.shell.start_background(command, session.cwd)
             return ToolResult(
                 f"Started in the background with id {started.id}. Read its output with "
                 "BashOutput and stop it with KillShell."
             )
-        timeout = args.timeout or DEFAULT_TIMEOUT_MS
-        return shell.run(args.command, timeout, session.cwd, session.output_cap)
+        if session.spill is None:
+            raise ToolError(
+                "run_in_background needs the BashOutput tool, which this agent does not have. "
+                "Run the command in the foreground."
+            )
+        started = session.shell.start_background(command, session.cwd, session.spill.directory)
+        return ToolResult(
+            f"Started in the background with id {started.id}. Its output (stdout and stderr) "
+            f"is written to {started.log}: Read that file to follow it. The command runs "
+            "until it ends or the session closes."
+        )
 
 
 class BashOutputInput(ToolInput):
