@@ -219,6 +219,20 @@ def test_without_bash_output_a_background_command_writes_to_a_file_that_read_ope
     assert wait_dead(pid)  # the session closed: the command ended with it
 
 
+def test_without_bash_output_a_log_file_that_cannot_be_made_is_a_clear_error(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "project").mkdir()
+    (tmp_path / "session").write_text("a file where the session directory should be")
+    spill = OutputSpill(tmp_path / "session" / "tool-outputs")
+    with ToolSession(tmp_path / "project", spill=spill) as session:
+        session.remove_tool("BashOutput")
+        refused = bash(session, "echo never", run_in_background=True)
+        assert refused.is_error and "Could not create" in refused.content
+        assert "for the command's output" in refused.content
+        assert session.shell.background == {}
+
+
 def test_without_bash_output_or_a_session_directory_background_runs_are_not_offered(
     session: ToolSession,
 ) -> None:

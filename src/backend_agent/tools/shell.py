@@ -3,6 +3,7 @@ nothing they start outliving an interrupt, a timeout or the session."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -173,28 +174,25 @@ class Shell:
         self, command: str, root: Path, log_directory: Path | None = None
     ) -> BackgroundShell:
         """Start ``command`` in the background. With a ``log_directory``, its output also goes
-        to ``<id>.log`` there (``BackgroundShell.log``), for an agent without BashOutput."""
+        to a ``background-<id>-….log`` file there (``BackgroundShell.log``), for an agent
+        without BashOutput to read it."""
         cwd, _ = self._working_directory(root)
         ident = self.reaper.new_id()
         shell_id = f"bash_{next(self._ids)}"
-        log_path = log = None
-        if log_directory is not None:
-            log_directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            log_path = log_directory / f"background-{shell_id}-{os.getpid()}-{ident}.log"
-            log = log_path.open("w", encoding="utf-8", errors="surrogateescape")
-        try:
-            process = self._launch(command, cwd, ident)
-        except (CommandRefused, ToolError) as exc:
-            if log is not None:
-                log.close()
-            if isinstance(exc, ToolError):
-                raise
-            raise ToolError("The command was interrupted before it started.") from None
+        with contextlib.ExitStack() as on_failure:
+            log_path = log = None
+            if log_directory is not None:
+                log_path = log_directory / f"background-{shell_id}-{os.getpid()}-{ident}.log"
+                log = _open_log(log_path)
+                on_failure.callback(log.close)
+            try:
+                process = self._launch(command, cwd, ident)
+            except CommandRefused:
+                raise ToolError("The command was interrupted before it started.") from None
+            on_failure.pop_all()
         keep = 0 if log is not None else BACKGROUND_KEEP_CHARS
-        shell = BackgroundShell(
-            shell_id, command, ident, process, OutputCollector(_stdout(process), keep, log)
-        )
-        shell.log = log_path
+        output = OutputCollector(_stdout(process), keep, log)
+        shell = BackgroundShell(shell_id, command, ident, process, output, log=log_path)
         with self._lock:
             self.background[shell.id] = shell
         return shell
@@ -231,6 +229,17 @@ class Shell:
                 shell.killed = True
         self.interrupt()
         self.reaper.close()
+
+
+def _open_log(path: Path) -> IO[str]:
+    """A new file for a background command's output; ToolError if it cannot be made."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return path.open("x", encoding="utf-8", errors="surrogateescape")
+    except OSError as exc:
+        raise ToolError(
+            f"Could not create {path} for the command's output: {exc.strerror or exc}"
+        ) from None
 
 
 def _stdout(process: ChildProcess) -> IO[bytes]:
